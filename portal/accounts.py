@@ -1,0 +1,196 @@
+"""Accounts: sign up, sign in, sign out, and the rules for usernames.
+
+A survivor needs only a nickname and a password: no e-mail or phone number, which an abuser might
+read. Sign-in answers the same for a wrong username and a wrong password, and failures slow the
+next try down, per account and per address, without ever locking anyone out for good.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.response import Redirect, Template
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from portal.i18n import _
+from portal.models import Role, User
+from portal.passwords import MAX_LENGTH, Hasher, password_problem
+from portal.sessions import device_label
+from portal.web import Viewer, form_value, home_for, page, services_of, viewer_of
+
+USERNAME_MIN = 3
+USERNAME_MAX = 32
+_USERNAME_PUNCTUATION = set("._-")
+
+
+def normalise_username(raw: str) -> str:
+    """The username as kept and shown: NFC, no surrounding spaces."""
+    return unicodedata.normalize("NFC", raw.strip())
+
+
+def username_key(raw: str) -> str:
+    """The form two usernames are compared in: compatibility-normalised and case-folded, so
+    'Ｍaria', 'maria' and 'MARIA' are one account."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", raw.strip()).casefold())
+
+
+def username_problem(username: str) -> str | None:
+    if not username:
+        return _("Enter a username.")
+    if len(username) < USERNAME_MIN:
+        return _("Use at least 3 characters.")
+    if len(username) > USERNAME_MAX:
+        return _("Use 32 characters or fewer.")
+    for char in username:
+        category = unicodedata.category(char)
+        if not (category[0] in "LN" or category[0] == "M" or char in _USERNAME_PUNCTUATION):
+            return _("Use letters, numbers, dots, dashes or underscores. No spaces.")
+    if unicodedata.category(username[0])[0] not in "LN":
+        return _("Start with a letter or a number.")
+    if len(username_key(username)) > 64:
+        return _("Use 32 characters or fewer.")
+    return None
+
+
+async def find_user(db: AsyncSession, raw_username: str) -> User | None:
+    key = username_key(raw_username)
+    if not key or len(key) > 64:
+        return None
+    return (await db.exec(select(User).where(User.username_key == key))).first()
+
+
+async def create_user(db: AsyncSession, hasher: Hasher, username: str, password: str, role: Role) -> User:
+    """Add a user (the caller has checked the username and password). Flushes to learn the id.
+
+    An empty password leaves the account without one until its set-password link is used.
+    """
+    user = User(
+        username=username,
+        username_key=username_key(username),
+        role=role.value,
+        password_hash=await hasher.hash(password) if password else "",
+    )
+    db.add(user)
+    await db.flush()
+    return user
+
+
+def _client_address(request: Request[Any, Any, Any]) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def start_session(request: Request[Any, Any, Any], user: User, redirect_to: str) -> Response[Any]:
+    """Sign `user` in on this browser with a brand-new session id, and go to `redirect_to`."""
+    services = services_of(request)
+    old = request.cookies.get(services.sessions.cookie_name)
+    token = await services.sessions.start(user.id or 0, device_label(request.headers.get("user-agent", "")), old)
+    return Redirect(redirect_to, status_code=303, cookies=[services.sessions.cookie(token)])
+
+
+# ----- sign up --------------------------------------------------------------------------------
+
+
+def _sign_up_page(request: Request[Any, Any, Any], values: dict[str, str], errors: dict[str, str], status: int = 200) -> Template:
+    return page(request, "accounts/sign_up.html", title=_("Create an account"), values=values, errors=errors, status_code=status)
+
+
+@get("/sign-up", name="sign_up")
+async def sign_up_form(request: Request[Any, Any, Any]) -> Response[Any]:
+    viewer = viewer_of(request)
+    if viewer:
+        return Redirect(home_for(viewer), status_code=303)
+    return _sign_up_page(request, {}, {})
+
+
+@post("/sign-up")
+async def sign_up(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
+    services = services_of(request)
+    form = await request.form()
+    username = normalise_username(form_value(form, "username", 200))
+    password = form_value(form, "password", MAX_LENGTH + 1)
+    values = {"username": username}
+    errors: dict[str, str] = {}
+    if problem := username_problem(username):
+        errors["username"] = problem
+    if problem := password_problem(password, username):
+        errors["password"] = problem
+    address = _client_address(request)
+    if not errors and (wait := await services.throttle.seconds_to_wait(signup_address=address)):
+        errors["username"] = _("Many accounts were made from here just now. Please try again in {minutes} minutes.").format(
+            minutes=max(1, wait // 60)
+        )
+        return _sign_up_page(request, values, errors, 429)
+    if not errors and await find_user(db, username):
+        errors["username"] = _("That username is taken. Try another one.")
+    if errors:
+        return _sign_up_page(request, values, errors, 400)
+    try:
+        user = await create_user(db, services.hasher, username, password, Role.SURVIVOR)
+    except IntegrityError:  # the same name, taken a moment ago
+        await db.rollback()
+        return _sign_up_page(request, values, {"username": _("That username is taken. Try another one.")}, 400)
+    await db.commit()  # the session below must refer to a stored user
+    await services.throttle.failed(signup_address=address)  # counts sign-ups per address
+    return await start_session(request, user, "/welcome")
+
+
+# ----- sign in --------------------------------------------------------------------------------
+
+
+def _sign_in_page(request: Request[Any, Any, Any], values: dict[str, str], error: str = "", status: int = 200) -> Template:
+    return page(request, "accounts/sign_in.html", title=_("Sign in"), values=values, error=error, status_code=status)
+
+
+@get("/sign-in", name="sign_in")
+async def sign_in_form(request: Request[Any, Any, Any]) -> Response[Any]:
+    viewer = viewer_of(request)
+    if viewer:
+        return Redirect(home_for(viewer), status_code=303)
+    return _sign_in_page(request, {})
+
+
+@post("/sign-in")
+async def sign_in(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
+    services = services_of(request)
+    form = await request.form()
+    username = normalise_username(form_value(form, "username", 200))
+    password = form_value(form, "password", MAX_LENGTH + 1)
+    values = {"username": username}
+    if not username or not password:
+        return _sign_in_page(request, values, _("Enter your username and your password."), 400)
+    subjects = {"account": username_key(username)[:64], "address": _client_address(request)}
+    if wait := await services.throttle.seconds_to_wait(**subjects):
+        return _sign_in_page(
+            request, values, _("Too many tries. Please wait {seconds} seconds, then try again.").format(seconds=wait), 429
+        )
+    user = await find_user(db, username)
+    usable = user is not None and user.active and bool(user.password_hash)
+    # Always verify against a hash, real or dummy, so a missing account takes as long as a real one.
+    ok = await services.hasher.verify(user.password_hash if usable and user else None, password)
+    if not ok or user is None:
+        await services.throttle.failed(**subjects)
+        return _sign_in_page(request, values, _("That username and password do not match. Check both and try again."), 400)
+    await services.throttle.succeeded(account=subjects["account"])
+    if services.hasher.needs_rehash(user.password_hash):
+        user.password_hash = await services.hasher.hash(password)
+        db.add(user)
+    viewer_home = home_for(Viewer(user.id or 0, Role(user.role), user.username, "", user.exit_url))
+    return await start_session(request, user, viewer_home)
+
+
+# ----- sign out -------------------------------------------------------------------------------
+
+
+@post("/sign-out")
+async def sign_out(request: Request[Any, Any, Any]) -> Response[Any]:
+    sessions = services_of(request).sessions
+    await sessions.end(request.cookies.get(sessions.cookie_name))
+    return Redirect("/", status_code=303, cookies=[sessions.cleared_cookie()])
+
+
+routes = [sign_up_form, sign_up, sign_in_form, sign_in, sign_out]

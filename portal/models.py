@@ -1,0 +1,86 @@
+"""Every table of the portal, in one place so privacy review reads one file.
+
+Consent and privacy fields carry a one-line meaning.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+
+from sqlalchemy import Column, ForeignKey, Index, String
+from sqlmodel import Field, SQLModel
+
+# Named constraints: SQLite batch migrations need them, and names make migrations stable.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Role(enum.StrEnum):
+    SURVIVOR = "survivor"
+    CASEWORKER = "caseworker"
+    MENTOR = "mentor"
+    ADMIN = "admin"
+
+
+STAFF_ROLES = (Role.CASEWORKER, Role.MENTOR)
+
+
+class User(SQLModel, table=True):
+    """A person who signs in: a survivor, a caseworker, a peer mentor or an organisation admin."""
+
+    __tablename__ = "app_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # What the person typed, normalised (NFC); shown back to them only.
+    username: str = Field(max_length=64)
+    # The comparison form (NFKC + casefold): two spellings that look alike are one account.
+    username_key: str = Field(max_length=64, unique=True, index=True)
+    role: str = Field(sa_column=Column(String(16), nullable=False))
+    # argon2id hash; empty for a staff account whose set-password link is not used yet.
+    password_hash: str = Field(default="", max_length=255)
+    # False: the admin has deactivated this staff account; no sign-in, no session survives.
+    active: bool = Field(default=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    # Where Exit now leads for this person; empty means the organisation's default.
+    exit_url: str = Field(default="", max_length=500)
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser. Kept here unless REDIS_URL moves sessions to Redis."""
+
+    __tablename__ = "web_session"
+    __table_args__ = (Index("ix_web_session_user_id", "user_id"),)
+
+    # SHA-256 of the cookie value: a copy of this table cannot be replayed as a cookie.
+    id: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(sa_column=Column(ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    # Absolute end, fixed at sign-in.
+    expires_at: datetime
+    # A coarse device label ("Android phone"), never the full user agent.
+    device: str = Field(default="", max_length=40)
+
+
+class PasswordSetup(SQLModel, table=True):
+    """A one-time set-password link an admin hands to a new staff member."""
+
+    __tablename__ = "password_setup"
+    __table_args__ = (Index("ix_password_setup_user_id", "user_id"),)
+
+    # SHA-256 of the token in the link; the link itself is shown once and never stored.
+    id: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(sa_column=Column(ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = Field(default=None)

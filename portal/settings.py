@@ -1,0 +1,183 @@
+"""One typed settings object, read once from the environment.
+
+Every field has a help line; `SETTINGS_HELP` is what the README table and the `--help` of the
+command line are checked against, so a new setting cannot go undocumented.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from urllib.parse import urlsplit
+
+DEFAULT_EXIT_URL = "https://www.bbc.co.uk/weather"
+PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "dev", "development", "placeholder"}
+
+
+class SettingsError(ValueError):
+    """A setting has a value the portal refuses to start with."""
+
+
+def _setting(env: str, help: str, default: object = None) -> object:  # noqa: A002 - "help" reads best here
+    return field(default=default, metadata={"env": env, "help": help})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the portal can be told from outside. Built by `Settings.from_env()`."""
+
+    env: str = _setting(  # type: ignore[assignment]
+        "PORTAL_ENV",
+        "`development` or `production`. Production refuses unsafe values (placeholder secret, debug, API docs).",
+        "development",
+    )
+    data_dir: Path = _setting(  # type: ignore[assignment]
+        "PORTAL_DATA_DIR", "Folder for the SQLite database, the generated secret key and other local files.", Path("var")
+    )
+    database_url: str = _setting(  # type: ignore[assignment]
+        "DATABASE_URL",
+        "Database. Default: SQLite file `waypoint.db` in the data folder. "
+        "PostgreSQL: `postgresql://user@host:5432/name`.",
+        "",
+    )
+    redis_url: str = _setting(  # type: ignore[assignment]
+        "REDIS_URL", "Optional. When set, sessions and sign-in throttling live in Redis (needed for several machines).", ""
+    )
+    host: str = _setting("PORTAL_HOST", "Address the server listens on.", "127.0.0.1")  # type: ignore[assignment]
+    port: int = _setting("PORT", "Port the server listens on.", 8000)  # type: ignore[assignment]
+    workers: int = _setting("PORTAL_WORKERS", "Number of server worker processes.", 1)  # type: ignore[assignment]
+    secret_key: str = _setting(  # type: ignore[assignment]
+        "PORTAL_SECRET_KEY",
+        "Signs CSRF tokens and exit links. Development: generated once into the data folder. Production: required.",
+        "",
+    )
+    debug: bool = _setting("PORTAL_DEBUG", "Show error details in pages. Never in production.", False)  # type: ignore[assignment]
+    api_docs: bool = _setting(  # type: ignore[assignment]
+        "PORTAL_API_DOCS",
+        "Serve the OpenAPI schema at /schema/openapi.json (no doc UIs are ever served). Off in production.",
+        False,
+    )
+    allowed_hosts: tuple[str, ...] = _setting(  # type: ignore[assignment]
+        "PORTAL_ALLOWED_HOSTS",
+        "Comma-separated host names the portal answers to. Default: localhost and 127.0.0.1.",
+        ("localhost", "127.0.0.1"),
+    )
+    session_idle_minutes: int = _setting(  # type: ignore[assignment]
+        "PORTAL_SESSION_IDLE_MINUTES", "Sign a person out after this many minutes without a request.", 15
+    )
+    session_absolute_hours: int = _setting(  # type: ignore[assignment]
+        "PORTAL_SESSION_ABSOLUTE_HOURS", "Sign a person out this many hours after sign-in, whatever they do.", 8
+    )
+    exit_url: str = _setting(  # type: ignore[assignment]
+        "PORTAL_EXIT_URL", "Where Exit now leads when a person has not chosen their own place.", DEFAULT_EXIT_URL
+    )
+    password_hash_memory_kib: int = _setting(  # type: ignore[assignment]
+        "PORTAL_ARGON2_MEMORY_KIB", "argon2id memory per password hash, in KiB (minimum 19456).", 19456
+    )
+    password_hash_passes: int = _setting(  # type: ignore[assignment]
+        "PORTAL_ARGON2_PASSES", "argon2id passes per password hash (minimum 2).", 2
+    )
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Read every field from `environ` (default: the process environment), then apply `overrides`."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = environ.get(f.metadata["env"])
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _parse(f.name, f.default, raw)
+        values.update(overrides)
+        settings = cls(**values)  # type: ignore[arg-type]
+        return settings.completed()
+
+    def completed(self) -> Settings:
+        """Fill in derived defaults (database file, development secret) and check the values."""
+        data_dir = Path(self.data_dir)
+        database_url = self.database_url or f"sqlite:///{(data_dir / 'waypoint.db').as_posix()}"
+        secret_key = self.secret_key
+        if not secret_key and not self.production:
+            secret_key = _development_secret(data_dir)
+        done = _replace(self, data_dir=data_dir, database_url=database_url, secret_key=secret_key)
+        done.check()
+        return done
+
+    def check(self) -> None:
+        """Refuse values that are unsafe or meaningless."""
+        if self.env not in ("development", "production"):
+            raise SettingsError("PORTAL_ENV must be 'development' or 'production'.")
+        scheme = urlsplit(self.database_url).scheme
+        if not (scheme.startswith("sqlite") or scheme.startswith("postgres")):
+            raise SettingsError("DATABASE_URL must be a sqlite:// or postgresql:// URL.")
+        if not 5 <= self.session_idle_minutes <= 24 * 60:
+            raise SettingsError("PORTAL_SESSION_IDLE_MINUTES must be between 5 and 1440.")
+        if not 1 <= self.session_absolute_hours <= 72:
+            raise SettingsError("PORTAL_SESSION_ABSOLUTE_HOURS must be between 1 and 72.")
+        if self.password_hash_memory_kib < 19456 or self.password_hash_passes < 2:
+            raise SettingsError("argon2id below the ASVS minimum (19456 KiB, 2 passes) is refused.")
+        if urlsplit(self.exit_url).scheme not in ("http", "https"):
+            raise SettingsError("PORTAL_EXIT_URL must be an http(s) address.")
+        if self.production:
+            if self.secret_key.lower() in PLACEHOLDER_SECRETS or len(self.secret_key) < 32:
+                raise SettingsError("Production needs PORTAL_SECRET_KEY: at least 32 random characters.")
+            if self.debug:
+                raise SettingsError("Production refuses PORTAL_DEBUG.")
+            if self.api_docs:
+                raise SettingsError("Production refuses PORTAL_API_DOCS.")
+
+
+SETTINGS_HELP: dict[str, str] = {f.metadata["env"]: f.metadata["help"] for f in fields(Settings)}
+
+
+def _parse(name: str, default: object, raw: str) -> object:
+    if isinstance(default, bool):
+        if raw.lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.lower() in ("0", "false", "no", "off"):
+            return False
+        raise SettingsError(f"{name}: expected true or false, got {raw!r}.")
+    if isinstance(default, int):
+        try:
+            return int(raw)
+        except ValueError as exc:
+            raise SettingsError(f"{name}: expected a whole number, got {raw!r}.") from exc
+    if isinstance(default, tuple):
+        return tuple(part.strip() for part in raw.split(",") if part.strip())
+    if isinstance(default, Path):
+        return Path(raw)
+    return raw
+
+
+def _replace(settings: Settings, **changes: object) -> Settings:
+    values = {f.name: getattr(settings, f.name) for f in fields(settings)}
+    values.update(changes)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def _development_secret(data_dir: Path) -> str:
+    """A random secret kept in the data folder so sessions and links survive a restart."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # O_EXCL: two workers starting at once must agree on one key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key

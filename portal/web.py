@@ -1,0 +1,312 @@
+"""What every page shares: who is viewing, page-or-fragment rendering, guards, headers, error pages."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Request, Response
+from litestar.connection import ASGIConnection
+from litestar.datastructures import MutableScopeHeaders
+from litestar.enums import ScopeType
+from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import ASGIMiddleware
+from litestar.response import Redirect, Template
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from portal.i18n import _
+from portal.models import Role, User
+from portal.limits import Throttle
+from portal.passwords import Hasher
+from portal.sessions import Sessions
+from portal.settings import Settings
+
+log = logging.getLogger("portal")
+
+
+@dataclass(frozen=True)
+class Services:
+    """Long-lived helpers built once by create_app and shared by every request."""
+
+    settings: Settings
+    sessions: Sessions
+    hasher: Hasher
+    throttle: Throttle
+
+
+def services_of(request: Request[Any, Any, Any]) -> Services:
+    return request.app.state.services  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The signed-in person making this request."""
+
+    user_id: int
+    role: Role
+    username: str
+    session_id: str
+    exit_url: str
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in (Role.CASEWORKER, Role.MENTOR)
+
+
+def viewer_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Viewer | None:
+    return connection.scope.get("state", {}).get("viewer")
+
+
+class ViewerMiddleware(ASGIMiddleware):
+    """Finds the session behind the cookie and puts the viewer in the request state.
+
+    An unknown, expired or deactivated session is ignored and its cookie removed. Nothing is
+    stored for anonymous visitors.
+    """
+
+    scopes = (ScopeType.HTTP,)
+    exclude_path_pattern = ("^/static/",)
+
+    def __init__(self, sessions: Sessions, factory: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+        self.factory = factory
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        state = scope.setdefault("state", {})  # type: ignore[typeddict-item]
+        state["viewer"] = None
+        token = ASGIConnection(scope).cookies.get(self.sessions.cookie_name)
+        if token:
+            viewer = await self._viewer(token)
+            if viewer is None:
+                send = _appending_cookie(send, self.sessions.cleared_cookie().to_header(header=""))
+            state["viewer"] = viewer
+            state["session_token"] = token if viewer else None
+        await next_app(scope, receive, send)
+
+    async def _viewer(self, token: str) -> Viewer | None:
+        record = await self.sessions.find(token)
+        if record is None:
+            return None
+        async with self.factory() as db:
+            user = await db.get(User, record.user_id)
+        if user is None or not user.active:
+            await self.sessions.store.delete(record.id)
+            return None
+        return Viewer(
+            user_id=record.user_id,
+            role=Role(user.role),
+            username=user.username,
+            session_id=record.id,
+            exit_url=user.exit_url,
+        )
+
+
+def _appending_cookie(send: Send, cookie_header: str) -> Send:
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            MutableScopeHeaders.from_message(message).add("set-cookie", cookie_header)
+        await send(message)
+
+    return wrapped
+
+
+# ----- guards ---------------------------------------------------------------------------------
+
+
+def signed_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    if viewer_of(connection) is None:
+        raise NotAuthorizedException()
+
+
+def _role_guard(*roles: Role):  # type: ignore[no-untyped-def]
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        viewer = viewer_of(connection)
+        if viewer is None:
+            raise NotAuthorizedException()
+        if viewer.role not in roles:
+            # Not found, not forbidden: a page that is not yours does not exist for you.
+            raise NotFoundException()
+
+    return guard
+
+
+survivor_only = _role_guard(Role.SURVIVOR)
+staff_only = _role_guard(Role.CASEWORKER, Role.MENTOR)
+admin_only = _role_guard(Role.ADMIN)
+
+
+# ----- rendering ------------------------------------------------------------------------------
+
+
+def wants_fragment(request: Request[Any, Any, Any]) -> bool:
+    """True for an htmx request that swaps part of a page (htmx 4 headers).
+
+    Boosted navigations and history restores ask for the whole page.
+    """
+    headers = request.headers
+    return (
+        headers.get("hx-request") == "true"
+        and headers.get("hx-request-type") == "partial"
+        and headers.get("hx-history-restore-request") != "true"
+    )
+
+
+def page(
+    request: Request[Any, Any, Any],
+    template: str,
+    *,
+    title: str = "",
+    status_code: int = 200,
+    fragment: str | None = None,
+    **context: Any,
+) -> Template:
+    """Render a whole page, or only `fragment` when htmx asked for a part of it.
+
+    `title` is a section name ("Goals"), never a person's words: it shows on the lock screen's
+    app switcher and in history.
+    """
+    name = fragment if fragment and wants_fragment(request) else template
+    return Template(
+        template_name=name,
+        context={"title": title, "viewer": viewer_of(request), **context},
+        status_code=status_code,
+    )
+
+
+def home_for(viewer: Viewer) -> str:
+    return {Role.SURVIVOR: "/home", Role.ADMIN: "/admin/staff"}.get(viewer.role, "/staff")
+
+
+# ----- security headers -----------------------------------------------------------------------
+
+CSP = "; ".join(
+    (
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self'",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "manifest-src 'self'",
+        "worker-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+    )
+)
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer", "autoplay", "camera", "display-capture", "geolocation", "gyroscope", "hid",
+        "magnetometer", "microphone", "midi", "payment", "serial", "usb", "xr-spatial-tracking",
+    )
+)
+
+
+def security_headers(production: bool) -> list[tuple[str, str]]:
+    headers = [
+        ("content-security-policy", CSP),
+        ("x-content-type-options", "nosniff"),
+        ("referrer-policy", "no-referrer"),
+        ("permissions-policy", PERMISSIONS_POLICY),
+        ("cross-origin-opener-policy", "same-origin"),
+        ("cross-origin-resource-policy", "same-origin"),
+        ("x-frame-options", "DENY"),
+    ]
+    if production:
+        headers.append(("strict-transport-security", "max-age=63072000; includeSubDomains"))
+    return headers
+
+
+def headers_hook(production: bool):  # type: ignore[no-untyped-def]
+    """A before_send hook: headers on every response, including errors and 404s.
+
+    Anything that did not choose its own caching (only static files do) is `no-store`: signed-in
+    pages must never be kept by the browser, and sign-in pages carry a CSRF token.
+    """
+    fixed = security_headers(production)
+
+    async def before_send(message: Message, scope: Scope) -> None:
+        if message["type"] != "http.response.start":
+            return
+        headers = MutableScopeHeaders.from_message(message)
+        for name, value in fixed:
+            if name not in headers:
+                headers[name] = value
+        if "cache-control" not in headers:
+            headers["cache-control"] = "no-store"
+        if scope.get("path", "").startswith("/static/") is False:
+            headers["vary"] = "Cookie, HX-Request"
+
+    return before_send
+
+
+# ----- error pages ----------------------------------------------------------------------------
+
+
+def _error_page(request: Request[Any, Any, Any], status_code: int, heading: str, body: str) -> Template:
+    return Template(
+        template_name="error.html",
+        context={"title": "", "viewer": viewer_of(request), "heading": heading, "body": body},
+        status_code=status_code,
+    )
+
+
+def not_signed_in(request: Request[Any, Any, Any], _: Exception) -> Response[Any]:
+    if request.headers.get("hx-request") == "true":
+        return Response(content=b"", status_code=401, headers={"HX-Redirect": "/sign-in"})
+    if request.method in ("GET", "HEAD"):
+        return Redirect("/sign-in", status_code=303)
+    return _error_page(request, 401, _("Please sign in"), _("You were signed out. Sign in to carry on."))
+
+
+def not_found(request: Request[Any, Any, Any], _: Exception) -> Template:
+    return _error_page(request, 404, _("Page not found"), _("This page does not exist, or it is not shared with you."))
+
+
+def forbidden(request: Request[Any, Any, Any], exc: Exception) -> Template:
+    # Litestar's CSRF check raises PermissionDeniedException.
+    return _error_page(
+        request, 403, _("Please try again"), _("This form was out of date. Go back, reload the page and send it again.")
+    )
+
+
+def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Template:
+    status = exc.status_code
+    if status == 429:
+        return _error_page(request, 429, _("Please wait"), _("Too many tries. Wait a minute, then try again."))
+    if status == 413:
+        return _error_page(request, 413, _("Too large"), _("What you sent is too large."))
+    if status < 500:
+        return _error_page(request, status, _("Something was not right"), _("Go back and check what you sent."))
+    return server_error(request, exc)
+
+
+def server_error(request: Request[Any, Any, Any], exc: Exception) -> Template:
+    # Logged by id only: never a person's words.
+    viewer = viewer_of(request)
+    log.error("error on %s %s for user %s", request.method, request.url.path, viewer.user_id if viewer else "-", exc_info=exc)
+    return _error_page(request, 500, _("Sorry, something went wrong"), _("Please try again in a moment."))
+
+
+def exception_handlers() -> dict[Any, Any]:
+    return {
+        NotAuthorizedException: not_signed_in,
+        NotFoundException: not_found,
+        PermissionDeniedException: forbidden,
+        HTTPException: http_error,
+        Exception: server_error,
+    }
+
+
+def form_value(form: Any, name: str, max_length: int = 10_000) -> str:
+    """A single text value from a submitted form; lists and files become ''."""
+    value = form.get(name, "")
+    if not isinstance(value, str):
+        return ""
+    return value[:max_length]
+
