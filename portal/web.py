@@ -256,7 +256,7 @@ def _error_page(request: Request[Any, Any, Any], status_code: int, heading: str,
     )
 
 
-def not_signed_in(request: Request[Any, Any, Any], _: Exception) -> Response[Any]:
+def not_signed_in(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     if request.headers.get("hx-request") == "true":
         return Response(content=b"", status_code=401, headers={"HX-Redirect": "/sign-in"})
     if request.method in ("GET", "HEAD"):
@@ -264,7 +264,7 @@ def not_signed_in(request: Request[Any, Any, Any], _: Exception) -> Response[Any
     return _error_page(request, 401, _("Please sign in"), _("You were signed out. Sign in to carry on."))
 
 
-def not_found(request: Request[Any, Any, Any], _: Exception) -> Template:
+def not_found(request: Request[Any, Any, Any], exc: Exception) -> Template:
     return _error_page(request, 404, _("Page not found"), _("This page does not exist, or it is not shared with you."))
 
 

@@ -1,0 +1,156 @@
+"""Build the Waypoint web application from a settings object.
+
+    uvicorn --factory app:create_app      # or: python -m portal run
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import partial
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from litestar import Litestar
+from litestar.config.allowed_hosts import AllowedHostsConfig
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import CacheControlHeader, State
+from litestar.di import Provide
+from litestar.logging.config import LoggingConfig
+from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+from redis.asyncio import Redis
+
+from portal import accounts, admin, home, pwa, safety
+from portal.db import make_engine, session_factory, session_provider
+from portal.i18n import DEFAULT_LOCALE, translations
+from portal.limits import MemoryCounters, RedisCounters, Rule, Throttle
+from portal.passwords import Hasher
+from portal.safety import exit_href
+from portal.sessions import DatabaseSessionStore, RedisSessionStore, Sessions
+from portal.settings import Settings
+from portal.web import Services, ViewerMiddleware, exception_handlers, headers_hook
+
+ROOT = Path(__file__).resolve().parent
+STATIC_DIR = ROOT / "static"
+TEMPLATE_DIRS = [ROOT / "portal" / "templates", ROOT / "components"]
+
+# Failed sign-ins: 5 free per account and 20 per address each hour, then the wait doubles
+# (2 s, 4 s, 8 s ...) up to 5 minutes. Nobody is locked out for good. Sign-ups: 10 per address an hour.
+THROTTLE_RULES = (
+    Rule("account", free=5, window=3600, max_wait=300),
+    Rule("address", free=20, window=3600, max_wait=300),
+    Rule("signup_address", free=10, window=3600, max_wait=3600),
+)
+
+
+class StaticAssets:
+    """Version strings and integrity hashes of the files in static/, read once at start-up."""
+
+    def __init__(self, directory: Path) -> None:
+        self._version: dict[str, str] = {}
+        self._integrity: dict[str, str] = {}
+        for path in sorted(directory.rglob("*")):
+            if path.is_file():
+                data = path.read_bytes()
+                name = path.relative_to(directory).as_posix()
+                self._version[name] = hashlib.sha256(data).hexdigest()[:12]
+                self._integrity[name] = "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode()
+
+    def url(self, name: str) -> str:
+        return f"/static/{name}?v={self._version[name]}"
+
+    def integrity(self, name: str) -> str:
+        return self._integrity[name]
+
+
+def template_environment(assets: StaticAssets, secret_key: str) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader([str(d) for d in TEMPLATE_DIRS]),
+        autoescape=True,
+        undefined=StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_translations(translations(DEFAULT_LOCALE), newstyle=True)  # type: ignore[attr-defined]
+    env.globals.update(
+        static_url=assets.url, integrity=assets.integrity, lang=DEFAULT_LOCALE, exit_href=partial(exit_href, secret_key)
+    )
+    return env
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    engine = make_engine(settings.database_url)
+    factory = session_factory(engine)
+    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    if redis is not None:
+        prefix = "waypoint:"
+        store: DatabaseSessionStore | RedisSessionStore = RedisSessionStore(redis, prefix)
+        counters: MemoryCounters | RedisCounters = RedisCounters(redis, prefix)
+    else:
+        store = DatabaseSessionStore(factory)
+        counters = MemoryCounters()
+    sessions = Sessions(store, settings)
+    services = Services(
+        settings=settings,
+        sessions=sessions,
+        hasher=Hasher(settings.password_hash_memory_kib, settings.password_hash_passes),
+        throttle=Throttle(counters, THROTTLE_RULES),
+    )
+    assets = StaticAssets(STATIC_DIR)
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            if redis is not None:
+                await redis.aclose()
+            await engine.dispose()
+
+    static = create_static_files_router(
+        path="/static",
+        directories=[STATIC_DIR],
+        # Every link to a static file carries its content hash, so browsers may keep it a year.
+        cache_control=CacheControlHeader(max_age=31_536_000, public=True),
+        include_in_schema=False,
+        name="static",
+    )
+    return Litestar(
+        route_handlers=[
+            static, *accounts.routes, *safety.routes, *home.routes, *admin.routes, *pwa.routes,
+        ],
+        dependencies={"db": Provide(session_provider(factory))},
+        middleware=[ViewerMiddleware(sessions, factory)],
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_name="__Host-wp_csrf" if settings.production else "wp_csrf",
+            cookie_secure=settings.production,
+            cookie_httponly=True,
+            cookie_samesite="strict",
+            header_name="x-csrftoken",
+            # The exit must work even from a page whose form token is stale, and from a beacon.
+            exclude=["/exit"],
+        ),
+        allowed_hosts=AllowedHostsConfig(allowed_hosts=list(settings.allowed_hosts)),
+        template_config=TemplateConfig(instance=JinjaTemplateEngine.from_environment(template_environment(assets, settings.secret_key))),
+        openapi_config=(
+            OpenAPIConfig(title="Waypoint", version="1", path="/schema", render_plugins=[JsonRenderPlugin()])
+            if settings.api_docs
+            else None
+        ),
+        exception_handlers=exception_handlers(),
+        before_send=[headers_hook(settings.production)],
+        logging_config=LoggingConfig(log_exceptions="always", disable_stack_trace={404, 401, 403}),
+        request_max_body_size=1_000_000,
+        lifespan=[lifespan],
+        state=State({"services": services}),
+        debug=settings.debug,
+    )

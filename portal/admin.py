@@ -1,0 +1,195 @@
+"""The organisation admin's Staff accounts page, and the one-time links staff set a password with.
+
+An admin sees counts and staff accounts only: never a survivor's name or data. A new staff account
+has no password; the admin passes on a link that works once, for 72 hours. Deactivating an account
+ends all its sessions at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.exceptions import NotFoundException
+from litestar.response import Template
+from sqlalchemy import func, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from portal.accounts import create_user, find_user, normalise_username, start_session, username_problem
+from portal.i18n import _
+from portal.models import PasswordSetup, Role, User
+from portal.passwords import MAX_LENGTH, password_problem
+from portal.web import admin_only, form_value, home_for, page, services_of, Viewer
+
+LINK_LIFETIME = timedelta(hours=72)
+STAFF_ROLES = (Role.CASEWORKER, Role.MENTOR)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def new_setup_link(db: AsyncSession, request: Request[Any, Any, Any], user_id: int) -> str:
+    """A fresh one-time link for `user_id`; earlier unused links for them stop working."""
+    now = _now()
+    await db.exec(  # type: ignore[call-overload]
+        update(PasswordSetup)
+        .where(col(PasswordSetup.user_id) == user_id, col(PasswordSetup.used_at).is_(None))
+        .values(used_at=now)
+    )
+    token = secrets.token_urlsafe(32)
+    db.add(PasswordSetup(id=_hash(token), user_id=user_id, created_at=now, expires_at=now + LINK_LIFETIME))
+    return f"{str(request.base_url).rstrip('/')}/set-password/{token}"
+
+
+async def _staff_page(
+    request: Request[Any, Any, Any], db: AsyncSession, *, status_code: int = 200, **context: Any
+) -> Template:
+    counts = dict(
+        (await db.exec(  # type: ignore[call-overload]
+            select(User.role, func.count()).where(col(User.active).is_(True)).group_by(User.role)
+        )).all()
+    )
+    staff = (
+        await db.exec(select(User).where(col(User.role).in_([r.value for r in STAFF_ROLES])).order_by(User.username_key))
+    ).all()
+    context.setdefault("values", {"role": Role.CASEWORKER.value})
+    context.setdefault("errors", {})
+    return page(
+        request, "admin/staff.html", title=_("Staff accounts"), status_code=status_code,
+        counts=counts, staff=staff, new_link=context.pop("new_link", None), **context,
+    )
+
+
+@get("/admin/staff", guards=[admin_only], name="staff_accounts")
+async def staff_accounts(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Template:
+    return await _staff_page(request, db)
+
+
+@post("/admin/staff", guards=[admin_only], name="add_staff", status_code=200)
+async def add_staff(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Template:
+    form = await request.form()
+    username = normalise_username(form_value(form, "username", 200))
+    role = form_value(form, "role", 20)
+    values = {"username": username, "role": role}
+    errors: dict[str, str] = {}
+    if problem := username_problem(username):
+        errors["username"] = problem
+    elif await find_user(db, username):
+        errors["username"] = _("That username is taken. Try another one.")
+    if role not in [r.value for r in STAFF_ROLES]:
+        errors["role"] = _("Choose caseworker or peer mentor.")
+    if errors:
+        return await _staff_page(request, db, status_code=400, values=values, errors=errors)
+    try:
+        user = await create_user(db, services_of(request).hasher, username, "", Role(role))
+        link = await new_setup_link(db, request, user.id or 0)
+        await db.commit()
+    except IntegrityError:
+        await db.rollback()
+        errors["username"] = _("That username is taken. Try another one.")
+        return await _staff_page(request, db, status_code=400, values=values, errors=errors)
+    return await _staff_page(request, db, new_link={"username": user.username, "url": link})
+
+
+async def _staff_member(db: AsyncSession, user_id: int) -> User:
+    user = await db.get(User, user_id)
+    if user is None or user.role not in [r.value for r in STAFF_ROLES]:
+        raise NotFoundException()
+    return user
+
+
+@post("/admin/staff/{user_id:int}/deactivate", guards=[admin_only], name="deactivate_staff", status_code=200)
+async def deactivate(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], user_id: FromPath[int]) -> Template:
+    user = await _staff_member(db, user_id)
+    user.active = False
+    db.add(user)
+    await db.commit()
+    await services_of(request).sessions.end_all(user_id)
+    return await _staff_page(request, db, notice=_("{name} can no longer sign in.").format(name=user.username))
+
+
+@post("/admin/staff/{user_id:int}/reactivate", guards=[admin_only], name="reactivate_staff", status_code=200)
+async def reactivate(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], user_id: FromPath[int]) -> Template:
+    user = await _staff_member(db, user_id)
+    user.active = True
+    db.add(user)
+    await db.commit()
+    return await _staff_page(request, db, notice=_("{name} can sign in again.").format(name=user.username))
+
+
+@post("/admin/staff/{user_id:int}/link", guards=[admin_only], name="new_staff_link", status_code=200)
+async def new_link(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], user_id: FromPath[int]) -> Template:
+    user = await _staff_member(db, user_id)
+    link = await new_setup_link(db, request, user_id)
+    await db.commit()
+    return await _staff_page(request, db, new_link={"username": user.username, "url": link})
+
+
+# ----- set-password links ---------------------------------------------------------------------
+
+
+async def _live_setup(db: AsyncSession, token: str) -> tuple[PasswordSetup, User] | None:
+    if not token or len(token) > 100:
+        return None
+    setup = await db.get(PasswordSetup, _hash(token))
+    if setup is None or setup.used_at is not None:
+        return None
+    expires = setup.expires_at if setup.expires_at.tzinfo else setup.expires_at.replace(tzinfo=UTC)
+    if expires <= _now():
+        return None
+    user = await db.get(User, setup.user_id)
+    if user is None or not user.active:
+        return None
+    return setup, user
+
+
+def _dead_link(request: Request[Any, Any, Any]) -> Template:
+    return page(
+        request, "error.html", title="", status_code=404, heading=_("This link does not work"),
+        body=_("It may have been used already, or it is more than 3 days old. Ask your organisation admin for a new one."),
+    )
+
+
+@get("/set-password/{token:str}", name="set_password_form")
+async def set_password_form(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], token: FromPath[str]) -> Template:
+    found = await _live_setup(db, token)
+    if found is None:
+        return _dead_link(request)
+    return page(request, "admin/set_password.html", title=_("Set your password"), username=found[1].username, error="")
+
+
+@post("/set-password/{token:str}", name="set_password")
+async def set_password(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], token: FromPath[str]) -> Response[Any]:
+    found = await _live_setup(db, token)
+    if found is None:
+        return _dead_link(request)
+    setup, user = found
+    password = form_value(await request.form(), "password", MAX_LENGTH + 1)
+    if problem := password_problem(password, user.username):
+        return page(
+            request, "admin/set_password.html", title=_("Set your password"), status_code=400,
+            username=user.username, error=problem,
+        )
+    services = services_of(request)
+    user.password_hash = await services.hasher.hash(password)
+    setup.used_at = _now()
+    db.add(user)
+    db.add(setup)
+    await db.commit()
+    await services.sessions.end_all(user.id or 0)
+    return await start_session(request, user, home_for(Viewer(user.id or 0, Role(user.role), user.username, "", "")))
+
+
+routes = [staff_accounts, add_staff, deactivate, reactivate, new_link, set_password_form, set_password]

@@ -1,0 +1,89 @@
+"""Start pages: the signed-out landing page, the survivor's Home, the staff page, Settings."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.response import Redirect, Template
+from sqlalchemy import text
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from portal.i18n import _
+from portal.models import User
+from portal.safety import is_exit_url
+from portal.web import form_value, home_for, page, services_of, signed_in, staff_only, survivor_only, viewer_of
+
+
+@get("/", name="landing")
+async def landing(request: Request[Any, Any, Any]) -> Response[Any]:
+    viewer = viewer_of(request)
+    if viewer:
+        return Redirect(home_for(viewer), status_code=303)
+    return page(request, "home/landing.html")
+
+
+@get("/home", guards=[survivor_only], name="home")
+async def survivor_home(request: Request[Any, Any, Any]) -> Template:
+    return page(request, "home/survivor.html", title=_("Home"))
+
+
+@get("/staff", guards=[staff_only], name="staff_home")
+async def staff_home(request: Request[Any, Any, Any]) -> Template:
+    return page(request, "home/staff.html", title=_("Home"))
+
+
+# ----- settings -------------------------------------------------------------------------------
+
+
+def _settings_page(request: Request[Any, Any, Any], **context: Any) -> Template:
+    context.setdefault("values", {"exit_url": (viewer_of(request) or _no_viewer()).exit_url})
+    context.setdefault("errors", {})
+    context.setdefault("saved", False)
+    return page(
+        request, "home/settings.html", title=_("Settings"),
+        default_exit_url=services_of(request).settings.exit_url, **context,
+    )
+
+
+def _no_viewer() -> Any:
+    raise AssertionError("guarded route without a viewer")
+
+
+@get("/settings", guards=[signed_in], name="settings")
+async def settings_page(request: Request[Any, Any, Any]) -> Template:
+    return _settings_page(request)
+
+
+@post("/settings/exit", guards=[signed_in], name="save_exit")
+async def save_exit(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Template:
+    viewer = viewer_of(request) or _no_viewer()
+    form = await request.form()
+    raw = form_value(form, "exit_url", 1000).strip()
+    if raw and "://" not in raw:
+        raw = "https://" + raw
+    if raw and not is_exit_url(raw):
+        return _settings_page(
+            request, status_code=400, values={"exit_url": raw},
+            errors={"exit_url": _("Enter a web address like https://www.example.com, or leave it empty.")},
+        )
+    user = await db.get(User, viewer.user_id)
+    if user is None:  # removed while signed in
+        return _settings_page(request)
+    user.exit_url = raw
+    db.add(user)
+    await db.commit()
+    # The page is rendered with the new value, so its Exit now link leads to the new place at once.
+    request.scope["state"]["viewer"] = replace(viewer, exit_url=raw)
+    return _settings_page(request, values={"exit_url": raw}, saved=True)
+
+
+@get("/healthz", include_in_schema=False)
+async def healthz(db: NamedDependency[AsyncSession]) -> dict[str, str]:
+    await db.exec(text("SELECT 1"))  # type: ignore[call-overload]
+    return {"status": "ok"}
+
+
+routes = [landing, survivor_home, staff_home, settings_page, save_exit, healthz]

@@ -1,0 +1,99 @@
+"""The safety shell: the exit endpoint, the safety introduction and the practice exit.
+
+Exit now is a plain link to /exit, so it works without JavaScript. The endpoint ends the session,
+tells the browser to forget everything of this site (Clear-Site-Data), and sends the person on to a
+neutral site. The JavaScript path first sends a beacon (POST /exit), which may already have removed
+the cookie by the time the page navigates to /exit: so the link carries the person's chosen
+destination itself, signed, and /exit needs no session to know where to go.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+from typing import Any
+from urllib.parse import urlsplit
+
+from litestar import Request, Response, get, post, route
+from litestar.enums import HttpMethod
+from litestar.response import Redirect, Template
+
+from portal.i18n import _
+from portal.web import Viewer, page, services_of, survivor_only, viewer_of
+
+EXIT_HEADERS = {
+    "Clear-Site-Data": '"cache", "cookies", "storage"',
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def _signature(secret: str, destination: str) -> str:
+    digest = hmac.new(secret.encode(), b"exit:" + destination.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:16]).decode().rstrip("=")
+
+
+def exit_href(secret: str, viewer: Viewer | None) -> str:
+    """The address of Exit now for this viewer: /exit, plus their own destination if they chose one."""
+    if viewer is None or not viewer.exit_url:
+        return "/exit"
+    encoded = base64.urlsafe_b64encode(viewer.exit_url.encode()).decode().rstrip("=")
+    return f"/exit?to={encoded}.{_signature(secret, viewer.exit_url)}"
+
+
+def _signed_destination(secret: str, value: str) -> str | None:
+    encoded, _dot, signature = value.partition(".")
+    if not encoded or not signature or len(value) > 1500:
+        return None
+    try:
+        destination = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    if not hmac.compare_digest(signature, _signature(secret, destination)):
+        return None
+    return destination if is_exit_url(destination) else None
+
+
+def is_exit_url(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and len(url) <= 500
+
+
+@route("/exit", http_method=[HttpMethod.GET, HttpMethod.POST], name="exit", include_in_schema=False)
+async def exit_now(request: Request[Any, Any, Any]) -> Response[Any]:
+    """End the session and leave for a neutral site. Records nothing about who left."""
+    services = services_of(request)
+    sessions = services.sessions
+    await sessions.end(request.cookies.get(sessions.cookie_name))
+    viewer = viewer_of(request)
+    destination = _signed_destination(services.settings.secret_key, request.query_params.get("to", ""))
+    if destination is None:
+        destination = (viewer.exit_url if viewer and viewer.exit_url else "") or services.settings.exit_url
+    return Redirect(destination, status_code=303, headers=EXIT_HEADERS, cookies=[sessions.cleared_cookie()])
+
+
+@get("/safety", name="safety")
+async def safety_intro(request: Request[Any, Any, Any]) -> Template:
+    return page(request, "safety/intro.html", title=_("Staying safe"), after_sign_up=False)
+
+
+@get("/welcome", guards=[survivor_only], name="welcome")
+async def welcome(request: Request[Any, Any, Any]) -> Template:
+    """Shown once, right after sign-up: what Exit now does and does not do, before first use."""
+    return page(request, "safety/intro.html", title=_("Staying safe"), after_sign_up=True)
+
+
+@get("/safety/practice", name="practice")
+async def practice(request: Request[Any, Any, Any]) -> Template:
+    return page(request, "safety/practice.html", title=_("Practise Exit now"), practice=True, practised=False)
+
+
+@post("/safety/practice", name="practice_done", status_code=200)
+async def practice_done(request: Request[Any, Any, Any]) -> Template:
+    """The no-JavaScript practice: the button is a form, so nothing is left behind."""
+    return page(request, "safety/practice.html", title=_("Practise Exit now"), practice=True, practised=True)
+
+
+routes = [exit_now, safety_intro, welcome, practice, practice_done]

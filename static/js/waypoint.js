@@ -1,0 +1,118 @@
+/* Waypoint: quick exit (click, Shift x3, Esc x2), the back/forward-cache guard, the practice mode,
+   and the service worker. No survivor data is ever put in browser storage. */
+(function () {
+  "use strict";
+  var doc = document;
+  var SHIFT_WINDOW = 5000, ESC_WINDOW = 2000;
+
+  function bar() { return doc.querySelector("[data-exit-bar]"); }
+  function practising() { return doc.body && doc.body.hasAttribute("data-practice"); }
+
+  function announce(text) {
+    var region = doc.getElementById("wp-announce");
+    if (region) { region.textContent = ""; region.textContent = text; }
+  }
+
+  function cover() {
+    var el = doc.getElementById("wp-cover");
+    if (!el) {
+      el = doc.createElement("div");
+      el.id = "wp-cover";
+      el.className = "wp-cover";
+      doc.documentElement.appendChild(el);
+    }
+    el.hidden = false;
+    doc.documentElement.classList.add("wp-exiting");
+    return el;
+  }
+
+  function uncover() {
+    var el = doc.getElementById("wp-cover");
+    if (el) { el.hidden = true; }
+    doc.documentElement.classList.remove("wp-exiting");
+  }
+
+  function exitNow() {
+    cover();
+    var title = doc.title;
+    doc.title = "New tab";
+    if (practising()) {
+      setTimeout(function () {
+        doc.title = title;
+        uncover();
+        var result = doc.getElementById("practice-result");
+        if (result) { result.hidden = false; result.focus && result.scrollIntoView(); }
+      }, 1200);
+      return;
+    }
+    var link = doc.getElementById("exit-now");
+    var href = link ? link.getAttribute("href") : "/exit";
+    try { sessionStorage.clear(); } catch (e) { /* storage may be off */ }
+    try { localStorage.clear(); } catch (e) { /* storage may be off */ }
+    try { navigator.sendBeacon && navigator.sendBeacon(href); } catch (e) { /* navigation still ends it */ }
+    location.replace(href);
+  }
+
+  doc.addEventListener("click", function (event) {
+    var target = event.target.closest && event.target.closest("[data-exit], [data-practice-exit]");
+    if (!target || event.button !== 0 || event.ctrlKey || event.metaKey) { return; }
+    if (target.hasAttribute("data-practice-exit") && !practising()) { return; }
+    event.preventDefault();
+    if (target.hasAttribute("data-practice-exit")) { exitNow(); return; }
+    // The Exit now link is real even on the practice page.
+    doc.body.removeAttribute("data-practice");
+    exitNow();
+  });
+
+  var shifts = 0, shiftTimer = null, escapes = 0, escTimer = null;
+
+  function typing(el) {
+    if (!el) { return false; }
+    if (el.closest && el.closest("dialog[open], [role=dialog], [role=alertdialog]")) { return true; }
+    if (el.isContentEditable) { return true; }
+    var tag = el.tagName;
+    if (tag === "TEXTAREA" || tag === "SELECT") { return true; }
+    if (tag !== "INPUT") { return false; }
+    return ["button", "checkbox", "radio", "submit", "reset", "range", "color", "file", "image"].indexOf(el.type) < 0;
+  }
+
+  function resetShift() { shifts = 0; clearTimeout(shiftTimer); }
+  function resetEsc() { escapes = 0; clearTimeout(escTimer); }
+
+  doc.addEventListener("keydown", function (event) {
+    var texts = bar() ? bar().dataset : {};
+    if (event.key === "Shift") {
+      if (event.repeat) { return; }
+      resetEsc();
+      shifts += 1;
+      clearTimeout(shiftTimer);
+      shiftTimer = setTimeout(resetShift, SHIFT_WINDOW);
+      if (shifts >= 3) { resetShift(); announce(texts.leaving || ""); exitNow(); }
+      else { announce(shifts === 1 ? texts.shift2 : texts.shift1); }
+      return;
+    }
+    resetShift();
+    if (event.key === "Escape" || event.key === "Esc") {
+      if (typing(doc.activeElement)) { resetEsc(); return; }
+      escapes += 1;
+      clearTimeout(escTimer);
+      escTimer = setTimeout(resetEsc, ESC_WINDOW);
+      if (escapes >= 2) { resetEsc(); announce(texts.leaving || ""); exitNow(); }
+      else { announce(texts.esc1 || ""); }
+      return;
+    }
+    resetEsc();
+  }, true);
+
+  // A page brought back by Back or Forward from the browser's memory: hide it and ask the server
+  // again, which answers with the signed-out start page after an exit.
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) { cover(); location.reload(); }
+  });
+
+  if ("serviceWorker" in navigator) {
+    window.addEventListener("load", function () {
+      navigator.serviceWorker.register("/sw.js").catch(function () { /* works without it */ });
+    });
+  }
+})();

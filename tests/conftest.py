@@ -1,0 +1,147 @@
+"""Shared test fixtures: a real database (SQLite by default, PostgreSQL when DATABASE_URL is set),
+Redis when REDIS_URL is set, the app behind Litestar's test client, and small builders."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from litestar.testing import TestClient
+from sqlalchemy import text
+
+from app import create_app
+from portal.accounts import create_user
+from portal.db import make_engine, migrate, session_factory
+from portal.models import Role
+from portal.passwords import Hasher
+from portal.settings import Settings
+
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+REDIS_URL = os.environ.get("REDIS_URL", "")
+BASE_URL = "http://testserver.local"
+PASSWORD = "plum-orchard-lantern"
+TABLES = ("password_setup", "web_session", "app_user")  # children first
+
+
+def pytest_report_header() -> list[str]:
+    return [
+        f"database: {'PostgreSQL (DATABASE_URL)' if DATABASE_URL.startswith('postgres') else 'SQLite (temporary file)'}",
+        f"sessions and limits: {'Redis (REDIS_URL)' if REDIS_URL else 'database and memory'}",
+    ]
+
+
+def run(coro):  # type: ignore[no-untyped-def]
+    return asyncio.run(coro)
+
+
+async def _reset_postgres(url: str) -> None:
+    engine = make_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    if DATABASE_URL:
+        if DATABASE_URL.startswith("postgres"):
+            run(_reset_postgres(DATABASE_URL))
+        url = DATABASE_URL
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    migrate(url)
+    return url
+
+
+async def _empty(url: str) -> None:
+    engine = make_engine(url)
+    async with engine.begin() as conn:
+        if url.startswith("postgres"):
+            await conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in TABLES:
+                await conn.execute(text(f"DELETE FROM {table}"))
+    await engine.dispose()
+    if REDIS_URL:
+        from redis.asyncio import Redis
+
+        redis = Redis.from_url(REDIS_URL)
+        keys = [key async for key in redis.scan_iter("waypoint:*")]
+        if keys:
+            await redis.delete(*keys)
+        await redis.aclose()
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    run(_empty(database_url))
+    return Settings.from_env(
+        {},
+        data_dir=tmp_path,
+        database_url=database_url,
+        redis_url=REDIS_URL,
+        allowed_hosts=("testserver.local", "localhost", "127.0.0.1"),
+    )
+
+
+@pytest.fixture
+def app(settings: Settings):  # type: ignore[no-untyped-def]
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    with TestClient(app, base_url=BASE_URL) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def other_client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    """A second browser."""
+    with TestClient(app, base_url=BASE_URL) as test_client:
+        yield test_client
+
+
+# ----- builders -------------------------------------------------------------------------------
+
+
+def make_user(settings: Settings, username: str, role: Role = Role.SURVIVOR, password: str = PASSWORD) -> int:
+    async def build() -> int:
+        engine = make_engine(settings.database_url)
+        async with session_factory(engine)() as db:
+            hasher = Hasher(settings.password_hash_memory_kib, settings.password_hash_passes)
+            user = await create_user(db, hasher, username, password, role)
+            await db.commit()
+            user_id = user.id
+        await engine.dispose()
+        return user_id or 0
+
+    return run(build())
+
+
+def csrf_token(client: TestClient, path: str = "/safety") -> str:
+    """The token a browser would have: every page carries it for htmx requests."""
+    match = re.search(r'"X-CSRFToken": "([^"]+)"', client.get(path).text)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def post_form(client: TestClient, path: str, data: dict[str, str] | None = None, *, token_from: str = "/safety", **kwargs):  # type: ignore[no-untyped-def]
+    form = dict(data or {})
+    form["_csrf_token"] = csrf_token(client, token_from)
+    return client.post(path, data=form, follow_redirects=False, **kwargs)
+
+
+def sign_in(client: TestClient, username: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+    response = post_form(client, "/sign-in", {"username": username, "password": password})
+    assert response.status_code == 303, response.text
+    return response
+
+
+def sign_up(client: TestClient, username: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+    return post_form(client, "/sign-up", {"username": username, "password": password})

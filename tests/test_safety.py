@@ -1,0 +1,154 @@
+"""The safety shell over HTTP: the exit endpoint, Exit now on every page, neutral titles, headers."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from portal.models import Role
+from tests.conftest import make_user, post_form, sign_in, sign_up
+
+DEFAULT_EXIT = "https://www.bbc.co.uk/weather"
+PUBLIC_PAGES = ["/", "/sign-in", "/sign-up", "/safety", "/safety/practice", "/offline", "/no-such-page"]
+SURVIVOR_PAGES = ["/home", "/welcome", "/settings", "/safety", "/safety/practice", "/no-such-page"]
+STAFF_PAGES = ["/staff", "/settings", "/safety"]
+ADMIN_PAGES = ["/admin/staff", "/settings", "/safety"]
+
+
+def _title(html: str) -> str:
+    match = re.search(r"<title>(.*?)</title>", html)
+    assert match
+    return match.group(1)
+
+
+def _check_exit_link(html: str) -> None:
+    link = re.search(r'<a href="([^"]+)" class="exit-button" id="exit-now" rel="nofollow noreferrer"', html)
+    assert link, "Exit now link missing"
+    assert link.group(1).startswith("/exit")
+    # It comes before everything else a keyboard reaches.
+    assert html.index('id="exit-now"') < html.index('class="skip-link"') < html.index("<main")
+    assert "Emergency" in html and "Exit now" in html
+
+
+@pytest.mark.parametrize("path", PUBLIC_PAGES)
+def test_every_public_page_has_exit_now_and_a_neutral_title(client, path):
+    response = client.get(path)
+    _check_exit_link(response.text)
+    assert _title(response.text).split(" – ")[0] == "Waypoint"
+    assert '<html lang="en">' in response.text
+
+
+@pytest.mark.parametrize(
+    ("role", "pages"), [(Role.SURVIVOR, SURVIVOR_PAGES), (Role.CASEWORKER, STAFF_PAGES), (Role.ADMIN, ADMIN_PAGES)]
+)
+def test_every_signed_in_page_has_exit_now_no_store_and_no_name_in_the_title(client, settings, role, pages):
+    make_user(settings, "Zephyrine", role)
+    sign_in(client, "Zephyrine")
+    for path in pages:
+        response = client.get(path)
+        _check_exit_link(response.text)
+        assert "Zephyrine" not in _title(response.text)
+        assert response.headers["cache-control"] == "no-store", path
+
+
+def test_exit_ends_the_session_clears_the_site_and_leaves_for_the_default_destination(client, settings):
+    make_user(settings, "harbour")
+    token = sign_in(client, "harbour").cookies["wp_session"]
+    response = client.get("/exit", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == DEFAULT_EXIT
+    assert response.headers["clear-site-data"] == '"cache", "cookies", "storage"'
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["referrer-policy"] == "no-referrer"
+    client.cookies.set("wp_session", token, domain="testserver.local")
+    assert client.get("/home", follow_redirects=False).status_code == 303  # the session is gone on the server
+
+
+def test_exit_by_beacon_post_needs_no_csrf_token_and_ends_the_session(client, settings):
+    make_user(settings, "harbour")
+    token = sign_in(client, "harbour").cookies["wp_session"]
+    response = client.post("/exit", follow_redirects=False)
+    assert response.status_code == 303
+    client.cookies.set("wp_session", token, domain="testserver.local")
+    assert client.get("/home", follow_redirects=False).status_code == 303
+
+
+def test_exit_works_for_visitors_who_are_not_signed_in(client):
+    response = client.get("/exit", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == DEFAULT_EXIT
+
+
+def test_chosen_destination_is_used_even_after_the_beacon_ended_the_session(client):
+    sign_up(client, "river")
+    saved = post_form(client, "/settings/exit", {"exit_url": "https://news.example.org/today"})
+    assert saved.status_code == 200 and "Saved" in saved.text
+    href = re.search(r'<a href="([^"]+)" class="exit-button"', client.get("/home").text).group(1).replace("&amp;", "&")
+    assert href.startswith("/exit?to=")
+    client.post("/exit")  # the beacon: session ended, cookies cleared
+    client.cookies.clear()
+    response = client.get(href, follow_redirects=False)
+    assert response.headers["location"] == "https://news.example.org/today"
+
+
+def test_a_tampered_destination_falls_back_to_the_default(client):
+    forged = "/exit?to=aHR0cHM6Ly9ldmlsLmV4YW1wbGU.AAAAAAAAAAAAAAAAAAAAAA"
+    response = client.get(forged, follow_redirects=False)
+    assert response.headers["location"] == DEFAULT_EXIT
+    assert client.get("/exit?to=%%%", follow_redirects=False).headers["location"] == DEFAULT_EXIT
+
+
+@pytest.mark.parametrize("bad", ["javascript:alert(1)", "ftp://x.example", "https://" + "a" * 600 + ".example"])
+def test_exit_destination_must_be_a_web_address(client, bad):
+    sign_up(client, "river")
+    response = post_form(client, "/settings/exit", {"exit_url": bad})
+    assert response.status_code == 400
+    assert 'id="exit_url-error"' in response.text
+
+
+@pytest.mark.parametrize("path", ["/", "/sign-in", "/no-such-page", "/static/css/waypoint.css", "/exit", "/manifest.webmanifest"])
+def test_security_headers_on_every_response(client, path):
+    headers = client.get(path, follow_redirects=False).headers
+    csp = headers["content-security-policy"]
+    assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"] == "no-referrer"
+    assert headers["cross-origin-opener-policy"] == "same-origin"
+    assert "camera=()" in headers["permissions-policy"]
+    assert "strict-transport-security" not in headers  # development only
+
+
+def test_pages_have_no_inline_script_or_style(client, settings):
+    sign_up(client, "river")
+    for path in ("/home", "/welcome", "/settings", "/safety/practice"):
+        html = client.get(path).text
+        assert "<style" not in html and " style=" not in html
+        assert all("src=" in tag for tag in re.findall(r"<script[^>]*>", html))
+        assert " on" not in re.sub(r'"[^"]*"', '""', html).replace(" only", "")  # no onclick= etc.
+
+
+def test_scripts_and_styles_carry_integrity_hashes_and_htmx_is_the_vendored_4_0_1(client):
+    import base64
+    import hashlib
+    from pathlib import Path
+
+    html = client.get("/").text
+    htmx = Path(__file__).parent.parent / "static" / "js" / "htmx.min.js"
+    expected = "sha384-" + base64.b64encode(hashlib.sha384(htmx.read_bytes()).digest()).decode()
+    assert f'integrity="{expected}"' in html
+    assert expected == "sha384-Qp9rdC8H7EqOoX+nR0P3RPG2Noji+qdwJlGpfzwQJsfOpp3sGwIdSP9xO3+UlEhn"
+    for tag in re.findall(r"<(?:script|link rel=\"stylesheet\")[^>]*>", html):
+        assert "integrity=" in tag
+
+
+def test_practice_without_javascript_does_not_sign_out(client):
+    sign_up(client, "river")
+    response = post_form(client, "/safety/practice")
+    assert response.status_code == 200 and "Well done" in response.text
+    assert client.get("/home", follow_redirects=False).status_code == 200
+
+
+def test_htmx_history_restore_gets_a_whole_page(client):
+    response = client.get("/safety", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    assert "<html" in response.text

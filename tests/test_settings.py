@@ -1,0 +1,78 @@
+"""Settings: defaults, the development secret, production refusals, and the README table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from portal.settings import SETTINGS_HELP, Settings, SettingsError
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def test_defaults(tmp_path):
+    settings = Settings.from_env({"PORTAL_DATA_DIR": str(tmp_path)})
+    assert settings.port == 8000
+    assert settings.env == "development"
+    assert settings.database_url == f"sqlite:///{tmp_path.as_posix()}/waypoint.db"
+    assert settings.session_idle_minutes == 15 and settings.session_absolute_hours == 8
+    assert settings.redis_url == ""
+
+
+def test_development_secret_is_generated_once_and_kept(tmp_path):
+    first = Settings.from_env({"PORTAL_DATA_DIR": str(tmp_path)}).secret_key
+    second = Settings.from_env({"PORTAL_DATA_DIR": str(tmp_path)}).secret_key
+    assert first == second and len(first) >= 32
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({}, "PORTAL_SECRET_KEY"),
+        ({"PORTAL_SECRET_KEY": "changeme"}, "PORTAL_SECRET_KEY"),
+        ({"PORTAL_SECRET_KEY": "s" * 40, "PORTAL_DEBUG": "true"}, "PORTAL_DEBUG"),
+        ({"PORTAL_SECRET_KEY": "s" * 40, "PORTAL_API_DOCS": "1"}, "PORTAL_API_DOCS"),
+    ],
+)
+def test_production_refuses_unsafe_settings(tmp_path, environ, message):
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_env({"PORTAL_ENV": "production", "PORTAL_DATA_DIR": str(tmp_path), **environ})
+    assert not (tmp_path / "secret_key").exists()
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [{"PORT": "eighty"}, {"PORTAL_ENV": "staging"}, {"DATABASE_URL": "mysql://x"}, {"PORTAL_DEBUG": "maybe"},
+     {"PORTAL_ARGON2_MEMORY_KIB": "1024"}, {"PORTAL_SESSION_IDLE_MINUTES": "1"}, {"PORTAL_EXIT_URL": "javascript:x"}],
+)
+def test_bad_values_are_refused_with_a_message(tmp_path, environ):
+    with pytest.raises(SettingsError):
+        Settings.from_env({"PORTAL_DATA_DIR": str(tmp_path), **environ})
+
+
+def test_production_with_a_real_secret_starts(tmp_path):
+    settings = Settings.from_env({"PORTAL_ENV": "production", "PORTAL_SECRET_KEY": "k" * 48, "PORTAL_DATA_DIR": str(tmp_path)})
+    assert settings.production
+
+
+def test_production_serves_no_api_pages_and_sends_hsts(tmp_path, database_url):
+    from litestar.testing import TestClient
+
+    from app import create_app
+
+    settings = Settings.from_env(
+        {}, env="production", secret_key="k" * 48, data_dir=tmp_path, database_url=database_url,
+        allowed_hosts=("testserver.local",),
+    )
+    with TestClient(create_app(settings), base_url="http://testserver.local") as client:
+        for path in ("/schema", "/schema/swagger", "/schema/openapi.json", "/schema/redoc"):
+            assert client.get(path).status_code == 404
+        assert "max-age" in client.get("/").headers["strict-transport-security"]
+
+
+def test_every_setting_is_documented_in_the_readme():
+    readme = README.read_text()
+    for name in SETTINGS_HELP:
+        assert f"`{name}`" in readme, f"{name} missing from README"
