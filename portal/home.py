@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -62,8 +63,8 @@ async def save_exit(request: Request[Any, Any, Any], db: NamedDependency[AsyncSe
     viewer = viewer_of(request) or _no_viewer()
     form = await request.form()
     raw = form_value(form, "exit_url", 1000).strip()
-    if raw and "://" not in raw:
-        raw = "https://" + raw
+    if raw and not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", raw):
+        raw = "https://" + raw  # "news.example.org" means the web site
     if raw and not is_exit_url(raw):
         return _settings_page(
             request, status_code=400, values={"exit_url": raw},

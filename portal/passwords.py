@@ -60,6 +60,8 @@ def common_passwords() -> frozenset[str]:
 
 def password_problem(password: str, username: str = "") -> str | None:
     """Why this password is refused, in plain words, or None when it is fine."""
+    if not password:
+        return _("Enter a password.")
     if len(password) < MIN_LENGTH:
         return _("Use at least 8 characters.")
     if len(password) > MAX_LENGTH:

@@ -58,7 +58,7 @@ def _signed_destination(secret: str, value: str) -> str | None:
 
 def is_exit_url(url: str) -> bool:
     parts = urlsplit(url)
-    return parts.scheme in ("http", "https") and bool(parts.hostname) and len(url) <= 500
+    return parts.scheme in ("http", "https") and "." in (parts.hostname or "") and len(url) <= 500
 
 
 @route("/exit", http_method=[HttpMethod.GET, HttpMethod.POST], name="exit", include_in_schema=False)

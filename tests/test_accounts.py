@@ -44,10 +44,10 @@ def test_sign_up_keeps_no_contact_details_and_asks_only_for_username_and_passwor
         ("has space", PASSWORD, "username", "No spaces."),
         ("<script>", PASSWORD, "username", "Use letters, numbers"),
         ("river", "", "password", "Enter a password"),
-        ("river", "short", "password", "at least 8 characters"),
+        ("river", "short", "password", "Use at least 8 characters."),
         ("river", "x" * 300, "password", "256 characters or fewer"),
         ("river", "password123", "password", "common"),
-        ("river", "riverriver", "password", ""),
+        ("riverbank1", "RIVERBANK1", "password", "same as your username"),
     ],
 )
 def test_sign_up_bad_input_gets_a_message_beside_the_field_and_keeps_the_username(client, username, password, field, message):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -43,6 +44,8 @@ def test_component_example_renders(component, example):
             "request": _Request(), "csrf_input": '<input type="hidden" name="_csrf_token" value="t">',
             "csrf_token": lambda: "t", **example["context"],
         }
+        if context["viewer"]:
+            context["viewer"] = SimpleNamespace(**context["viewer"])
         html = env.get_template(example["template"]).render(**context)
     for text in example.get("expect", []):
         assert text in html, f"{text!r} missing"
