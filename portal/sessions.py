@@ -129,6 +129,9 @@ class RedisSessionStore:
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.set(self._key(record.id), _dump(record), ex=ttl)
             pipe.sadd(self._user_key(record.user_id), record.id)
+            # The set lives as long as its longest session: NX gives a new set its first expiry,
+            # GT only ever extends it (GT alone never sets one on a key without expiry).
+            pipe.expire(self._user_key(record.user_id), ttl, nx=True)
             pipe.expire(self._user_key(record.user_id), ttl, gt=True)
             await pipe.execute()
 

@@ -101,9 +101,10 @@ def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def other_client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
-    """A second browser."""
-    with TestClient(app, base_url=BASE_URL) as test_client:
+def other_client(settings: Settings) -> Iterator[TestClient]:
+    """A second browser. It talks to its own app instance (as a second worker would), because
+    each test client runs its own event loop and database connections belong to one loop."""
+    with TestClient(create_app(settings), base_url=BASE_URL) as test_client:
         yield test_client
 
 

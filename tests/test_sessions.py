@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import update
+from redis.asyncio import Redis
 
 from app import create_app
 from portal.db import make_engine, session_factory
-from portal.models import WebSession
-from portal.sessions import hash_token
+from portal.sessions import DatabaseSessionStore, RedisSessionStore, hash_token
 from tests.conftest import PASSWORD, REDIS_URL, make_user, post_form, run, sign_in, sign_up
 
 
@@ -70,21 +70,24 @@ def test_production_cookies_are_secure_and_host_bound(database_url, tmp_path):
 
 
 def _age_session(settings, token: str, **changes) -> None:  # type: ignore[no-untyped-def]
+    """Move a session's clock back, through the same store the app uses (database or Redis)."""
+
     async def change() -> None:
         engine = make_engine(settings.database_url)
-        async with session_factory(engine)() as db:
-            await db.exec(update(WebSession).where(WebSession.id == hash_token(token)).values(**changes))  # type: ignore[call-overload]
-            await db.commit()
+        redis = Redis.from_url(REDIS_URL) if REDIS_URL else None
+        store = RedisSessionStore(redis, "waypoint:") if redis else DatabaseSessionStore(session_factory(engine))
+        record = await store.get(hash_token(token))
+        assert record is not None
+        await store.delete(record.id)
+        await store.save(replace(record, **changes))
+        if redis:
+            await redis.aclose()
         await engine.dispose()
 
     run(change())
 
 
 def test_idle_sessions_end(client, settings):
-    if REDIS_URL:
-        import pytest
-
-        pytest.skip("aged here through the database store; the Redis store keeps the same record fields")
     make_user(settings, "harbour")
     token = sign_in(client, "harbour").cookies["wp_session"]
     assert client.get("/home", follow_redirects=False).status_code == 200
@@ -93,10 +96,6 @@ def test_idle_sessions_end(client, settings):
 
 
 def test_sessions_end_after_the_absolute_limit_even_when_active(client, settings):
-    if REDIS_URL:
-        import pytest
-
-        pytest.skip("aged here through the database store; the Redis store keeps the same record fields")
     make_user(settings, "harbour")
     token = sign_in(client, "harbour").cookies["wp_session"]
     _age_session(settings, token, expires_at=datetime.now(UTC) - timedelta(seconds=1))
