@@ -14,7 +14,6 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from litestar import Litestar
-from litestar.config.allowed_hosts import AllowedHostsConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
@@ -34,7 +33,7 @@ from portal.passwords import Hasher
 from portal.safety import exit_href
 from portal.sessions import DatabaseSessionStore, RedisSessionStore, Sessions
 from portal.settings import Settings
-from portal.web import Services, ViewerMiddleware, exception_handlers, headers_hook
+from portal.web import AllowedHostsMiddleware, Services, ViewerMiddleware, exception_handlers, headers_hook
 
 ROOT = Path(__file__).resolve().parent
 STATIC_DIR = ROOT / "static"
@@ -128,7 +127,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             static, *accounts.routes, *safety.routes, *home.routes, *admin.routes, *pwa.routes,
         ],
         dependencies={"db": Provide(session_provider(factory))},
-        middleware=[ViewerMiddleware(sessions, factory)],
+        middleware=[AllowedHostsMiddleware(settings.allowed_hosts), ViewerMiddleware(sessions, factory)],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             cookie_name="__Host-wp_csrf" if settings.production else "wp_csrf",
@@ -139,7 +138,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
             # The exit must work even from a page whose form token is stale, and from a beacon.
             exclude=["/exit"],
         ),
-        allowed_hosts=AllowedHostsConfig(allowed_hosts=list(settings.allowed_hosts)),
         template_config=TemplateConfig(instance=JinjaTemplateEngine.from_environment(template_environment(assets, settings.secret_key))),
         openapi_config=(
             OpenAPIConfig(title="Waypoint", version="1", path="/schema", render_plugins=[JsonRenderPlugin()])

@@ -114,6 +114,29 @@ def _appending_cookie(send: Send, cookie_header: str) -> Send:
     return wrapped
 
 
+class AllowedHostsMiddleware(ASGIMiddleware):
+    """Answer only to the configured host names, on any port.
+
+    Litestar's own AllowedHostsConfig compares the whole Host header, port included, so
+    `localhost:8000` would be refused for `localhost`.
+    """
+
+    scopes = (ScopeType.HTTP,)
+
+    def __init__(self, hosts: tuple[str, ...]) -> None:
+        self.hosts = frozenset(host.lower() for host in hosts)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        host = ASGIConnection(scope).headers.get("host", "").lower()
+        name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+        if name not in self.hosts:
+            await send({"type": "http.response.start", "status": 400,
+                        "headers": [(b"content-type", b"text/plain"), (b"content-length", b"12")]})
+            await send({"type": "http.response.body", "body": b"Unknown host"})
+            return
+        await next_app(scope, receive, send)
+
+
 # ----- guards ---------------------------------------------------------------------------------
 
 

@@ -7,6 +7,7 @@ import asyncio
 import os
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -35,7 +36,9 @@ def pytest_report_header() -> list[str]:
 
 
 def run(coro):  # type: ignore[no-untyped-def]
-    return asyncio.run(coro)
+    """Run a coroutine to completion from test code, even while Playwright's loop is running."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 async def _reset_postgres(url: str) -> None:
@@ -54,7 +57,8 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
         url = DATABASE_URL
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
-    migrate(url)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(migrate, url).result()
     return url
 
 

@@ -153,3 +153,11 @@ def test_practice_without_javascript_does_not_sign_out(client):
 def test_htmx_history_restore_gets_a_whole_page(client):
     response = client.get("/safety", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
     assert "<html" in response.text
+
+
+def test_the_portal_answers_its_own_host_names_on_any_port_and_nothing_else(client):
+    assert client.get("/", headers={"host": "localhost:8000"}).status_code == 200
+    assert client.get("/", headers={"host": "127.0.0.1:8123"}).status_code == 200
+    refused = client.get("/", headers={"host": "evil.example"})
+    assert refused.status_code == 400
+    assert refused.headers["x-content-type-options"] == "nosniff"

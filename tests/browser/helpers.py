@@ -1,0 +1,25 @@
+"""Small steps a person takes in the browser."""
+
+from __future__ import annotations
+
+from tests.conftest import PASSWORD
+
+
+def sign_up(page, base: str, username: str = "river", password: str = PASSWORD) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{base}/sign-up")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Create account").click()
+    page.wait_for_url(f"{base}/welcome")
+
+
+def sign_in(page, base: str, username: str, password: str = PASSWORD) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{base}/sign-in")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+
+
+def session_cookie(context) -> str | None:  # type: ignore[no-untyped-def]
+    return next((c["value"] for c in context.cookies() if c["name"] == "wp_session"), None)
