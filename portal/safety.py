@@ -67,6 +67,9 @@ async def exit_now(request: Request[Any, Any, Any]) -> Response[Any]:
     services = services_of(request)
     sessions = services.sessions
     await sessions.end(request.cookies.get(sessions.cookie_name))
+    if request.method == "POST":
+        # The beacon sent by the page as it leaves: nothing to follow, only the session to end.
+        return Response(content=b"", status_code=204, headers=EXIT_HEADERS, cookies=[sessions.cleared_cookie()])
     viewer = viewer_of(request)
     destination = _signed_destination(services.settings.secret_key, request.query_params.get("to", ""))
     if destination is None:

@@ -69,7 +69,7 @@ class ViewerMiddleware(ASGIMiddleware):
     """
 
     scopes = (ScopeType.HTTP,)
-    exclude_path_pattern = ("^/static/",)
+    should_bypass_for_scope = staticmethod(lambda scope: scope["path"].startswith("/static/"))
 
     def __init__(self, sessions: Sessions, factory: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions

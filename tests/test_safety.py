@@ -69,7 +69,8 @@ def test_exit_by_beacon_post_needs_no_csrf_token_and_ends_the_session(client, se
     make_user(settings, "harbour")
     token = sign_in(client, "harbour").cookies["wp_session"]
     response = client.post("/exit", follow_redirects=False)
-    assert response.status_code == 303
+    assert response.status_code == 204
+    assert response.headers["clear-site-data"] == '"cache", "cookies", "storage"'
     client.cookies.set("wp_session", token, domain="testserver.local")
     assert client.get("/home", follow_redirects=False).status_code == 303
 

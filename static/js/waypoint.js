@@ -88,7 +88,7 @@
       clearTimeout(shiftTimer);
       shiftTimer = setTimeout(resetShift, SHIFT_WINDOW);
       if (shifts >= 3) { resetShift(); announce(texts.leaving || ""); exitNow(); }
-      else { announce(shifts === 1 ? texts.shift2 : texts.shift1); }
+      else { announce(shifts === 1 ? texts.shiftTwo : texts.shiftOne); }
       return;
     }
     resetShift();
@@ -98,7 +98,7 @@
       clearTimeout(escTimer);
       escTimer = setTimeout(resetEsc, ESC_WINDOW);
       if (escapes >= 2) { resetEsc(); announce(texts.leaving || ""); exitNow(); }
-      else { announce(texts.esc1 || ""); }
+      else { announce(texts.escOne || ""); }
       return;
     }
     resetEsc();

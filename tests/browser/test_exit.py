@@ -31,7 +31,7 @@ def test_exit_now_click_ends_the_session_and_back_shows_nothing(page, context, s
     page.goto(f"{server}/home")
     assert "Hello, river" in page.content()
     _fill_storage(page)
-    page.get_by_role("link", name="Exit now").click()
+    page.locator("#exit-now").click()
     _check_left_safely(page, context, server, destination)
 
 
@@ -99,7 +99,7 @@ def test_exit_works_without_javascript(browser, server, destination, hosts_seen)
     try:
         sign_up(page, server)
         page.goto(f"{server}/home")
-        page.get_by_role("link", name="Exit now").click()
+        page.locator("#exit-now").click()
         page.wait_for_url(destination.url)
         assert session_cookie(context) is None
         page.go_back()
@@ -113,7 +113,7 @@ def test_exit_works_without_javascript(browser, server, destination, hosts_seen)
 
 def test_exit_now_from_a_signed_out_page(page, server, destination):
     page.goto(f"{server}/sign-in")
-    page.get_by_role("link", name="Exit now").click()
+    page.locator("#exit-now").click()
     page.wait_for_url(destination.url)
 
 
@@ -128,7 +128,7 @@ def test_exit_now_stays_in_view_and_uncovered_on_a_phone(page, server):
     page.goto(f"{server}/safety")
     page.mouse.wheel(0, 5000)
     page.wait_for_timeout(200)
-    box = page.get_by_role("link", name="Exit now").bounding_box()
+    box = page.locator("#exit-now").bounding_box()
     assert box and box["y"] >= 0 and box["y"] + box["height"] <= 844 and box["height"] >= 44
     # Nothing else is drawn over the middle of the button.
     top = page.evaluate(
@@ -154,7 +154,7 @@ def test_practice_shows_what_happens_and_keeps_the_person_signed_in(page, server
 def test_the_real_exit_button_still_exits_on_the_practice_page(page, server, destination):
     sign_up(page, server)
     page.goto(f"{server}/safety/practice")
-    page.get_by_role("link", name="Exit now").click()
+    page.locator("#exit-now").click()
     page.wait_for_url(destination.url)
 
 
