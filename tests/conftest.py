@@ -35,6 +35,11 @@ def pytest_report_header() -> list[str]:
     ]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last: they are the slowest, and HTTP failures should show first."""
+    items.sort(key=lambda item: "/browser/" in str(item.path))
+
+
 def run(coro):  # type: ignore[no-untyped-def]
     """Run a coroutine to completion from test code, even while Playwright's loop is running."""
     with ThreadPoolExecutor(max_workers=1) as pool:

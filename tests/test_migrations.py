@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 from alembic import command
 from sqlalchemy import text
 
 from portal.db import alembic_config, make_engine, migrate
-from tests.conftest import DATABASE_URL
+from tests.conftest import DATABASE_URL, run
 
 
 async def _admin(sql: str) -> None:
@@ -23,18 +23,20 @@ async def _admin(sql: str) -> None:
 def test_empty_database_upgrades_to_head_with_no_drift(tmp_path):
     if DATABASE_URL.startswith("postgres"):
         name = f"waypoint_migration_{uuid.uuid4().hex[:8]}"
-        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+        run(_admin(f'CREATE DATABASE "{name}"'))
         url = DATABASE_URL.rsplit("/", 1)[0] + "/" + name
     else:
         name = ""
         url = f"sqlite:///{tmp_path / 'empty.db'}"
     try:
-        migrate(url)
-        command.check(alembic_config(url))  # raises when the models and the migrations differ
-        migrate(url)  # running it again is harmless
+        # Alembic runs its own event loop: keep it off any loop a browser test left running.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pool.submit(migrate, url).result()
+            pool.submit(command.check, alembic_config(url)).result()  # raises when models and migrations differ
+            pool.submit(migrate, url).result()  # running it again is harmless
     finally:
         if name:
-            asyncio.run(_admin(f'DROP DATABASE "{name}" WITH (FORCE)'))
+            run(_admin(f'DROP DATABASE "{name}" WITH (FORCE)'))
 
 
 def test_sqlite_runs_in_wal_with_full_sync_and_foreign_keys(tmp_path):
@@ -50,5 +52,5 @@ def test_sqlite_runs_in_wal_with_full_sync_and_foreign_keys(tmp_path):
         await engine.dispose()
         return mode, sync, fks, busy  # type: ignore[return-value]
 
-    mode, sync, fks, busy = asyncio.run(pragmas())
+    mode, sync, fks, busy = run(pragmas())
     assert mode == "wal" and sync == 2 and fks == 1 and busy > 0

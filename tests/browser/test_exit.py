@@ -168,3 +168,14 @@ def test_staff_and_admin_pages_exit_too(page, context, server, destination, sett
     page.keyboard.press("Escape")
     page.wait_for_url(destination.url)
     assert session_cookie(context) is None
+
+
+def test_a_page_restored_from_the_back_forward_cache_hides_and_asks_the_server_again(page, context, server):
+    sign_up(page, server)
+    page.goto(f"{server}/home")
+    context.clear_cookies()  # as if the session ended while the page sat in memory
+    with page.expect_navigation():
+        page.evaluate("window.dispatchEvent(new PageTransitionEvent('pageshow', {persisted: true}))")
+    page.wait_for_load_state()
+    assert page.url == f"{server}/sign-in"
+    assert "river" not in page.content()
