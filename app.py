@@ -136,7 +136,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             cookie_samesite="strict",
             header_name="x-csrftoken",
             # The exit must work even from a page whose form token is stale, and from a beacon.
-            exclude=["/exit"],
+            exclude=["^/exit$"],  # a pattern searched anywhere in the path: anchor it
         ),
         template_config=TemplateConfig(instance=JinjaTemplateEngine.from_environment(template_environment(assets, settings.secret_key))),
         openapi_config=(
@@ -146,7 +146,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         exception_handlers=exception_handlers(),
         before_send=[headers_hook(settings.production)],
-        logging_config=LoggingConfig(log_exceptions="always", disable_stack_trace={404, 401, 403}),
+        # Errors are logged once, by portal.web.server_error, with secrets masked from the path.
+        logging_config=LoggingConfig(log_exceptions="never"),
         request_max_body_size=1_000_000,
         lifespan=[lifespan],
         state=State({"services": services}),

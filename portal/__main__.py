@@ -26,7 +26,8 @@ def _run(settings: Settings) -> int:
         workers=settings.workers,
         # No access log: it would record who visited when, and from where.
         access_log=False,
-        proxy_headers=settings.production,
+        proxy_headers=True,
+        forwarded_allow_ips=",".join(settings.trusted_proxies),
         server_header=False,
         log_level="info",
     )

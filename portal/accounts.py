@@ -21,7 +21,7 @@ from portal.i18n import _
 from portal.models import Role, User
 from portal.passwords import MAX_LENGTH, Hasher, password_problem
 from portal.sessions import device_label
-from portal.web import Viewer, form_value, home_for, page, services_of, viewer_of
+from portal.web import form_value, home_for, page, services_of, viewer_of
 
 USERNAME_MIN = 3
 USERNAME_MAX = 32
@@ -58,9 +58,10 @@ def username_problem(username: str) -> str | None:
 
 
 async def find_user(db: AsyncSession, raw_username: str) -> User | None:
-    key = username_key(raw_username)
-    if not key or len(key) > 64:
+    # A name that could never have been made matches nobody (and keeps NUL and the like out of SQL).
+    if username_problem(normalise_username(raw_username)):
         return None
+    key = username_key(raw_username)
     return (await db.exec(select(User).where(User.username_key == key))).first()
 
 
@@ -103,7 +104,7 @@ def _sign_up_page(request: Request[Any, Any, Any], values: dict[str, str], error
 async def sign_up_form(request: Request[Any, Any, Any]) -> Response[Any]:
     viewer = viewer_of(request)
     if viewer:
-        return Redirect(home_for(viewer), status_code=303)
+        return Redirect(home_for(viewer.role), status_code=303)
     return _sign_up_page(request, {}, {})
 
 
@@ -127,6 +128,7 @@ async def sign_up(request: Request[Any, Any, Any], db: NamedDependency[AsyncSess
         return _sign_up_page(request, values, errors, 429)
     if not errors and await find_user(db, username):
         errors["username"] = _("That username is taken. Try another one.")
+        await services.throttle.failed(signup_address=address)  # trying names counts as a try
     if errors:
         return _sign_up_page(request, values, errors, 400)
     try:
@@ -150,7 +152,7 @@ def _sign_in_page(request: Request[Any, Any, Any], values: dict[str, str], error
 async def sign_in_form(request: Request[Any, Any, Any]) -> Response[Any]:
     viewer = viewer_of(request)
     if viewer:
-        return Redirect(home_for(viewer), status_code=303)
+        return Redirect(home_for(viewer.role), status_code=303)
     return _sign_in_page(request, {})
 
 
@@ -179,8 +181,7 @@ async def sign_in(request: Request[Any, Any, Any], db: NamedDependency[AsyncSess
     if services.hasher.needs_rehash(user.password_hash):
         user.password_hash = await services.hasher.hash(password)
         db.add(user)
-    viewer_home = home_for(Viewer(user.id or 0, Role(user.role), user.username, "", user.exit_url))
-    return await start_session(request, user, viewer_home)
+    return await start_session(request, user, home_for(user.role))
 
 
 # ----- sign out -------------------------------------------------------------------------------

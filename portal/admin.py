@@ -7,15 +7,14 @@ ends all its sessions at once.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 from litestar.response import Template
 from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
@@ -24,32 +23,24 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal.accounts import create_user, find_user, normalise_username, start_session, username_problem
 from portal.i18n import _
-from portal.models import PasswordSetup, Role, User
+from portal.models import STAFF_ROLES, PasswordSetup, Role, User, utcnow
 from portal.passwords import MAX_LENGTH, password_problem
-from portal.web import admin_only, form_value, home_for, page, services_of, Viewer
+from portal.sessions import hash_token
+from portal.web import admin_only, form_value, home_for, page, services_of
 
 LINK_LIFETIME = timedelta(hours=72)
-STAFF_ROLES = (Role.CASEWORKER, Role.MENTOR)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 async def new_setup_link(db: AsyncSession, request: Request[Any, Any, Any], user_id: int) -> str:
     """A fresh one-time link for `user_id`; earlier unused links for them stop working."""
-    now = _now()
+    now = utcnow()
     await db.exec(  # type: ignore[call-overload]
         update(PasswordSetup)
         .where(col(PasswordSetup.user_id) == user_id, col(PasswordSetup.used_at).is_(None))
         .values(used_at=now)
     )
     token = secrets.token_urlsafe(32)
-    db.add(PasswordSetup(id=_hash(token), user_id=user_id, created_at=now, expires_at=now + LINK_LIFETIME))
+    db.add(PasswordSetup(id=hash_token(token), user_id=user_id, created_at=now, expires_at=now + LINK_LIFETIME))
     return f"{str(request.base_url).rstrip('/')}/set-password/{token}"
 
 
@@ -132,6 +123,10 @@ async def reactivate(request: Request[Any, Any, Any], db: NamedDependency[AsyncS
 @post("/admin/staff/{user_id:int}/link", guards=[admin_only], name="new_staff_link", status_code=200)
 async def new_link(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], user_id: FromPath[int]) -> Template:
     user = await _staff_member(db, user_id)
+    if user.password_hash:
+        # An admin must never be able to take over a staff account that is in use (and so see what
+        # survivors share with it). Deactivate it and add a new account instead.
+        raise NotFoundException()
     link = await new_setup_link(db, request, user_id)
     await db.commit()
     return await _staff_page(request, db, new_link={"username": user.username, "url": link})
@@ -143,11 +138,10 @@ async def new_link(request: Request[Any, Any, Any], db: NamedDependency[AsyncSes
 async def _live_setup(db: AsyncSession, token: str) -> tuple[PasswordSetup, User] | None:
     if not token or len(token) > 100:
         return None
-    setup = await db.get(PasswordSetup, _hash(token))
+    setup = await db.get(PasswordSetup, hash_token(token))
     if setup is None or setup.used_at is not None:
         return None
-    expires = setup.expires_at if setup.expires_at.tzinfo else setup.expires_at.replace(tzinfo=UTC)
-    if expires <= _now():
+    if setup.expires_at <= utcnow():
         return None
     user = await db.get(User, setup.user_id)
     if user is None or not user.active:
@@ -183,13 +177,20 @@ async def set_password(request: Request[Any, Any, Any], db: NamedDependency[Asyn
             username=user.username, error=problem,
         )
     services = services_of(request)
+    # Claim the link first: of two submissions at once, only one changes anything.
+    claimed = await db.exec(  # type: ignore[call-overload]
+        update(PasswordSetup)
+        .where(col(PasswordSetup.id) == setup.id, col(PasswordSetup.used_at).is_(None))
+        .values(used_at=utcnow())
+    )
+    if claimed.rowcount != 1:
+        await db.rollback()
+        return _dead_link(request)
     user.password_hash = await services.hasher.hash(password)
-    setup.used_at = _now()
     db.add(user)
-    db.add(setup)
     await db.commit()
     await services.sessions.end_all(user.id or 0)
-    return await start_session(request, user, home_for(Viewer(user.id or 0, Role(user.role), user.username, "", "")))
+    return await start_session(request, user, home_for(user.role))
 
 
 routes = [staff_accounts, add_staff, deactivate, reactivate, new_link, set_password_form, set_password]

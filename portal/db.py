@@ -1,7 +1,8 @@
 """The database engine, the request-scoped session, and migrations.
 
-One place commits: the session dependency commits when a handler returns and rolls back when it
-raises, so handlers and helpers never commit on their own.
+The request's session (the `db` dependency) commits when a handler returns and rolls back when it
+raises. A handler commits earlier itself only when what follows needs the data stored (a session
+that refers to a new user, ending sessions after a deactivation).
 """
 
 from __future__ import annotations
@@ -28,15 +29,16 @@ def async_url(url: str) -> str:
 
 
 def make_engine(url: str) -> AsyncEngine:
+    # hide_parameters: a database error must never carry a username or a hash into the logs.
     url = async_url(url)
     if url.startswith("sqlite"):
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 5})
+        engine = create_async_engine(url, connect_args={"timeout": 5}, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, hide_parameters=True)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

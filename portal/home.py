@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal.i18n import _
 from portal.models import User
-from portal.safety import is_exit_url
+from portal.settings import is_web_address
 from portal.web import form_value, home_for, page, services_of, signed_in, staff_only, survivor_only, viewer_of
 
 
@@ -65,7 +65,7 @@ async def save_exit(request: Request[Any, Any, Any], db: NamedDependency[AsyncSe
     raw = form_value(form, "exit_url", 1000).strip()
     if raw and not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", raw):
         raw = "https://" + raw  # "news.example.org" means the web site
-    if raw and not is_exit_url(raw):
+    if raw and not is_web_address(raw):
         return _settings_page(
             request, status_code=400, values={"exit_url": raw},
             errors={"exit_url": _("Enter a web address like https://www.example.com, or leave it empty.")},

@@ -2,9 +2,13 @@
 
 Exit now is a plain link to /exit, so it works without JavaScript. The endpoint ends the session,
 tells the browser to forget everything of this site (Clear-Site-Data), and sends the person on to a
-neutral site. The JavaScript path first sends a beacon (POST /exit), which may already have removed
-the cookie by the time the page navigates to /exit: so the link carries the person's chosen
-destination itself, signed, and /exit needs no session to know where to go.
+neutral site.
+
+With JavaScript the page first sends a beacon (POST /exit), which ends the session on the server at
+once, even if the navigation that follows is cut off. The beacon leaves the (now dead) cookie in
+place, and the link carries the person's chosen destination signed together with that cookie's
+session id: so /exit still knows where this person wanted to go, and the link is useless to anyone
+else (it cannot be used as an open redirect).
 """
 
 from __future__ import annotations
@@ -14,24 +18,25 @@ import binascii
 import hashlib
 import hmac
 from typing import Any
-from urllib.parse import urlsplit
 
 from litestar import Request, Response, get, post, route
 from litestar.enums import HttpMethod
 from litestar.response import Redirect, Template
 
 from portal.i18n import _
+from portal.sessions import hash_token
+from portal.settings import is_web_address
 from portal.web import Viewer, page, services_of, survivor_only, viewer_of
 
-EXIT_HEADERS = {
-    "Clear-Site-Data": '"cache", "cookies", "storage"',
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-}
+NO_TRACE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+EXIT_HEADERS = {"Clear-Site-Data": '"cache", "cookies", "storage"', **NO_TRACE}
+# The beacon keeps the cookie, so the navigation right after it can still prove whose exit it is.
+BEACON_HEADERS = {"Clear-Site-Data": '"cache", "storage"', **NO_TRACE}
 
 
-def _signature(secret: str, destination: str) -> str:
-    digest = hmac.new(secret.encode(), b"exit:" + destination.encode(), hashlib.sha256).digest()
+def _signature(secret: str, destination: str, session_id: str) -> str:
+    message = f"exit\n{session_id}\n{destination}".encode()
+    digest = hmac.new(secret.encode(), message, hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest[:16]).decode().rstrip("=")
 
 
@@ -40,25 +45,21 @@ def exit_href(secret: str, viewer: Viewer | None) -> str:
     if viewer is None or not viewer.exit_url:
         return "/exit"
     encoded = base64.urlsafe_b64encode(viewer.exit_url.encode()).decode().rstrip("=")
-    return f"/exit?to={encoded}.{_signature(secret, viewer.exit_url)}"
+    return f"/exit?to={encoded}.{_signature(secret, viewer.exit_url, viewer.session_id)}"
 
 
-def _signed_destination(secret: str, value: str) -> str | None:
+def _signed_destination(secret: str, value: str, session_id: str) -> str | None:
+    """The destination in `value` if it was signed for this browser's session, else None."""
     encoded, _dot, signature = value.partition(".")
-    if not encoded or not signature or len(value) > 1500:
+    if not encoded or not signature or not session_id or len(value) > 1500 or not value.isascii():
         return None
     try:
         destination = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
-    if not hmac.compare_digest(signature, _signature(secret, destination)):
+    if not hmac.compare_digest(signature.encode(), _signature(secret, destination, session_id).encode()):
         return None
-    return destination if is_exit_url(destination) else None
-
-
-def is_exit_url(url: str) -> bool:
-    parts = urlsplit(url)
-    return parts.scheme in ("http", "https") and "." in (parts.hostname or "") and len(url) <= 500
+    return destination if is_web_address(destination) else None
 
 
 @route("/exit", http_method=[HttpMethod.GET, HttpMethod.POST], name="exit", include_in_schema=False)
@@ -66,12 +67,14 @@ async def exit_now(request: Request[Any, Any, Any]) -> Response[Any]:
     """End the session and leave for a neutral site. Records nothing about who left."""
     services = services_of(request)
     sessions = services.sessions
-    await sessions.end(request.cookies.get(sessions.cookie_name))
+    token = request.cookies.get(sessions.cookie_name)
+    await sessions.end(token)
     if request.method == "POST":
         # The beacon sent by the page as it leaves: nothing to follow, only the session to end.
-        return Response(content=b"", status_code=204, headers=EXIT_HEADERS, cookies=[sessions.cleared_cookie()])
+        return Response(content=b"", status_code=204, headers=BEACON_HEADERS)
     viewer = viewer_of(request)
-    destination = _signed_destination(services.settings.secret_key, request.query_params.get("to", ""))
+    session_id = hash_token(token) if token and len(token) <= 100 else ""
+    destination = _signed_destination(services.settings.secret_key, request.query_params.get("to", ""), session_id)
     if destination is None:
         destination = (viewer.exit_url if viewer and viewer.exit_url else "") or services.settings.exit_url
     return Redirect(destination, status_code=303, headers=EXIT_HEADERS, cookies=[sessions.cleared_cookie()])

@@ -61,6 +61,7 @@ class SessionStore(Protocol):
     async def delete(self, session_id: str) -> None: ...
     async def delete_for_user(self, user_id: int) -> None: ...
     async def list_for_user(self, user_id: int) -> list[SessionRecord]: ...
+    async def purge(self, now: datetime, idle: timedelta) -> None: ...
 
 
 class DatabaseSessionStore:
@@ -98,6 +99,16 @@ class DatabaseSessionStore:
         async with self._factory() as db:
             rows = await db.exec(select(WebSession).where(WebSession.user_id == user_id))
             return [_record(row) for row in rows]
+
+    async def purge(self, now: datetime, idle: timedelta) -> None:
+        """Forget sessions that can no longer be used (no sign-in times kept longer than needed)."""
+        async with self._factory() as db:
+            await db.exec(  # type: ignore[call-overload]
+                delete(WebSession).where(
+                    (WebSession.expires_at <= now) | (WebSession.last_seen_at <= now - idle)  # type: ignore[operator]
+                )
+            )
+            await db.commit()
 
 
 def _record(row: WebSession) -> SessionRecord:
@@ -154,6 +165,9 @@ class RedisSessionStore:
         keys = [self._key(i.decode() if isinstance(i, bytes) else i) for i in ids]
         await self._redis.delete(self._user_key(user_id), *keys)
 
+    async def purge(self, now: datetime, idle: timedelta) -> None:
+        """Nothing to do: every key expires with its session."""
+
     async def list_for_user(self, user_id: int) -> list[SessionRecord]:
         ids = await self._redis.smembers(self._user_key(user_id))
         records = []
@@ -191,10 +205,11 @@ class Sessions:
 
     async def start(self, user_id: int, device: str, old_token: str | None) -> str:
         """A brand-new session for `user_id`; the old one on this browser (if any) is ended."""
+        now = _now()
         if old_token:
             await self.store.delete(hash_token(old_token))
+        await self.store.purge(now, self.idle)
         token = new_token()
-        now = _now()
         await self.store.save(
             SessionRecord(
                 id=hash_token(token),

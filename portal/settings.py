@@ -7,6 +7,7 @@ command line are checked against, so a new setting cannot go undocumented.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -64,6 +65,12 @@ class Settings:
         "PORTAL_ALLOWED_HOSTS",
         "Comma-separated host names the portal answers to. Default: localhost and 127.0.0.1.",
         ("localhost", "127.0.0.1"),
+    )
+    trusted_proxies: tuple[str, ...] = _setting(  # type: ignore[assignment]
+        "PORTAL_TRUSTED_PROXIES",
+        "Comma-separated addresses of reverse proxies whose X-Forwarded-For is believed (so sign-in limits apply "
+        "per person, not per proxy).",
+        ("127.0.0.1",),
     )
     session_idle_minutes: int = _setting(  # type: ignore[assignment]
         "PORTAL_SESSION_IDLE_MINUTES", "Sign a person out after this many minutes without a request.", 15
@@ -127,7 +134,7 @@ class Settings:
             raise SettingsError("PORTAL_SESSION_ABSOLUTE_HOURS must be between 1 and 72.")
         if self.password_hash_memory_kib < 19456 or self.password_hash_passes < 2:
             raise SettingsError("argon2id below the ASVS minimum (19456 KiB, 2 passes) is refused.")
-        if urlsplit(self.exit_url).scheme not in ("http", "https"):
+        if not is_web_address(self.exit_url):
             raise SettingsError("PORTAL_EXIT_URL must be an http(s) address.")
         if self.production:
             if self.secret_key.lower() in PLACEHOLDER_SECRETS or len(self.secret_key) < 32:
@@ -136,6 +143,22 @@ class Settings:
                 raise SettingsError("Production refuses PORTAL_DEBUG.")
             if self.api_docs:
                 raise SettingsError("Production refuses PORTAL_API_DOCS.")
+
+
+_HOST_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
+
+
+def is_web_address(url: str, max_length: int = 500) -> bool:
+    """An http(s) address of a named web site (a dot in its name, no spaces or user part)."""
+    if len(url) > max_length or any(char.isspace() for char in url):
+        return False
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").encode("idna").decode("ascii")
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except (ValueError, UnicodeError):
+        return False
+    return parts.scheme in ("http", "https") and not parts.username and bool(_HOST_NAME.match(host))
 
 
 SETTINGS_HELP: dict[str, str] = {f.metadata["env"]: f.metadata["help"] for f in fields(Settings)}

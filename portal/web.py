@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,10 +53,6 @@ class Viewer:
     session_id: str
     exit_url: str
 
-    @property
-    def is_staff(self) -> bool:
-        return self.role in (Role.CASEWORKER, Role.MENTOR)
-
 
 def viewer_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Viewer | None:
     return connection.scope.get("state", {}).get("viewer")
@@ -84,7 +81,6 @@ class ViewerMiddleware(ASGIMiddleware):
             if viewer is None:
                 send = _appending_cookie(send, self.sessions.cleared_cookie().to_header(header=""))
             state["viewer"] = viewer
-            state["session_token"] = token if viewer else None
         await next_app(scope, receive, send)
 
     async def _viewer(self, token: str) -> Viewer | None:
@@ -114,6 +110,9 @@ def _appending_cookie(send: Send, cookie_header: str) -> Send:
     return wrapped
 
 
+_HOST_HEADER = re.compile(r"^([a-z0-9.-]+)(?::\d{1,5})?$")
+
+
 class AllowedHostsMiddleware(ASGIMiddleware):
     """Answer only to the configured host names, on any port.
 
@@ -127,9 +126,8 @@ class AllowedHostsMiddleware(ASGIMiddleware):
         self.hosts = frozenset(host.lower() for host in hosts)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        host = ASGIConnection(scope).headers.get("host", "").lower()
-        name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-        if name not in self.hosts:
+        match = _HOST_HEADER.match(ASGIConnection(scope).headers.get("host", "").lower())
+        if match is None or match.group(1) not in self.hosts:
             await send({"type": "http.response.start", "status": 400,
                         "headers": [(b"content-type", b"text/plain"), (b"content-length", b"12")]})
             await send({"type": "http.response.body", "body": b"Unknown host"})
@@ -165,43 +163,26 @@ admin_only = _role_guard(Role.ADMIN)
 # ----- rendering ------------------------------------------------------------------------------
 
 
-def wants_fragment(request: Request[Any, Any, Any]) -> bool:
-    """True for an htmx request that swaps part of a page (htmx 4 headers).
-
-    Boosted navigations and history restores ask for the whole page.
-    """
-    headers = request.headers
-    return (
-        headers.get("hx-request") == "true"
-        and headers.get("hx-request-type") == "partial"
-        and headers.get("hx-history-restore-request") != "true"
-    )
-
-
 def page(
     request: Request[Any, Any, Any],
     template: str,
     *,
     title: str = "",
     status_code: int = 200,
-    fragment: str | None = None,
     **context: Any,
 ) -> Template:
-    """Render a whole page, or only `fragment` when htmx asked for a part of it.
-
-    `title` is a section name ("Goals"), never a person's words: it shows on the lock screen's
+    """Render a page. `title` is a section name ("Goals"), never a person's words: it shows on the lock screen's
     app switcher and in history.
     """
-    name = fragment if fragment and wants_fragment(request) else template
     return Template(
-        template_name=name,
+        template_name=template,
         context={"title": title, "viewer": viewer_of(request), **context},
         status_code=status_code,
     )
 
 
-def home_for(viewer: Viewer) -> str:
-    return {Role.SURVIVOR: "/home", Role.ADMIN: "/admin/staff"}.get(viewer.role, "/staff")
+def home_for(role: Role | str) -> str:
+    return {Role.SURVIVOR: "/home", Role.ADMIN: "/admin/staff"}.get(Role(role), "/staff")
 
 
 # ----- security headers -----------------------------------------------------------------------
@@ -309,10 +290,18 @@ def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Template:
     return server_error(request, exc)
 
 
+def loggable_path(path: str) -> str:
+    """The path with secrets masked: set-password links carry a live token."""
+    return re.sub(r"^/set-password/.*", "/set-password/…", path)
+
+
 def server_error(request: Request[Any, Any, Any], exc: Exception) -> Template:
     # Logged by id only: never a person's words.
     viewer = viewer_of(request)
-    log.error("error on %s %s for user %s", request.method, request.url.path, viewer.user_id if viewer else "-", exc_info=exc)
+    log.error(
+        "error on %s %s for user %s", request.method, loggable_path(request.url.path),
+        viewer.user_id if viewer else "-", exc_info=exc,
+    )
     return _error_page(request, 500, _("Sorry, something went wrong"), _("Please try again in a moment."))
 
 

@@ -88,7 +88,7 @@ def test_staff_roles_and_bad_input_on_add_staff(client, settings):
     assert "Peer mentor" in client.get("/admin/staff").text
 
 
-@pytest.mark.parametrize("mangle", ["tampered", "expired", "empty"])
+@pytest.mark.parametrize("mangle", ["tampered", "expired", "overlong"])
 def test_tampered_or_expired_set_password_links_get_a_clear_message(client, other_client, settings, mangle):
     make_user(settings, "orgadmin", Role.ADMIN)
     sign_in(client, "orgadmin")
@@ -120,6 +120,15 @@ def test_a_new_link_replaces_the_old_one(client, other_client, settings):
     second = post_form(client, f"/admin/staff/{staff_id}/link")
     assert second.status_code == 200
     assert other_client.get(first).status_code == 404
+
+
+def test_no_new_link_for_a_staff_account_already_in_use(client, settings):
+    """An admin must not be able to take over a working account (and what is shared with it)."""
+    make_user(settings, "orgadmin", Role.ADMIN)
+    staff_id = make_user(settings, "casey", Role.CASEWORKER)
+    sign_in(client, "orgadmin")
+    assert f"/admin/staff/{staff_id}/link" not in client.get("/admin/staff").text
+    assert post_form(client, f"/admin/staff/{staff_id}/link").status_code == 404
 
 
 def test_deactivation_ends_staff_sessions_at_once_and_reactivation_lets_them_back(client, other_client, settings):

@@ -70,7 +70,8 @@ def test_exit_by_beacon_post_needs_no_csrf_token_and_ends_the_session(client, se
     token = sign_in(client, "harbour").cookies["wp_session"]
     response = client.post("/exit", follow_redirects=False)
     assert response.status_code == 204
-    assert response.headers["clear-site-data"] == '"cache", "cookies", "storage"'
+    assert response.headers["clear-site-data"] == '"cache", "storage"'
+    assert response.headers["cache-control"] == "no-store"
     client.cookies.set("wp_session", token, domain="testserver.local")
     assert client.get("/home", follow_redirects=False).status_code == 303
 
@@ -80,26 +81,44 @@ def test_exit_works_for_visitors_who_are_not_signed_in(client):
     assert response.status_code == 303 and response.headers["location"] == DEFAULT_EXIT
 
 
+def _exit_href(client) -> str:  # type: ignore[no-untyped-def]
+    html = client.get("/home").text
+    return re.search(r'<a href="([^"]+)" class="exit-button"', html).group(1).replace("&amp;", "&")
+
+
 def test_chosen_destination_is_used_even_after_the_beacon_ended_the_session(client):
     sign_up(client, "river")
-    saved = post_form(client, "/settings/exit", {"exit_url": "https://news.example.org/today"})
+    saved = post_form(client, "/settings/exit", {"exit_url": "news.example.org/today"})
     assert saved.status_code == 200 and "Saved" in saved.text
-    href = re.search(r'<a href="([^"]+)" class="exit-button"', client.get("/home").text).group(1).replace("&amp;", "&")
+    href = _exit_href(client)
     assert href.startswith("/exit?to=")
-    client.post("/exit")  # the beacon: session ended, cookies cleared
-    client.cookies.clear()
-    response = client.get(href, follow_redirects=False)
+    token = client.cookies["wp_session"]
+    assert client.post("/exit").status_code == 204  # the beacon: the session ends on the server
+    response = client.get(href, follow_redirects=False)  # the navigation right after it, with the dead cookie
     assert response.headers["location"] == "https://news.example.org/today"
+    assert response.headers["clear-site-data"] == '"cache", "cookies", "storage"'
+    client.cookies.set("wp_session", token, domain="testserver.local")
+    assert client.get("/home", follow_redirects=False).status_code == 303
 
 
-def test_a_tampered_destination_falls_back_to_the_default(client):
-    forged = "/exit?to=aHR0cHM6Ly9ldmlsLmV4YW1wbGU.AAAAAAAAAAAAAAAAAAAAAA"
-    response = client.get(forged, follow_redirects=False)
-    assert response.headers["location"] == DEFAULT_EXIT
-    assert client.get("/exit?to=%%%", follow_redirects=False).headers["location"] == DEFAULT_EXIT
+def test_a_signed_exit_link_is_no_open_redirect_for_anyone_else(client, other_client):
+    sign_up(client, "river")
+    post_form(client, "/settings/exit", {"exit_url": "https://phish.example.net/login"})
+    href = _exit_href(client)
+    # Another browser (no cookie, or its own session) following the same link goes to the default.
+    assert other_client.get(href, follow_redirects=False).headers["location"] == DEFAULT_EXIT
+    sign_up(other_client, "someone-else")
+    assert other_client.get(href, follow_redirects=False).headers["location"] == DEFAULT_EXIT
 
 
-@pytest.mark.parametrize("bad", ["javascript:alert(1)", "ftp://x.example", "data:text/html,hi", "https://nodot", "https://" + "a" * 600 + ".example"])
+@pytest.mark.parametrize("value", ["aHR0cHM6Ly9ldmlsLmV4YW1wbGU.AAAAAAAAAAAAAAAAAAAAAA", "%%%", "aGk.%C3%A9", "." * 2000, "a.b.c"])
+def test_a_tampered_destination_falls_back_to_the_default(client, value):
+    sign_up(client, "river")
+    response = client.get(f"/exit?to={value}", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == DEFAULT_EXIT
+
+
+@pytest.mark.parametrize("bad", ["javascript:alert(1)", "ftp://x.example", "data:text/html,hi", "https://nodot", "https://[x", "[::1", "https://exa mple.com", "https://user@example.com", "https://example.com:99999", "https://" + "a" * 600 + ".example"])
 def test_exit_destination_must_be_a_web_address(client, bad):
     sign_up(client, "river")
     response = post_form(client, "/settings/exit", {"exit_url": bad})
@@ -151,14 +170,18 @@ def test_practice_without_javascript_does_not_sign_out(client):
     assert client.get("/home", follow_redirects=False).status_code == 200
 
 
-def test_htmx_history_restore_gets_a_whole_page(client):
-    response = client.get("/safety", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
-    assert "<html" in response.text
-
-
 def test_the_portal_answers_its_own_host_names_on_any_port_and_nothing_else(client):
     assert client.get("/", headers={"host": "localhost:8000"}).status_code == 200
     assert client.get("/", headers={"host": "127.0.0.1:8123"}).status_code == 200
     refused = client.get("/", headers={"host": "evil.example"})
     assert refused.status_code == 400
+    for host in ("localhost:x@evil.example", "localhost:80:80", "localhost.evil.example", ""):
+        assert client.get("/", headers={"host": host}).status_code == 400, host
     assert refused.headers["x-content-type-options"] == "nosniff"
+
+
+def test_logged_paths_never_carry_a_set_password_token():
+    from portal.web import loggable_path
+
+    assert loggable_path("/set-password/SECRETTOKEN") == "/set-password/…"
+    assert loggable_path("/home") == "/home"

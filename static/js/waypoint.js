@@ -32,7 +32,10 @@
     doc.documentElement.classList.remove("wp-exiting");
   }
 
+  var leaving = false;
+
   function exitNow() {
+    leaving = !practising();
     cover();
     var title = doc.title;
     doc.title = "New tab";
@@ -41,7 +44,7 @@
         doc.title = title;
         uncover();
         var result = doc.getElementById("practice-result");
-        if (result) { result.hidden = false; result.focus && result.scrollIntoView(); }
+        if (result) { result.hidden = false; result.focus(); }
       }, 1200);
       return;
     }
@@ -53,16 +56,20 @@
     location.replace(href);
   }
 
-  doc.addEventListener("click", function (event) {
+  // Any click on Exit now (also Ctrl/Cmd/Shift or middle click, which would open a new tab and
+  // leave this one showing) leaves in this tab.
+  function onExitClick(event) {
     var target = event.target.closest && event.target.closest("[data-exit], [data-practice-exit]");
-    if (!target || event.button !== 0 || event.ctrlKey || event.metaKey) { return; }
+    if (!target) { return; }
     if (target.hasAttribute("data-practice-exit") && !practising()) { return; }
     event.preventDefault();
-    if (target.hasAttribute("data-practice-exit")) { exitNow(); return; }
-    // The Exit now link is real even on the practice page.
-    doc.body.removeAttribute("data-practice");
+    if (!target.hasAttribute("data-practice-exit")) {
+      doc.body.removeAttribute("data-practice"); // the Exit now link is real even on the practice page
+    }
     exitNow();
-  });
+  }
+  doc.addEventListener("click", onExitClick);
+  doc.addEventListener("auxclick", onExitClick);
 
   var shifts = 0, shiftTimer = null, escapes = 0, escTimer = null;
 
@@ -108,6 +115,11 @@
   // again, which answers with the signed-out start page after an exit.
   window.addEventListener("pageshow", function (event) {
     if (event.persisted) { cover(); location.reload(); }
+  });
+
+  // Cover the page while the app is in the background, so the app switcher shows no content.
+  doc.addEventListener("visibilitychange", function () {
+    if (doc.visibilityState === "hidden") { cover(); } else if (!leaving) { uncover(); }
   });
 
   if ("serviceWorker" in navigator) {

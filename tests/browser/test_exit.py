@@ -179,3 +179,19 @@ def test_a_page_restored_from_the_back_forward_cache_hides_and_asks_the_server_a
     page.wait_for_load_state()
     assert page.url == f"{server}/sign-in"
     assert "river" not in page.content()
+
+
+def test_the_persons_own_destination_survives_the_beacon(page, context, server, destination):
+    chosen = destination.url.replace("/weather", "/news")
+    sign_up(page, server)
+    page.goto(f"{server}/settings")
+    page.get_by_label("Web address").fill(chosen)
+    page.get_by_role("button", name="Save").click()
+    page.get_by_text("Saved.").wait_for()
+    page.keyboard.press("Escape")  # leaves the text field alone: focus is on the page after saving
+    page.locator("h1").click()
+    page.keyboard.press("Shift")
+    page.keyboard.press("Shift")
+    page.keyboard.press("Shift")
+    page.wait_for_url(chosen)
+    assert session_cookie(context) is None
