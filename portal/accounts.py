@@ -100,12 +100,14 @@ def _sign_up_page(request: Request[Any, Any, Any], values: dict[str, str], error
     return page(request, "accounts/sign_up.html", title=_("Create an account"), values=values, errors=errors, status_code=status)
 
 
+def _go_home_if_signed_in(request: Request[Any, Any, Any]) -> Redirect | None:
+    viewer = viewer_of(request)
+    return Redirect(home_for(viewer.role), status_code=303) if viewer else None
+
+
 @get("/sign-up", name="sign_up")
 async def sign_up_form(request: Request[Any, Any, Any]) -> Response[Any]:
-    viewer = viewer_of(request)
-    if viewer:
-        return Redirect(home_for(viewer.role), status_code=303)
-    return _sign_up_page(request, {}, {})
+    return _go_home_if_signed_in(request) or _sign_up_page(request, {}, {})
 
 
 @post("/sign-up")
@@ -150,10 +152,7 @@ def _sign_in_page(request: Request[Any, Any, Any], values: dict[str, str], error
 
 @get("/sign-in", name="sign_in")
 async def sign_in_form(request: Request[Any, Any, Any]) -> Response[Any]:
-    viewer = viewer_of(request)
-    if viewer:
-        return Redirect(home_for(viewer.role), status_code=303)
-    return _sign_in_page(request, {})
+    return _go_home_if_signed_in(request) or _sign_in_page(request, {})
 
 
 @post("/sign-in")

@@ -101,23 +101,27 @@ async def _staff_member(db: AsyncSession, user_id: int) -> User:
     return user
 
 
-@post("/admin/staff/{user_id:int}/deactivate", guards=[admin_only], name="deactivate_staff", status_code=200)
-async def deactivate(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], user_id: FromPath[int]) -> Template:
+async def _set_active(request: Request[Any, Any, Any], db: AsyncSession, user_id: int, active: bool) -> Template:
     user = await _staff_member(db, user_id)
-    user.active = False
+    user.active = active
     db.add(user)
     await db.commit()
-    await services_of(request).sessions.end_all(user_id)
-    return await _staff_page(request, db, notice=_("{name} can no longer sign in.").format(name=user.username))
+    if active:
+        notice = _("{name} can sign in again.")
+    else:
+        await services_of(request).sessions.end_all(user_id)  # signed out everywhere, at once
+        notice = _("{name} can no longer sign in.")
+    return await _staff_page(request, db, notice=notice.format(name=user.username))
+
+
+@post("/admin/staff/{user_id:int}/deactivate", guards=[admin_only], name="deactivate_staff", status_code=200)
+async def deactivate(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], user_id: FromPath[int]) -> Template:
+    return await _set_active(request, db, user_id, active=False)
 
 
 @post("/admin/staff/{user_id:int}/reactivate", guards=[admin_only], name="reactivate_staff", status_code=200)
 async def reactivate(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], user_id: FromPath[int]) -> Template:
-    user = await _staff_member(db, user_id)
-    user.active = True
-    db.add(user)
-    await db.commit()
-    return await _staff_page(request, db, notice=_("{name} can sign in again.").format(name=user.username))
+    return await _set_active(request, db, user_id, active=True)
 
 
 @post("/admin/staff/{user_id:int}/link", guards=[admin_only], name="new_staff_link", status_code=200)
