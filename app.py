@@ -14,6 +14,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from litestar import Litestar
+from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         cache_control=CacheControlHeader(max_age=31_536_000, public=True),
         include_in_schema=False,
         name="static",
+        opt={"uncompressed": False},
     )
     return Litestar(
         route_handlers=[
@@ -144,6 +146,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             if settings.api_docs
             else None
         ),
+        # Only static files are compressed: a compressed page holding a secret (the CSRF token) next to
+        # text a visitor typed could leak the secret through its size (BREACH).
+        compression_config=CompressionConfig(backend="gzip", gzip_compress_level=9, exclude_opt_key="uncompressed"),
+        opt={"uncompressed": True},
         exception_handlers=exception_handlers(),
         before_send=[headers_hook(settings.production)],
         # Errors are logged once, by portal.web.server_error, with secrets masked from the path.

@@ -86,3 +86,10 @@ def test_static_files_are_cached_long_and_carry_security_headers(client):
 
 def test_health_check(client):
     assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_static_files_are_compressed_but_pages_holding_secrets_are_not(client):
+    static = client.get("/static/js/htmx.min.js", headers={"accept-encoding": "gzip"})
+    assert static.headers.get("content-encoding") == "gzip"
+    page = client.get("/sign-in", headers={"accept-encoding": "gzip"})
+    assert "content-encoding" not in page.headers
