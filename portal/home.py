@@ -10,10 +10,11 @@ from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 from sqlalchemy import text
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal.i18n import _
-from portal.models import User
+from portal.models import Goal, GoalStatus, User
 from portal.settings import is_web_address
 from portal.web import form_value, home_for, page, services_of, signed_in, staff_only, survivor_only, viewer_of
 
@@ -27,8 +28,17 @@ async def landing(request: Request[Any, Any, Any]) -> Response[Any]:
 
 
 @get("/home", guards=[survivor_only], name="home")
-async def survivor_home(request: Request[Any, Any, Any]) -> Template:
-    return page(request, "home/survivor.html", title=_("Home"))
+async def survivor_home(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Template:
+    viewer = viewer_of(request) or _no_viewer()
+    goals = (
+        await db.exec(
+            select(Goal)
+            .where(Goal.owner_id == viewer.user_id, Goal.status == GoalStatus.ACTIVE.value)
+            .order_by(col(Goal.created_at).desc())
+            .limit(3)
+        )
+    ).all()
+    return page(request, "home/survivor.html", title=_("Home"), goals=goals)
 
 
 @get("/staff", guards=[staff_only], name="staff_home")

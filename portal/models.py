@@ -6,7 +6,8 @@ Consent and privacy fields carry a one-line meaning.
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+import secrets
+from datetime import UTC, date, datetime
 
 from sqlalchemy import Column, ForeignKey, Index, String
 from sqlmodel import Field, SQLModel
@@ -84,3 +85,61 @@ class PasswordSetup(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
     used_at: datetime | None = Field(default=None)
+
+
+def new_public_id() -> str:
+    """An opaque id for URLs: 96 random bits, so ids say nothing and cannot be guessed or counted."""
+    return secrets.token_urlsafe(12)
+
+
+class GoalArea(enum.StrEnum):
+    HOUSING = "housing"
+    HEALTH = "health"
+    LEGAL = "legal"
+    EDUCATION = "education"
+    WORK = "work"
+    MONEY = "money"
+    FAMILY = "family"
+    SAFETY = "safety"
+    OTHER = "other"
+
+
+class GoalStatus(enum.StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    ACHIEVED = "achieved"
+
+
+class Goal(SQLModel, table=True):
+    """Something a survivor is working towards, in their own words. Seen only by them (and, once
+    sharing exists, by whom they share goals with)."""
+
+    __tablename__ = "goal"
+    __table_args__ = (Index("ix_goal_owner_status_created", "owner_id", "status", "created_at"),)
+
+    id: str = Field(default_factory=new_public_id, primary_key=True, max_length=16)
+    owner_id: int = Field(sa_column=Column(ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False))
+    title: str = Field(max_length=200)
+    why: str = Field(default="", max_length=2000)
+    area: str = Field(sa_column=Column(String(16), nullable=False))
+    target_date: date | None = Field(default=None)
+    status: str = Field(default=GoalStatus.ACTIVE.value, sa_column=Column(String(16), nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    achieved_at: datetime | None = Field(default=None)
+    # Kept on the goal so lists show "3 of 5 steps" without a query per goal.
+    steps_total: int = Field(default=0)
+    steps_done: int = Field(default=0)
+
+
+class GoalStep(SQLModel, table=True):
+    """One small step towards a goal; ticked when done, in the order the survivor chose."""
+
+    __tablename__ = "goal_step"
+    __table_args__ = (Index("ix_goal_step_goal_position", "goal_id", "position"),)
+
+    id: str = Field(default_factory=new_public_id, primary_key=True, max_length=16)
+    goal_id: str = Field(sa_column=Column(ForeignKey("goal.id", ondelete="CASCADE"), nullable=False))
+    text: str = Field(max_length=200)
+    done: bool = Field(default=False)
+    position: int = Field(default=0)
+    created_at: datetime = Field(default_factory=utcnow)

@@ -163,19 +163,35 @@ admin_only = _role_guard(Role.ADMIN)
 # ----- rendering ------------------------------------------------------------------------------
 
 
+def wants_fragment(request: Request[Any, Any, Any]) -> bool:
+    """True for an htmx request that swaps part of a page (htmx 4 headers).
+
+    Boosted navigations and history restores ask for the whole page.
+    """
+    headers = request.headers
+    return (
+        headers.get("hx-request") == "true"
+        and headers.get("hx-request-type") == "partial"
+        and headers.get("hx-history-restore-request") != "true"
+    )
+
+
 def page(
     request: Request[Any, Any, Any],
     template: str,
     *,
     title: str = "",
     status_code: int = 200,
+    fragment: str | None = None,
     **context: Any,
 ) -> Template:
-    """Render a page. `title` is a section name ("Goals"), never a person's words: it shows on the lock screen's
+    """Render a page, or only `fragment` (a template of its own) when htmx asked for a part.
+
+    `title` is a section name ("Goals"), never a person's words: it shows on the lock screen's
     app switcher and in history.
     """
     return Template(
-        template_name=template,
+        template_name=fragment if fragment and wants_fragment(request) else template,
         context={"title": title, "viewer": viewer_of(request), **context},
         status_code=status_code,
     )

@@ -1,0 +1,308 @@
+"""Goals: what a survivor is working towards, with small steps they tick off.
+
+Every read and change goes through `portal.policy`. URLs carry opaque ids only; page titles stay
+"Waypoint – Goals". With htmx, step changes swap the step list in place; without JavaScript the
+same forms post and come back to the goal's page.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from litestar import Request, Response, Router, get, post
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+from sqlalchemy import delete, func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from portal import policy
+from portal.i18n import _
+from portal.models import Goal, GoalArea, GoalStatus, GoalStep, utcnow
+from portal.web import Viewer, form_value, page, survivor_only, viewer_of, wants_fragment
+
+PER_PAGE = 20
+MAX_STEPS = 50
+TITLE_MAX = 200
+WHY_MAX = 2000
+STEP_MAX = 200
+
+
+def area_labels() -> dict[str, str]:
+    return {
+        GoalArea.HOUSING: _("Housing"), GoalArea.HEALTH: _("Health"), GoalArea.LEGAL: _("Legal"),
+        GoalArea.EDUCATION: _("Education"), GoalArea.WORK: _("Work"), GoalArea.MONEY: _("Money"),
+        GoalArea.FAMILY: _("Family"), GoalArea.SAFETY: _("Safety"), GoalArea.OTHER: _("Other"),
+    }
+
+
+def _viewer(request: Request[Any, Any, Any]) -> Viewer:
+    viewer = viewer_of(request)
+    assert viewer is not None  # the router's guard let only survivors in
+    return viewer
+
+
+def _page_number(request: Request[Any, Any, Any]) -> int:
+    raw = request.query_params.get("page", "1")
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
+
+
+# ----- reading and checking the form ----------------------------------------------------------
+
+
+def parse_date(raw: str, earliest: date, latest: date) -> tuple[date | None, str]:
+    """A date typed as YYYY-MM-DD (what date inputs send), or a message saying what is wrong."""
+    raw = raw.strip()
+    if not raw:
+        return None, ""
+    try:
+        value = date.fromisoformat(raw)
+    except ValueError:
+        return None, _("Enter a real date, like 2027-03-31.")
+    if not earliest <= value <= latest:
+        return None, _("Choose a date between {start} and {end}.").format(start=earliest.isoformat(), end=latest.isoformat())
+    return value, ""
+
+
+def _goal_form(form: Any) -> tuple[dict[str, str], dict[str, str], date | None]:
+    values = {
+        "title": form_value(form, "title", TITLE_MAX * 4).strip(),
+        "why": form_value(form, "why", WHY_MAX * 4).strip(),
+        "area": form_value(form, "area", 20),
+        "target_date": form_value(form, "target_date", 20),
+    }
+    errors: dict[str, str] = {}
+    if not values["title"]:
+        errors["title"] = _("Write your goal in a few words.")
+    elif len(values["title"]) > TITLE_MAX:
+        errors["title"] = _("Use 200 characters or fewer.")
+    if len(values["why"]) > WHY_MAX:
+        errors["why"] = _("Use 2,000 characters or fewer.")
+    if values["area"] not in [area.value for area in GoalArea]:
+        errors["area"] = _("Choose an area.")
+    today = date.today()
+    target, problem = parse_date(values["target_date"], date(today.year - 1, 1, 1), date(today.year + 50, 12, 31))
+    if problem:
+        errors["target_date"] = problem
+    return values, errors, target
+
+
+def _form_page(request: Request[Any, Any, Any], goal: Goal | None, values: dict[str, str], errors: dict[str, str],
+               status_code: int = 200) -> Template:
+    return page(request, "goals/form.html", title=_("Goals"), goal=goal, values=values, errors=errors,
+                areas=area_labels(), status_code=status_code)
+
+
+# ----- lists ----------------------------------------------------------------------------------
+
+
+async def _goals(db: AsyncSession, owner_id: int, statuses: list[str], page_number: int) -> tuple[list[Goal], bool]:
+    rows = (
+        await db.exec(
+            select(Goal)
+            .where(Goal.owner_id == owner_id, col(Goal.status).in_(statuses))
+            .order_by(col(Goal.created_at).desc(), col(Goal.id))
+            .offset((page_number - 1) * PER_PAGE)
+            .limit(PER_PAGE + 1)
+        )
+    ).all()
+    return list(rows[:PER_PAGE]), len(rows) > PER_PAGE
+
+
+async def count_goals(db: AsyncSession, owner_id: int, status: str) -> int:
+    return (await db.exec(select(func.count()).where(Goal.owner_id == owner_id, Goal.status == status))).one()  # type: ignore[call-overload, arg-type]
+
+
+@get("/", name="goals")
+async def goal_list(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Template:
+    viewer = _viewer(request)
+    number = _page_number(request)
+    goals, has_next = await _goals(db, viewer.user_id, [GoalStatus.ACTIVE.value, GoalStatus.PAUSED.value], number)
+    achieved = await count_goals(db, viewer.user_id, GoalStatus.ACHIEVED.value)
+    return page(request, "goals/list.html", title=_("Goals"), goals=goals, page_number=number, has_next=has_next,
+                achieved_count=achieved, areas=area_labels())
+
+
+@get("/achieved", name="achieved_goals")
+async def achieved_list(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Template:
+    viewer = _viewer(request)
+    number = _page_number(request)
+    goals, has_next = await _goals(db, viewer.user_id, [GoalStatus.ACHIEVED.value], number)
+    return page(request, "goals/achieved.html", title=_("Goals"), goals=goals, page_number=number,
+                has_next=has_next, areas=area_labels())
+
+
+# ----- one goal -------------------------------------------------------------------------------
+
+
+@get("/new", name="new_goal")
+async def new_goal(request: Request[Any, Any, Any]) -> Template:
+    return _form_page(request, None, {"area": ""}, {})
+
+
+@post("/")
+async def create_goal(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
+    viewer = _viewer(request)
+    values, errors, target = _goal_form(await request.form())
+    if errors:
+        return _form_page(request, None, values, errors, 400)
+    goal = Goal(owner_id=viewer.user_id, title=values["title"], why=values["why"], area=values["area"],
+                target_date=target)
+    db.add(goal)
+    await db.flush()
+    return Redirect(f"/goals/{goal.id}", status_code=303)
+
+
+async def _steps(db: AsyncSession, goal: Goal) -> list[GoalStep]:
+    return list((await db.exec(select(GoalStep).where(GoalStep.goal_id == goal.id).order_by(col(GoalStep.position)))).all())
+
+
+async def _goal_page(request: Request[Any, Any, Any], db: AsyncSession, goal: Goal, *, status_code: int = 200,
+                     step_error: str = "", step_value: str = "") -> Template:
+    return page(
+        request, "goals/detail.html", title=_("Goals"), fragment="goals/_steps.html", status_code=status_code,
+        goal=goal, steps=await _steps(db, goal), areas=area_labels(), step_error=step_error, step_value=step_value,
+        celebrate=request.query_params.get("celebrate") == "1" and goal.status == GoalStatus.ACHIEVED.value,
+    )
+
+
+@get("/{goal_id:str}", name="goal")
+async def show_goal(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], goal_id: FromPath[str]) -> Template:
+    goal = await policy.readable(db, _viewer(request), Goal, goal_id)
+    return await _goal_page(request, db, goal)
+
+
+@get("/{goal_id:str}/edit", name="edit_goal")
+async def edit_goal(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], goal_id: FromPath[str]) -> Template:
+    goal = await policy.changeable(db, _viewer(request), Goal, goal_id)
+    values = {"title": goal.title, "why": goal.why, "area": goal.area,
+              "target_date": goal.target_date.isoformat() if goal.target_date else ""}
+    return _form_page(request, goal, values, {})
+
+
+@post("/{goal_id:str}/edit")
+async def update_goal(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], goal_id: FromPath[str]) -> Response[Any]:
+    goal = await policy.changeable(db, _viewer(request), Goal, goal_id)
+    values, errors, target = _goal_form(await request.form())
+    if errors:
+        return _form_page(request, goal, values, errors, 400)
+    goal.title, goal.why, goal.area, goal.target_date = values["title"], values["why"], values["area"], target
+    db.add(goal)
+    return Redirect(f"/goals/{goal.id}", status_code=303)
+
+
+@post("/{goal_id:str}/status")
+async def change_status(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], goal_id: FromPath[str]) -> Response[Any]:
+    goal = await policy.changeable(db, _viewer(request), Goal, goal_id)
+    status = form_value(await request.form(), "status", 20)
+    if status not in [s.value for s in GoalStatus]:
+        return await _goal_page(request, db, goal, status_code=400)
+    celebrate = status == GoalStatus.ACHIEVED.value and goal.status != status
+    goal.status = status
+    goal.achieved_at = utcnow() if status == GoalStatus.ACHIEVED.value else None
+    db.add(goal)
+    return Redirect(f"/goals/{goal.id}" + ("?celebrate=1" if celebrate else ""), status_code=303)
+
+
+@get("/{goal_id:str}/delete", name="confirm_delete_goal")
+async def confirm_delete(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], goal_id: FromPath[str]) -> Template:
+    goal = await policy.changeable(db, _viewer(request), Goal, goal_id)
+    return page(request, "goals/delete.html", title=_("Goals"), goal=goal)
+
+
+@post("/{goal_id:str}/delete")
+async def delete_goal(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], goal_id: FromPath[str]) -> Response[Any]:
+    goal = await policy.changeable(db, _viewer(request), Goal, goal_id)
+    await db.exec(delete(GoalStep).where(col(GoalStep.goal_id) == goal.id))  # type: ignore[call-overload]
+    await db.exec(delete(Goal).where(col(Goal.id) == goal.id))  # type: ignore[call-overload]
+    return Redirect("/goals", status_code=303)
+
+
+# ----- steps ----------------------------------------------------------------------------------
+
+
+def _after_step_change(request: Request[Any, Any, Any], goal: Goal) -> Redirect | None:
+    """Without htmx, go back to the goal's page (the step list is the part htmx swaps)."""
+    return None if wants_fragment(request) else Redirect(f"/goals/{goal.id}#steps", status_code=303)
+
+
+async def _recount(db: AsyncSession, goal: Goal) -> None:
+    steps = await _steps(db, goal)
+    goal.steps_total = len(steps)
+    goal.steps_done = sum(1 for step in steps if step.done)
+    db.add(goal)
+
+
+@post("/{goal_id:str}/steps")
+async def add_step(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], goal_id: FromPath[str]) -> Response[Any]:
+    goal = await policy.changeable(db, _viewer(request), Goal, goal_id)
+    text = form_value(await request.form(), "step", STEP_MAX * 4).strip()
+    problem = ""
+    if not text:
+        problem = _("Write the step in a few words.")
+    elif len(text) > STEP_MAX:
+        problem = _("Use 200 characters or fewer.")
+    elif goal.steps_total >= MAX_STEPS:
+        problem = _("A goal can have up to 50 steps.")
+    if problem:
+        return await _goal_page(request, db, goal, status_code=400, step_error=problem, step_value=text)
+    last = (await db.exec(select(func.max(GoalStep.position)).where(GoalStep.goal_id == goal.id))).one()  # type: ignore[call-overload]
+    db.add(GoalStep(goal_id=goal.id, text=text, position=(last or 0) + 1))
+    await db.flush()
+    await _recount(db, goal)
+    return _after_step_change(request, goal) or await _goal_page(request, db, goal)
+
+
+async def _step(db: AsyncSession, request: Request[Any, Any, Any], goal_id: str, step_id: str) -> tuple[Goal, GoalStep]:
+    goal = await policy.changeable(db, _viewer(request), Goal, goal_id)
+    step = await db.get(GoalStep, step_id) if len(step_id) <= policy.MAX_ID_LENGTH else None
+    if step is None or step.goal_id != goal.id:
+        raise NotFoundException()
+    return goal, step
+
+
+@post("/{goal_id:str}/steps/{step_id:str}/toggle")
+async def toggle_step(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], goal_id: FromPath[str],
+                      step_id: FromPath[str]) -> Response[Any]:
+    goal, step = await _step(db, request, goal_id, step_id)
+    step.done = not step.done
+    db.add(step)
+    await db.flush()
+    await _recount(db, goal)
+    return _after_step_change(request, goal) or await _goal_page(request, db, goal)
+
+
+@post("/{goal_id:str}/steps/{step_id:str}/move")
+async def move_step(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], goal_id: FromPath[str],
+                    step_id: FromPath[str]) -> Response[Any]:
+    goal, step = await _step(db, request, goal_id, step_id)
+    direction = form_value(await request.form(), "direction", 10)
+    steps = await _steps(db, goal)
+    index = next(i for i, s in enumerate(steps) if s.id == step.id)
+    other = index - 1 if direction == "up" else index + 1 if direction == "down" else index
+    if other != index and 0 <= other < len(steps):
+        steps[index].position, steps[other].position = steps[other].position, steps[index].position
+        db.add_all([steps[index], steps[other]])
+        await db.flush()
+    return _after_step_change(request, goal) or await _goal_page(request, db, goal)
+
+
+@post("/{goal_id:str}/steps/{step_id:str}/delete")
+async def delete_step(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], goal_id: FromPath[str],
+                      step_id: FromPath[str]) -> Response[Any]:
+    goal, step = await _step(db, request, goal_id, step_id)
+    await db.delete(step)
+    await db.flush()
+    await _recount(db, goal)
+    return _after_step_change(request, goal) or await _goal_page(request, db, goal)
+
+
+router = Router(
+    path="/goals",
+    guards=[survivor_only],
+    route_handlers=[goal_list, achieved_list, new_goal, create_goal, show_goal, edit_goal, update_goal, change_status,
+                    confirm_delete, delete_goal, add_step, toggle_step, move_step, delete_step],
+)
