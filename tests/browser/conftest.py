@@ -147,3 +147,12 @@ def page(context):  # type: ignore[no-untyped-def]
     yield tab
     assert not [p for p in problems if "Content Security Policy" in p or "Refused" in p], problems
     assert not [p for p in problems if "Error" in p and "net::" not in p], problems
+
+
+@pytest.fixture
+def axe_page(browser, hosts_seen):  # type: ignore[no-untyped-def]
+    # bypass_csp only so axe can be injected; the pages' own CSP is checked by the other browser tests.
+    context = browser.new_context(bypass_csp=True, viewport={"width": 390, "height": 844})
+    _loopback_only(context, hosts_seen)
+    yield context.new_page()
+    context.close()

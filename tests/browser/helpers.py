@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tests.conftest import PASSWORD
+
+AXE = (Path(__file__).resolve().parent.parent / "vendor" / "axe.min.js").read_text()
 
 
 def sign_up(page, base: str, username: str = "river", password: str = PASSWORD) -> None:  # type: ignore[no-untyped-def]
@@ -23,3 +27,12 @@ def sign_in(page, base: str, username: str, password: str = PASSWORD) -> None:  
 
 def session_cookie(context) -> str | None:  # type: ignore[no-untyped-def]
     return next((c["value"] for c in context.cookies() if c["name"] == "wp_session"), None)
+
+
+def axe_violations(page) -> list[str]:  # type: ignore[no-untyped-def]
+    page.add_script_tag(content=AXE)
+    result = page.evaluate(
+        """() => axe.run(document, {runOnly: {type: 'tag',
+             values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']}})"""
+    )
+    return [f"{v['id']}: {[n['target'] for n in v['nodes']]}" for v in result["violations"]]

@@ -2,39 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from portal.models import Role
+from tests.browser.helpers import axe_violations as _axe_violations
 from tests.browser.helpers import sign_in, sign_up
 from tests.conftest import make_user
 
-AXE = (Path(__file__).resolve().parent.parent / "vendor" / "axe.min.js").read_text()
 SIGNED_OUT = ["/", "/sign-in", "/sign-up", "/safety", "/safety/practice", "/offline", "/no-such-page"]
-SURVIVOR = ["/welcome", "/home", "/settings", "/safety", "/safety/practice"]
+SURVIVOR = ["/welcome", "/home", "/settings", "/safety", "/safety/practice", "/goals", "/goals/new", "/goals/achieved"]
 STAFF = ["/staff", "/settings"]
 ADMIN = ["/admin/staff", "/settings"]
-
-
-def _axe_violations(page) -> list[str]:  # type: ignore[no-untyped-def]
-    page.add_script_tag(content=AXE)
-    result = page.evaluate(
-        """() => axe.run(document, {runOnly: {type: 'tag',
-             values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']}})"""
-    )
-    return [f"{v['id']}: {[n['target'] for n in v['nodes']]}" for v in result["violations"]]
-
-
-@pytest.fixture
-def axe_page(browser, hosts_seen):  # type: ignore[no-untyped-def]
-    from tests.browser.conftest import _loopback_only
-
-    # bypass_csp only so axe can be injected; the pages' own CSP is checked by the other browser tests.
-    context = browser.new_context(bypass_csp=True, viewport={"width": 390, "height": 844})
-    _loopback_only(context, hosts_seen)
-    yield context.new_page()
-    context.close()
 
 
 def _check(page, server: str, paths: list[str]) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,90 @@
+"""Goals in Chromium: htmx changes steps in place; without JavaScript the same forms work as pages;
+every goals page passes axe-core."""
+
+from __future__ import annotations
+
+from tests.browser.helpers import axe_violations as _axe_violations
+from tests.browser.helpers import sign_up
+
+
+def _make_goal(page, server: str, title: str = "Find a course") -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{server}/goals")
+    page.get_by_role("link", name="New goal").first.click()
+    page.get_by_label("Goal", exact=True).fill(title)
+    page.get_by_label("Why it matters").fill("So I can work")
+    page.get_by_label("Area").select_option("education")
+    page.get_by_label("Target date").fill("2027-09-01")
+    page.get_by_role("button", name="Save goal").click()
+    page.get_by_role("heading", name=title).wait_for()
+
+
+def test_steps_are_added_ticked_and_moved_in_place_with_htmx(page, server):
+    sign_up(page, server)
+    _make_goal(page, server)
+    page.evaluate("window.__samePage = true")
+    for text in ("Ask at the library", "Fill in the form"):
+        page.get_by_label("Add a step").fill(text)
+        page.get_by_role("button", name="Add step").click()
+        page.get_by_role("button", name=f"Done: {text}").wait_for()
+    page.get_by_text("0 of 2 steps").wait_for()
+    page.get_by_role("button", name="Done: Ask at the library").click()
+    page.get_by_text("1 of 2 steps").wait_for()
+    assert page.get_by_role("button", name="Done: Ask at the library").get_attribute("aria-pressed") == "true"
+    page.get_by_role("button", name="Move down: Ask at the library").click()
+    page.wait_for_function("document.querySelector('.tick__text').textContent === 'Fill in the form'")
+    page.get_by_label("Add a step").fill("")
+    page.get_by_role("button", name="Add step").click()
+    page.get_by_text("Write the step in a few words.").wait_for()
+    assert page.evaluate("window.__samePage") is True  # no page load: htmx swapped the list
+    assert page.title() == "Waypoint – Goals"
+
+
+def test_goals_work_without_javascript(browser, server, hosts_seen):
+    from tests.browser.conftest import _loopback_only
+
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844})
+    _loopback_only(context, hosts_seen)
+    page = context.new_page()
+    try:
+        sign_up(page, server)
+        _make_goal(page, server, "Open a bank account")
+        page.get_by_label("Add a step").fill("Get a letter with my address")
+        page.get_by_role("button", name="Add step").click()
+        page.get_by_text("0 of 1 step").wait_for()
+        page.get_by_role("button", name="Done: Get a letter with my address").click()
+        page.get_by_text("1 of 1 step").wait_for()
+        page.get_by_role("button", name="Mark as achieved").click()
+        page.get_by_text("You did it.").wait_for()
+        page.goto(f"{server}/goals/achieved")
+        assert page.get_by_role("link", name="Open a bank account").count() == 1
+    finally:
+        context.close()
+
+
+def test_goals_pages_have_no_accessibility_violations(axe_page, server):
+    page = axe_page
+    sign_up(page, server)
+    page.goto(f"{server}/goals")
+    assert _axe_violations(page) == [], "/goals (empty)"
+    page.goto(f"{server}/goals/new")
+    page.get_by_role("button", name="Save goal").click()
+    page.locator("#title-error").wait_for()
+    assert _axe_violations(page) == [], "new goal with errors"
+    _make_goal(page, server)
+    page.get_by_label("Add a step").fill("one")
+    page.get_by_role("button", name="Add step").click()
+    page.get_by_text("0 of 1 step").wait_for()
+    page.get_by_label("Add a step").fill("two")
+    page.get_by_role("button", name="Add step").click()
+    page.get_by_text("0 of 2 steps").wait_for()
+    assert _axe_violations(page) == [], "goal with steps"
+    goal_url = page.url
+    for path in ("/goals", "/home", goal_url.removeprefix(server) + "/edit", goal_url.removeprefix(server) + "/delete"):
+        page.goto(f"{server}{path}")
+        assert _axe_violations(page) == [], path
+    page.goto(goal_url)
+    page.get_by_role("button", name="Mark as achieved").click()
+    page.get_by_text("You did it.").wait_for()
+    assert _axe_violations(page) == [], "celebration"
+    page.goto(f"{server}/goals/achieved")
+    assert _axe_violations(page) == [], "/goals/achieved"
