@@ -3,6 +3,8 @@ every goals page passes axe-core."""
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from tests.browser.helpers import axe_violations as _axe_violations
 from tests.browser.helpers import sign_up
 
@@ -31,7 +33,8 @@ def test_steps_are_added_ticked_and_moved_in_place_with_htmx(page, server):
     page.get_by_text("1 of 2 steps").wait_for()
     assert page.get_by_role("button", name="Done: Ask at the library").get_attribute("aria-pressed") == "true"
     page.get_by_role("button", name="Move down: Ask at the library").click()
-    page.wait_for_function("document.querySelector('.tick__text').textContent === 'Fill in the form'")
+    # (A locator, not wait_for_function: that evaluates a string, which the page's CSP rightly refuses.)
+    expect(page.locator(".tick__text").first).to_have_text("Fill in the form")
     page.get_by_label("Add a step").fill("")
     page.get_by_role("button", name="Add step").click()
     page.get_by_text("Write the step in a few words.").wait_for()
