@@ -26,7 +26,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from redis.asyncio import Redis
 
-from portal import accounts, admin, goals, home, pwa, safety
+from portal import accounts, admin, appointments, goals, home, pwa, safety
 from portal.db import make_engine, session_factory, session_provider
 from portal.i18n import DEFAULT_LOCALE, translations
 from portal.limits import MemoryCounters, RedisCounters, Rule, Throttle
@@ -126,7 +126,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     return Litestar(
         route_handlers=[
-            static, *accounts.routes, *safety.routes, *home.routes, *admin.routes, *pwa.routes, goals.router,
+            static, *accounts.routes, *safety.routes, *home.routes, *admin.routes, *pwa.routes, goals.router, appointments.router,
         ],
         dependencies={"db": Provide(session_provider(factory))},
         middleware=[AllowedHostsMiddleware(settings.allowed_hosts), ViewerMiddleware(sessions, factory)],

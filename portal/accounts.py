@@ -21,6 +21,7 @@ from portal.i18n import _
 from portal.models import Role, User
 from portal.passwords import MAX_LENGTH, Hasher, password_problem
 from portal.sessions import device_label
+from portal.timezones import is_zone
 from portal.web import form_value, home_for, page, services_of, viewer_of
 
 USERNAME_MIN = 3
@@ -135,6 +136,9 @@ async def sign_up(request: Request[Any, Any, Any], db: NamedDependency[AsyncSess
         return _sign_up_page(request, values, errors, 400)
     try:
         user = await create_user(db, services.hasher, username, password, Role.SURVIVOR)
+        # The browser's time zone, sent by the page's script; it can be changed in Settings.
+        zone = form_value(form, "time_zone", 64)
+        user.time_zone = zone if is_zone(zone) else ""
     except IntegrityError:  # the same name, taken a moment ago
         await db.rollback()
         return _sign_up_page(request, values, {"username": _("That username is taken. Try another one.")}, 400)

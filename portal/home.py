@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from portal.i18n import _
 from portal.models import Goal, GoalStatus, User
 from portal.settings import is_web_address
+from portal.timezones import is_zone, zone_names
 from portal.web import form_value, home_for, page, services_of, signed_in, staff_only, survivor_only, viewer_of
 
 
@@ -53,9 +54,11 @@ def _settings_page(request: Request[Any, Any, Any], **context: Any) -> Template:
     context.setdefault("values", {"exit_url": (viewer_of(request) or _no_viewer()).exit_url})
     context.setdefault("errors", {})
     context.setdefault("saved", False)
+    context.setdefault("zone_saved", False)
+    context.setdefault("zone_error", "")
     return page(
         request, "home/settings.html", title=_("Settings"),
-        default_exit_url=services_of(request).settings.exit_url, **context,
+        default_exit_url=services_of(request).settings.exit_url, zones={name: name for name in zone_names()}, **context,
     )
 
 
@@ -91,10 +94,25 @@ async def save_exit(request: Request[Any, Any, Any], db: NamedDependency[AsyncSe
     return _settings_page(request, values={"exit_url": raw}, saved=True)
 
 
+@post("/settings/time-zone", guards=[signed_in], name="save_time_zone")
+async def save_time_zone(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Template:
+    viewer = viewer_of(request) or _no_viewer()
+    zone = form_value(await request.form(), "time_zone", 64)
+    if not is_zone(zone):
+        return _settings_page(request, status_code=400, zone_error=_("Choose a time zone from the list."))
+    user = await db.get(User, viewer.user_id)
+    if user is not None:
+        user.time_zone = zone
+        db.add(user)
+        await db.commit()
+    request.scope["state"]["viewer"] = replace(viewer, time_zone=zone)
+    return _settings_page(request, zone_saved=True)
+
+
 @get("/healthz", include_in_schema=False)
 async def healthz(db: NamedDependency[AsyncSession]) -> dict[str, str]:
     await db.exec(text("SELECT 1"))  # type: ignore[call-overload]
     return {"status": "ok"}
 
 
-routes = [landing, survivor_home, staff_home, settings_page, save_exit, healthz]
+routes = [landing, survivor_home, staff_home, settings_page, save_exit, save_time_zone, healthz]

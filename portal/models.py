@@ -54,6 +54,8 @@ class User(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     # Where Exit now leads for this person; empty means the organisation's default.
     exit_url: str = Field(default="", max_length=500)
+    # IANA time zone ("Europe/London") that times are entered and shown in; empty: UTC until set.
+    time_zone: str = Field(default="", max_length=64)
 
 
 class WebSession(SQLModel, table=True):
@@ -142,4 +144,30 @@ class GoalStep(SQLModel, table=True):
     text: str = Field(max_length=200)
     done: bool = Field(default=False)
     position: int = Field(default=0)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Reminder(enum.StrEnum):
+    NONE = "none"
+    HOUR_BEFORE = "1h"
+    DAY_BEFORE = "1d"
+
+
+class Appointment(SQLModel, table=True):
+    """A meeting the survivor has: with a lawyer, a doctor, a course. Times are stored in UTC."""
+
+    __tablename__ = "appointment"
+    __table_args__ = (Index("ix_appointment_owner_starts", "owner_id", "starts_at"),)
+
+    id: str = Field(default_factory=new_public_id, primary_key=True, max_length=16)
+    owner_id: int = Field(sa_column=Column(ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False))
+    what: str = Field(max_length=200)
+    starts_at: datetime
+    # The zone it was entered in, so it is shown as typed even after the survivor moves.
+    time_zone: str = Field(max_length=64)
+    place: str = Field(default="", max_length=200)
+    with_whom: str = Field(default="", max_length=200)
+    notes: str = Field(default="", max_length=2000)
+    # Stored now; the push issue delivers it.
+    reminder: str = Field(default=Reminder.NONE.value, sa_column=Column(String(8), nullable=False))
     created_at: datetime = Field(default_factory=utcnow)

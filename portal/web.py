@@ -52,6 +52,7 @@ class Viewer:
     username: str
     session_id: str
     exit_url: str
+    time_zone: str = "UTC"
 
 
 def viewer_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Viewer | None:
@@ -98,6 +99,7 @@ class ViewerMiddleware(ASGIMiddleware):
             username=user.username,
             session_id=record.id,
             exit_url=user.exit_url,
+            time_zone=user.time_zone or "UTC",
         )
 
 

@@ -25,7 +25,7 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "")
 REDIS_URL = os.environ.get("REDIS_URL", "")
 BASE_URL = "http://testserver.local"
 PASSWORD = "plum-orchard-lantern"
-TABLES = ("goal_step", "goal", "password_setup", "web_session", "app_user")  # children first
+TABLES = ("appointment", "goal_step", "goal", "password_setup", "web_session", "app_user")  # children first
 
 
 def pytest_report_header() -> list[str]:

@@ -122,6 +122,12 @@
     if (doc.visibilityState === "hidden") { cover(); } else if (!leaving) { uncover(); }
   });
 
+  // Guess the time zone for a new account (it can be changed in Settings).
+  doc.addEventListener("DOMContentLoaded", function () {
+    var zone = doc.querySelector("[data-time-zone]");
+    try { if (zone && !zone.value) { zone.value = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } } catch (e) { /* stays UTC */ }
+  });
+
   if ("serviceWorker" in navigator) {
     window.addEventListener("load", function () {
       navigator.serviceWorker.register("/sw.js").catch(function () { /* works without it */ });

@@ -1,0 +1,229 @@
+"""Appointments: what, when (in the survivor's own time zone, stored in UTC), where, with whom.
+
+Upcoming and past lists, one appointment as an .ics file for the phone's calendar. Every read and
+change goes through `portal.policy`; titles stay "Waypoint – Appointments"; ids are opaque.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from litestar import Request, Response, Router, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+from sqlalchemy import delete
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from portal import policy
+from portal.goals import parse_date
+from portal.i18n import _
+from portal.models import Appointment, Reminder, utcnow
+from portal.timezones import local, to_utc
+from portal.web import Viewer, form_value, page, survivor_only, viewer_of
+
+PER_PAGE = 20
+LIMITS = {"what": 200, "place": 200, "with_whom": 200, "notes": 2000}
+
+
+def reminder_labels() -> dict[str, str]:
+    return {Reminder.NONE: _("No reminder"), Reminder.HOUR_BEFORE: _("1 hour before"),
+            Reminder.DAY_BEFORE: _("1 day before")}
+
+
+def _viewer(request: Request[Any, Any, Any]) -> Viewer:
+    viewer = viewer_of(request)
+    assert viewer is not None  # the router's guard let only survivors in
+    return viewer
+
+
+def _page_number(request: Request[Any, Any, Any]) -> int:
+    raw = request.query_params.get("page", "1")
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
+
+
+def _read_form(form: Any, zone: str) -> tuple[dict[str, str], dict[str, str], datetime | None]:
+    values = {name: form_value(form, name, limit * 4).strip() for name, limit in LIMITS.items()}
+    values["date"] = form_value(form, "date", 20).strip()
+    values["time"] = form_value(form, "time", 20).strip()
+    values["reminder"] = form_value(form, "reminder", 8) or Reminder.NONE.value
+    errors: dict[str, str] = {}
+    if not values["what"]:
+        errors["what"] = _("Say what the appointment is, in a few words.")
+    for name, limit in LIMITS.items():
+        if len(values[name]) > limit:
+            errors[name] = _("Use {limit} characters or fewer.").format(limit=f"{limit:,}")
+    today = date.today()
+    day, problem = parse_date(values["date"], date(today.year - 5, 1, 1), date(today.year + 10, 12, 31))
+    if problem:
+        errors["date"] = problem
+    elif day is None:
+        errors["date"] = _("Enter the date.")
+    at: time | None = None
+    try:
+        at = time.fromisoformat(values["time"]) if values["time"] else None
+    except ValueError:
+        errors["time"] = _("Enter a time like 14:30.")
+    if at is None and "time" not in errors:
+        errors["time"] = _("Enter the time.")
+    if values["reminder"] not in [r.value for r in Reminder]:
+        errors["reminder"] = _("Choose a reminder.")
+    starts_at = None
+    if day and at and not errors.get("date") and not errors.get("time"):
+        starts_at, problem = to_utc(day, at.replace(second=0, microsecond=0, tzinfo=None), zone)
+        if problem:
+            errors["time"] = problem
+    return values, errors, starts_at
+
+
+def _form_page(request: Request[Any, Any, Any], item: Appointment | None, values: dict[str, str],
+               errors: dict[str, str], status_code: int = 200) -> Template:
+    return page(request, "appointments/form.html", title=_("Appointments"), item=item, values=values,
+                errors=errors, reminders=reminder_labels(), zone=_viewer(request).time_zone, status_code=status_code)
+
+
+async def _list(db: AsyncSession, owner_id: int, upcoming: bool, number: int) -> tuple[list[Appointment], bool]:
+    now = utcnow()
+    query = select(Appointment).where(Appointment.owner_id == owner_id)
+    if upcoming:
+        query = query.where(col(Appointment.starts_at) >= now - timedelta(hours=1)).order_by(col(Appointment.starts_at))
+    else:
+        query = query.where(col(Appointment.starts_at) < now - timedelta(hours=1)).order_by(col(Appointment.starts_at).desc())
+    rows = (await db.exec(query.order_by(col(Appointment.id)).offset((number - 1) * PER_PAGE).limit(PER_PAGE + 1))).all()
+    return list(rows[:PER_PAGE]), len(rows) > PER_PAGE
+
+
+async def next_appointment(db: AsyncSession, owner_id: int) -> Appointment | None:
+    items, _more = await _list(db, owner_id, True, 1)
+    return items[0] if items else None
+
+
+@get("/", name="appointments")
+async def upcoming(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Template:
+    number = _page_number(request)
+    items, has_next = await _list(db, _viewer(request).user_id, True, number)
+    return page(request, "appointments/list.html", title=_("Appointments"), items=items, past=False,
+                page_number=number, has_next=has_next, local=local)
+
+
+@get("/past", name="past_appointments")
+async def past(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Template:
+    number = _page_number(request)
+    items, has_next = await _list(db, _viewer(request).user_id, False, number)
+    return page(request, "appointments/list.html", title=_("Appointments"), items=items, past=True,
+                page_number=number, has_next=has_next, local=local)
+
+
+@get("/new", name="new_appointment")
+async def new(request: Request[Any, Any, Any]) -> Template:
+    return _form_page(request, None, {"reminder": Reminder.NONE.value}, {})
+
+
+@post("/")
+async def create(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
+    viewer = _viewer(request)
+    values, errors, starts_at = _read_form(await request.form(), viewer.time_zone)
+    if errors or starts_at is None:
+        return _form_page(request, None, values, errors, 400)
+    item = Appointment(owner_id=viewer.user_id, what=values["what"], starts_at=starts_at, time_zone=viewer.time_zone,
+                       place=values["place"], with_whom=values["with_whom"], notes=values["notes"],
+                       reminder=values["reminder"])
+    db.add(item)
+    await db.flush()
+    return Redirect(f"/appointments/{item.id}", status_code=303)
+
+
+@get("/{item_id:str}", name="appointment")
+async def show(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Template:
+    item = await policy.readable(db, _viewer(request), Appointment, item_id)
+    return page(request, "appointments/detail.html", title=_("Appointments"), item=item, local=local,
+                reminders=reminder_labels())
+
+
+@get("/{item_id:str}/edit")
+async def edit(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Template:
+    item = await policy.changeable(db, _viewer(request), Appointment, item_id)
+    when = local(item.starts_at, _viewer(request).time_zone)
+    values = {"what": item.what, "place": item.place, "with_whom": item.with_whom, "notes": item.notes,
+              "date": when.date().isoformat(), "time": when.strftime("%H:%M"), "reminder": item.reminder}
+    return _form_page(request, item, values, {})
+
+
+@post("/{item_id:str}/edit")
+async def update(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[Any]:
+    viewer = _viewer(request)
+    item = await policy.changeable(db, viewer, Appointment, item_id)
+    values, errors, starts_at = _read_form(await request.form(), viewer.time_zone)
+    if errors or starts_at is None:
+        return _form_page(request, item, values, errors, 400)
+    item.what, item.place, item.with_whom, item.notes = values["what"], values["place"], values["with_whom"], values["notes"]
+    item.starts_at, item.time_zone, item.reminder = starts_at, viewer.time_zone, values["reminder"]
+    db.add(item)
+    return Redirect(f"/appointments/{item.id}", status_code=303)
+
+
+@get("/{item_id:str}/delete")
+async def confirm_delete(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Template:
+    item = await policy.changeable(db, _viewer(request), Appointment, item_id)
+    return page(request, "appointments/delete.html", title=_("Appointments"), item=item)
+
+
+@post("/{item_id:str}/delete")
+async def remove(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[Any]:
+    item = await policy.changeable(db, _viewer(request), Appointment, item_id)
+    await db.exec(delete(Appointment).where(col(Appointment.id) == item.id))  # type: ignore[call-overload]
+    return Redirect("/appointments", status_code=303)
+
+
+def _ics_text(value: str) -> str:
+    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n")
+
+
+def _fold(line: str) -> str:
+    """RFC 5545: lines of at most 75 octets, continued with CRLF and a space, never splitting a character."""
+    out, current = [], b""
+    for char in line:
+        encoded = char.encode()
+        if len(current) + len(encoded) > (75 if not out else 74):
+            out.append(current.decode())
+            current = b""
+        current += encoded
+    out.append(current.decode())
+    return "\r\n ".join(out)
+
+
+def ics(item: Appointment) -> bytes:
+    stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
+    start = item.starts_at.astimezone(UTC)
+    details = "\n".join(part for part in (item.with_whom and _("With: {name}").format(name=item.with_whom), item.notes) if part)
+    lines = [
+        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Waypoint//Appointments//EN", "CALSCALE:GREGORIAN",
+        "BEGIN:VEVENT", f"UID:{item.id}@waypoint", f"DTSTAMP:{stamp}",
+        f"DTSTART:{start.strftime('%Y%m%dT%H%M%SZ')}", f"DTEND:{(start + timedelta(hours=1)).strftime('%Y%m%dT%H%M%SZ')}",
+        f"SUMMARY:{_ics_text(item.what)}",
+    ]
+    if item.place:
+        lines.append(f"LOCATION:{_ics_text(item.place)}")
+    if details:
+        lines.append(f"DESCRIPTION:{_ics_text(details)}")
+    lines += ["END:VEVENT", "END:VCALENDAR"]
+    return ("\r\n".join(_fold(line) for line in lines) + "\r\n").encode()
+
+
+@get("/{item_id:str}/calendar.ics")
+async def calendar_file(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[bytes]:
+    item = await policy.readable(db, _viewer(request), Appointment, item_id)
+    return Response(
+        ics(item), media_type="text/calendar; charset=utf-8",
+        # A neutral file name: the phone's downloads list may be seen by others.
+        headers={"Content-Disposition": 'attachment; filename="appointment.ics"', "Cache-Control": "no-store"},
+    )
+
+
+router = Router(
+    path="/appointments",
+    guards=[survivor_only],
+    route_handlers=[upcoming, past, new, create, show, edit, update, confirm_delete, remove, calendar_file],
+)
