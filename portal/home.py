@@ -16,7 +16,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from portal.i18n import _
 from portal.models import Goal, GoalStatus, User
 from portal.settings import is_web_address
-from portal.timezones import is_zone, zone_names
+from portal.appointments import next_appointment
+from portal.timezones import is_zone, local, zone_names
 from portal.web import form_value, home_for, page, services_of, signed_in, staff_only, survivor_only, viewer_of
 
 
@@ -39,7 +40,8 @@ async def survivor_home(request: Request[Any, Any, Any], db: NamedDependency[Asy
             .limit(3)
         )
     ).all()
-    return page(request, "home/survivor.html", title=_("Home"), goals=goals)
+    return page(request, "home/survivor.html", title=_("Home"), goals=goals,
+                next_appointment=await next_appointment(db, viewer.user_id), local=local)
 
 
 @get("/staff", guards=[staff_only], name="staff_home")

@@ -63,7 +63,7 @@ def test_templates_show_no_english_outside_gettext():
                                "target_date": None, "steps_done": 1, "steps_total": 2})(),
         "steps": [], "step_error": "⟦e⟧", "step_value": "", "celebrate": True,
         "items": [], "past": False, "reminders": {"none": "⟦none⟧"}, "zone": "UTC", "zones": {"UTC": "UTC"},
-        "zone_saved": True, "zone_error": "", "local": lambda moment, zone: moment,
+        "zone_saved": True, "next_appointment": None, "zone_error": "", "local": lambda moment, zone: moment,
         "item": type("A", (), {"id": "a1", "what": "1234", "place": "5678", "with_whom": "9012", "notes": "3456",
                                "reminder": "none", "starts_at": __import__("datetime").datetime(2027, 1, 2, 3, 4)})(),
     }

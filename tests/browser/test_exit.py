@@ -186,7 +186,7 @@ def test_the_persons_own_destination_survives_the_beacon(page, context, server, 
     sign_up(page, server)
     page.goto(f"{server}/settings")
     page.get_by_label("Web address").fill(chosen)
-    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Save exit page").click()
     page.get_by_text("Saved.").wait_for()
     page.keyboard.press("Escape")  # leaves the text field alone: focus is on the page after saving
     page.locator("h1").click()

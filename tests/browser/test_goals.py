@@ -91,3 +91,28 @@ def test_goals_pages_have_no_accessibility_violations(axe_page, server):
     assert _axe_violations(page) == [], "celebration"
     page.goto(f"{server}/goals/achieved")
     assert _axe_violations(page) == [], "/goals/achieved"
+
+
+def test_appointment_pages_work_without_javascript_and_pass_axe(axe_page, server):
+    page = axe_page
+    sign_up(page, server)
+    page.goto(f"{server}/appointments")
+    assert _axe_violations(page) == [], "/appointments (empty)"
+    page.get_by_role("link", name="New appointment").click()
+    page.get_by_role("button", name="Save appointment").click()
+    page.locator("#what-error").wait_for()
+    assert _axe_violations(page) == [], "new appointment with errors"
+    page.get_by_label("What").fill("Meeting with my lawyer")
+    page.get_by_label("Date").fill("2030-06-15")
+    page.get_by_label("Time").fill("14:30")
+    page.get_by_label("Where").fill("Legal aid office")
+    page.get_by_label("Reminder").select_option("1d")
+    page.get_by_role("button", name="Save appointment").click()
+    page.get_by_role("heading", name="Meeting with my lawyer").wait_for()
+    assert _axe_violations(page) == [], "appointment"
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Add to calendar").click()
+    assert download.value.suggested_filename == "appointment.ics"
+    for path in ("/appointments", "/appointments/past", "/home", "/settings"):
+        page.goto(f"{server}{path}")
+        assert _axe_violations(page) == [], path

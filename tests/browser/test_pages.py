@@ -10,7 +10,7 @@ from tests.browser.helpers import sign_in, sign_up
 from tests.conftest import make_user
 
 SIGNED_OUT = ["/", "/sign-in", "/sign-up", "/safety", "/safety/practice", "/offline", "/no-such-page"]
-SURVIVOR = ["/welcome", "/home", "/settings", "/safety", "/safety/practice", "/goals", "/goals/new", "/goals/achieved"]
+SURVIVOR = ["/welcome", "/home", "/settings", "/safety", "/safety/practice", "/goals", "/goals/new", "/goals/achieved", "/appointments", "/appointments/new"]
 STAFF = ["/staff", "/settings"]
 ADMIN = ["/admin/staff", "/settings"]
 
@@ -31,7 +31,7 @@ def test_survivor_pages_have_no_accessibility_violations(axe_page, server):
     # A form that came back with errors, too.
     axe_page.goto(f"{server}/settings")
     axe_page.get_by_label("Web address").fill("javascript:alert(1)")
-    axe_page.get_by_role("button", name="Save").click()
+    axe_page.get_by_role("button", name="Save exit page").click()
     assert axe_page.locator("#exit_url-error").count() == 1
     assert _axe_violations(axe_page) == []
 
