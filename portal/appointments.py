@@ -22,7 +22,7 @@ from portal.goals import parse_date
 from portal.i18n import _
 from portal.models import Appointment, Reminder, utcnow
 from portal.timezones import local, to_utc
-from portal.web import Viewer, form_value, page, survivor_only, viewer_of
+from portal.web import current_viewer, form_value, page, page_number, survivor_only
 
 PER_PAGE = 20
 LIMITS = {"what": 200, "place": 200, "with_whom": 200, "notes": 2000}
@@ -32,16 +32,6 @@ def reminder_labels() -> dict[str, str]:
     return {Reminder.NONE: _("No reminder"), Reminder.HOUR_BEFORE: _("1 hour before"),
             Reminder.DAY_BEFORE: _("1 day before")}
 
-
-def _viewer(request: Request[Any, Any, Any]) -> Viewer:
-    viewer = viewer_of(request)
-    assert viewer is not None  # the router's guard let only survivors in
-    return viewer
-
-
-def _page_number(request: Request[Any, Any, Any]) -> int:
-    raw = request.query_params.get("page", "1")
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
 
 
 def _read_form(form: Any, zone: str) -> tuple[dict[str, str], dict[str, str], datetime | None]:
@@ -81,7 +71,7 @@ def _read_form(form: Any, zone: str) -> tuple[dict[str, str], dict[str, str], da
 def _form_page(request: Request[Any, Any, Any], item: Appointment | None, values: dict[str, str],
                errors: dict[str, str], status_code: int = 200) -> Template:
     return page(request, "appointments/form.html", title=_("Appointments"), item=item, values=values,
-                errors=errors, reminders=reminder_labels(), zone=_viewer(request).time_zone, status_code=status_code)
+                errors=errors, reminders=reminder_labels(), zone=current_viewer(request).time_zone, status_code=status_code)
 
 
 async def _list(db: AsyncSession, owner_id: int, upcoming: bool, number: int) -> tuple[list[Appointment], bool]:
@@ -100,20 +90,21 @@ async def next_appointment(db: AsyncSession, owner_id: int) -> Appointment | Non
     return items[0] if items else None
 
 
+async def _list_page(request: Request[Any, Any, Any], db: AsyncSession, *, past: bool) -> Template:
+    number = page_number(request)
+    items, has_next = await _list(db, current_viewer(request).user_id, not past, number)
+    return page(request, "appointments/list.html", title=_("Appointments"), items=items, past=past,
+                page_number=number, has_next=has_next, local=local)
+
+
 @get("/", name="appointments")
 async def upcoming(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Template:
-    number = _page_number(request)
-    items, has_next = await _list(db, _viewer(request).user_id, True, number)
-    return page(request, "appointments/list.html", title=_("Appointments"), items=items, past=False,
-                page_number=number, has_next=has_next, local=local)
+    return await _list_page(request, db, past=False)
 
 
 @get("/past", name="past_appointments")
 async def past(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Template:
-    number = _page_number(request)
-    items, has_next = await _list(db, _viewer(request).user_id, False, number)
-    return page(request, "appointments/list.html", title=_("Appointments"), items=items, past=True,
-                page_number=number, has_next=has_next, local=local)
+    return await _list_page(request, db, past=True)
 
 
 @get("/new", name="new_appointment")
@@ -123,7 +114,7 @@ async def new(request: Request[Any, Any, Any]) -> Template:
 
 @post("/")
 async def create(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
-    viewer = _viewer(request)
+    viewer = current_viewer(request)
     values, errors, starts_at = _read_form(await request.form(), viewer.time_zone)
     if errors or starts_at is None:
         return _form_page(request, None, values, errors, 400)
@@ -137,15 +128,15 @@ async def create(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
 
 @get("/{item_id:str}", name="appointment")
 async def show(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Template:
-    item = await policy.readable(db, _viewer(request), Appointment, item_id)
+    item = await policy.readable(db, current_viewer(request), Appointment, item_id)
     return page(request, "appointments/detail.html", title=_("Appointments"), item=item, local=local,
                 reminders=reminder_labels())
 
 
 @get("/{item_id:str}/edit")
 async def edit(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Template:
-    item = await policy.changeable(db, _viewer(request), Appointment, item_id)
-    when = local(item.starts_at, _viewer(request).time_zone)
+    item = await policy.changeable(db, current_viewer(request), Appointment, item_id)
+    when = local(item.starts_at, current_viewer(request).time_zone)
     values = {"what": item.what, "place": item.place, "with_whom": item.with_whom, "notes": item.notes,
               "date": when.date().isoformat(), "time": when.strftime("%H:%M"), "reminder": item.reminder}
     return _form_page(request, item, values, {})
@@ -153,7 +144,7 @@ async def edit(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession
 
 @post("/{item_id:str}/edit")
 async def update(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[Any]:
-    viewer = _viewer(request)
+    viewer = current_viewer(request)
     item = await policy.changeable(db, viewer, Appointment, item_id)
     values, errors, starts_at = _read_form(await request.form(), viewer.time_zone)
     if errors or starts_at is None:
@@ -166,13 +157,13 @@ async def update(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
 
 @get("/{item_id:str}/delete")
 async def confirm_delete(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Template:
-    item = await policy.changeable(db, _viewer(request), Appointment, item_id)
+    item = await policy.changeable(db, current_viewer(request), Appointment, item_id)
     return page(request, "appointments/delete.html", title=_("Appointments"), item=item)
 
 
 @post("/{item_id:str}/delete")
 async def remove(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[Any]:
-    item = await policy.changeable(db, _viewer(request), Appointment, item_id)
+    item = await policy.changeable(db, current_viewer(request), Appointment, item_id)
     await db.exec(delete(Appointment).where(col(Appointment.id) == item.id))  # type: ignore[call-overload]
     return Redirect("/appointments", status_code=303)
 
@@ -214,7 +205,7 @@ def ics(item: Appointment) -> bytes:
 
 @get("/{item_id:str}/calendar.ics")
 async def calendar_file(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[bytes]:
-    item = await policy.readable(db, _viewer(request), Appointment, item_id)
+    item = await policy.readable(db, current_viewer(request), Appointment, item_id)
     return Response(
         ics(item), media_type="text/calendar; charset=utf-8",
         # A neutral file name: the phone's downloads list may be seen by others.

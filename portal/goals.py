@@ -22,7 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from portal import policy
 from portal.i18n import _
 from portal.models import Goal, GoalArea, GoalStatus, GoalStep, utcnow
-from portal.web import Viewer, form_value, page, survivor_only, viewer_of, wants_fragment
+from portal.web import current_viewer, form_value, page, page_number, survivor_only, wants_fragment
 
 PER_PAGE = 20
 MAX_STEPS = 50
@@ -38,16 +38,6 @@ def area_labels() -> dict[str, str]:
         GoalArea.FAMILY: _("Family"), GoalArea.SAFETY: _("Safety"), GoalArea.OTHER: _("Other"),
     }
 
-
-def _viewer(request: Request[Any, Any, Any]) -> Viewer:
-    viewer = viewer_of(request)
-    assert viewer is not None  # the router's guard let only survivors in
-    return viewer
-
-
-def _page_number(request: Request[Any, Any, Any]) -> int:
-    raw = request.query_params.get("page", "1")
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
 
 
 # ----- reading and checking the form ----------------------------------------------------------
@@ -118,8 +108,8 @@ async def count_goals(db: AsyncSession, owner_id: int, status: str) -> int:
 
 @get("/", name="goals")
 async def goal_list(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Template:
-    viewer = _viewer(request)
-    number = _page_number(request)
+    viewer = current_viewer(request)
+    number = page_number(request)
     goals, has_next = await _goals(db, viewer.user_id, [GoalStatus.ACTIVE.value, GoalStatus.PAUSED.value], number)
     achieved = await count_goals(db, viewer.user_id, GoalStatus.ACHIEVED.value)
     return page(request, "goals/list.html", title=_("Goals"), goals=goals, page_number=number, has_next=has_next,
@@ -128,8 +118,8 @@ async def goal_list(request: Request[Any, Any, Any], db: NamedDependency[AsyncSe
 
 @get("/achieved", name="achieved_goals")
 async def achieved_list(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Template:
-    viewer = _viewer(request)
-    number = _page_number(request)
+    viewer = current_viewer(request)
+    number = page_number(request)
     goals, has_next = await _goals(db, viewer.user_id, [GoalStatus.ACHIEVED.value], number)
     return page(request, "goals/achieved.html", title=_("Goals"), goals=goals, page_number=number,
                 has_next=has_next, areas=area_labels())
@@ -145,7 +135,7 @@ async def new_goal(request: Request[Any, Any, Any]) -> Template:
 
 @post("/")
 async def create_goal(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
-    viewer = _viewer(request)
+    viewer = current_viewer(request)
     values, errors, target = _goal_form(await request.form())
     if errors:
         return _form_page(request, None, values, errors, 400)
@@ -171,13 +161,13 @@ async def _goal_page(request: Request[Any, Any, Any], db: AsyncSession, goal: Go
 
 @get("/{goal_id:str}", name="goal")
 async def show_goal(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], goal_id: FromPath[str]) -> Template:
-    goal = await policy.readable(db, _viewer(request), Goal, goal_id)
+    goal = await policy.readable(db, current_viewer(request), Goal, goal_id)
     return await _goal_page(request, db, goal)
 
 
 @get("/{goal_id:str}/edit", name="edit_goal")
 async def edit_goal(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], goal_id: FromPath[str]) -> Template:
-    goal = await policy.changeable(db, _viewer(request), Goal, goal_id)
+    goal = await policy.changeable(db, current_viewer(request), Goal, goal_id)
     values = {"title": goal.title, "why": goal.why, "area": goal.area,
               "target_date": goal.target_date.isoformat() if goal.target_date else ""}
     return _form_page(request, goal, values, {})
@@ -185,7 +175,7 @@ async def edit_goal(request: Request[Any, Any, Any], db: NamedDependency[AsyncSe
 
 @post("/{goal_id:str}/edit")
 async def update_goal(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], goal_id: FromPath[str]) -> Response[Any]:
-    goal = await policy.changeable(db, _viewer(request), Goal, goal_id)
+    goal = await policy.changeable(db, current_viewer(request), Goal, goal_id)
     values, errors, target = _goal_form(await request.form())
     if errors:
         return _form_page(request, goal, values, errors, 400)
@@ -196,7 +186,7 @@ async def update_goal(request: Request[Any, Any, Any], db: NamedDependency[Async
 
 @post("/{goal_id:str}/status")
 async def change_status(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], goal_id: FromPath[str]) -> Response[Any]:
-    goal = await policy.changeable(db, _viewer(request), Goal, goal_id)
+    goal = await policy.changeable(db, current_viewer(request), Goal, goal_id)
     status = form_value(await request.form(), "status", 20)
     if status not in [s.value for s in GoalStatus]:
         return await _goal_page(request, db, goal, status_code=400)
@@ -209,13 +199,13 @@ async def change_status(request: Request[Any, Any, Any], db: NamedDependency[Asy
 
 @get("/{goal_id:str}/delete", name="confirm_delete_goal")
 async def confirm_delete(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], goal_id: FromPath[str]) -> Template:
-    goal = await policy.changeable(db, _viewer(request), Goal, goal_id)
+    goal = await policy.changeable(db, current_viewer(request), Goal, goal_id)
     return page(request, "goals/delete.html", title=_("Goals"), goal=goal)
 
 
 @post("/{goal_id:str}/delete")
 async def delete_goal(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], goal_id: FromPath[str]) -> Response[Any]:
-    goal = await policy.changeable(db, _viewer(request), Goal, goal_id)
+    goal = await policy.changeable(db, current_viewer(request), Goal, goal_id)
     await db.exec(delete(GoalStep).where(col(GoalStep.goal_id) == goal.id))  # type: ignore[call-overload]
     await db.exec(delete(Goal).where(col(Goal.id) == goal.id))  # type: ignore[call-overload]
     return Redirect("/goals", status_code=303)
@@ -238,7 +228,7 @@ async def _recount(db: AsyncSession, goal: Goal) -> None:
 
 @post("/{goal_id:str}/steps")
 async def add_step(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], goal_id: FromPath[str]) -> Response[Any]:
-    goal = await policy.changeable(db, _viewer(request), Goal, goal_id)
+    goal = await policy.changeable(db, current_viewer(request), Goal, goal_id)
     text = form_value(await request.form(), "step", STEP_MAX * 4).strip()
     problem = ""
     if not text:
@@ -257,7 +247,7 @@ async def add_step(request: Request[Any, Any, Any], db: NamedDependency[AsyncSes
 
 
 async def _step(db: AsyncSession, request: Request[Any, Any, Any], goal_id: str, step_id: str) -> tuple[Goal, GoalStep]:
-    goal = await policy.changeable(db, _viewer(request), Goal, goal_id)
+    goal = await policy.changeable(db, current_viewer(request), Goal, goal_id)
     step = await db.get(GoalStep, step_id) if len(step_id) <= policy.MAX_ID_LENGTH else None
     if step is None or step.goal_id != goal.id:
         raise NotFoundException()

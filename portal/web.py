@@ -165,6 +165,20 @@ admin_only = _role_guard(Role.ADMIN)
 # ----- rendering ------------------------------------------------------------------------------
 
 
+def current_viewer(request: Request[Any, Any, Any]) -> Viewer:
+    """The viewer in a handler whose guard already required one."""
+    viewer = viewer_of(request)
+    if viewer is None:
+        raise NotAuthorizedException()
+    return viewer
+
+
+def page_number(request: Request[Any, Any, Any]) -> int:
+    """The ?page= of a list: a whole number from 1, anything else is page 1."""
+    raw = request.query_params.get("page", "1")
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
+
+
 def wants_fragment(request: Request[Any, Any, Any]) -> bool:
     """True for an htmx request that swaps part of a page (htmx 4 headers).
 
