@@ -347,10 +347,17 @@ def exception_handlers() -> dict[Any, Any]:
     }
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def form_value(form: Any, name: str, max_length: int = 10_000) -> str:
-    """A single text value from a submitted form; lists and files become ''."""
+    """A single text value from a submitted form; lists and files become ''.
+
+    Control characters (NUL and the like; not tab or line breaks) are dropped: PostgreSQL refuses
+    NUL in text, and none of them is something a person meant to type.
+    """
     value = form.get(name, "")
     if not isinstance(value, str):
         return ""
-    return value[:max_length]
+    return _CONTROL.sub("", value[:max_length])
 

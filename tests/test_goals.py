@@ -198,3 +198,12 @@ def test_home_shows_active_goals_with_progress(client):
     add_step(client, url, "Call the council")
     home = client.get("/home").text
     assert "Find a flat" in home and "0 of 1 step" in home and "Only you can see this." in home
+
+
+def test_control_characters_are_dropped_not_a_500_on_any_database(client):
+    sign_up(client, "river")
+    url = new_goal(client, "Get\x00 my\x07 papers", why="line one\nline two\ttabbed\x1b")
+    html = client.get(url).text
+    assert "Get my papers" in html and "line one\nline two\ttabbed" in html
+    assert add_step(client, url, "call\x00 them").status_code == 303
+    assert "call them" in client.get(url).text
