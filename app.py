@@ -26,13 +26,15 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from redis.asyncio import Redis
 
-from portal import accounts, admin, appointments, goals, home, pwa, safety
+from portal import accounts, admin, appointments, documents, goals, home, pwa, safety
+from portal.crypto import MasterKey
 from portal.db import make_engine, session_factory, session_provider
 from portal.i18n import DEFAULT_LOCALE, translations
 from portal.limits import MemoryCounters, RedisCounters, Rule, Throttle
 from portal.passwords import Hasher
 from portal.safety import exit_href
 from portal.sessions import DatabaseSessionStore, RedisSessionStore, Sessions
+from portal.storage import DatabaseStorage
 from portal.settings import Settings
 from portal.web import AllowedHostsMiddleware, Services, ViewerMiddleware, exception_handlers, headers_hook
 
@@ -103,11 +105,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
         sessions=sessions,
         hasher=Hasher(settings.password_hash_memory_kib, settings.password_hash_passes),
         throttle=Throttle(counters, THROTTLE_RULES),
+        master_key=MasterKey(settings.document_key),
+        storage=DatabaseStorage(factory),
     )
     assets = StaticAssets(STATIC_DIR)
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        await documents.start_up(services)
         try:
             yield
         finally:
@@ -127,6 +132,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=[
             static, *accounts.routes, *safety.routes, *home.routes, *admin.routes, *pwa.routes, goals.router, appointments.router,
+            documents.router,
         ],
         dependencies={"db": Provide(session_provider(factory))},
         middleware=[AllowedHostsMiddleware(settings.allowed_hosts), ViewerMiddleware(sessions, factory)],

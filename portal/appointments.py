@@ -18,13 +18,14 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal import policy
-from portal.goals import parse_date
+from portal.dates import parse_date, year_span
 from portal.i18n import _
 from portal.models import Appointment, Reminder, utcnow
 from portal.timezones import local, to_utc
 from portal.web import current_viewer, form_value, page, page_number, survivor_only
 
 PER_PAGE = 20
+DATE_SPAN = (5, 10)  # appointments: from 5 years back (a record) to 10 years ahead
 LIMITS = {"what": 200, "place": 200, "with_whom": 200, "notes": 2000}
 
 
@@ -45,8 +46,7 @@ def _read_form(form: Any, zone: str) -> tuple[dict[str, str], dict[str, str], da
     for name, limit in LIMITS.items():
         if len(values[name]) > limit:
             errors[name] = _("Use {limit} characters or fewer.").format(limit=f"{limit:,}")
-    today = date.today()
-    day, problem = parse_date(values["date"], date(today.year - 5, 1, 1), date(today.year + 10, 12, 31))
+    day, problem = parse_date(values["date"], *DATE_SPAN)
     if problem:
         errors["date"] = problem
     elif day is None:
@@ -71,7 +71,8 @@ def _read_form(form: Any, zone: str) -> tuple[dict[str, str], dict[str, str], da
 def _form_page(request: Request[Any, Any, Any], item: Appointment | None, values: dict[str, str],
                errors: dict[str, str], status_code: int = 200) -> Template:
     return page(request, "appointments/form.html", title=_("Appointments"), item=item, values=values,
-                errors=errors, reminders=reminder_labels(), zone=current_viewer(request).time_zone, status_code=status_code)
+                errors=errors, reminders=reminder_labels(), zone=current_viewer(request).time_zone, span=year_span(*DATE_SPAN),
+                status_code=status_code)
 
 
 async def _list(db: AsyncSession, owner_id: int, upcoming: bool, number: int) -> tuple[list[Appointment], bool]:

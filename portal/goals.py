@@ -20,6 +20,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal import policy
+from portal.dates import parse_date, year_span
 from portal.i18n import _
 from portal.models import Goal, GoalArea, GoalStatus, GoalStep, utcnow
 from portal.web import current_viewer, form_value, page, page_number, survivor_only, wants_fragment
@@ -29,6 +30,7 @@ MAX_STEPS = 50
 TITLE_MAX = 200
 WHY_MAX = 2000
 STEP_MAX = 200
+TARGET_SPAN = (1, 50)  # target dates: from last year to 50 years ahead
 
 
 def area_labels() -> dict[str, str]:
@@ -41,20 +43,6 @@ def area_labels() -> dict[str, str]:
 
 
 # ----- reading and checking the form ----------------------------------------------------------
-
-
-def parse_date(raw: str, earliest: date, latest: date) -> tuple[date | None, str]:
-    """A date typed as YYYY-MM-DD (what date inputs send), or a message saying what is wrong."""
-    raw = raw.strip()
-    if not raw:
-        return None, ""
-    try:
-        value = date.fromisoformat(raw)
-    except ValueError:
-        return None, _("Enter a real date, like 2027-03-31.")
-    if not earliest <= value <= latest:
-        return None, _("Choose a date between {start} and {end}.").format(start=earliest.isoformat(), end=latest.isoformat())
-    return value, ""
 
 
 def _goal_form(form: Any) -> tuple[dict[str, str], dict[str, str], date | None]:
@@ -73,8 +61,7 @@ def _goal_form(form: Any) -> tuple[dict[str, str], dict[str, str], date | None]:
         errors["why"] = _("Use 2,000 characters or fewer.")
     if values["area"] not in [area.value for area in GoalArea]:
         errors["area"] = _("Choose an area.")
-    today = date.today()
-    target, problem = parse_date(values["target_date"], date(today.year - 1, 1, 1), date(today.year + 50, 12, 31))
+    target, problem = parse_date(values["target_date"], *TARGET_SPAN)
     if problem:
         errors["target_date"] = problem
     return values, errors, target
@@ -83,7 +70,7 @@ def _goal_form(form: Any) -> tuple[dict[str, str], dict[str, str], date | None]:
 def _form_page(request: Request[Any, Any, Any], goal: Goal | None, values: dict[str, str], errors: dict[str, str],
                status_code: int = 200) -> Template:
     return page(request, "goals/form.html", title=_("Goals"), goal=goal, values=values, errors=errors,
-                areas=area_labels(), status_code=status_code)
+                areas=area_labels(), span=year_span(*TARGET_SPAN), status_code=status_code)
 
 
 # ----- lists ----------------------------------------------------------------------------------

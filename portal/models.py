@@ -9,7 +9,7 @@ import enum
 import secrets
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Column, ForeignKey, Index, String
+from sqlalchemy import Column, ForeignKey, Index, LargeBinary, String
 from sqlmodel import Field, SQLModel
 
 # Named constraints: SQLite batch migrations need them, and names make migrations stable.
@@ -171,3 +171,93 @@ class Appointment(SQLModel, table=True):
     # Stored now; the push issue delivers it.
     reminder: str = Field(default=Reminder.NONE.value, sa_column=Column(String(8), nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class DocumentKind(enum.StrEnum):
+    ID = "id"
+    IMMIGRATION = "immigration"
+    LEGAL = "legal"
+    MEDICAL = "medical"
+    HOUSING = "housing"
+    WORK = "work"
+    EDUCATION = "education"
+    OTHER = "other"
+
+
+class Document(SQLModel, table=True):
+    """A paper the survivor keeps: a photo or PDF of an ID, a visa, a court letter. The file itself is
+    encrypted in chunks (`DocumentChunk`); this row holds what is needed to find and open it."""
+
+    __tablename__ = "document"
+    __table_args__ = (
+        Index("ix_document_owner_created", "owner_id", "created_at"),
+        Index("ix_document_owner_expires", "owner_id", "expires_on"),
+    )
+
+    id: str = Field(default_factory=new_public_id, primary_key=True, max_length=16)
+    owner_id: int = Field(sa_column=Column(ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False))
+    # The survivor's own name for it; never used as a file name, a path or a page title.
+    name: str = Field(max_length=200)
+    kind: str = Field(sa_column=Column(String(16), nullable=False))
+    expires_on: date | None = Field(default=None)
+    # Judged from the file's first bytes, never from its name or the browser's word.
+    media_type: str = Field(max_length=32)
+    size: int
+    # Where storage keeps the encrypted chunks: random, unrelated to the name or the owner.
+    storage_key: str = Field(max_length=32, unique=True)
+    # The document's own AES-256 key, itself encrypted (AES-GCM) by the master key.
+    wrapped_key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    # Which master key wrapped it (a fingerprint, not the key), so a wrong key is reported, not guessed at.
+    key_id: str = Field(max_length=16)
+    chunk_count: int
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class DocumentChunk(SQLModel, table=True):
+    """One encrypted piece of a document (AES-256-GCM; the plaintext is never stored)."""
+
+    __tablename__ = "document_chunk"
+
+    storage_key: str = Field(primary_key=True, max_length=32)
+    position: int = Field(primary_key=True)
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class SafeAnswer(enum.StrEnum):
+    YES = "yes"
+    NOT_SURE = "not_sure"
+    NO = "no"
+
+
+class CheckIn(SQLModel, table=True):
+    """An aftercare check-in: how the survivor feels today, in their own words. Seen only by them
+    (and, once sharing exists, by whom they share check-ins with)."""
+
+    __tablename__ = "checkin"
+    __table_args__ = (Index("ix_checkin_owner_created", "owner_id", "created_at"),)
+
+    id: str = Field(default_factory=new_public_id, primary_key=True, max_length=16)
+    owner_id: int = Field(sa_column=Column(ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False))
+    # 1 (very low) to 5 (very good).
+    feeling: int
+    # "yes", "not_sure", "no", or empty when the survivor chose not to answer.
+    safe: str = Field(default="", sa_column=Column(String(8), nullable=False))
+    # What would help, as comma-separated keys ("housing,food"); empty for none.
+    needs: str = Field(default="", max_length=100)
+    note: str = Field(default="", max_length=2000)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class HelpLine(SQLModel, table=True):
+    """A number the organisation shows to a survivor who says they do not feel safe. Set by the
+    organisation admin; when there are none, the built-in defaults are shown."""
+
+    __tablename__ = "help_line"
+
+    id: int | None = Field(default=None, primary_key=True)
+    label: str = Field(max_length=120)
+    # A number to call (shown as a tel: link); may be empty when the line is text only.
+    call: str = Field(default="", max_length=32)
+    # A number to text (shown as an sms: link); may be empty.
+    text: str = Field(default="", max_length=32)
+    position: int = Field(default=0)

@@ -6,10 +6,12 @@ command line are checked against, so a new setting cannot go undocumented.
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import secrets
-from collections.abc import Mapping
+import tempfile
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -87,6 +89,17 @@ class Settings:
     password_hash_passes: int = _setting(  # type: ignore[assignment]
         "PORTAL_ARGON2_PASSES", "argon2id passes per password hash (minimum 2).", 2
     )
+    upload_max_mb: int = _setting(  # type: ignore[assignment]
+        "PORTAL_UPLOAD_MAX_MB", "Largest document a survivor can upload, in MB (1 to 100). Enforced while it arrives.", 20
+    )
+    document_key: str = _setting(  # type: ignore[assignment]
+        "PORTAL_DOCUMENT_KEY",
+        "Master key that encrypts every document's own key: 32 random bytes, base64 "
+        "(`python -c \"import os,base64;print(base64.urlsafe_b64encode(os.urandom(32)).decode())\"`). "
+        "Default: generated once into `document_key` in the data folder. Several machines must share one value. "
+        "Back it up: documents cannot be opened without it.",
+        "",
+    )
 
     @property
     def production(self) -> bool:
@@ -116,8 +129,9 @@ class Settings:
         database_url = self.database_url or f"sqlite:///{(data_dir / 'waypoint.db').as_posix()}"
         secret_key = self.secret_key
         if not secret_key and not self.production:
-            secret_key = _development_secret(data_dir)
-        done = _replace(self, data_dir=data_dir, database_url=database_url, secret_key=secret_key)
+            secret_key = _key_file(data_dir / "secret_key", lambda: secrets.token_urlsafe(48))
+        document_key = self.document_key or _key_file(data_dir / "document_key", new_document_key)
+        done = _replace(self, data_dir=data_dir, database_url=database_url, secret_key=secret_key, document_key=document_key)
         done.check()
         return done
 
@@ -134,6 +148,10 @@ class Settings:
             raise SettingsError("PORTAL_SESSION_ABSOLUTE_HOURS must be between 1 and 72.")
         if self.password_hash_memory_kib < 19456 or self.password_hash_passes < 2:
             raise SettingsError("argon2id below the ASVS minimum (19456 KiB, 2 passes) is refused.")
+        if not 1 <= self.upload_max_mb <= 100:
+            raise SettingsError("PORTAL_UPLOAD_MAX_MB must be between 1 and 100.")
+        if len(document_key_bytes(self.document_key)) != 32:
+            raise SettingsError("PORTAL_DOCUMENT_KEY must be 32 bytes, base64-encoded.")
         if not is_web_address(self.exit_url):
             raise SettingsError("PORTAL_EXIT_URL must be an http(s) address.")
         if self.production:
@@ -189,18 +207,33 @@ def _replace(settings: Settings, **changes: object) -> Settings:
     return Settings(**values)  # type: ignore[arg-type]
 
 
-def _development_secret(data_dir: Path) -> str:
-    """A random secret kept in the data folder so sessions and links survive a restart."""
-    path = data_dir / "secret_key"
+def new_document_key() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+
+
+def document_key_bytes(value: str) -> bytes:
+    """The master key's bytes, or b"" when the value is not base64 (standard or URL-safe alphabet)."""
+    try:
+        return base64.urlsafe_b64decode(value.strip().replace("+", "-").replace("/", "_").encode())
+    except (ValueError, UnicodeError):
+        return b""
+
+
+def _key_file(path: Path, make: Callable[[], str]) -> str:
+    """A random key kept in the data folder (mode 600), so what it protects survives a restart."""
     if path.exists():
         return path.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    # O_EXCL: two workers starting at once must agree on one key.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Written whole to a private temporary file, then linked into place: two workers starting at
+    # once agree on one key, and neither can read a half-written file.
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".key-")
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as fh:
-        fh.write(key)
-    return key
+        with os.fdopen(fd, "w") as fh:
+            fh.write(make())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+    finally:
+        os.unlink(temporary)
+    return path.read_text().strip()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from secrets import compare_digest
 from typing import Any
 
 from litestar import Request, Response
@@ -14,16 +16,19 @@ from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import ASGIMiddleware
+from litestar.middleware.csrf import CSRF_SECRET_LENGTH, generate_csrf_hash
 from litestar.response import Redirect, Template
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from portal.crypto import MasterKey
 from portal.i18n import _
 from portal.models import Role, User
 from portal.limits import Throttle
 from portal.passwords import Hasher
 from portal.sessions import Sessions
+from portal.storage import DocumentStorage
 from portal.settings import Settings
 
 log = logging.getLogger("portal")
@@ -37,6 +42,8 @@ class Services:
     sessions: Sessions
     hasher: Hasher
     throttle: Throttle
+    master_key: MasterKey
+    storage: DocumentStorage
 
 
 def services_of(request: Request[Any, Any, Any]) -> Services:
@@ -348,6 +355,27 @@ def exception_handlers() -> dict[Any, Any]:
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def csrf_checker(request: Request[Any, Any, Any]) -> Callable[[str], bool]:
+    """For a handler that reads its own body (a streamed upload, excluded from the CSRF middleware):
+    whether a submitted token matches this browser's CSRF cookie, by the middleware's own rule."""
+    config = request.app.csrf_config
+    assert config is not None
+    cookie = _csrf_secret(request.cookies.get(config.cookie_name, ""), config.secret)
+
+    def valid(token: str) -> bool:
+        submitted = _csrf_secret(token, config.secret)
+        return cookie is not None and submitted is not None and compare_digest(cookie, submitted)
+
+    return valid
+
+
+def _csrf_secret(token: str, secret: str) -> str | None:
+    if len(token) <= CSRF_SECRET_LENGTH:
+        return None
+    value, mac = token[:CSRF_SECRET_LENGTH], token[CSRF_SECRET_LENGTH:]
+    return value if compare_digest(mac, generate_csrf_hash(token=value, secret=secret)) else None
 
 
 def form_value(form: Any, name: str, max_length: int = 10_000) -> str:

@@ -6,11 +6,15 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+import uvicorn
 from litestar.testing import TestClient
 from sqlalchemy import text
 
@@ -25,7 +29,10 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "")
 REDIS_URL = os.environ.get("REDIS_URL", "")
 BASE_URL = "http://testserver.local"
 PASSWORD = "plum-orchard-lantern"
-TABLES = ("appointment", "goal_step", "goal", "password_setup", "web_session", "app_user")  # children first
+TABLES = (
+    "document_chunk", "document", "checkin", "help_line", "appointment", "goal_step", "goal", "password_setup", "web_session",
+    "app_user",
+)  # children first
 
 
 def pytest_report_header() -> list[str]:
@@ -115,6 +122,32 @@ def other_client(settings: Settings) -> Iterator[TestClient]:
     each test client runs its own event loop and database connections belong to one loop."""
     with TestClient(create_app(settings), base_url=BASE_URL) as test_client:
         yield test_client
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def server(settings: Settings) -> Iterator[str]:
+    """The portal on http://localhost:PORT for one test (loopback only)."""
+    port = _free_port()
+    config = uvicorn.Config(
+        create_app(settings), host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="on"
+    )
+    instance = uvicorn.Server(config)
+    thread = threading.Thread(target=instance.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not instance.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.02)
+    yield f"http://localhost:{port}"
+    instance.should_exit = True
+    thread.join(timeout=10)
 
 
 # ----- builders -------------------------------------------------------------------------------

@@ -65,7 +65,12 @@ def test_templates_show_no_english_outside_gettext():
         "items": [], "past": False, "reminders": {"none": "⟦none⟧"}, "zone": "UTC", "zones": {"UTC": "UTC"},
         "zone_saved": True, "next_appointment": None, "zone_error": "", "local": lambda moment, zone: moment,
         "item": type("A", (), {"id": "a1", "what": "1234", "place": "5678", "with_whom": "9012", "notes": "3456",
-                               "reminder": "none", "starts_at": __import__("datetime").datetime(2027, 1, 2, 3, 4)})(),
+                               "reminder": "none", "starts_at": __import__("datetime").datetime(2027, 1, 2, 3, 4),
+                               "name": "1234", "kind": "id", "expires_on": __import__("datetime").date(2027, 1, 2),
+                               "size": 1})(),
+        "span": (__import__("datetime").date(2020, 1, 1), __import__("datetime").date(2030, 12, 31)),
+        "kinds": {"id": "⟦ID⟧"}, "limit_mb": 20, "state": "soon", "expiry": lambda item, today: "expired",
+        "today": __import__("datetime").date(2027, 1, 1), "size_label": lambda size: "⟦1 KB⟧",
     }
     for template in sorted((ROOT / "portal" / "templates").rglob("*.html")):
         name = template.relative_to(ROOT / "portal" / "templates").as_posix()

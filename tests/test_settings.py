@@ -76,3 +76,36 @@ def test_every_setting_is_documented_in_the_readme():
     readme = README.read_text()
     for name in SETTINGS_HELP:
         assert f"`{name}`" in readme, f"{name} missing from README"
+
+
+def test_document_key_is_generated_once_private_and_32_bytes(tmp_path):
+    from portal.settings import document_key_bytes
+
+    first = Settings.from_env({"PORTAL_DATA_DIR": str(tmp_path)}).document_key
+    second = Settings.from_env({"PORTAL_DATA_DIR": str(tmp_path)}).document_key
+    assert first == second and len(document_key_bytes(first)) == 32
+    assert (tmp_path / "document_key").stat().st_mode & 0o077 == 0
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".key-")]
+
+
+def test_a_given_document_key_is_used_and_nothing_is_written(tmp_path):
+    import base64
+
+    key = base64.b64encode(bytes(range(32))).decode()  # the standard alphabet is accepted too
+    settings = Settings.from_env({"PORTAL_DATA_DIR": str(tmp_path), "PORTAL_DOCUMENT_KEY": key})
+    assert settings.document_key == key
+    assert not (tmp_path / "document_key").exists()
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"PORTAL_DOCUMENT_KEY": "too-short"}, "PORTAL_DOCUMENT_KEY"),
+        ({"PORTAL_DOCUMENT_KEY": "%%%%"}, "PORTAL_DOCUMENT_KEY"),
+        ({"PORTAL_UPLOAD_MAX_MB": "0"}, "PORTAL_UPLOAD_MAX_MB"),
+        ({"PORTAL_UPLOAD_MAX_MB": "500"}, "PORTAL_UPLOAD_MAX_MB"),
+    ],
+)
+def test_bad_document_settings_are_refused(tmp_path, environ, message):
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_env({"PORTAL_DATA_DIR": str(tmp_path), **environ})

@@ -10,7 +10,7 @@ from tests.browser.helpers import sign_in, sign_up
 from tests.conftest import make_user
 
 SIGNED_OUT = ["/", "/sign-in", "/sign-up", "/safety", "/safety/practice", "/offline", "/no-such-page"]
-SURVIVOR = ["/welcome", "/home", "/settings", "/safety", "/safety/practice", "/goals", "/goals/new", "/goals/achieved", "/appointments", "/appointments/new"]
+SURVIVOR = ["/welcome", "/home", "/settings", "/safety", "/safety/practice", "/goals", "/goals/new", "/goals/achieved", "/appointments", "/appointments/new", "/documents", "/documents/new"]
 STAFF = ["/staff", "/settings"]
 ADMIN = ["/admin/staff", "/settings"]
 

@@ -1,0 +1,287 @@
+"""Documents: photos and PDFs of a survivor's papers, encrypted at rest, downloaded only by them.
+
+Uploads stream in through `portal.uploads` (kind judged by content, size limited as it arrives,
+sealed chunk by chunk); the chunks and the row are stored together in one transaction through
+`portal.storage`. Downloads stream the chunks back, opened one at a time. Every read and change
+goes through `portal.policy`; titles stay "Waypoint – Documents"; ids are opaque; the file name a
+phone saves is neutral ("document.pdf"), because a downloads list is easy to see.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from litestar import Request, Response, Router, get, post
+from litestar.di import NamedDependency
+from litestar.exceptions import PermissionDeniedException
+from litestar.params import FromPath
+from litestar.response import Redirect, Stream, Template
+from sqlalchemy import delete, func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from portal import policy
+from portal.crypto import ChunkError, DocumentKeyError, open_chunk
+from portal.dates import parse_date, year_span
+from portal.i18n import _
+from portal.models import Document, DocumentKind, utcnow
+from portal.storage import MissingChunk
+from portal.timezones import local
+from portal.uploads import EXTENSIONS, Refused, SealedFile, name_from_file, receive
+from portal.web import Services, csrf_checker, current_viewer, form_value, page, page_number, services_of, survivor_only
+
+log = logging.getLogger("portal")
+
+PER_PAGE = 20
+NAME_MAX = 200
+EXPIRING_DAYS = 60
+EXPIRY_SPAN = (20, 50)  # papers may have expired long ago, or last decades
+
+
+def kind_labels() -> dict[str, str]:
+    return {
+        DocumentKind.ID: _("ID"), DocumentKind.IMMIGRATION: _("Immigration"), DocumentKind.LEGAL: _("Legal"),
+        DocumentKind.MEDICAL: _("Medical"), DocumentKind.HOUSING: _("Housing"), DocumentKind.WORK: _("Work"),
+        DocumentKind.EDUCATION: _("Education"), DocumentKind.OTHER: _("Other"),
+    }
+
+
+def file_messages(limit_mb: int) -> dict[str, str]:
+    return {
+        "too_big": _("This file is larger than {limit} MB. Choose a smaller file, or a photo at a lower size.").format(limit=limit_mb),
+        "kind": _("This kind of file cannot be kept here. Choose a PDF or a photo (JPEG, PNG, WebP or HEIC)."),
+        "empty": _("This file is empty. Choose another file."),
+        "missing": _("Choose a file to upload."),
+        "form": _("The upload did not arrive whole. Please choose the file and try again."),
+        "disconnected": _("The upload did not arrive whole. Please choose the file and try again."),
+    }
+
+
+def size_label(size: int) -> str:
+    if size < 1024 * 1024:
+        return _("{n} KB").format(n=max(1, round(size / 1024)))
+    return _("{n} MB").format(n=f"{size / (1024 * 1024):.1f}")
+
+
+def today_for(zone: str) -> date:
+    return local(utcnow(), zone).date()
+
+
+def expiry(item: Document, today: date) -> str:
+    """'expired', 'soon' (within 60 days) or ''."""
+    if item.expires_on is None:
+        return ""
+    if item.expires_on < today:
+        return "expired"
+    return "soon" if item.expires_on <= today + timedelta(days=EXPIRING_DAYS) else ""
+
+
+# ----- the form -------------------------------------------------------------------------------
+
+
+def _read_fields(fields: dict[str, str], sealed: SealedFile | None) -> tuple[dict[str, str], dict[str, str], date | None]:
+    values = {
+        "name": form_value(fields, "name", NAME_MAX * 4).strip(),
+        "kind": form_value(fields, "kind", 20),
+        "expires_on": form_value(fields, "expires_on", 20).strip(),
+    }
+    if not values["name"] and sealed is not None:
+        values["name"] = name_from_file(sealed.filename, NAME_MAX)
+    errors: dict[str, str] = {}
+    if not values["name"]:
+        errors["name"] = _("Give the document a name, like “Passport”.")
+    elif len(values["name"]) > NAME_MAX:
+        errors["name"] = _("Use 200 characters or fewer.")
+    if values["kind"] not in [kind.value for kind in DocumentKind]:
+        errors["kind"] = _("Choose a type.")
+    expires_on, problem = parse_date(values["expires_on"], *EXPIRY_SPAN)
+    if problem:
+        errors["expires_on"] = problem
+    return values, errors, expires_on
+
+
+def _form_page(request: Request[Any, Any, Any], item: Document | None, values: dict[str, str], errors: dict[str, str],
+               status_code: int = 200) -> Template:
+    limit_mb = services_of(request).settings.upload_max_mb
+    return page(request, "documents/form.html", title=_("Documents"), item=item, values=values, errors=errors,
+                kinds=kind_labels(), limit_mb=limit_mb, span=year_span(*EXPIRY_SPAN), status_code=status_code)
+
+
+# ----- lists and one document -----------------------------------------------------------------
+
+
+async def _list(db: AsyncSession, owner_id: int, number: int) -> tuple[list[Document], bool]:
+    rows = (
+        await db.exec(
+            select(Document)
+            .where(Document.owner_id == owner_id)
+            .order_by(col(Document.created_at).desc(), col(Document.id))
+            .offset((number - 1) * PER_PAGE)
+            .limit(PER_PAGE + 1)
+        )
+    ).all()
+    return list(rows[:PER_PAGE]), len(rows) > PER_PAGE
+
+
+async def expiring(db: AsyncSession, owner_id: int, today: date, limit: int = 3) -> tuple[list[Document], int]:
+    """Documents expired or expiring within 60 days, soonest first (a few), and how many in all."""
+    condition = (Document.owner_id == owner_id, col(Document.expires_on) <= today + timedelta(days=EXPIRING_DAYS))
+    items = (await db.exec(select(Document).where(*condition).order_by(col(Document.expires_on)).limit(limit))).all()
+    total = (await db.exec(select(func.count()).where(*condition))).one()  # type: ignore[call-overload]
+    return list(items), int(total)
+
+
+@get("/", name="documents")
+async def document_list(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Template:
+    viewer = current_viewer(request)
+    number = page_number(request)
+    items, has_next = await _list(db, viewer.user_id, number)
+    return page(request, "documents/list.html", title=_("Documents"), items=items, page_number=number,
+                has_next=has_next, kinds=kind_labels(), expiry=expiry, today=today_for(viewer.time_zone),
+                size_label=size_label)
+
+
+@get("/new", name="new_document")
+async def new_document(request: Request[Any, Any, Any]) -> Template:
+    return _form_page(request, None, {"kind": ""}, {})
+
+
+# The CSRF middleware would read the whole body before the handler; this handler checks the token
+# itself, as the body streams in, before it accepts any of the file.
+@post("/", opt={"exclude_from_csrf": True}, request_max_body_size=None)
+async def upload(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
+    viewer = current_viewer(request)
+    services = services_of(request)
+    settings = services.settings
+    messages = file_messages(settings.upload_max_mb)
+    try:
+        fields, sealed = await receive(request, services.master_key, settings.upload_max_mb * 1024 * 1024,
+                                       spool_dir(services), csrf_checker(request))
+    except Refused as refused:
+        if refused.field == "csrf":
+            raise PermissionDeniedException() from refused
+        values, errors, _expires_on = _read_fields(refused.fields, None)
+        if not values["name"]:
+            errors.pop("name", None)  # an empty name was going to come from the file
+        errors["file"] = messages[refused.reason]
+        return _form_page(request, None, values, errors, refused.status)
+    try:
+        values, errors, expires_on = _read_fields(fields, sealed)
+        if sealed is None:
+            errors["file"] = messages["missing"]
+        elif errors:
+            errors["file"] = _("Choose the file again: for your safety it was not kept.")
+        if errors or sealed is None:
+            return _form_page(request, None, values, errors, 400)
+        item = Document(
+            owner_id=viewer.user_id, name=values["name"], kind=values["kind"], expires_on=expires_on,
+            media_type=sealed.media_type, size=sealed.size, storage_key=sealed.storage_key,
+            wrapped_key=sealed.wrapped_key, key_id=sealed.key_id, chunk_count=len(sealed.lengths),
+        )
+        await services.storage.write(db, sealed.storage_key, sealed.chunks())
+        db.add(item)
+        await db.flush()
+    finally:
+        if sealed is not None:
+            sealed.discard()
+    return Redirect(f"/documents/{item.id}", status_code=303)
+
+
+@get("/{item_id:str}", name="document")
+async def show(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Template:
+    viewer = current_viewer(request)
+    item = await policy.readable(db, viewer, Document, item_id)
+    return page(request, "documents/detail.html", title=_("Documents"), item=item, kinds=kind_labels(),
+                state=expiry(item, today_for(viewer.time_zone)), size_label=size_label)
+
+
+@get("/{item_id:str}/edit")
+async def edit(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Template:
+    item = await policy.changeable(db, current_viewer(request), Document, item_id)
+    values = {"name": item.name, "kind": item.kind, "expires_on": item.expires_on.isoformat() if item.expires_on else ""}
+    return _form_page(request, item, values, {})
+
+
+@post("/{item_id:str}/edit")
+async def update(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[Any]:
+    item = await policy.changeable(db, current_viewer(request), Document, item_id)
+    values, errors, expires_on = _read_fields(dict(await request.form()), None)
+    if errors:
+        return _form_page(request, item, values, errors, 400)
+    item.name, item.kind, item.expires_on = values["name"], values["kind"], expires_on
+    db.add(item)
+    return Redirect(f"/documents/{item.id}", status_code=303)
+
+
+@get("/{item_id:str}/delete")
+async def confirm_delete(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Template:
+    item = await policy.changeable(db, current_viewer(request), Document, item_id)
+    return page(request, "documents/delete.html", title=_("Documents"), item=item)
+
+
+@post("/{item_id:str}/delete")
+async def remove(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[Any]:
+    item = await policy.changeable(db, current_viewer(request), Document, item_id)
+    await services_of(request).storage.delete(db, item.storage_key)
+    await db.exec(delete(Document).where(col(Document.id) == item.id))  # type: ignore[call-overload]
+    return Redirect("/documents", status_code=303)
+
+
+@get("/{item_id:str}/download", name="download_document")
+async def download(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[Any]:
+    item = await policy.readable(db, current_viewer(request), Document, item_id)
+    services = services_of(request)
+    try:
+        key = services.master_key.open_document_key(item.wrapped_key, item.storage_key, item.key_id)
+    except DocumentKeyError:
+        log.error("document %s cannot be opened: its key was wrapped by another master key, or altered", item.id)
+        return page(request, "documents/unreadable.html", title=_("Documents"), item=item, status_code=500)
+    return Stream(
+        _plaintext(services, item, key),
+        media_type=item.media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="document.{EXTENSIONS.get(item.media_type, "bin")}"',
+            "Content-Length": str(item.size),
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+async def _plaintext(services: Services, item: Document, key: bytes) -> AsyncIterator[bytes]:
+    last = item.chunk_count - 1
+    position = 0
+    try:
+        async for sealed in services.storage.read(item.storage_key, item.chunk_count):
+            yield open_chunk(key, item.storage_key, position, position == last, sealed)
+            position += 1
+    except (ChunkError, MissingChunk):
+        # The headers are gone already; the short body tells the browser the download failed.
+        log.error("document %s: chunk %d does not open", item.id, position)
+        raise
+
+
+# ----- start-up -------------------------------------------------------------------------------
+
+
+def spool_dir(services: Services) -> Path:
+    return services.settings.data_dir / "uploads"
+
+
+async def start_up(services: Services) -> None:
+    """Make the folder for sealed uploads in progress, and remove chunks no document owns."""
+    spool_dir(services).mkdir(parents=True, exist_ok=True, mode=0o700)
+    removed = await services.storage.remove_orphans()
+    if removed:
+        log.warning("removed %d document chunks that no document owned", removed)
+
+
+router = Router(
+    path="/documents",
+    guards=[survivor_only],
+    route_handlers=[document_list, new_document, upload, show, edit, update, confirm_delete, remove, download],
+)
