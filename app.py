@@ -26,7 +26,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from redis.asyncio import Redis
 
-from portal import accounts, admin, appointments, documents, goals, home, pwa, safety
+from portal import accounts, admin, appointments, checkins, documents, goals, help_lines, home, pwa, safety
 from portal.crypto import MasterKey
 from portal.db import make_engine, session_factory, session_provider
 from portal.i18n import DEFAULT_LOCALE, translations
@@ -131,8 +131,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     return Litestar(
         route_handlers=[
-            static, *accounts.routes, *safety.routes, *home.routes, *admin.routes, *pwa.routes, goals.router, appointments.router,
-            documents.router,
+            static, *accounts.routes, *safety.routes, *home.routes, *admin.routes, *help_lines.routes, *pwa.routes, goals.router,
+            appointments.router, documents.router, checkins.router,
         ],
         dependencies={"db": Provide(session_provider(factory))},
         middleware=[AllowedHostsMiddleware(settings.allowed_hosts), ViewerMiddleware(sessions, factory)],

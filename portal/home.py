@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -13,10 +13,12 @@ from sqlalchemy import text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from portal.i18n import _
-from portal.models import Goal, GoalStatus, User
-from portal.settings import is_web_address
 from portal.appointments import next_appointment
+from portal.checkins import feeling_labels, latest
+from portal.documents import expiring, expiry, today_for
+from portal.i18n import _, ngettext
+from portal.models import CheckIn, Goal, GoalStatus, User
+from portal.settings import is_web_address
 from portal.timezones import is_zone, local, zone_names
 from portal.web import form_value, home_for, page, services_of, signed_in, staff_only, survivor_only, viewer_of
 
@@ -29,19 +31,50 @@ async def landing(request: Request[Any, Any, Any]) -> Response[Any]:
     return page(request, "home/landing.html")
 
 
+@dataclass(frozen=True)
+class NextAction:
+    """The one thing Home suggests doing next: a reason in a few words, and a link."""
+
+    reason: str
+    label: str
+    href: str
+
+
+def next_action(expiring_count: int, last_checkin: CheckIn | None, goals: list[Goal], zone: str) -> NextAction:
+    """Papers first (they take time to renew), then today's check-in, then a goal to work on."""
+    if expiring_count:
+        return NextAction(
+            ngettext("A document has expired or expires soon.", "{num} documents have expired or expire soon.",
+                     expiring_count).format(num=expiring_count),
+            _("Look at your documents"), "/documents")
+    if last_checkin is None or local(last_checkin.created_at, zone).date() != today_for(zone):
+        return NextAction(_("How are you today?"), _("New check-in"), "/check-ins/new")
+    open_goal = next((goal for goal in goals if goal.steps_done < goal.steps_total), None)
+    if open_goal is not None:
+        return NextAction(_("One small step counts."), _("Take the next step on a goal"), f"/goals/{open_goal.id}")
+    return NextAction(_("What would you like to work on?"), _("New goal"), "/goals/new")
+
+
 @get("/home", guards=[survivor_only], name="home")
 async def survivor_home(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Template:
     viewer = viewer_of(request) or _no_viewer()
-    goals = (
+    goals = list((
         await db.exec(
             select(Goal)
             .where(Goal.owner_id == viewer.user_id, Goal.status == GoalStatus.ACTIVE.value)
             .order_by(col(Goal.created_at).desc())
             .limit(3)
         )
-    ).all()
+    ).all())
+    today = today_for(viewer.time_zone)
+    documents, expiring_count = await expiring(db, viewer.user_id, today)
+    last = await latest(db, viewer.user_id, 1)
+    last_checkin = last[0] if last else None
     return page(request, "home/survivor.html", title=_("Home"), goals=goals,
-                next_appointment=await next_appointment(db, viewer.user_id), local=local)
+                next_appointment=await next_appointment(db, viewer.user_id), local=local,
+                documents=documents, expiring_count=expiring_count, today=today, expiry=expiry,
+                last_checkin=last_checkin, feelings=feeling_labels(),
+                action=next_action(expiring_count, last_checkin, goals, viewer.time_zone))
 
 
 @get("/staff", guards=[staff_only], name="staff_home")

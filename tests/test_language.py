@@ -67,10 +67,21 @@ def test_templates_show_no_english_outside_gettext():
         "item": type("A", (), {"id": "a1", "what": "1234", "place": "5678", "with_whom": "9012", "notes": "3456",
                                "reminder": "none", "starts_at": __import__("datetime").datetime(2027, 1, 2, 3, 4),
                                "name": "1234", "kind": "id", "expires_on": __import__("datetime").date(2027, 1, 2),
-                               "size": 1})(),
+                               "size": 1, "feeling": 2, "safe": "no", "note": "3456",
+                               "created_at": __import__("datetime").datetime(2027, 1, 2, 3, 4)})(),
         "span": (__import__("datetime").date(2020, 1, 1), __import__("datetime").date(2030, 12, 31)),
         "kinds": {"id": "⟦ID⟧"}, "limit_mb": 20, "state": "soon", "expiry": lambda item, today: "expired",
         "today": __import__("datetime").date(2027, 1, 1), "size_label": lambda size: "⟦1 KB⟧",
+        "feelings": {2: "⟦Low⟧", "2": "⟦2 Low⟧"}, "safe_answers": {"no": "⟦No⟧"}, "needs": {"food": "⟦Food⟧"},
+        "chosen_needs": ["food"], "width": 300, "height": 120,
+        "trend": type("T", (), {"points": [(1, 2, 3), (4, 5, 3)], "line": "1,2 4,5", "summary": "⟦s⟧"})(),
+        "lines": [type("L", (), {"id": 1, "label": "⟦l⟧", "call": "123", "text": "456", "call_href": "tel:123",
+                                 "text_href": "sms:456"})()],
+        "defaults": [type("L", (), {"label": "⟦l⟧", "call": "123", "text": "456"})()], "max_lines": 10,
+        "action": type("N", (), {"reason": "⟦r⟧", "label": "⟦l⟧", "href": "/x"})(), "expiring_count": 5,
+        "documents": [type("D", (), {"id": "d1", "name": "1234", "expires_on": __import__("datetime").date(2027, 1, 2)})()],
+        "last_checkin": type("C", (), {"id": "c1", "feeling": 2,
+                                       "created_at": __import__("datetime").datetime(2027, 1, 2, 3, 4)})(),
     }
     for template in sorted((ROOT / "portal" / "templates").rglob("*.html")):
         name = template.relative_to(ROOT / "portal" / "templates").as_posix()

@@ -10,10 +10,13 @@ from portal.models import Role
 from tests.conftest import make_user, post_form, sign_in, sign_up
 
 DEFAULT_EXIT = "https://www.bbc.co.uk/weather"
-PUBLIC_PAGES = ["/", "/sign-in", "/sign-up", "/safety", "/safety/practice", "/offline", "/no-such-page"]
-SURVIVOR_PAGES = ["/home", "/welcome", "/settings", "/safety", "/safety/practice", "/no-such-page"]
+PUBLIC_PAGES = ["/", "/sign-in", "/sign-up", "/safety", "/safety/practice", "/offline", "/help", "/no-such-page"]
+SURVIVOR_PAGES = [
+    "/home", "/welcome", "/settings", "/safety", "/safety/practice", "/goals", "/appointments", "/documents", "/documents/new",
+    "/check-ins", "/check-ins/new", "/help", "/no-such-page",
+]
 STAFF_PAGES = ["/staff", "/settings", "/safety"]
-ADMIN_PAGES = ["/admin/staff", "/settings", "/safety"]
+ADMIN_PAGES = ["/admin/staff", "/admin/help-lines", "/settings", "/safety"]
 
 
 def _title(html: str) -> str:
@@ -141,7 +144,7 @@ def test_security_headers_on_every_response(client, path):
 
 def test_pages_have_no_inline_script_or_style(client, settings):
     sign_up(client, "river")
-    for path in ("/home", "/welcome", "/settings", "/safety/practice"):
+    for path in ("/home", "/welcome", "/settings", "/safety/practice", "/check-ins", "/check-ins/new", "/documents/new", "/help"):
         html = client.get(path).text
         assert "<style" not in html and " style=" not in html
         assert all("src=" in tag for tag in re.findall(r"<script[^>]*>", html))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -171,11 +173,11 @@ def test_every_state_change_needs_the_csrf_token(app, client, settings):
     for route in app.routes:
         if "POST" not in getattr(route, "methods", set()) or route.path == "/exit":
             continue
-        path = route.path.replace("{user_id:int}", "1").replace("{token:str}", "x" * 20)
+        path = re.sub(r"\{\w+:str\}", "x" * 20, re.sub(r"\{\w+:int\}", "1", route.path))
         response = client.post(path, data={"username": "x", "exit_url": "https://a.example"}, follow_redirects=False)
         assert response.status_code == 403, path
         checked.append(path)
-    assert {"/sign-in", "/sign-up", "/sign-out", "/settings/exit", "/admin/staff"} <= set(checked)
+    assert {"/sign-in", "/sign-up", "/sign-out", "/settings/exit", "/admin/staff", "/check-ins", "/admin/help-lines"} <= set(checked)
 
 
 def test_unusable_sessions_are_purged_from_the_database_at_sign_in(client, settings):

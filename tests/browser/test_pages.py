@@ -9,10 +9,10 @@ from tests.browser.helpers import axe_violations as _axe_violations
 from tests.browser.helpers import sign_in, sign_up
 from tests.conftest import make_user
 
-SIGNED_OUT = ["/", "/sign-in", "/sign-up", "/safety", "/safety/practice", "/offline", "/no-such-page"]
-SURVIVOR = ["/welcome", "/home", "/settings", "/safety", "/safety/practice", "/goals", "/goals/new", "/goals/achieved", "/appointments", "/appointments/new", "/documents", "/documents/new"]
+SIGNED_OUT = ["/", "/sign-in", "/sign-up", "/safety", "/safety/practice", "/offline", "/help", "/no-such-page"]
+SURVIVOR = ["/welcome", "/home", "/settings", "/safety", "/safety/practice", "/goals", "/goals/new", "/goals/achieved", "/appointments", "/appointments/new", "/documents", "/documents/new", "/check-ins", "/check-ins/new", "/help"]
 STAFF = ["/staff", "/settings"]
-ADMIN = ["/admin/staff", "/settings"]
+ADMIN = ["/admin/staff", "/admin/help-lines", "/settings"]
 
 
 def _check(page, server: str, paths: list[str]) -> None:  # type: ignore[no-untyped-def]

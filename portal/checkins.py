@@ -1,0 +1,218 @@
+"""Aftercare check-ins: how the survivor feels today, whether they feel safe, what would help.
+
+A short form (one answer needed; everything else can be skipped), a history with a small trend
+picture drawn on the server, and help shown at once to someone who says they do not feel safe.
+Saying so alerts nobody. Every read and change goes through `portal.policy`; titles stay
+"Waypoint – Check-ins"; ids are opaque.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Request, Response, Router, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+from sqlalchemy import delete
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from portal import policy
+from portal.help_lines import help_lines
+from portal.i18n import _
+from portal.models import CheckIn, SafeAnswer
+from portal.timezones import local
+from portal.web import current_viewer, form_value, page, page_number, survivor_only
+
+PER_PAGE = 20
+NOTE_MAX = 2000
+TREND_SIZE = 30
+
+
+def feeling_labels() -> dict[int, str]:
+    return {1: _("Very low"), 2: _("Low"), 3: _("Okay"), 4: _("Good"), 5: _("Very good")}
+
+
+def safe_labels() -> dict[str, str]:
+    return {SafeAnswer.YES: _("Yes"), SafeAnswer.NOT_SURE: _("Not sure"), SafeAnswer.NO: _("No")}
+
+
+def need_labels() -> dict[str, str]:
+    return {"housing": _("Housing"), "food": _("Food"), "health": _("Health"), "legal": _("Legal help"),
+            "work": _("Work"), "talk": _("Someone to talk to")}
+
+
+def needs_of(item: CheckIn) -> list[str]:
+    return [need for need in item.needs.split(",") if need in need_labels()]
+
+
+# ----- the form -------------------------------------------------------------------------------
+
+
+@dataclass
+class Answers:
+    feeling: int
+    safe: str
+    needs: list[str]
+    note: str
+
+
+def _read_form(form: Any) -> tuple[dict[str, Any], dict[str, str], Answers | None]:
+    picked = form.getall("needs", []) if hasattr(form, "getall") else []
+    values: dict[str, Any] = {
+        "feeling": form_value(form, "feeling", 2),
+        "safe": form_value(form, "safe", 10),
+        "needs": [need for need in picked if isinstance(need, str)][:20],
+        "note": form_value(form, "note", NOTE_MAX * 4).strip(),
+    }
+    errors: dict[str, str] = {}
+    if values["feeling"] not in {str(n) for n in feeling_labels()}:
+        errors["feeling"] = _("Choose how you are feeling, from 1 to 5.")
+    if values["safe"] not in {"", *safe_labels()}:
+        errors["safe"] = _("Choose one of the answers, or leave this question out.")
+    if any(need not in need_labels() for need in values["needs"]):
+        errors["needs"] = _("Choose from the list.")
+    if len(values["note"]) > NOTE_MAX:
+        errors["note"] = _("Use 2,000 characters or fewer.")
+    if errors:
+        return values, errors, None
+    chosen = set(values["needs"])
+    needs = [need for need in need_labels() if need in chosen]
+    return values, errors, Answers(int(values["feeling"]), values["safe"], needs, values["note"])
+
+
+def _form_page(request: Request[Any, Any, Any], item: CheckIn | None, values: dict[str, Any], errors: dict[str, str],
+               status_code: int = 200) -> Template:
+    return page(request, "checkins/form.html", title=_("Check-ins"), item=item, values=values, errors=errors,
+                feelings={str(n): f"{n} · {word}" for n, word in feeling_labels().items()}, safe_answers=safe_labels(),
+                needs=need_labels(), status_code=status_code)
+
+
+# ----- the trend picture ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Trend:
+    """The last check-ins' feelings, oldest first, as points of a small line drawing, and the same
+    said in words for people who cannot see the picture."""
+
+    points: list[tuple[float, float, int]]
+    line: str
+    summary: str
+
+
+WIDTH, HEIGHT, PAD = 300.0, 120.0, 10.0
+
+
+def trend(feelings_newest_first: list[int]) -> Trend | None:
+    feelings = list(reversed(feelings_newest_first))
+    if not feelings:
+        return None
+    step = (WIDTH - 2 * PAD) / max(len(feelings) - 1, 1)
+    points = [
+        (round(PAD + index * step, 1), round(PAD + (5 - feeling) * (HEIGHT - 2 * PAD) / 4, 1), feeling)
+        for index, feeling in enumerate(feelings)
+    ]
+    words = feeling_labels()
+    latest, average = feelings[-1], sum(feelings) / len(feelings)
+    if len(feelings) == 1:
+        summary = _("Your first check-in: {word} ({n} of 5).").format(word=words[latest], n=latest)
+    else:
+        summary = _(
+            "Your last {count} check-ins, oldest to newest. The first: {first}. The latest: {latest}. "
+            "On average: {average} of 5."
+        ).format(count=len(feelings), first=words[feelings[0]], latest=words[latest], average=f"{average:.1f}")
+    return Trend(points, " ".join(f"{x},{y}" for x, y, _f in points), summary)
+
+
+# ----- pages ----------------------------------------------------------------------------------
+
+
+async def latest(db: AsyncSession, owner_id: int, count: int) -> list[CheckIn]:
+    return list((await db.exec(
+        select(CheckIn).where(CheckIn.owner_id == owner_id).order_by(col(CheckIn.created_at).desc(), col(CheckIn.id))
+        .limit(count)
+    )).all())
+
+
+@get("/", name="checkins")
+async def checkin_list(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Template:
+    viewer = current_viewer(request)
+    number = page_number(request)
+    rows = list((await db.exec(
+        select(CheckIn).where(CheckIn.owner_id == viewer.user_id)
+        .order_by(col(CheckIn.created_at).desc(), col(CheckIn.id))
+        .offset((number - 1) * PER_PAGE).limit(PER_PAGE + 1)
+    )).all())
+    # The first page already holds every check-in when there are few; otherwise one more small query.
+    recent = rows if number == 1 and len(rows) <= PER_PAGE else await latest(db, viewer.user_id, TREND_SIZE)
+    return page(request, "checkins/list.html", title=_("Check-ins"), items=rows[:PER_PAGE], has_next=len(rows) > PER_PAGE,
+                page_number=number, trend=trend([item.feeling for item in recent]),
+                feelings=feeling_labels(), safe_answers=safe_labels(), local=local, width=WIDTH, height=HEIGHT)
+
+
+@get("/new", name="new_checkin")
+async def new_checkin(request: Request[Any, Any, Any]) -> Template:
+    return _form_page(request, None, {"needs": []}, {})
+
+
+@post("/")
+async def create_checkin(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
+    viewer = current_viewer(request)
+    values, errors, answers = _read_form(await request.form())
+    if answers is None:
+        return _form_page(request, None, values, errors, 400)
+    item = CheckIn(owner_id=viewer.user_id, feeling=answers.feeling, safe=answers.safe, needs=",".join(answers.needs),
+                   note=answers.note)
+    db.add(item)
+    await db.flush()
+    return Redirect(f"/check-ins/{item.id}?saved=1", status_code=303)
+
+
+@get("/{item_id:str}", name="checkin")
+async def show(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Template:
+    item = await policy.readable(db, current_viewer(request), CheckIn, item_id)
+    not_safe = item.safe == SafeAnswer.NO
+    return page(request, "checkins/detail.html", title=_("Check-ins"), item=item, feelings=feeling_labels(),
+                safe_answers=safe_labels(), needs=need_labels(), chosen_needs=needs_of(item), local=local,
+                saved=request.query_params.get("saved") == "1", lines=await help_lines(db) if not_safe else [])
+
+
+@get("/{item_id:str}/edit")
+async def edit(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Template:
+    item = await policy.changeable(db, current_viewer(request), CheckIn, item_id)
+    values = {"feeling": str(item.feeling), "safe": item.safe, "needs": needs_of(item), "note": item.note}
+    return _form_page(request, item, values, {})
+
+
+@post("/{item_id:str}/edit")
+async def update(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[Any]:
+    item = await policy.changeable(db, current_viewer(request), CheckIn, item_id)
+    values, errors, answers = _read_form(await request.form())
+    if answers is None:
+        return _form_page(request, item, values, errors, 400)
+    item.feeling, item.safe, item.needs, item.note = answers.feeling, answers.safe, ",".join(answers.needs), answers.note
+    db.add(item)
+    return Redirect(f"/check-ins/{item.id}", status_code=303)
+
+
+@get("/{item_id:str}/delete")
+async def confirm_delete(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Template:
+    item = await policy.changeable(db, current_viewer(request), CheckIn, item_id)
+    return page(request, "checkins/delete.html", title=_("Check-ins"), item=item, local=local)
+
+
+@post("/{item_id:str}/delete")
+async def remove(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[Any]:
+    item = await policy.changeable(db, current_viewer(request), CheckIn, item_id)
+    await db.exec(delete(CheckIn).where(col(CheckIn.id) == item.id))  # type: ignore[call-overload]
+    return Redirect("/check-ins", status_code=303)
+
+
+router = Router(
+    path="/check-ins",
+    guards=[survivor_only],
+    route_handlers=[checkin_list, new_checkin, create_checkin, show, edit, update, confirm_delete, remove],
+)

@@ -1,0 +1,120 @@
+"""Help lines: the numbers a survivor sees when they say they do not feel safe, and on the Help page.
+
+The organisation admin sets them on the **Help lines** page; while none are set, the built-in
+defaults are shown (the US National Human Trafficking Hotline, and 911 for immediate danger).
+Showing help never alerts anyone.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+from sqlalchemy import delete, func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from portal.i18n import _
+from portal.models import HelpLine
+from portal.web import admin_only, form_value, page
+
+MAX_LINES = 10
+LABEL_MAX = 120
+NUMBER_MAX = 32
+# What a phone can dial or text: digits, spaces, and + - ( ) . between them.
+NUMBER = re.compile(r"^\+?[0-9][0-9 ()\-.]*[0-9]$|^[0-9]$")
+
+
+@dataclass(frozen=True)
+class Line:
+    label: str
+    call: str
+    text: str
+    id: int | None = None
+
+    @property
+    def call_href(self) -> str:
+        return "tel:" + re.sub(r"[^0-9+]", "", self.call)
+
+    @property
+    def text_href(self) -> str:
+        return "sms:" + re.sub(r"[^0-9+]", "", self.text)
+
+
+def default_lines() -> list[Line]:
+    return [
+        Line(_("National Human Trafficking Hotline (24 hours, free, private)"), "1-888-373-7888", "233733"),
+        Line(_("In immediate danger: emergency services"), "911", ""),
+    ]
+
+
+async def saved_lines(db: AsyncSession) -> list[Line]:
+    rows = (await db.exec(select(HelpLine).order_by(col(HelpLine.position), col(HelpLine.id)))).all()
+    return [Line(row.label, row.call, row.text, row.id) for row in rows]
+
+
+async def help_lines(db: AsyncSession) -> list[Line]:
+    """The organisation's lines, or the defaults while it has set none."""
+    return await saved_lines(db) or default_lines()
+
+
+@get("/help", name="help")
+async def help_page(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Template:
+    return page(request, "help/help.html", title=_("Help"), lines=await help_lines(db))
+
+
+# ----- the admin's page -----------------------------------------------------------------------
+
+
+def _read_line(form: Any) -> tuple[dict[str, str], dict[str, str]]:
+    values = {name: form_value(form, name, limit * 4).strip()
+              for name, limit in (("label", LABEL_MAX), ("call", NUMBER_MAX), ("text", NUMBER_MAX))}
+    errors: dict[str, str] = {}
+    if not values["label"]:
+        errors["label"] = _("Say who answers, like “Local shelter (24 hours)”.")
+    elif len(values["label"]) > LABEL_MAX:
+        errors["label"] = _("Use 120 characters or fewer.")
+    for name in ("call", "text"):
+        if values[name] and (len(values[name]) > NUMBER_MAX or not NUMBER.match(values[name])):
+            errors[name] = _("Enter a phone number: digits, spaces and + - ( ) only.")
+    if not values["call"] and not values["text"] and "call" not in errors and "text" not in errors:
+        errors["call"] = _("Enter a number to call, a number to text, or both.")
+    return values, errors
+
+
+async def _lines_page(request: Request[Any, Any, Any], db: AsyncSession, values: dict[str, str] | None = None,
+                      errors: dict[str, str] | None = None, status_code: int = 200) -> Template:
+    return page(request, "admin/help_lines.html", title=_("Help lines"), lines=await saved_lines(db),
+                defaults=default_lines(), values=values or {}, errors=errors or {}, max_lines=MAX_LINES,
+                status_code=status_code)
+
+
+@get("/admin/help-lines", guards=[admin_only], name="help_lines")
+async def lines_page(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Template:
+    return await _lines_page(request, db)
+
+
+@post("/admin/help-lines", guards=[admin_only])
+async def add_line(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
+    values, errors = _read_line(await request.form())
+    count, last = (await db.exec(select(func.count(), func.max(HelpLine.position)))).one()  # type: ignore[call-overload]
+    if count >= MAX_LINES:
+        errors["label"] = _("Up to 10 lines can be shown. Remove one first.")
+    if errors:
+        return await _lines_page(request, db, values, errors, 400)
+    db.add(HelpLine(label=values["label"], call=values["call"], text=values["text"], position=(last or 0) + 1))
+    return Redirect("/admin/help-lines", status_code=303)
+
+
+@post("/admin/help-lines/{line_id:int}/delete", guards=[admin_only])
+async def remove_line(db: NamedDependency[AsyncSession], line_id: FromPath[int]) -> Response[Any]:
+    await db.exec(delete(HelpLine).where(col(HelpLine.id) == line_id))  # type: ignore[call-overload]
+    return Redirect("/admin/help-lines", status_code=303)
+
+
+routes = [help_page, lines_page, add_line, remove_line]

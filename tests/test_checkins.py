@@ -1,0 +1,237 @@
+"""Aftercare check-ins over HTTP: a short form, help at once for "not safe" (alerting nobody), the
+history and its trend picture, bad input, help lines set by the admin, and nobody else's."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import text
+
+from portal.db import make_engine
+from portal.models import Role
+from tests.conftest import make_user, post_form, run, sign_in, sign_up
+
+
+def check_in(client, **fields):  # type: ignore[no-untyped-def]
+    data = {"feeling": "4", **fields}
+    response = post_form(client, "/check-ins", data)
+    assert response.status_code == 303, response.text
+    return response.headers["location"]
+
+
+def table_counts(settings) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    async def read() -> dict[str, int]:
+        engine = make_engine(settings.database_url)
+        async with engine.connect() as conn:
+            counts = {table: (await conn.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one()  # noqa: S608
+                      for table in ("checkin", "help_line", "web_session", "app_user")}
+        await engine.dispose()
+        return counts
+
+    return run(read())
+
+
+def test_a_full_check_in_is_saved_and_shown_only_to_its_owner(client):
+    sign_up(client, "river")
+    form = client.get("/check-ins/new").text
+    assert "<legend>How are you feeling?</legend>" in form and "<legend>Do you feel safe right now?</legend>" in form
+    assert 'for="note"' in form and "Save check-in" in form
+    assert "We ask so we can show you where to find help" in form and "does not alert anyone" in form
+    url = check_in(client, feeling="2", safe="not_sure", needs=["food", "talk"], note="Long day.\nSlept badly.")
+    assert re.fullmatch(r"/check-ins/[A-Za-z0-9_-]{16}\?saved=1", url)
+    page = client.get(url).text
+    assert "<title>Waypoint – Check-ins</title>" in page
+    assert "Thank you for checking in" in page
+    assert "2 · Low" in page and "Not sure" in page and "Food, Someone to talk to" in page
+    assert "Long day.\nSlept badly." in page and "Only you can see this." in page
+    assert "You said you do not feel safe" not in page
+    listing = client.get("/check-ins").text
+    assert "Feeling: 2 · Low" in listing and "Safe: Not sure" in listing
+
+
+def test_only_the_feeling_is_needed_and_the_safety_question_can_be_skipped(client):
+    sign_up(client, "river")
+    page = client.get(check_in(client, feeling="5")).text
+    assert "5 · Very good" in page and "Not answered" in page
+    assert "What would help?" not in page.split("</dl>")[0].split("<dl")[1]  # nothing chosen, nothing shown
+
+
+def test_not_safe_shows_help_at_once_and_alerts_nobody(client, settings):
+    sign_up(client, "river")
+    before = table_counts(settings)
+    page = client.get(check_in(client, feeling="1", safe="no")).text
+    help_part = page.split("<h1>")[0]  # the help comes before anything else on the page
+    assert "You said you do not feel safe" in help_part
+    assert 'href="tel:18883737888"' in help_part and "Call 1-888-373-7888" in help_part
+    assert 'href="sms:233733"' in help_part and 'href="tel:911"' in help_part
+    assert "Nobody has been told" in help_part
+    after = table_counts(settings)
+    assert after == {**before, "checkin": before["checkin"] + 1}  # the check-in, and nothing else written
+
+
+def test_the_help_page_shows_the_numbers_to_anyone(client):
+    page = client.get("/help").text
+    assert "<title>Waypoint – Help</title>" in page and "1-888-373-7888" in page and "911" in page
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"feeling": ""}, "feeling", "Choose how you are feeling"),
+        ({"feeling": "0"}, "feeling", "Choose how you are feeling"),
+        ({"feeling": "6"}, "feeling", "Choose how you are feeling"),
+        ({"feeling": "four"}, "feeling", "Choose how you are feeling"),
+        ({"safe": "maybe"}, "safe", "Choose one of the answers"),
+        ({"needs": ["food", "weapons"]}, "needs", "Choose from the list."),
+        ({"note": "x" * 10_000}, "note", "2,000 characters or fewer"),
+    ],
+)
+def test_bad_answers_get_a_message_beside_the_question_and_keep_the_rest(client, settings, fields, field, message):
+    sign_up(client, "river")
+    data = {"feeling": "3", "safe": "yes", "needs": ["housing"], "note": "<script>alert(1)</script> שלום", **fields}
+    response = post_form(client, "/check-ins", data)
+    assert response.status_code == 400
+    assert message in response.text and f'id="{field}-error"' in response.text
+    if field != "note":
+        assert "&lt;script&gt;alert(1)&lt;/script&gt; שלום" in response.text and "<script>alert(1)" not in response.text
+    if field != "needs":
+        assert 'value="housing" checked' in response.text
+    if field != "safe":
+        assert 'value="yes" checked' in response.text
+    assert table_counts(settings)["checkin"] == 0
+
+
+def test_script_in_the_note_is_stored_and_shown_as_text(client):
+    sign_up(client, "river")
+    url = check_in(client, note="<img src=x onerror=alert(1)>")
+    for path in (url, "/check-ins"):
+        body = client.get(path).text
+        assert "<img src=x" not in body and "&lt;img src=x onerror=alert(1)&gt;" in body
+
+
+def test_times_are_shown_in_the_survivors_zone(client):
+    sign_up(client, "river")
+    assert post_form(client, "/settings/time-zone", {"time_zone": "Asia/Tokyo"}).status_code == 200
+    url = check_in(client)
+    page = client.get(url).text
+    shown = re.search(r'<time datetime="([^"]+)">(\d{4}-\d\d-\d\d · \d\d:\d\d)</time>', page)
+    assert shown
+    stored = datetime.fromisoformat(shown.group(1))
+    assert stored.utcoffset() is not None and stored.utcoffset().total_seconds() == 0  # type: ignore[union-attr]
+    assert shown.group(2) == stored.astimezone(ZoneInfo("Asia/Tokyo")).strftime("%Y-%m-%d · %H:%M")
+
+
+def test_the_trend_picture_shows_the_last_30_and_says_the_same_in_words(client):
+    sign_up(client, "river")
+    assert "<svg" not in client.get("/check-ins").text  # nothing to draw yet
+    check_in(client, feeling="3")
+    first = client.get("/check-ins").text
+    assert first.count('class="trend__point"') == 1 and "Your first check-in: Okay (3 of 5)." in first
+    feelings = [1, 2] + [3] * 29 + [5]  # 32 in all, oldest first
+    for feeling in feelings[1:]:
+        check_in(client, feeling=str(feeling))
+    page = client.get("/check-ins").text
+    assert page.count('class="trend__point"') == 30
+    last_30 = feelings[-30:]
+    average = sum(last_30) / 30
+    assert f"Your last 30 check-ins, oldest to newest. The first: Okay. The latest: Very good. On average: {average:.1f} of 5." in page
+    picture = page.split("<svg")[1].split("</svg>")[0]
+    assert 'aria-hidden="true"' in page.split("<svg")[1][:200] and "<figcaption>" in page
+    ys = [float(y) for y in re.findall(r'cy="([\d.]+)"', picture)]
+    assert ys[-1] == 10.0 and ys[0] == 60.0  # very good at the top; okay in the middle
+    assert "<polyline" in picture
+
+
+def test_the_history_is_paginated_newest_first(client):
+    sign_up(client, "river")
+    for number in range(21):
+        check_in(client, note=f"Day {number}")
+    first = client.get("/check-ins").text
+    assert first.count('<li class="card">') == 20 and "Day 20" in first and "Day 0<" not in first
+    second = client.get("/check-ins?page=2").text
+    assert second.count('<li class="card">') == 1 and "Day 0" in second
+    assert second.count('class="trend__point"') == 21  # the picture is the same on every page
+
+
+def test_change_and_delete_a_check_in(client, settings):
+    sign_up(client, "river")
+    url = check_in(client, feeling="2", needs=["legal"]).split("?")[0]
+    edit = client.get(f"{url}/edit").text
+    assert 'value="2" checked' in edit and 'value="legal" checked' in edit
+    response = post_form(client, f"{url}/edit", {"feeling": "4", "safe": "yes", "note": "Better now"})
+    assert response.status_code == 303
+    page = client.get(url).text
+    assert "4 · Good" in page and "Better now" in page and "Legal help" not in page
+    assert post_form(client, f"{url}/edit", {"feeling": "9"}).status_code == 400
+    assert "Delete this check-in?" in client.get(f"{url}/delete").text
+    assert post_form(client, f"{url}/delete").status_code == 303
+    assert client.get(url).status_code == 404
+    assert table_counts(settings)["checkin"] == 0
+
+
+def test_another_survivor_gets_404_for_every_check_in_url(client, other_client, settings):
+    sign_up(client, "river")
+    url = check_in(client, note="mine").split("?")[0]
+    sign_up(other_client, "someone-else")
+    for path in (url, f"{url}/edit", f"{url}/delete"):
+        assert other_client.get(path).status_code == 404, path
+    for path in (f"{url}/edit", f"{url}/delete"):
+        assert post_form(other_client, path, {"feeling": "1"}).status_code == 404, path
+    assert "mine" not in other_client.get("/check-ins").text
+    assert "mine" in client.get(url).text
+
+
+def test_signed_out_visitors_and_staff_cannot_reach_check_ins(client, settings):
+    assert client.get("/check-ins", follow_redirects=False).headers["location"] == "/sign-in"
+    make_user(settings, "case-worker", Role.CASEWORKER)
+    sign_in(client, "case-worker")
+    assert client.get("/check-ins", follow_redirects=False).status_code in (403, 404)
+
+
+# ----- help lines, set by the organisation admin ----------------------------------------------
+
+
+def test_the_admin_sets_help_lines_that_replace_the_defaults(client, other_client, settings):
+    make_user(settings, "org-admin", Role.ADMIN)
+    sign_in(client, "org-admin")
+    page = client.get("/admin/help-lines").text
+    assert "None set yet" in page and "1-888-373-7888" in page
+    response = post_form(client, "/admin/help-lines", {"label": "City shelter (24 hours)", "call": "+44 20 7946 0000", "text": ""})
+    assert response.status_code == 303
+
+    sign_up(other_client, "river")
+    help_part = other_client.get(check_in(other_client, feeling="1", safe="no")).text.split("<h1>")[0]
+    assert "City shelter (24 hours)" in help_part and 'href="tel:+442079460000"' in help_part
+    assert "1-888-373-7888" not in help_part
+
+    line_id = re.search(r'/admin/help-lines/(\d+)/delete', client.get("/admin/help-lines").text).group(1)  # type: ignore[union-attr]
+    assert post_form(client, f"/admin/help-lines/{line_id}/delete").status_code == 303
+    assert "1-888-373-7888" in other_client.get("/help").text
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"label": "", "call": "911"}, "label", "Say who answers"),
+        ({"label": "x" * 121, "call": "911"}, "label", "120 characters or fewer"),
+        ({"label": "Shelter", "call": "", "text": ""}, "call", "a number to call, a number to text"),
+        ({"label": "Shelter", "call": "javascript:alert(1)"}, "call", "Enter a phone number"),
+        ({"label": "Shelter", "text": "12<b>34"}, "text", "Enter a phone number"),
+    ],
+)
+def test_help_line_bad_input_is_explained_and_kept(client, settings, fields, field, message):
+    make_user(settings, "org-admin", Role.ADMIN)
+    sign_in(client, "org-admin")
+    response = post_form(client, "/admin/help-lines", {"label": "", "call": "", "text": "", **fields})
+    assert response.status_code == 400 and message in response.text and f'id="{field}-error"' in response.text
+    assert table_counts(settings)["help_line"] == 0
+
+
+def test_only_the_admin_manages_help_lines(client, settings):
+    sign_up(client, "river")
+    assert client.get("/admin/help-lines", follow_redirects=False).status_code in (403, 404)
+    assert post_form(client, "/admin/help-lines", {"label": "x", "call": "1"}).status_code in (403, 404)
+    assert table_counts(settings)["help_line"] == 0

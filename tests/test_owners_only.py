@@ -1,0 +1,63 @@
+"""Every route of the app that names a survivor's item by id, swept with another survivor: each one
+answers 404, exactly like an id that does not exist. The sweep reads the app's own route table, so
+a new route with an id is covered (or fails here) without anyone remembering to add it."""
+
+from __future__ import annotations
+
+import re
+
+from tests.conftest import post_form, sign_up
+from tests.test_checkins import check_in
+from tests.test_documents import PDF, upload
+from tests.test_home import new_goal
+
+# The routes with an id that are not a survivor's item.
+NOT_SURVIVOR_ITEMS = ("/admin/", "/set-password/", "/static/", "/exit")
+
+
+def _own_items(client) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """One item of each kind, made by the survivor using `client`: route prefix -> id."""
+    goal = new_goal(client, "Mine")
+    assert post_form(client, f"{goal}/steps", {"step": "A step"}).status_code == 303
+    step = re.search(r"/steps/([A-Za-z0-9_-]+)/toggle", client.get(goal).text).group(1)  # type: ignore[union-attr]
+    appointment = post_form(client, "/appointments", {"what": "Clinic", "date": "2030-01-02", "time": "10:00",
+                                                      "reminder": "none"}).headers["location"]
+    return {
+        "goal": goal.rsplit("/", 1)[1], "step": step, "/appointments": appointment.rsplit("/", 1)[1],
+        "/documents": upload(client, PDF).headers["location"].rsplit("/", 1)[1],
+        "/check-ins": check_in(client).split("?")[0].rsplit("/", 1)[1],
+    }
+
+
+def _fill(path: str, ids: dict[str, str]) -> str:
+    path = path.replace("{goal_id:str}", ids["goal"]).replace("{step_id:str}", ids["step"])
+    if "{item_id:str}" in path:
+        path = path.replace("{item_id:str}", ids["/" + path.split("/")[1]])
+    return path
+
+
+def test_another_survivor_gets_404_on_every_route_that_names_an_item(app, client, other_client):
+    sign_up(client, "river")
+    ids = _own_items(client)
+    sign_up(other_client, "someone-else")
+    checked: list[str] = []
+    for route in app.routes:
+        if "{" not in route.path or route.path.startswith(NOT_SURVIVOR_ITEMS):
+            continue
+        assert re.fullmatch(r"[^{}]*(\{(goal_id|step_id|item_id):str\}[^{}]*)+", route.path), (
+            f"{route.path}: a new kind of id; teach this sweep about it"
+        )
+        url = _fill(route.path, ids)
+        for method in sorted(route.methods - {"HEAD", "OPTIONS"}):
+            if method == "GET":
+                response = other_client.get(url, follow_redirects=False)
+            else:
+                response = post_form(other_client, url, {"feeling": "1", "name": "x", "kind": "id", "step": "x",
+                                                         "status": "achieved", "direction": "up", "what": "x"})
+            assert response.status_code == 404, f"{method} {url}: {response.status_code}"
+            checked.append(f"{method} {route.path}")
+        # The owner reaches the same route, so the 404 above is about who asked, not a broken URL.
+        if "GET" in route.methods:
+            assert client.get(url, follow_redirects=False).status_code == 200, url
+    assert len(checked) >= 20, checked
+    assert any(path.startswith(("GET /check-ins", "POST /check-ins")) for path in checked)
