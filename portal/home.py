@@ -27,7 +27,7 @@ from portal.web import form_value, home_for, page, services_of, signed_in, staff
 async def landing(request: Request[Any, Any, Any]) -> Response[Any]:
     viewer = viewer_of(request)
     if viewer:
-        return Redirect(home_for(viewer), status_code=303)
+        return Redirect(home_for(viewer.role), status_code=303)
     return page(request, "home/landing.html")
 
 

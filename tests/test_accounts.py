@@ -146,3 +146,11 @@ def test_signed_in_person_visiting_sign_in_goes_home(client):
     sign_up(client, "river")
     response = client.get("/sign-in", follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"] == "/home"
+
+
+@pytest.mark.parametrize(("role", "home"), [(Role.SURVIVOR, "/home"), (Role.CASEWORKER, "/staff"), (Role.ADMIN, "/admin/staff")])
+def test_the_start_page_sends_a_signed_in_person_to_their_own_home(client, settings, role, home):
+    make_user(settings, "harbour", role)
+    sign_in(client, "harbour")
+    response = client.get("/", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == home
