@@ -6,7 +6,7 @@ change goes through `portal.policy`; titles stay "Waypoint – Appointments"; id
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from litestar import Request, Response, Router, get, post
@@ -22,7 +22,7 @@ from portal.dates import parse_date, year_span
 from portal.i18n import _
 from portal.models import Appointment, Reminder, utcnow
 from portal.timezones import local, to_utc
-from portal.web import current_viewer, form_value, page, page_number, survivor_only
+from portal.web import current_viewer, form_value, page, page_number, survivor_only, text_errors
 
 PER_PAGE = 20
 DATE_SPAN = (5, 10)  # appointments: from 5 years back (a record) to 10 years ahead
@@ -40,12 +40,8 @@ def _read_form(form: Any, zone: str) -> tuple[dict[str, str], dict[str, str], da
     values["date"] = form_value(form, "date", 20).strip()
     values["time"] = form_value(form, "time", 20).strip()
     values["reminder"] = form_value(form, "reminder", 8) or Reminder.NONE.value
-    errors: dict[str, str] = {}
-    if not values["what"]:
-        errors["what"] = _("Say what the appointment is, in a few words.")
-    for name, limit in LIMITS.items():
-        if len(values[name]) > limit:
-            errors[name] = _("Use {limit} characters or fewer.").format(limit=f"{limit:,}")
+    needed = {"what": _("Say what the appointment is, in a few words.")}
+    errors = text_errors(values, {name: (limit, needed.get(name, "")) for name, limit in LIMITS.items()})
     day, problem = parse_date(values["date"], *DATE_SPAN)
     if problem:
         errors["date"] = problem

@@ -24,7 +24,7 @@ from portal.help_lines import help_lines
 from portal.i18n import _
 from portal.models import CheckIn, SafeAnswer
 from portal.timezones import local
-from portal.web import current_viewer, form_value, page, page_number, survivor_only
+from portal.web import current_viewer, form_value, page, page_number, survivor_only, text_errors
 
 PER_PAGE = 20
 NOTE_MAX = 2000
@@ -67,15 +67,13 @@ def _read_form(form: Any) -> tuple[dict[str, Any], dict[str, str], Answers | Non
         "needs": [need for need in picked if isinstance(need, str)][:20],
         "note": form_value(form, "note", NOTE_MAX * 4).strip(),
     }
-    errors: dict[str, str] = {}
+    errors = text_errors(values, {"note": (NOTE_MAX, "")})
     if values["feeling"] not in {str(n) for n in feeling_labels()}:
         errors["feeling"] = _("Choose how you are feeling, from 1 to 5.")
     if values["safe"] not in {"", *safe_labels()}:
         errors["safe"] = _("Choose one of the answers, or leave this question out.")
     if any(need not in need_labels() for need in values["needs"]):
         errors["needs"] = _("Choose from the list.")
-    if len(values["note"]) > NOTE_MAX:
-        errors["note"] = _("Use 2,000 characters or fewer.")
     if errors:
         return values, errors, None
     chosen = set(values["needs"])

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 from portal.i18n import _
 
 
 def year_span(years_before: int, years_after: int) -> tuple[date, date]:
     """From 1 January `years_before` years ago to 31 December `years_after` years ahead."""
-    today = date.today()
+    today = datetime.now(UTC).date()
     return date(today.year - years_before, 1, 1), date(today.year + years_after, 12, 31)
 
 

@@ -32,7 +32,9 @@ from portal.models import Document, DocumentKind, utcnow
 from portal.storage import MissingChunk
 from portal.timezones import local
 from portal.uploads import EXTENSIONS, Refused, SealedFile, name_from_file, receive
-from portal.web import Services, csrf_checker, current_viewer, form_value, page, page_number, services_of, survivor_only
+from portal.web import (
+    Services, csrf_checker, current_viewer, form_value, page, page_number, services_of, survivor_only, text_errors,
+)
 
 log = logging.getLogger("portal")
 
@@ -91,11 +93,7 @@ def _read_fields(fields: dict[str, str], sealed: SealedFile | None) -> tuple[dic
     }
     if not values["name"] and sealed is not None:
         values["name"] = name_from_file(sealed.filename, NAME_MAX)
-    errors: dict[str, str] = {}
-    if not values["name"]:
-        errors["name"] = _("Give the document a name, like “Passport”.")
-    elif len(values["name"]) > NAME_MAX:
-        errors["name"] = _("Use 200 characters or fewer.")
+    errors = text_errors(values, {"name": (NAME_MAX, _("Give the document a name, like “Passport”."))})
     if values["kind"] not in [kind.value for kind in DocumentKind]:
         errors["kind"] = _("Choose a type.")
     expires_on, problem = parse_date(values["expires_on"], *EXPIRY_SPAN)

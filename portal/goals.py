@@ -23,7 +23,9 @@ from portal import policy
 from portal.dates import parse_date, year_span
 from portal.i18n import _
 from portal.models import Goal, GoalArea, GoalStatus, GoalStep, utcnow
-from portal.web import current_viewer, form_value, page, page_number, survivor_only, wants_fragment
+from portal.web import (
+    current_viewer, form_value, page, page_number, survivor_only, text_errors, text_problem, wants_fragment,
+)
 
 PER_PAGE = 20
 MAX_STEPS = 50
@@ -52,13 +54,7 @@ def _goal_form(form: Any) -> tuple[dict[str, str], dict[str, str], date | None]:
         "area": form_value(form, "area", 20),
         "target_date": form_value(form, "target_date", 20),
     }
-    errors: dict[str, str] = {}
-    if not values["title"]:
-        errors["title"] = _("Write your goal in a few words.")
-    elif len(values["title"]) > TITLE_MAX:
-        errors["title"] = _("Use 200 characters or fewer.")
-    if len(values["why"]) > WHY_MAX:
-        errors["why"] = _("Use 2,000 characters or fewer.")
+    errors = text_errors(values, {"title": (TITLE_MAX, _("Write your goal in a few words.")), "why": (WHY_MAX, "")})
     if values["area"] not in [area.value for area in GoalArea]:
         errors["area"] = _("Choose an area.")
     target, problem = parse_date(values["target_date"], *TARGET_SPAN)
@@ -217,12 +213,8 @@ async def _recount(db: AsyncSession, goal: Goal) -> None:
 async def add_step(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], goal_id: FromPath[str]) -> Response[Any]:
     goal = await policy.changeable(db, current_viewer(request), Goal, goal_id)
     text = form_value(await request.form(), "step", STEP_MAX * 4).strip()
-    problem = ""
-    if not text:
-        problem = _("Write the step in a few words.")
-    elif len(text) > STEP_MAX:
-        problem = _("Use 200 characters or fewer.")
-    elif goal.steps_total >= MAX_STEPS:
+    problem = text_problem(text, STEP_MAX, _("Write the step in a few words."))
+    if not problem and goal.steps_total >= MAX_STEPS:
         problem = _("A goal can have up to 50 steps.")
     if problem:
         return await _goal_page(request, db, goal, status_code=400, step_error=problem, step_value=text)

@@ -21,7 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal.i18n import _
 from portal.models import HelpLine
-from portal.web import admin_only, form_value, page
+from portal.web import admin_only, form_value, page, text_errors
 
 MAX_LINES = 10
 LABEL_MAX = 120
@@ -74,11 +74,7 @@ async def help_page(request: Request[Any, Any, Any], db: NamedDependency[AsyncSe
 def _read_line(form: Any) -> tuple[dict[str, str], dict[str, str]]:
     values = {name: form_value(form, name, limit * 4).strip()
               for name, limit in (("label", LABEL_MAX), ("call", NUMBER_MAX), ("text", NUMBER_MAX))}
-    errors: dict[str, str] = {}
-    if not values["label"]:
-        errors["label"] = _("Say who answers, like “Local shelter (24 hours)”.")
-    elif len(values["label"]) > LABEL_MAX:
-        errors["label"] = _("Use 120 characters or fewer.")
+    errors = text_errors(values, {"label": (LABEL_MAX, _("Say who answers, like “Local shelter (24 hours)”."))})
     for name in ("call", "text"):
         if values[name] and (len(values[name]) > NUMBER_MAX or not NUMBER.match(values[name])):
             errors[name] = _("Enter a phone number: digits, spaces and + - ( ) only.")

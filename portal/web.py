@@ -378,6 +378,22 @@ def _csrf_secret(token: str, secret: str) -> str | None:
     return value if compare_digest(mac, generate_csrf_hash(token=value, secret=secret)) else None
 
 
+def text_problem(value: str, limit: int, missing: str = "") -> str:
+    """What is wrong with a typed text, or "": empty when it is needed (`missing` says what to
+    write; "" when it may be empty), or longer than `limit` characters."""
+    if not value:
+        return missing
+    if len(value) > limit:
+        return _("Use {limit} characters or fewer.").format(limit=f"{limit:,}")
+    return ""
+
+
+def text_errors(values: dict[str, Any], rules: dict[str, tuple[int, str]]) -> dict[str, str]:
+    """Messages for the typed texts of a form: `rules` maps a field to its limit and its `missing` message."""
+    return {name: problem for name, (limit, missing) in rules.items()
+            if (problem := text_problem(values[name], limit, missing))}
+
+
 def form_value(form: Any, name: str, max_length: int = 10_000) -> str:
     """A single text value from a submitted form; lists and files become ''.
 

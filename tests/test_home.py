@@ -4,11 +4,13 @@ clear next action; every item says who can see it; nothing of another survivor's
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import UTC, datetime, timedelta
 
 from tests.conftest import post_form, sign_up
 from tests.test_checkins import check_in
 from tests.test_documents import PDF, upload
+
+TODAY = datetime.now(UTC).date()
 
 
 def next_action(client) -> tuple[str, str]:  # type: ignore[no-untyped-def]
@@ -31,10 +33,10 @@ def test_home_gathers_the_survivors_own_things_each_marked_only_you(client):
 
     goal = new_goal(client, "Finish my course")
     check_in(client, feeling="4")
-    soon = (date.today() + timedelta(days=20)).isoformat()
+    soon = (TODAY + timedelta(days=20)).isoformat()
     upload(client, PDF, name="Work permit", kind="immigration", expires_on=soon)
-    upload(client, PDF, name="Library card", kind="other", expires_on=(date.today() + timedelta(days=400)).isoformat())
-    future = (date.today() + timedelta(days=30)).isoformat()
+    upload(client, PDF, name="Library card", kind="other", expires_on=(TODAY + timedelta(days=400)).isoformat())
+    future = (TODAY + timedelta(days=30)).isoformat()
     assert post_form(client, "/appointments", {"what": "Visit the clinic", "date": future, "time": "10:00",
                                               "reminder": "none"}).status_code == 303
     home = client.get("/home").text
@@ -58,7 +60,7 @@ def test_the_next_action_is_one_clear_step(client):
     goal = new_goal(client, "Open a bank account")
     assert post_form(client, f"{goal}/steps", {"step": "Find which papers I need"}).status_code == 303
     assert next_action(client) == ("Take the next step on a goal", goal)
-    upload(client, PDF, name="Passport", kind="id", expires_on=(date.today() - timedelta(days=2)).isoformat())
+    upload(client, PDF, name="Passport", kind="id", expires_on=(TODAY - timedelta(days=2)).isoformat())
     assert next_action(client) == ("Look at your documents", "/documents")
     assert "A document has expired or expires soon." in client.get("/home").text
 
@@ -67,7 +69,7 @@ def test_home_shows_nothing_of_another_survivor(client, other_client):
     sign_up(client, "river")
     new_goal(client, "River's goal")
     check_in(client, feeling="1", note="private")
-    upload(client, PDF, name="River's passport", kind="id", expires_on=(date.today() + timedelta(days=3)).isoformat())
+    upload(client, PDF, name="River's passport", kind="id", expires_on=(TODAY + timedelta(days=3)).isoformat())
     sign_up(other_client, "someone-else")
     home = other_client.get("/home").text
     assert "River" not in home and "private" not in home and "Feeling:" not in home
