@@ -22,7 +22,9 @@ from portal.dates import parse_date, year_span
 from portal.i18n import _
 from portal.models import Appointment, Reminder, utcnow
 from portal.timezones import local, to_utc
-from portal.web import current_viewer, form_value, page, page_number, survivor_only, text_errors
+from portal.web import (
+    ask_before_delete, current_viewer, deleted, form_value, page, page_number, survivor_only, text_errors,
+)
 
 PER_PAGE = 20
 DATE_SPAN = (5, 10)  # appointments: from 5 years back (a record) to 10 years ahead
@@ -155,14 +157,17 @@ async def update(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
 @get("/{item_id:str}/delete")
 async def confirm_delete(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Template:
     item = await policy.changeable(db, current_viewer(request), Appointment, item_id)
-    return page(request, "appointments/delete.html", title=_("Appointments"), item=item)
+    return ask_before_delete(
+        request, title=_("Appointments"), heading=_("Delete this appointment?"), item_id=item.id, list_href="/appointments",
+        message=_("“{what}” will be gone for good. This cannot be undone.").format(what=item.what),
+    )
 
 
 @post("/{item_id:str}/delete")
 async def remove(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[Any]:
     item = await policy.changeable(db, current_viewer(request), Appointment, item_id)
     await db.exec(delete(Appointment).where(col(Appointment.id) == item.id))  # type: ignore[call-overload]
-    return Redirect("/appointments", status_code=303)
+    return deleted(request, "/appointments", _("Appointment deleted."))
 
 
 def _ics_text(value: str) -> str:

@@ -24,7 +24,9 @@ from portal.help_lines import help_lines
 from portal.i18n import _
 from portal.models import CheckIn, SafeAnswer
 from portal.timezones import local
-from portal.web import current_viewer, form_value, page, page_number, survivor_only, text_errors
+from portal.web import (
+    ask_before_delete, current_viewer, deleted, form_value, page, page_number, survivor_only, text_errors,
+)
 
 PER_PAGE = 20
 NOTE_MAX = 2000
@@ -198,15 +200,20 @@ async def update(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
 
 @get("/{item_id:str}/delete")
 async def confirm_delete(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Template:
-    item = await policy.changeable(db, current_viewer(request), CheckIn, item_id)
-    return page(request, "checkins/delete.html", title=_("Check-ins"), item=item, local=local)
+    viewer = current_viewer(request)
+    item = await policy.changeable(db, viewer, CheckIn, item_id)
+    return ask_before_delete(
+        request, title=_("Check-ins"), heading=_("Delete this check-in?"), item_id=item.id, list_href="/check-ins",
+        message=_("The check-in from {date} will be gone for good. This cannot be undone.").format(
+            date=local(item.created_at, viewer.time_zone).strftime("%Y-%m-%d")),
+    )
 
 
 @post("/{item_id:str}/delete")
 async def remove(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[Any]:
     item = await policy.changeable(db, current_viewer(request), CheckIn, item_id)
     await db.exec(delete(CheckIn).where(col(CheckIn.id) == item.id))  # type: ignore[call-overload]
-    return Redirect("/check-ins", status_code=303)
+    return deleted(request, "/check-ins", _("Check-in deleted."))
 
 
 router = Router(

@@ -33,7 +33,8 @@ from portal.storage import MissingChunk
 from portal.timezones import local
 from portal.uploads import EXTENSIONS, Refused, SealedFile, name_from_file, receive
 from portal.web import (
-    Services, csrf_checker, current_viewer, form_value, page, page_number, services_of, survivor_only, text_errors,
+    Services, ask_before_delete, csrf_checker, current_viewer, deleted, form_value, page, page_number, services_of,
+    survivor_only, text_errors,
 )
 
 log = logging.getLogger("portal")
@@ -218,7 +219,10 @@ async def update(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
 @get("/{item_id:str}/delete")
 async def confirm_delete(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Template:
     item = await policy.changeable(db, current_viewer(request), Document, item_id)
-    return page(request, "documents/delete.html", title=_("Documents"), item=item)
+    return ask_before_delete(
+        request, title=_("Documents"), heading=_("Delete this document?"), item_id=item.id, list_href="/documents",
+        message=_("“{name}” will be gone for good, with its file. This cannot be undone.").format(name=item.name),
+    )
 
 
 @post("/{item_id:str}/delete")
@@ -226,7 +230,7 @@ async def remove(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
     item = await policy.changeable(db, current_viewer(request), Document, item_id)
     await services_of(request).storage.delete(db, item.storage_key)
     await db.exec(delete(Document).where(col(Document.id) == item.id))  # type: ignore[call-overload]
-    return Redirect("/documents", status_code=303)
+    return deleted(request, "/documents", _("Document deleted."))
 
 
 @get("/{item_id:str}/download", name="download_document")

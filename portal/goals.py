@@ -24,7 +24,8 @@ from portal.dates import parse_date, year_span
 from portal.i18n import _
 from portal.models import Goal, GoalArea, GoalStatus, GoalStep, utcnow
 from portal.web import (
-    current_viewer, form_value, page, page_number, survivor_only, text_errors, text_problem, wants_fragment,
+    ask_before_delete, current_viewer, deleted, form_value, page, page_number, survivor_only, text_errors, text_problem,
+    wants_fragment,
 )
 
 PER_PAGE = 20
@@ -183,7 +184,10 @@ async def change_status(request: Request[Any, Any, Any], db: NamedDependency[Asy
 @get("/{goal_id:str}/delete", name="confirm_delete_goal")
 async def confirm_delete(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], goal_id: FromPath[str]) -> Template:
     goal = await policy.changeable(db, current_viewer(request), Goal, goal_id)
-    return page(request, "goals/delete.html", title=_("Goals"), goal=goal)
+    return ask_before_delete(
+        request, title=_("Goals"), heading=_("Delete this goal?"), item_id=goal.id, list_href="/goals",
+        message=_("“{title}” and its steps will be gone for good. This cannot be undone.").format(title=goal.title),
+    )
 
 
 @post("/{goal_id:str}/delete")
@@ -191,7 +195,7 @@ async def delete_goal(request: Request[Any, Any, Any], db: NamedDependency[Async
     goal = await policy.changeable(db, current_viewer(request), Goal, goal_id)
     await db.exec(delete(GoalStep).where(col(GoalStep.goal_id) == goal.id))  # type: ignore[call-overload]
     await db.exec(delete(Goal).where(col(Goal.id) == goal.id))  # type: ignore[call-overload]
-    return Redirect("/goals", status_code=303)
+    return deleted(request, "/goals", _("Goal deleted."))
 
 
 # ----- steps ----------------------------------------------------------------------------------

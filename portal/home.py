@@ -74,7 +74,7 @@ async def survivor_home(request: Request[Any, Any, Any], db: NamedDependency[Asy
                 next_appointment=await next_appointment(db, viewer.user_id), local=local,
                 documents=documents, expiring_count=expiring_count, today=today, expiry=expiry,
                 last_checkin=last_checkin, feelings=feeling_labels(),
-                action=next_action(expiring_count, last_checkin, goals, viewer.time_zone))
+                next_step=next_action(expiring_count, last_checkin, goals, viewer.time_zone))
 
 
 @get("/staff", guards=[staff_only], name="staff_home")

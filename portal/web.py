@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from secrets import compare_digest
 from typing import Any
+from urllib.parse import urlsplit
 
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
@@ -218,6 +219,26 @@ def page(
         context={"title": title, "viewer": viewer_of(request), **context},
         status_code=status_code,
     )
+
+
+def ask_before_delete(request: Request[Any, Any, Any], *, title: str, heading: str, message: str, item_id: str,
+                      list_href: str) -> Template:
+    """The one plain question before a delete. A page of its own (its "No" leads back to the item);
+    or, asked from a list card with htmx, the same question inside that card."""
+    item_href = f"{list_href}/{item_id}"
+    # "No" in place fetches the list page the card is on (the one the browser shows), never another site.
+    current = urlsplit(request.headers.get("hx-current-url", ""))
+    on_list = current.path == list_href or current.path.startswith(list_href + "/")
+    return page(request, "delete.html", fragment="_delete.html", title=title, heading=heading, message=message,
+                action=f"{item_href}/delete", back_href=item_href, card_id=f"card-{item_id}",
+                list_href=current.path + (f"?{current.query}" if current.query else "") if on_list else list_href)
+
+
+def deleted(request: Request[Any, Any, Any], list_href: str, message: str) -> Response[Any]:
+    """After a delete: back to the list; with htmx, the card says it is gone (and the live region too)."""
+    if wants_fragment(request):
+        return Template(template_name="_deleted.html", context={"message": message})
+    return Redirect(list_href, status_code=303)
 
 
 def home_for(role: Role | str) -> str:

@@ -150,9 +150,9 @@ def test_the_history_is_paginated_newest_first(client):
     for number in range(21):
         check_in(client, note=f"Day {number}")
     first = client.get("/check-ins").text
-    assert first.count('<li class="card">') == 20 and "Day 20" in first and "Day 0<" not in first
+    assert first.count('<li class="card" id=') == 20 and "Day 20" in first and "Day 0<" not in first
     second = client.get("/check-ins?page=2").text
-    assert second.count('<li class="card">') == 1 and "Day 0" in second
+    assert second.count('<li class="card" id=') == 1 and "Day 0" in second
     assert second.count('class="trend__point"') == 21  # the picture is the same on every page
 
 
@@ -235,3 +235,29 @@ def test_only_the_admin_manages_help_lines(client, settings):
     assert client.get("/admin/help-lines", follow_redirects=False).status_code in (403, 404)
     assert post_form(client, "/admin/help-lines", {"label": "x", "call": "1"}).status_code in (403, 404)
     assert table_counts(settings)["help_line"] == 0
+
+
+HTMX = {"HX-Request": "true", "HX-Request-Type": "partial"}
+
+
+def test_with_htmx_a_list_card_asks_in_place_and_says_when_it_is_gone(client, settings):
+    sign_up(client, "river")
+    url = check_in(client).split("?")[0]
+    item_id = url.rsplit("/", 1)[1]
+    assert f'hx-get="{url}/delete"' in client.get("/check-ins").text
+    question = client.get(f"{url}/delete", headers={**HTMX, "HX-Current-URL": "http://testserver.local/check-ins?page=2"})
+    assert question.status_code == 200 and "<html" not in question.text
+    assert f'hx-post="{url}/delete" hx-target="closest li" hx-swap="outerHTML"' in question.text
+    assert f'hx-get="/check-ins?page=2" hx-select="#card-{item_id}"' in question.text  # "No" puts the card back
+    # Only this list's own pages are fetched back, whatever the header says.
+    elsewhere = client.get(f"{url}/delete", headers={**HTMX, "HX-Current-URL": "https://elsewhere.example/goals"})
+    assert 'hx-get="/check-ins" hx-select' in elsewhere.text and "elsewhere" not in elsewhere.text
+    gone = post_form(client, f"{url}/delete", headers=HTMX)
+    assert gone.status_code == 200 and "<html" not in gone.text
+    assert '<li class="card card--gone"' in gone.text and 'id="wp-announce" hx-swap-oob="innerHTML"' in gone.text
+    assert table_counts(settings)["checkin"] == 0
+    # Without htmx the same link is a page of its own, and the answer leads back to the list.
+    url = check_in(client).split("?")[0]
+    page = client.get(f"{url}/delete").text
+    assert "<h1>Delete this check-in?</h1>" in page and "hx-post" not in page and f'href="{url}"' in page
+    assert post_form(client, f"{url}/delete").headers["location"] == "/check-ins"

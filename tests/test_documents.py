@@ -269,7 +269,7 @@ def test_documents_expiring_within_60_days_are_flagged(client):
         expires = (today + timedelta(days=days)).isoformat() if days is not None else ""
         upload(client, PDF, name=name, expires_on=expires)
     cards = {re.search(r"<bdi>(\w+)</bdi>", card).group(1): card  # type: ignore[union-attr]
-             for card in client.get("/documents").text.split('<li class="card">')[1:]}
+             for card in client.get("/documents").text.split('<li class="card" id=')[1:]}
     assert "Expires within 60 days" in cards["Soon"]
     assert "Expired" in cards["Gone"]
     assert "Expire" not in cards["Later"].replace("Expires on", "") and "Expire" not in cards["Never"]
@@ -280,9 +280,9 @@ def test_the_list_is_paginated(client):
     for number in range(21):
         upload(client, PDF, name=f"Paper {number}")
     first = client.get("/documents").text
-    assert first.count('<li class="card">') == 20 and "Paper 20" in first and "Paper 0<" not in first
+    assert first.count('<li class="card" id=') == 20 and "Paper 20" in first and "Paper 0<" not in first
     second = client.get("/documents?page=2").text
-    assert second.count('<li class="card">') == 1 and "Paper 0" in second
+    assert second.count('<li class="card" id=') == 1 and "Paper 0" in second
 
 
 def test_another_survivor_gets_404_for_every_document_url(client, other_client, settings):
