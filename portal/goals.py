@@ -135,10 +135,12 @@ async def _steps(db: AsyncSession, goal: Goal) -> list[GoalStep]:
 
 
 async def _goal_page(request: Request[Any, Any, Any], db: AsyncSession, goal: Goal, *, status_code: int = 200,
-                     step_error: str = "", step_value: str = "") -> Template:
+                     step_error: str = "", step_value: str = "", editing: str = "", edit_error: str = "",
+                     edit_value: str = "") -> Template:
     return page(
         request, "goals/detail.html", title=_("Goals"), fragment="goals/_steps.html", status_code=status_code,
         goal=goal, steps=await _steps(db, goal), areas=area_labels(), step_error=step_error, step_value=step_value,
+        editing=editing, edit_error=edit_error, edit_value=edit_value,
         celebrate=request.query_params.get("celebrate") == "1" and goal.status == GoalStatus.ACHIEVED.value,
     )
 
@@ -248,6 +250,27 @@ async def toggle_step(request: Request[Any, Any, Any], db: NamedDependency[Async
     return _after_step_change(request, goal) or await _goal_page(request, db, goal)
 
 
+@get("/{goal_id:str}/steps/{step_id:str}/edit")
+async def edit_step(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], goal_id: FromPath[str],
+                    step_id: FromPath[str]) -> Template:
+    """The step list with this one step as a form: in place with htmx, the goal's page without."""
+    goal, step = await _step(db, request, goal_id, step_id)
+    return await _goal_page(request, db, goal, editing=step.id, edit_value=step.text)
+
+
+@post("/{goal_id:str}/steps/{step_id:str}/edit")
+async def update_step(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], goal_id: FromPath[str],
+                      step_id: FromPath[str]) -> Response[Any]:
+    goal, step = await _step(db, request, goal_id, step_id)
+    text = form_value(await request.form(), "step", STEP_MAX * 4).strip()
+    if problem := text_problem(text, STEP_MAX, _("Write the step in a few words.")):
+        return await _goal_page(request, db, goal, status_code=400, editing=step.id, edit_error=problem, edit_value=text)
+    step.text = text
+    db.add(step)
+    await db.flush()
+    return _after_step_change(request, goal) or await _goal_page(request, db, goal)
+
+
 @post("/{goal_id:str}/steps/{step_id:str}/move")
 async def move_step(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], goal_id: FromPath[str],
                     step_id: FromPath[str]) -> Response[Any]:
@@ -277,5 +300,5 @@ router = Router(
     path="/goals",
     guards=[survivor_only],
     route_handlers=[goal_list, achieved_list, new_goal, create_goal, show_goal, edit_goal, update_goal, change_status,
-                    confirm_delete, delete_goal, add_step, toggle_step, move_step, delete_step],
+                    confirm_delete, delete_goal, add_step, edit_step, update_step, toggle_step, move_step, delete_step],
 )

@@ -77,6 +77,29 @@ def test_htmx_step_changes_answer_with_the_step_list_only(client):
     assert bad.status_code == 400 and 'id="step-error"' in bad.text and "<html" not in bad.text
 
 
+def test_a_step_can_be_changed_with_and_without_htmx(client):
+    sign_up(client, "river")
+    url = new_goal(client)
+    add_step(client, url, "Call the embasy")
+    add_step(client, url, "Book a photo")
+    first = step_ids(client.get(url).text)[0]
+    page = client.get(f"{url}/steps/{first}/edit").text
+    assert "<title>Waypoint – Goals</title>" in page and 'value="Call the embasy"' in page and "Save step" in page
+    bad = post_form(client, f"{url}/steps/{first}/edit", {"step": " "})
+    assert bad.status_code == 400 and "Write the step in a few words." in bad.text and f'id="step-{first}-error"' in bad.text
+    too_long = post_form(client, f"{url}/steps/{first}/edit", {"step": "<b>x</b>" * 30})
+    assert too_long.status_code == 400 and "200 characters or fewer" in too_long.text and "&lt;b&gt;x" in too_long.text
+    assert post_form(client, f"{url}/steps/{first}/edit", {"step": "Call the embassy"}).status_code == 303
+    assert re.findall(r'class="tick__text">([^<]+)<', client.get(url).text) == ["Call the embassy", "Book a photo"]
+    htmx = {"HX-Request": "true", "HX-Request-Type": "partial"}
+    form = client.get(f"{url}/steps/{first}/edit", headers=htmx)
+    assert form.text.lstrip().startswith('<section id="steps"') and "autofocus" in form.text
+    saved = post_form(client, f"{url}/steps/{first}/edit", {"step": "Call the embassy at 9"}, headers=htmx)
+    assert saved.status_code == 200 and "<html" not in saved.text and "Call the embassy at 9" in saved.text
+    other = new_goal(client, "Another goal")
+    assert post_form(client, f"{other}/steps/{first}/edit", {"step": "moved?"}).status_code == 404
+
+
 def test_achieving_a_goal_celebrates_it_and_keeps_it_in_its_own_list(client):
     sign_up(client, "river")
     url = new_goal(client, "Open a bank account", "money")

@@ -61,7 +61,7 @@ def test_templates_show_no_english_outside_gettext():
         "goals": [], "page_number": 1, "has_next": False, "achieved_count": 2, "areas": {"work": "⟦Work⟧"},
         "goal": type("G", (), {"id": "g1", "title": "1234", "why": "5678", "area": "work", "status": "active",
                                "target_date": None, "steps_done": 1, "steps_total": 2})(),
-        "steps": [], "step_error": "⟦e⟧", "step_value": "", "celebrate": True,
+        "steps": [], "editing": "", "edit_error": "", "edit_value": "", "step_error": "⟦e⟧", "step_value": "", "celebrate": True,
         "items": [], "past": False, "reminders": {"none": "⟦none⟧"}, "zone": "UTC", "zones": {"UTC": "UTC"},
         "zone_saved": True, "next_appointment": None, "zone_error": "", "local": lambda moment, zone: moment,
         "item": type("A", (), {"id": "a1", "what": "1234", "place": "5678", "with_whom": "9012", "notes": "3456",

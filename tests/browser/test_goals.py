@@ -35,6 +35,11 @@ def test_steps_are_added_ticked_and_moved_in_place_with_htmx(page, server):
     page.get_by_role("button", name="Move down: Ask at the library").click()
     # (A locator, not wait_for_function: that evaluates a string, which the page's CSP rightly refuses.)
     expect(page.locator(".tick__text").first).to_have_text("Fill in the form")
+    # A step's words can be changed in place.
+    page.get_by_role("link", name="Change: Fill in the form").click()
+    page.get_by_label("Change this step").fill("Fill in the form and sign it")
+    page.get_by_role("button", name="Save step").click()
+    expect(page.locator(".tick__text").first).to_have_text("Fill in the form and sign it")
     page.get_by_label("Add a step").fill("")
     page.get_by_role("button", name="Add step").click()
     page.get_by_text("Write the step in a few words.").wait_for()
@@ -81,7 +86,12 @@ def test_goals_pages_have_no_accessibility_violations(axe_page, server):
     page.get_by_role("button", name="Add step").click()
     page.get_by_text("0 of 2 steps").wait_for()
     assert _axe_violations(page) == [], "goal with steps"
-    goal_url = page.url
+    page.get_by_role("link", name="Change: two").click()
+    page.get_by_label("Change this step").fill("")
+    page.get_by_role("button", name="Save step").click()
+    page.get_by_text("Write the step in a few words.").wait_for()
+    assert _axe_violations(page) == [], "a step being changed, with an error"
+    goal_url = page.url.split("#")[0].removesuffix("/edit").rsplit("/steps/", 1)[0]
     for path in ("/goals", "/home", goal_url.removeprefix(server) + "/edit", goal_url.removeprefix(server) + "/delete"):
         page.goto(f"{server}{path}")
         assert _axe_violations(page) == [], path
