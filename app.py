@@ -26,7 +26,9 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from redis.asyncio import Redis
 
-from portal import accounts, admin, appointments, checkins, documents, goals, help_lines, home, pwa, safety
+from portal import (
+    accounts, admin, appointments, checkins, documents, goals, help_lines, home, people, pwa, safety, sharing,
+)
 from portal.crypto import MasterKey
 from portal.db import make_engine, session_factory, session_provider
 from portal.i18n import DEFAULT_LOCALE, translations
@@ -48,6 +50,9 @@ THROTTLE_RULES = (
     Rule("account", free=5, window=3600, max_wait=300),
     Rule("address", free=20, window=3600, max_wait=300),
     Rule("signup_address", free=10, window=3600, max_wait=3600),
+    # Connection codes: wrong codes typed by one survivor, and codes shown by one staff member.
+    Rule("connect_account", free=5, window=3600, max_wait=900),
+    Rule("code_staff", free=20, window=3600, max_wait=900),
 )
 
 
@@ -132,7 +137,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=[
             static, *accounts.routes, *safety.routes, *home.routes, *admin.routes, *help_lines.routes, *pwa.routes, goals.router,
-            appointments.router, documents.router, checkins.router,
+            appointments.router, documents.router, checkins.router, sharing.router, people.router,
         ],
         dependencies={"db": Provide(session_provider(factory))},
         middleware=[AllowedHostsMiddleware(settings.allowed_hosts), ViewerMiddleware(sessions, factory)],

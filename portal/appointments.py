@@ -14,14 +14,15 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy import delete
-from sqlmodel import col, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from portal import policy
+from portal import policy, sharing
 from portal.dates import parse_date, year_span
 from portal.i18n import _
-from portal.models import Appointment, Reminder, utcnow
+from portal.models import Appointment, Part, Reminder, utcnow
 from portal.timezones import local, to_utc
+from portal.web import Viewer
 from portal.web import (
     ask_before_delete, current_viewer, deleted, form_value, page, page_number, survivor_only, text_errors,
 )
@@ -73,26 +74,26 @@ def _form_page(request: Request[Any, Any, Any], item: Appointment | None, values
                 status_code=status_code)
 
 
-async def _list(db: AsyncSession, owner_id: int, upcoming: bool, number: int) -> tuple[list[Appointment], bool]:
-    now = utcnow()
-    query = select(Appointment).where(Appointment.owner_id == owner_id)
-    if upcoming:
-        query = query.where(col(Appointment.starts_at) >= now - timedelta(hours=1)).order_by(col(Appointment.starts_at))
-    else:
-        query = query.where(col(Appointment.starts_at) < now - timedelta(hours=1)).order_by(col(Appointment.starts_at).desc())
-    rows = (await db.exec(query.order_by(col(Appointment.id)).offset((number - 1) * PER_PAGE).limit(PER_PAGE + 1))).all()
-    return list(rows[:PER_PAGE]), len(rows) > PER_PAGE
+async def appointments_of(db: AsyncSession, viewer: Viewer, owner_id: int, upcoming: bool, number: int = 1,
+                          per_page: int = PER_PAGE) -> tuple[list[Appointment], bool]:
+    """Upcoming (soonest first, including the last hour) or past (latest first) appointments `viewer` may see."""
+    since = utcnow() - timedelta(hours=1)
+    starts = col(Appointment.starts_at)
+    return await policy.listed(db, viewer, Appointment, owner_id, where=[starts >= since if upcoming else starts < since],
+                               order_by=[starts if upcoming else starts.desc()], page=number, per_page=per_page)
 
 
-async def next_appointment(db: AsyncSession, owner_id: int) -> Appointment | None:
-    items, _more = await _list(db, owner_id, True, 1)
+async def next_appointment(db: AsyncSession, viewer: Viewer) -> Appointment | None:
+    items, _more = await appointments_of(db, viewer, viewer.user_id, True, per_page=1)
     return items[0] if items else None
 
 
 async def _list_page(request: Request[Any, Any, Any], db: AsyncSession, *, past: bool) -> Template:
     number = page_number(request)
-    items, has_next = await _list(db, current_viewer(request).user_id, not past, number)
+    viewer = current_viewer(request)
+    items, has_next = await appointments_of(db, viewer, viewer.user_id, not past, number)
     return page(request, "appointments/list.html", title=_("Appointments"), items=items, past=past,
+                seen=(await sharing.seen_by_part(db, viewer.user_id))[Part.APPOINTMENTS],
                 page_number=number, has_next=has_next, local=local)
 
 
@@ -129,6 +130,7 @@ async def create(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
 async def show(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Template:
     item = await policy.readable(db, current_viewer(request), Appointment, item_id)
     return page(request, "appointments/detail.html", title=_("Appointments"), item=item, local=local,
+                seen=await sharing.seen_by(db, item),
                 reminders=reminder_labels())
 
 

@@ -16,14 +16,15 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy import delete
-from sqlmodel import col, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from portal import policy
+from portal import policy, sharing
 from portal.help_lines import help_lines
 from portal.i18n import _
-from portal.models import CheckIn, SafeAnswer
+from portal.models import CheckIn, Part, SafeAnswer
 from portal.timezones import local
+from portal.web import Viewer
 from portal.web import (
     ask_before_delete, current_viewer, deleted, form_value, page, page_number, survivor_only, text_errors,
 )
@@ -130,27 +131,29 @@ def trend(feelings_newest_first: list[int]) -> Trend | None:
 # ----- pages ----------------------------------------------------------------------------------
 
 
-async def latest(db: AsyncSession, owner_id: int, count: int) -> list[CheckIn]:
-    return list((await db.exec(
-        select(CheckIn).where(CheckIn.owner_id == owner_id).order_by(col(CheckIn.created_at).desc(), col(CheckIn.id))
-        .limit(count)
-    )).all())
+async def history(db: AsyncSession, viewer: Viewer, owner_id: int, number: int) -> dict[str, Any]:
+    """A page of check-ins `viewer` may see, newest first, and the trend of the last 30: what a list page shows."""
+    items, has_next = await policy.listed(db, viewer, CheckIn, owner_id, order_by=[col(CheckIn.created_at).desc()],
+                                          page=number, per_page=PER_PAGE)
+    # The first page already holds every check-in when there are few; otherwise one more small query.
+    recent = items if number == 1 and not has_next else (await policy.listed(
+        db, viewer, CheckIn, owner_id, order_by=[col(CheckIn.created_at).desc()], per_page=TREND_SIZE, log=False))[0]
+    return {"items": items, "has_next": has_next, "page_number": number, "trend": trend([item.feeling for item in recent]),
+            "feelings": feeling_labels(), "safe_answers": safe_labels(), "local": local, "width": WIDTH, "height": HEIGHT}
+
+
+async def last_checkin(db: AsyncSession, viewer: Viewer) -> CheckIn | None:
+    items, _more = await policy.listed(db, viewer, CheckIn, viewer.user_id, order_by=[col(CheckIn.created_at).desc()],
+                                       per_page=1)
+    return items[0] if items else None
 
 
 @get("/", name="checkins")
 async def checkin_list(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Template:
     viewer = current_viewer(request)
-    number = page_number(request)
-    rows = list((await db.exec(
-        select(CheckIn).where(CheckIn.owner_id == viewer.user_id)
-        .order_by(col(CheckIn.created_at).desc(), col(CheckIn.id))
-        .offset((number - 1) * PER_PAGE).limit(PER_PAGE + 1)
-    )).all())
-    # The first page already holds every check-in when there are few; otherwise one more small query.
-    recent = rows if number == 1 and len(rows) <= PER_PAGE else await latest(db, viewer.user_id, TREND_SIZE)
-    return page(request, "checkins/list.html", title=_("Check-ins"), items=rows[:PER_PAGE], has_next=len(rows) > PER_PAGE,
-                page_number=number, trend=trend([item.feeling for item in recent]),
-                feelings=feeling_labels(), safe_answers=safe_labels(), local=local, width=WIDTH, height=HEIGHT)
+    return page(request, "checkins/list.html", title=_("Check-ins"),
+                seen=(await sharing.seen_by_part(db, viewer.user_id))[Part.CHECKINS],
+                **await history(db, viewer, viewer.user_id, page_number(request)))
 
 
 @get("/new", name="new_checkin")
@@ -176,6 +179,7 @@ async def show(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession
     item = await policy.readable(db, current_viewer(request), CheckIn, item_id)
     not_safe = item.safe == SafeAnswer.NO
     return page(request, "checkins/detail.html", title=_("Check-ins"), item=item, feelings=feeling_labels(),
+                seen=await sharing.seen_by(db, item),
                 safe_answers=safe_labels(), needs=need_labels(), chosen_needs=needs_of(item), local=local,
                 saved=request.query_params.get("saved") == "1", lines=await help_lines(db) if not_safe else [])
 

@@ -20,18 +20,19 @@ from litestar.di import NamedDependency
 from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromPath
 from litestar.response import Redirect, Stream, Template
-from sqlalchemy import delete, func
-from sqlmodel import col, select
+from sqlalchemy import delete
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from portal import policy
+from portal import policy, sharing
 from portal.crypto import ChunkError, DocumentKeyError, open_chunk
 from portal.dates import parse_date, year_span
 from portal.i18n import _
-from portal.models import Document, DocumentKind, utcnow
+from portal.models import Document, DocumentKind, Part, utcnow
 from portal.storage import MissingChunk
 from portal.timezones import local
 from portal.uploads import EXTENSIONS, Refused, SealedFile, name_from_file, receive
+from portal.web import Viewer
 from portal.web import (
     Services, ask_before_delete, csrf_checker, current_viewer, deleted, form_value, page, page_number, services_of,
     survivor_only, text_errors,
@@ -113,33 +114,27 @@ def _form_page(request: Request[Any, Any, Any], item: Document | None, values: d
 # ----- lists and one document -----------------------------------------------------------------
 
 
-async def _list(db: AsyncSession, owner_id: int, number: int) -> tuple[list[Document], bool]:
-    rows = (
-        await db.exec(
-            select(Document)
-            .where(Document.owner_id == owner_id)
-            .order_by(col(Document.created_at).desc(), col(Document.id))
-            .offset((number - 1) * PER_PAGE)
-            .limit(PER_PAGE + 1)
-        )
-    ).all()
-    return list(rows[:PER_PAGE]), len(rows) > PER_PAGE
+async def documents_of(db: AsyncSession, viewer: Viewer, owner_id: int, number: int = 1) -> tuple[list[Document], bool]:
+    """A page of `owner_id`'s documents that `viewer` may see, newest first."""
+    return await policy.listed(db, viewer, Document, owner_id, order_by=[col(Document.created_at).desc()], page=number,
+                               per_page=PER_PAGE)
 
 
-async def expiring(db: AsyncSession, owner_id: int, today: date, limit: int = 3) -> tuple[list[Document], int]:
-    """Documents expired or expiring within 60 days, soonest first (a few), and how many in all."""
-    condition = (Document.owner_id == owner_id, col(Document.expires_on) <= today + timedelta(days=EXPIRING_DAYS))
-    items = (await db.exec(select(Document).where(*condition).order_by(col(Document.expires_on)).limit(limit))).all()
-    total = (await db.exec(select(func.count()).where(*condition))).one()  # type: ignore[call-overload]
-    return list(items), int(total)
+async def expiring(db: AsyncSession, viewer: Viewer, today: date, limit: int = 3) -> tuple[list[Document], int]:
+    """The viewer's own documents expired or expiring within 60 days, soonest first (a few), and how many in all."""
+    soon = col(Document.expires_on) <= today + timedelta(days=EXPIRING_DAYS)
+    items, _more = await policy.listed(db, viewer, Document, viewer.user_id, where=[soon],
+                                       order_by=[col(Document.expires_on)], per_page=limit)
+    return items, await policy.counted(db, viewer, Document, viewer.user_id, soon)
 
 
 @get("/", name="documents")
 async def document_list(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Template:
     viewer = current_viewer(request)
     number = page_number(request)
-    items, has_next = await _list(db, viewer.user_id, number)
+    items, has_next = await documents_of(db, viewer, viewer.user_id, number)
     return page(request, "documents/list.html", title=_("Documents"), items=items, page_number=number,
+                seen=(await sharing.seen_by_part(db, viewer.user_id))[Part.DOCUMENTS],
                 has_next=has_next, kinds=kind_labels(), expiry=expiry, today=today_for(viewer.time_zone),
                 size_label=size_label)
 
@@ -195,6 +190,7 @@ async def show(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession
     viewer = current_viewer(request)
     item = await policy.readable(db, viewer, Document, item_id)
     return page(request, "documents/detail.html", title=_("Documents"), item=item, kinds=kind_labels(),
+                seen=await sharing.seen_by(db, item),
                 state=expiry(item, today_for(viewer.time_zone)), size_label=size_label)
 
 
@@ -235,7 +231,11 @@ async def remove(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
 
 @get("/{item_id:str}/download", name="download_document")
 async def download(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[Any]:
-    item = await policy.readable(db, current_viewer(request), Document, item_id)
+    return file_response(request, await policy.readable(db, current_viewer(request), Document, item_id, action="download"))
+
+
+def file_response(request: Request[Any, Any, Any], item: Document) -> Response[Any]:
+    """The decrypted file, streamed chunk by chunk, for a document the policy has already allowed."""
     services = services_of(request)
     try:
         key = services.master_key.open_document_key(item.wrapped_key, item.storage_key, item.key_id)

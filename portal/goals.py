@@ -19,10 +19,11 @@ from sqlalchemy import delete, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from portal import policy
+from portal import policy, sharing
 from portal.dates import parse_date, year_span
 from portal.i18n import _
-from portal.models import Goal, GoalArea, GoalStatus, GoalStep, utcnow
+from portal.models import Goal, GoalArea, GoalStatus, GoalStep, Part, utcnow
+from portal.web import Viewer
 from portal.web import (
     ask_before_delete, current_viewer, deleted, form_value, page, page_number, survivor_only, text_errors, text_problem,
     wants_fragment,
@@ -73,30 +74,25 @@ def _form_page(request: Request[Any, Any, Any], goal: Goal | None, values: dict[
 # ----- lists ----------------------------------------------------------------------------------
 
 
-async def _goals(db: AsyncSession, owner_id: int, statuses: list[str], page_number: int) -> tuple[list[Goal], bool]:
-    rows = (
-        await db.exec(
-            select(Goal)
-            .where(Goal.owner_id == owner_id, col(Goal.status).in_(statuses))
-            .order_by(col(Goal.created_at).desc(), col(Goal.id))
-            .offset((page_number - 1) * PER_PAGE)
-            .limit(PER_PAGE + 1)
-        )
-    ).all()
-    return list(rows[:PER_PAGE]), len(rows) > PER_PAGE
+async def goals_of(db: AsyncSession, viewer: Viewer, owner_id: int, statuses: list[str], page_number: int = 1,
+                   per_page: int = PER_PAGE) -> tuple[list[Goal], bool]:
+    """A page of `owner_id`'s goals with these statuses that `viewer` may see, newest first."""
+    return await policy.listed(db, viewer, Goal, owner_id, where=[col(Goal.status).in_(statuses)],
+                               order_by=[col(Goal.created_at).desc()], page=page_number, per_page=per_page)
 
 
-async def count_goals(db: AsyncSession, owner_id: int, status: str) -> int:
-    return (await db.exec(select(func.count()).where(Goal.owner_id == owner_id, Goal.status == status))).one()  # type: ignore[call-overload, arg-type]
+async def count_goals(db: AsyncSession, viewer: Viewer, owner_id: int, status: str) -> int:
+    return await policy.counted(db, viewer, Goal, owner_id, col(Goal.status) == status)
 
 
 @get("/", name="goals")
 async def goal_list(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Template:
     viewer = current_viewer(request)
     number = page_number(request)
-    goals, has_next = await _goals(db, viewer.user_id, [GoalStatus.ACTIVE.value, GoalStatus.PAUSED.value], number)
-    achieved = await count_goals(db, viewer.user_id, GoalStatus.ACHIEVED.value)
+    goals, has_next = await goals_of(db, viewer, viewer.user_id, [GoalStatus.ACTIVE.value, GoalStatus.PAUSED.value], number)
+    achieved = await count_goals(db, viewer, viewer.user_id, GoalStatus.ACHIEVED.value)
     return page(request, "goals/list.html", title=_("Goals"), goals=goals, page_number=number, has_next=has_next,
+                seen=(await sharing.seen_by_part(db, viewer.user_id))[Part.GOALS],
                 achieved_count=achieved, areas=area_labels())
 
 
@@ -104,7 +100,7 @@ async def goal_list(request: Request[Any, Any, Any], db: NamedDependency[AsyncSe
 async def achieved_list(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Template:
     viewer = current_viewer(request)
     number = page_number(request)
-    goals, has_next = await _goals(db, viewer.user_id, [GoalStatus.ACHIEVED.value], number)
+    goals, has_next = await goals_of(db, viewer, viewer.user_id, [GoalStatus.ACHIEVED.value], number)
     return page(request, "goals/achieved.html", title=_("Goals"), goals=goals, page_number=number,
                 has_next=has_next, areas=area_labels())
 
@@ -130,7 +126,7 @@ async def create_goal(request: Request[Any, Any, Any], db: NamedDependency[Async
     return Redirect(f"/goals/{goal.id}", status_code=303)
 
 
-async def _steps(db: AsyncSession, goal: Goal) -> list[GoalStep]:
+async def steps_of(db: AsyncSession, goal: Goal) -> list[GoalStep]:
     return list((await db.exec(select(GoalStep).where(GoalStep.goal_id == goal.id).order_by(col(GoalStep.position)))).all())
 
 
@@ -139,7 +135,8 @@ async def _goal_page(request: Request[Any, Any, Any], db: AsyncSession, goal: Go
                      edit_value: str = "") -> Template:
     return page(
         request, "goals/detail.html", title=_("Goals"), fragment="goals/_steps.html", status_code=status_code,
-        goal=goal, steps=await _steps(db, goal), areas=area_labels(), step_error=step_error, step_value=step_value,
+        seen=await sharing.seen_by(db, goal),
+        goal=goal, steps=await steps_of(db, goal), areas=area_labels(), step_error=step_error, step_value=step_value,
         editing=editing, edit_error=edit_error, edit_value=edit_value,
         celebrate=request.query_params.get("celebrate") == "1" and goal.status == GoalStatus.ACHIEVED.value,
     )
@@ -209,7 +206,7 @@ def _after_step_change(request: Request[Any, Any, Any], goal: Goal) -> Redirect 
 
 
 async def _recount(db: AsyncSession, goal: Goal) -> None:
-    steps = await _steps(db, goal)
+    steps = await steps_of(db, goal)
     goal.steps_total = len(steps)
     goal.steps_done = sum(1 for step in steps if step.done)
     db.add(goal)
@@ -276,7 +273,7 @@ async def move_step(request: Request[Any, Any, Any], db: NamedDependency[AsyncSe
                     step_id: FromPath[str]) -> Response[Any]:
     goal, step = await _step(db, request, goal_id, step_id)
     direction = form_value(await request.form(), "direction", 10)
-    steps = await _steps(db, goal)
+    steps = await steps_of(db, goal)
     index = next(i for i, s in enumerate(steps) if s.id == step.id)
     other = index - 1 if direction == "up" else index + 1 if direction == "down" else index
     if other != index and 0 <= other < len(steps):

@@ -10,12 +10,13 @@ from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 from sqlalchemy import text
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal.appointments import next_appointment
-from portal.checkins import feeling_labels, latest
+from portal.checkins import feeling_labels, last_checkin
+from portal.goals import goals_of
 from portal.documents import expiring, expiry, today_for
+from portal import sharing
 from portal.i18n import _, ngettext
 from portal.models import CheckIn, Goal, GoalStatus, User
 from portal.settings import is_web_address
@@ -58,23 +59,15 @@ def next_action(expiring_count: int, last_checkin: CheckIn | None, goals: list[G
 @get("/home", guards=[survivor_only], name="home")
 async def survivor_home(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Template:
     viewer = viewer_of(request) or _no_viewer()
-    goals = list((
-        await db.exec(
-            select(Goal)
-            .where(Goal.owner_id == viewer.user_id, Goal.status == GoalStatus.ACTIVE.value)
-            .order_by(col(Goal.created_at).desc())
-            .limit(3)
-        )
-    ).all())
+    goals, _more = await goals_of(db, viewer, viewer.user_id, [GoalStatus.ACTIVE.value], per_page=3)
     today = today_for(viewer.time_zone)
-    documents, expiring_count = await expiring(db, viewer.user_id, today)
-    last = await latest(db, viewer.user_id, 1)
-    last_checkin = last[0] if last else None
+    documents, expiring_count = await expiring(db, viewer, today)
+    checkin = await last_checkin(db, viewer)
     return page(request, "home/survivor.html", title=_("Home"), goals=goals,
-                next_appointment=await next_appointment(db, viewer.user_id), local=local,
+                next_appointment=await next_appointment(db, viewer), local=local,
                 documents=documents, expiring_count=expiring_count, today=today, expiry=expiry,
-                last_checkin=last_checkin, feelings=feeling_labels(),
-                next_step=next_action(expiring_count, last_checkin, goals, viewer.time_zone))
+                last_checkin=checkin, feelings=feeling_labels(), seen_parts=await sharing.seen_by_part(db, viewer.user_id),
+                next_step=next_action(expiring_count, checkin, goals, viewer.time_zone))
 
 
 @get("/staff", guards=[staff_only], name="staff_home")

@@ -121,6 +121,8 @@ class Goal(SQLModel, table=True):
 
     id: str = Field(default_factory=new_public_id, primary_key=True, max_length=16)
     owner_id: int = Field(sa_column=Column(ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False))
+    # "Only me": never shown to anyone else, whatever part is shared.
+    private: bool = Field(default=False)
     title: str = Field(max_length=200)
     why: str = Field(default="", max_length=2000)
     area: str = Field(sa_column=Column(String(16), nullable=False))
@@ -161,6 +163,8 @@ class Appointment(SQLModel, table=True):
 
     id: str = Field(default_factory=new_public_id, primary_key=True, max_length=16)
     owner_id: int = Field(sa_column=Column(ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False))
+    # "Only me": never shown to anyone else, whatever part is shared.
+    private: bool = Field(default=False)
     what: str = Field(max_length=200)
     starts_at: datetime
     # The zone it was entered in, so it is shown as typed even after the survivor moves.
@@ -196,6 +200,8 @@ class Document(SQLModel, table=True):
 
     id: str = Field(default_factory=new_public_id, primary_key=True, max_length=16)
     owner_id: int = Field(sa_column=Column(ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False))
+    # "Only me": never shown to anyone else, whatever part is shared.
+    private: bool = Field(default=False)
     # The survivor's own name for it; never used as a file name, a path or a page title.
     name: str = Field(max_length=200)
     kind: str = Field(sa_column=Column(String(16), nullable=False))
@@ -238,6 +244,8 @@ class CheckIn(SQLModel, table=True):
 
     id: str = Field(default_factory=new_public_id, primary_key=True, max_length=16)
     owner_id: int = Field(sa_column=Column(ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False))
+    # "Only me": never shown to anyone else, whatever part is shared.
+    private: bool = Field(default=False)
     # 1 (very low) to 5 (very good).
     feeling: int
     # "yes", "not_sure", "no", or empty when the survivor chose not to answer.
@@ -261,3 +269,90 @@ class HelpLine(SQLModel, table=True):
     # A number to text (shown as an sms: link); may be empty.
     text: str = Field(default="", max_length=32)
     position: int = Field(default=0)
+
+
+# ----- sharing: connections, share cards, the access log ----------------------------------------
+
+
+class Part(enum.StrEnum):
+    """The parts of a survivor's space that can be shared. Mentor messages are a thread, not a part."""
+
+    GOALS = "goals"
+    APPOINTMENTS = "appointments"
+    DOCUMENTS = "documents"
+    CHECKINS = "checkins"
+
+
+class ConnectionCode(SQLModel, table=True):
+    """The short code a caseworker or mentor shows a survivor, so the survivor can connect to them."""
+
+    __tablename__ = "connection_code"
+    __table_args__ = (Index("ix_connection_code_staff_id", "staff_id"),)
+
+    # SHA-256 of the code: the code itself is shown once, on the staff member's screen, and never stored.
+    id: str = Field(primary_key=True, max_length=64)
+    staff_id: int = Field(sa_column=Column(ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    # 15 minutes after it was shown.
+    expires_at: datetime
+    # Set when a survivor connects with it (or when the staff member asks for a new one): single use.
+    used_at: datetime | None = Field(default=None)
+
+
+class Connection(SQLModel, table=True):
+    """A survivor linked to one caseworker or mentor. Alone it shares nothing: share cards do."""
+
+    __tablename__ = "connection"
+    __table_args__ = (
+        Index("ix_connection_survivor_id", "survivor_id"),
+        Index("ix_connection_staff_id", "staff_id"),
+    )
+
+    id: str = Field(default_factory=new_public_id, primary_key=True, max_length=16)
+    survivor_id: int = Field(sa_column=Column(ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False))
+    staff_id: int = Field(sa_column=Column(ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False))
+    # The name the staff member sees for this survivor: chosen by the survivor, never their username.
+    survivor_label: str = Field(max_length=60)
+    created_at: datetime = Field(default_factory=utcnow)
+    # Set when either side ends the connection; every share card on it ends with it.
+    ended_at: datetime | None = Field(default=None)
+
+
+class Grant(SQLModel, table=True):
+    """A share card: one connected person may read one part (or one item) of the survivor's space,
+    read-only, from `created_at` until `ends_at` (None: until the survivor stops it)."""
+
+    __tablename__ = "share_grant"
+    __table_args__ = (Index("ix_share_grant_connection_id", "connection_id"),)
+
+    id: str = Field(default_factory=new_public_id, primary_key=True, max_length=16)
+    connection_id: str = Field(sa_column=Column(ForeignKey("connection.id", ondelete="CASCADE"), nullable=False))
+    # A whole part ("documents"): it covers items added later, except items marked "Only me".
+    part: str = Field(sa_column=Column(String(16), nullable=False))
+    # One item of that part, when the card is for a single item; None for the whole part.
+    item_id: str | None = Field(default=None, max_length=16)
+    created_at: datetime = Field(default_factory=utcnow)
+    ends_at: datetime | None = Field(default=None)
+    # Set when the survivor stops sharing; checked on every request, never cached.
+    revoked_at: datetime | None = Field(default=None)
+
+
+class AccessLog(SQLModel, table=True):
+    """One look by someone other than the survivor: who, in which role, at what, when. Only the survivor
+    reads it (Who has looked); admins see counts."""
+
+    __tablename__ = "access_log"
+    __table_args__ = (Index("ix_access_log_survivor_at", "survivor_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    survivor_id: int = Field(sa_column=Column(ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False))
+    # The viewer; kept as a name and role too, so the line stays true if the account is later removed.
+    viewer_id: int | None = Field(default=None, sa_column=Column(ForeignKey("app_user.id", ondelete="SET NULL")))
+    viewer_name: str = Field(max_length=64)
+    viewer_role: str = Field(sa_column=Column(String(16), nullable=False))
+    part: str = Field(sa_column=Column(String(16), nullable=False))
+    # The item opened, or None for a look at the list of a part.
+    item_id: str | None = Field(default=None, max_length=16)
+    # "list", "item" or "download".
+    action: str = Field(sa_column=Column(String(10), nullable=False))
+    at: datetime = Field(default_factory=utcnow)

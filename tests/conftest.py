@@ -10,6 +10,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -30,7 +31,7 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 BASE_URL = "http://testserver.local"
 PASSWORD = "plum-orchard-lantern"
 TABLES = (
-    "document_chunk", "document", "checkin", "help_line", "appointment", "goal_step", "goal", "password_setup", "web_session",
+    "access_log", "share_grant", "connection", "connection_code", "document_chunk", "document", "checkin", "help_line", "appointment", "goal_step", "goal", "password_setup", "web_session",
     "app_user",
 )  # children first
 
@@ -124,6 +125,12 @@ def other_client(settings: Settings) -> Iterator[TestClient]:
         yield test_client
 
 
+@pytest.fixture
+def third_client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings), base_url=BASE_URL) as test_client:
+        yield test_client
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -163,6 +170,43 @@ def make_user(settings: Settings, username: str, role: Role = Role.SURVIVOR, pas
             user_id = user.id
         await engine.dispose()
         return user_id or 0
+
+    return run(build())
+
+
+def user_id(settings: Settings, username: str) -> int:
+    async def find() -> int:
+        engine = make_engine(settings.database_url)
+        async with engine.connect() as conn:
+            found = (await conn.execute(text("SELECT id FROM app_user WHERE username = :u"), {"u": username})).scalar_one()
+        await engine.dispose()
+        return int(found)
+
+    return run(find())
+
+
+def make_connection(settings: Settings, survivor: str, staff: str, parts: tuple[str, ...] = (), *, label: str = "Rivers",
+                    ends_at: datetime | None = None, item_ids: tuple[tuple[str, str], ...] = ()) -> str:
+    """A live connection from `survivor` to `staff` (usernames), with a share card for each part and for
+    each (part, item id); returns the connection's id."""
+    from portal.models import Connection, Grant
+
+    survivor_id, staff_id = user_id(settings, survivor), user_id(settings, staff)
+
+    async def build() -> str:
+        engine = make_engine(settings.database_url)
+        async with session_factory(engine)() as db:
+            connection = Connection(survivor_id=survivor_id, staff_id=staff_id, survivor_label=label)
+            db.add(connection)
+            await db.flush()
+            for part in parts:
+                db.add(Grant(connection_id=connection.id, part=part, ends_at=ends_at))
+            for part, item_id in item_ids:
+                db.add(Grant(connection_id=connection.id, part=part, item_id=item_id, ends_at=ends_at))
+            await db.commit()
+            connection_id = connection.id
+        await engine.dispose()
+        return connection_id
 
     return run(build())
 

@@ -13,9 +13,9 @@ DEFAULT_EXIT = "https://www.bbc.co.uk/weather"
 PUBLIC_PAGES = ["/", "/sign-in", "/sign-up", "/safety", "/safety/practice", "/offline", "/help", "/no-such-page"]
 SURVIVOR_PAGES = [
     "/home", "/welcome", "/settings", "/safety", "/safety/practice", "/goals", "/appointments", "/documents", "/documents/new",
-    "/check-ins", "/check-ins/new", "/help", "/no-such-page",
+    "/check-ins", "/check-ins/new", "/help", "/sharing", "/sharing/log", "/no-such-page",
 ]
-STAFF_PAGES = ["/staff", "/settings", "/safety"]
+STAFF_PAGES = ["/staff", "/people", "/settings", "/safety"]
 ADMIN_PAGES = ["/admin/staff", "/admin/help-lines", "/settings", "/safety"]
 
 

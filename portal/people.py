@@ -1,0 +1,156 @@
+"""Sharing, the caseworker's and mentor's side: show a connection code, see **My people**, and read,
+never change, what each person has chosen to share, for as long as they share it.
+
+Every read goes through `portal.policy` with the staff member as the viewer, so the share cards are
+checked on each request and each look is written to the survivor's Who has looked. A person's pages
+answer 404 for a connection that is not this staff member's own or has ended, and for an item of
+anyone else.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from litestar import Request, Response, Router, get, post
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+from sqlalchemy import update
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from portal import policy
+from portal.appointments import appointments_of, reminder_labels
+from portal.checkins import feeling_labels, history, need_labels, needs_of, safe_labels
+from portal.documents import documents_of, expiry, file_response, kind_labels, size_label, today_for
+from portal.goals import area_labels, goals_of, steps_of
+from portal.i18n import _
+from portal.models import ConnectionCode, Document, GoalStatus, Part, utcnow
+from portal.sharing import (
+    CODE_ALPHABET, CODE_LENGTH, Link, end_connection, hash_code, links, own_link, part_labels, part_phrases,
+)
+from portal.timezones import local
+from portal.web import current_viewer, page, page_number, services_of, staff_only
+
+CODE_LIFETIME = timedelta(minutes=15)
+
+
+@get("/", name="my_people")
+async def my_people(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Template:
+    viewer = current_viewer(request)
+    return page(request, "people/list.html", title=_("My people"), links=await links(db, staff_id=viewer.user_id),
+                parts=part_labels(), code="", wait=0)
+
+
+@post("/code")
+async def show_code(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Template:
+    """A new single-use code for 15 minutes; any earlier unused code stops working."""
+    viewer = current_viewer(request)
+    throttle = services_of(request).throttle
+    subjects = {"code_staff": str(viewer.user_id)}
+    people = await links(db, staff_id=viewer.user_id)
+    if wait := await throttle.seconds_to_wait(**subjects):
+        return page(request, "people/list.html", title=_("My people"), links=people, parts=part_labels(), code="",
+                    wait=wait, status_code=429)
+    await throttle.failed(**subjects)  # each code shown counts towards the limit
+    now = utcnow()
+    await db.exec(  # type: ignore[call-overload]
+        update(ConnectionCode).where(col(ConnectionCode.staff_id) == viewer.user_id, col(ConnectionCode.used_at).is_(None))
+        .values(used_at=now)
+    )
+    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    db.add(ConnectionCode(id=hash_code(code), staff_id=viewer.user_id, created_at=now, expires_at=now + CODE_LIFETIME))
+    return page(request, "people/list.html", title=_("My people"), links=people, parts=part_labels(),
+                code=f"{code[:4]}-{code[4:]}", wait=0)
+
+
+@get("/{connection_id:str}", name="person")
+async def person(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], connection_id: FromPath[str]) -> Template:
+    link = await own_link(db, current_viewer(request), connection_id)
+    return page(request, "people/person.html", title=_("My people"), link=link, parts=part_labels(),
+                phrases=part_phrases(), local=local)
+
+
+@post("/{connection_id:str}/end")
+async def end(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], connection_id: FromPath[str]) -> Response[Any]:
+    await end_connection(db, await own_link(db, current_viewer(request), connection_id))
+    return Redirect("/people", status_code=303)
+
+
+# ----- what a person shares -------------------------------------------------------------------
+
+
+async def _shared(request: Request[Any, Any, Any], db: AsyncSession, connection_id: str, part: str) -> Link:
+    """The staff member's own live connection, when it has a card in force for `part`; 404 otherwise,
+    like a page that does not exist. Which items may be seen is still the policy's answer, per query."""
+    if part not in part_labels():
+        raise NotFoundException()
+    link = await own_link(db, current_viewer(request), connection_id)
+    if not any(card.part == part for card in link.cards):
+        raise NotFoundException()
+    return link
+
+
+@get("/{connection_id:str}/{part:str}", name="shared_part")
+async def shared_part(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], connection_id: FromPath[str],
+                      part: FromPath[str]) -> Template:
+    link = await _shared(request, db, connection_id, part)
+    viewer, owner, number = current_viewer(request), link.connection.survivor_id, page_number(request)
+    context: dict[str, Any] = {}
+    if part == Part.GOALS:
+        items, has_next = await goals_of(db, viewer, owner, [GoalStatus.ACTIVE.value, GoalStatus.PAUSED.value,
+                                                             GoalStatus.ACHIEVED.value], number)
+        context = {"areas": area_labels()}
+    elif part == Part.APPOINTMENTS:
+        items, has_next = await appointments_of(db, viewer, owner, request.query_params.get("past") != "1", number)
+        context = {"past": request.query_params.get("past") == "1"}
+    elif part == Part.DOCUMENTS:
+        items, has_next = await documents_of(db, viewer, owner, number)
+        context = {"kinds": kind_labels(), "size_label": size_label, "expiry": expiry, "today": today_for(viewer.time_zone)}
+    else:
+        context = await history(db, viewer, owner, number)
+        items, has_next = context.pop("items"), context.pop("has_next")
+        del context["page_number"], context["local"]
+    return page(request, "people/part.html", title=_("My people"), link=link, part=part, parts=part_labels(),
+                phrases=part_phrases(), items=items, has_next=has_next, page_number=number, local=local,
+                base=f"/people/{link.connection.id}/{part}", **context)
+
+
+@get("/{connection_id:str}/{part:str}/{item_id:str}", name="shared_item")
+async def shared_item(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], connection_id: FromPath[str],
+                      part: FromPath[str], item_id: FromPath[str]) -> Template:
+    link = await _shared(request, db, connection_id, part)
+    item: Any = await policy.readable(db, current_viewer(request), policy.MODELS[part], item_id,
+                                      owner_id=link.connection.survivor_id)
+    extra: dict[str, Any] = {}
+    if part == Part.GOALS:
+        extra = {"steps": await steps_of(db, item), "areas": area_labels()}
+    elif part == Part.APPOINTMENTS:
+        extra = {"reminders": reminder_labels()}
+    elif part == Part.DOCUMENTS:
+        extra = {"kinds": kind_labels(), "size_label": size_label,
+                 "state": expiry(item, today_for(current_viewer(request).time_zone))}
+    else:
+        extra = {"feelings": feeling_labels(), "safe_answers": safe_labels(), "needs": need_labels(),
+                 "chosen_needs": needs_of(item)}
+    return page(request, "people/item.html", title=_("My people"), link=link, part=part, item=item, local=local,
+                base=f"/people/{link.connection.id}/{part}", **extra)
+
+
+@get("/{connection_id:str}/documents/{item_id:str}/download", name="shared_download")
+async def shared_download(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+                          connection_id: FromPath[str], item_id: FromPath[str]) -> Response[Any]:
+    link = await own_link(db, current_viewer(request), connection_id)
+    item = await policy.readable(db, current_viewer(request), Document, item_id, action="download",
+                                 owner_id=link.connection.survivor_id)
+    return file_response(request, item)
+
+
+router = Router(
+    path="/people",
+    guards=[staff_only],
+    route_handlers=[my_people, show_code, person, end, shared_part, shared_item, shared_download],
+)

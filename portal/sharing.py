@@ -1,0 +1,325 @@
+"""Sharing, the survivor's side: connect to a caseworker or mentor by their code, choose what each of
+them may see and until when, stop any of it at once, and read who has looked.
+
+Connecting shares nothing. A share card is read back as a sentence ("Ana (caseworker) can see your
+documents until 2027-03-12"). Saving a connection's sharing replaces its part cards with the ones
+chosen, so what the form shows is exactly what is in force. Every decision about reading survivor data
+is made in `portal.policy`; this module only writes connections and cards, which belong to the survivor.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from litestar import Request, Response, Router, get, post
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+from sqlalchemy import update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from portal import policy
+from portal.i18n import _
+from portal.models import AccessLog, Connection, ConnectionCode, Grant, Part, Role, User, utcnow
+from portal.timezones import local
+from portal.web import Viewer, current_viewer, form_value, page, page_number, services_of, survivor_only, text_problem
+
+LABEL_MAX = 60
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to mix up
+CODE_LENGTH = 8
+UNTIL = {"week": timedelta(days=7), "month": timedelta(days=30), "3months": timedelta(days=91), "stop": None}
+LOG_PER_PAGE = 30
+
+
+def part_labels() -> dict[str, str]:
+    return {Part.GOALS: _("Goals"), Part.APPOINTMENTS: _("Appointments"), Part.DOCUMENTS: _("Documents"),
+            Part.CHECKINS: _("Check-ins")}
+
+
+def part_phrases() -> dict[str, str]:
+    """How a part reads inside a sentence: "can see your goals"."""
+    return {Part.GOALS: _("your goals"), Part.APPOINTMENTS: _("your appointments"), Part.DOCUMENTS: _("your documents"),
+            Part.CHECKINS: _("your check-ins")}
+
+
+def until_labels() -> dict[str, str]:
+    return {"week": _("1 week"), "month": _("1 month"), "3months": _("3 months"), "stop": _("Until I stop")}
+
+
+def role_label(role: str) -> str:
+    return _("caseworker") if role == Role.CASEWORKER else _("peer mentor")
+
+
+def person_label(name: str, role: str) -> str:
+    """A staff member as the survivor sees them: "Ana (caseworker)"."""
+    return _("{name} ({role})").format(name=name, role=role_label(role))
+
+
+def normalise_code(raw: str) -> str:
+    return re.sub(r"[^A-Z0-9]", "", raw.upper())[: CODE_LENGTH * 2]
+
+
+def hash_code(code: str) -> str:
+    return hashlib.sha256(normalise_code(code).encode()).hexdigest()
+
+
+# ----- reading connections and cards (the survivor's own, or a staff member's own) -------------
+
+
+@dataclass(frozen=True)
+class Card:
+    """A share card in force, ready to be said as a sentence."""
+
+    id: str
+    part: str
+    item_id: str | None
+    ends_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Link:
+    """A live connection as one side sees it: who is on the other side, and the cards in force."""
+
+    connection: Connection
+    staff_name: str
+    staff_role: str
+    cards: list[Card]
+
+    @property
+    def person(self) -> str:
+        return person_label(self.staff_name, self.staff_role)
+
+    @property
+    def parts(self) -> list[str]:
+        return [card.part for card in self.cards if card.item_id is None]
+
+    @property
+    def until_choice(self) -> str:
+        """What the Until list starts at: as it is now when something is shared until stopped."""
+        return "stop" if any(card.ends_at is None for card in self.cards) else "month"
+
+
+async def links(db: AsyncSession, *, survivor_id: int | None = None, staff_id: int | None = None) -> list[Link]:
+    """Live connections of a survivor (or of a staff member), each with its cards in force now."""
+    now = utcnow()
+    query = (
+        select(Connection, User.username, User.role)
+        .join(User, col(User.id) == Connection.staff_id)
+        .where(col(Connection.ended_at).is_(None))
+        .order_by(col(Connection.created_at))
+    )
+    if survivor_id is not None:
+        query = query.where(Connection.survivor_id == survivor_id)
+    if staff_id is not None:
+        query = query.where(Connection.staff_id == staff_id)
+    rows = (await db.exec(query)).all()
+    ids = [connection.id for connection, _name, _role in rows]
+    cards: dict[str, list[Card]] = {cid: [] for cid in ids}
+    if ids:
+        live = (await db.exec(
+            select(Grant).join(Connection, col(Connection.id) == Grant.connection_id)
+            .where(col(Grant.connection_id).in_(ids), policy.live_grant(now)).order_by(col(Grant.part))
+        )).all()
+        for grant in live:
+            cards[grant.connection_id].append(Card(grant.id, grant.part, grant.item_id, grant.ends_at))
+    return [Link(connection, name, role, cards[connection.id]) for connection, name, role in rows]
+
+
+async def own_link(db: AsyncSession, viewer: Viewer, connection_id: str) -> Link:
+    """One live connection of the viewer's own (either side); 404 for anyone else's or an ended one."""
+    side = {"survivor_id": viewer.user_id} if viewer.role == Role.SURVIVOR else {"staff_id": viewer.user_id}
+    found = [link for link in await links(db, **side) if link.connection.id == connection_id]
+    if not found:
+        raise NotFoundException()
+    return found[0]
+
+
+async def revoke(db: AsyncSession, *connection_ids: str, part_cards_only: bool = False) -> None:
+    """Stop the cards in force on these connections, at once."""
+    if not connection_ids:
+        return
+    query = update(Grant).where(col(Grant.connection_id).in_(connection_ids), col(Grant.revoked_at).is_(None))
+    if part_cards_only:
+        query = query.where(col(Grant.item_id).is_(None))
+    await db.exec(query.values(revoked_at=utcnow()))  # type: ignore[call-overload]
+
+
+async def end_connection(db: AsyncSession, link: Link) -> None:
+    await revoke(db, link.connection.id)
+    link.connection.ended_at = utcnow()
+    db.add(link.connection)
+
+
+# ----- the Sharing page -----------------------------------------------------------------------
+
+
+async def _sharing_page(request: Request[Any, Any, Any], db: AsyncSession, *, status_code: int = 200,
+                        **context: Any) -> Template:
+    viewer = current_viewer(request)
+    context.setdefault("values", {})
+    context.setdefault("errors", {})
+    return page(request, "sharing/sharing.html", title=_("Sharing"), status_code=status_code,
+                links=await links(db, survivor_id=viewer.user_id), parts=part_labels(), phrases=part_phrases(),
+                untils=until_labels(), local=local, notice=_notice(request), **context)
+
+
+def _notice(request: Request[Any, Any, Any]) -> str:
+    return {
+        "connected": _("Connected. Nothing is shared until you choose below."),
+        "saved": _("Saved. It takes effect at once."),
+        "stopped": _("All sharing has stopped. Nobody else can see anything of yours now."),
+        "ended": _("The connection has ended, and with it everything you shared with that person."),
+    }.get(request.query_params.get("done", ""), "")
+
+
+@get("/", name="sharing")
+async def sharing(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Template:
+    return await _sharing_page(request, db)
+
+
+async def _live_code(db: AsyncSession, code: str) -> tuple[ConnectionCode, User] | None:
+    if len(normalise_code(code)) != CODE_LENGTH:
+        return None
+    row = (await db.exec(
+        select(ConnectionCode, User).join(User, col(User.id) == ConnectionCode.staff_id)
+        .where(ConnectionCode.id == hash_code(code), col(ConnectionCode.used_at).is_(None),
+               col(ConnectionCode.expires_at) > utcnow(), col(User.active).is_(True))
+    )).first()
+    return (row[0], row[1]) if row else None
+
+
+async def _code_problem(request: Request[Any, Any, Any], db: AsyncSession, code: str) -> tuple[str, User | None]:
+    """The staff member behind a live code, or what to say beside the field. Wrong codes count
+    towards the same growing waits as wrong passwords; a wrong code says nothing about why."""
+    viewer = current_viewer(request)
+    throttle = services_of(request).throttle
+    subjects = {"connect_account": str(viewer.user_id)}
+    if wait := await throttle.seconds_to_wait(**subjects):
+        return _("Too many tries. Please wait {seconds} seconds and try again.").format(seconds=wait), None
+    if not normalise_code(code):
+        return _("Type the code your caseworker or mentor shows you."), None
+    found = await _live_code(db, code)
+    if found is None:
+        await throttle.failed(**subjects)
+        return _("This code does not work. A code works once, for 15 minutes: ask for a new one."), None
+    return "", found[1]
+
+
+@post("/connect")
+async def connect(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Template:
+    code = form_value(await request.form(), "code", 40).strip()
+    problem, staff = await _code_problem(request, db, code)
+    if problem or staff is None:
+        return await _sharing_page(request, db, status_code=400, values={"code": code}, errors={"code": problem})
+    return page(request, "sharing/connect.html", title=_("Sharing"), code=normalise_code(code),
+                person=person_label(staff.username, staff.role), values={}, errors={})
+
+
+@post("/connect/confirm")
+async def confirm_connect(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
+    viewer = current_viewer(request)
+    form = await request.form()
+    code = form_value(form, "code", 40)
+    label = form_value(form, "label", LABEL_MAX * 4).strip()
+    problem, staff = await _code_problem(request, db, code)
+    if problem or staff is None:
+        return await _sharing_page(request, db, status_code=400, values={"code": code}, errors={"code": problem})
+    if label_problem := text_problem(label, LABEL_MAX, _("Write the name this person will see for you.")):
+        return page(request, "sharing/connect.html", title=_("Sharing"), code=normalise_code(code), status_code=400,
+                    person=person_label(staff.username, staff.role), values={"label": label}, errors={"label": label_problem})
+    # Claimed with one conditional UPDATE: two tabs cannot both use one code.
+    claimed = await db.exec(  # type: ignore[call-overload]
+        update(ConnectionCode).where(col(ConnectionCode.id) == hash_code(code), col(ConnectionCode.used_at).is_(None))
+        .values(used_at=utcnow())
+    )
+    if claimed.rowcount != 1:
+        return await _sharing_page(request, db, status_code=400, values={"code": code},
+                                   errors={"code": _("This code does not work. A code works once, for 15 minutes: ask for a new one.")})
+    assert staff.id is not None
+    for link in await links(db, survivor_id=viewer.user_id, staff_id=staff.id):
+        await end_connection(db, link)  # connecting again starts afresh: nothing carried over
+    db.add(Connection(survivor_id=viewer.user_id, staff_id=staff.id, survivor_label=label))
+    return Redirect("/sharing?done=connected", status_code=303)
+
+
+@post("/{connection_id:str}/save")
+async def save_sharing(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+                       connection_id: FromPath[str]) -> Response[Any]:
+    link = await own_link(db, current_viewer(request), connection_id)
+    form = await request.form()
+    chosen = [part for part in (form.getall("parts", []) if hasattr(form, "getall") else []) if part in part_labels()]
+    until = form_value(form, "until", 10)
+    if until not in UNTIL:
+        return await _sharing_page(request, db, status_code=400,
+                                   errors={connection_id: _("Choose until when, from the list.")})
+    await revoke(db, connection_id, part_cards_only=True)
+    span = UNTIL[until]
+    ends_at = utcnow() + span if span is not None else None
+    for part in dict.fromkeys(chosen):
+        db.add(Grant(connection_id=link.connection.id, part=part, ends_at=ends_at))
+    return Redirect("/sharing?done=saved", status_code=303)
+
+
+@post("/{connection_id:str}/end")
+async def end(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], connection_id: FromPath[str]) -> Response[Any]:
+    await end_connection(db, await own_link(db, current_viewer(request), connection_id))
+    return Redirect("/sharing?done=ended", status_code=303)
+
+
+@post("/stop-all")
+async def stop_all(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
+    viewer = current_viewer(request)
+    await revoke(db, *[link.connection.id for link in await links(db, survivor_id=viewer.user_id)])
+    return Redirect("/sharing?done=stopped", status_code=303)
+
+
+# ----- Who has looked -------------------------------------------------------------------------
+
+
+@get("/log", name="who_has_looked")
+async def who_has_looked(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Template:
+    viewer = current_viewer(request)
+    number = page_number(request)
+    person = request.query_params.get("person", "")[:64]
+    query = select(AccessLog).where(AccessLog.survivor_id == viewer.user_id)
+    if person:
+        query = query.where(AccessLog.viewer_name == person)
+    rows = (await db.exec(
+        query.order_by(col(AccessLog.at).desc(), col(AccessLog.id).desc())
+        .offset((number - 1) * LOG_PER_PAGE).limit(LOG_PER_PAGE + 1)
+    )).all()
+    people = (await db.exec(
+        select(AccessLog.viewer_name, AccessLog.viewer_role).where(AccessLog.survivor_id == viewer.user_id).distinct()
+    )).all()
+    entries = list(rows[:LOG_PER_PAGE])
+    return page(request, "sharing/log.html", title=_("Sharing"), entries=entries, has_next=len(rows) > LOG_PER_PAGE,
+                page_number=number, person=person, people={name: person_label(name, role) for name, role in people},
+                names=await policy.item_names(db, viewer, entries), phrases=part_phrases(), local=local,
+                person_label=person_label)
+
+
+router = Router(
+    path="/sharing",
+    guards=[survivor_only],
+    route_handlers=[sharing, connect, confirm_connect, save_sharing, end, stop_all, who_has_looked],
+)
+
+
+# ----- "who can see this", in the survivor's words ---------------------------------------------
+
+
+async def seen_by(db: AsyncSession, item: Any) -> list[str]:
+    """Who besides the survivor can see this item now, as the survivor knows them."""
+    return [person_label(name, role) for name, role in await policy.seen_by(db, item)]
+
+
+async def seen_by_part(db: AsyncSession, owner_id: int) -> dict[str, list[str]]:
+    """Who besides the survivor can see each whole part now."""
+    found = await policy.seen_by_part(db, owner_id)
+    return {part: [person_label(name, role) for name, role in people] for part, people in found.items()}

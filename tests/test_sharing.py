@@ -1,0 +1,237 @@
+"""Sharing over HTTP: connection codes, share cards the survivor writes, the caseworker's read-only view,
+revocation and expiry on the very next request, "Only me", Who has looked, and who can see what."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+
+from portal.db import make_engine
+from portal.models import Role
+from tests.conftest import make_connection, make_user, post_form, run, sign_in, sign_up
+from tests.test_checkins import check_in
+from tests.test_documents import PDF, big_file, upload
+from tests.test_home import new_goal
+
+
+def show_code(staff) -> str:  # type: ignore[no-untyped-def]
+    page = post_form(staff, "/people/code").text
+    match = re.search(r'<p class="code" translate="no">([A-Z2-9]{4}-[A-Z2-9]{4})</p>', page)
+    assert match, page
+    return match.group(1)
+
+
+def connect(survivor, code: str, label: str = "Rivers"):  # type: ignore[no-untyped-def]
+    asked = post_form(survivor, "/sharing/connect", {"code": code})
+    assert asked.status_code == 200, asked.text
+    return post_form(survivor, "/sharing/connect/confirm", {"code": code, "label": label})
+
+
+def connection_id(staff) -> str:  # type: ignore[no-untyped-def]
+    match = re.search(r'href="/people/([A-Za-z0-9_-]{16})"', staff.get("/people").text)
+    assert match
+    return match.group(1)
+
+
+def sql(settings, statement: str, **params) -> list:  # type: ignore[no-untyped-def]
+    async def go() -> list:
+        engine = make_engine(settings.database_url)
+        async with engine.begin() as conn:
+            result = await conn.execute(text(statement), params)
+            rows = list(result) if result.returns_rows else []
+        await engine.dispose()
+        return rows
+
+    return run(go())
+
+
+@pytest.fixture
+def pair(client, other_client, settings):  # type: ignore[no-untyped-def]
+    """A survivor (client) and a caseworker, Ana (other_client), both signed in, not yet connected."""
+    sign_up(client, "river")
+    make_user(settings, "Ana", Role.CASEWORKER)
+    sign_in(other_client, "Ana")
+    return client, other_client
+
+
+def test_connecting_by_code_shares_nothing_until_the_survivor_chooses(pair, settings):
+    survivor, staff = pair
+    goal = new_goal(survivor, "Get my ID card back")
+    code = show_code(staff)
+    asked = post_form(survivor, "/sharing/connect", {"code": code.lower().replace("-", " ")})
+    assert "Connect with Ana (caseworker)?" in asked.text
+    done = post_form(survivor, "/sharing/connect/confirm", {"code": code, "label": "Rivers"})
+    assert done.status_code == 303 and done.headers["location"] == "/sharing?done=connected"
+    sharing = survivor.get("/sharing").text
+    assert "Ana (caseworker)" in sharing and "Ana (caseworker) cannot see anything of yours." in sharing
+    cid = connection_id(staff)
+    people = staff.get("/people").text
+    assert "Rivers" in people and "river" not in people and "Shares nothing with you right now." in people
+    assert "Rivers shares nothing with you right now." in staff.get(f"/people/{cid}").text
+    assert staff.get(f"/people/{cid}/goals").status_code == 404
+    assert staff.get(f"/people/{cid}/goals/{goal.rsplit('/', 1)[1]}").status_code == 404
+    assert sql(settings, "SELECT count(*) FROM access_log")[0][0] == 0
+
+
+def test_a_code_works_once_for_15_minutes_and_wrong_codes_say_nothing(pair, third_client, settings):
+    survivor, staff = pair
+    code = show_code(staff)
+    assert connect(survivor, code).status_code == 303
+    sign_up(third_client, "sea")
+    used = post_form(third_client, "/sharing/connect", {"code": code})
+    assert used.status_code == 400 and "This code does not work" in used.text and "Ana" not in used.text
+    stale = show_code(staff)
+    sql(settings, "UPDATE connection_code SET expires_at = :t WHERE used_at IS NULL", t=datetime.now(UTC) - timedelta(seconds=1))
+    assert "This code does not work" in post_form(third_client, "/sharing/connect", {"code": stale}).text
+    older = show_code(staff)
+    newest = show_code(staff)  # a new code voids the one before
+    assert "This code does not work" in post_form(third_client, "/sharing/connect", {"code": older}).text
+    assert post_form(third_client, "/sharing/connect", {"code": newest}).status_code == 200
+    # Guessing: after a few wrong codes, even a right one waits.
+    for _ in range(5):
+        post_form(third_client, "/sharing/connect", {"code": "AAAA-AAAA"})
+    waited = post_form(third_client, "/sharing/connect", {"code": newest})
+    assert waited.status_code == 400 and "Too many tries" in waited.text
+    assert sql(settings, "SELECT count(*) FROM connection")[0][0] == 1
+
+
+def test_the_name_the_caseworker_sees_is_needed_and_kept_short(pair):
+    survivor, staff = pair
+    code = show_code(staff)
+    assert post_form(survivor, "/sharing/connect", {"code": code}).status_code == 200
+    empty = post_form(survivor, "/sharing/connect/confirm", {"code": code, "label": " "})
+    assert empty.status_code == 400 and "Write the name this person will see for you." in empty.text
+    long = post_form(survivor, "/sharing/connect/confirm", {"code": code, "label": "<b>x</b>" * 20})
+    assert long.status_code == 400 and "60 characters or fewer" in long.text and "&lt;b&gt;x" in long.text
+
+
+def test_a_shared_part_is_read_only_logged_and_stops_on_the_very_next_request(pair, settings):
+    survivor, staff = pair
+    goal = new_goal(survivor, "Find a course")
+    connect(survivor, show_code(staff))
+    cid = connection_id(staff)
+    saved = post_form(survivor, f"/sharing/{cid}/save", {"parts": ["goals", "documents"], "until": "week"})
+    assert saved.status_code == 303
+    week = (datetime.now(UTC) + timedelta(days=7)).date().isoformat()
+    sharing = survivor.get("/sharing").text
+    assert f"Ana (caseworker) can see your goals until {week}." in sharing
+    assert f"Ana (caseworker) can see your documents until {week}." in sharing
+    assert "You and Ana (caseworker) can see this." in survivor.get(goal).text
+    assert "You and Ana (caseworker) can see your goals" in survivor.get("/goals").text
+    assert "Only you can see your check-ins." in survivor.get("/check-ins").text
+
+    item = goal.rsplit("/", 1)[1]
+    assert "Find a course" in staff.get(f"/people/{cid}/goals").text
+    page = staff.get(f"/people/{cid}/goals/{item}")
+    assert page.status_code == 200 and "Find a course" in page.text and "<title>Waypoint – My people</title>" in page.text
+    assert "/edit" not in page.text and "Delete" not in page.text  # read-only
+    assert staff.get(f"/people/{cid}/checkins").status_code == 404  # not shared
+    # The caseworker cannot change anything of the survivor's, whatever is shared.
+    assert post_form(staff, f"{goal}/edit", {"title": "x", "area": "work"}).status_code == 404
+
+    log = survivor.get("/sharing/log").text
+    assert "Ana (caseworker) opened “Find a course” in your goals" in log
+    assert "Ana (caseworker) looked at your goals" in log
+
+    # Revoked in one browser: denied on the caseworker's very next request.
+    post_form(survivor, "/sharing/stop-all")
+    assert staff.get(f"/people/{cid}/goals/{item}").status_code == 404
+    assert staff.get(f"/people/{cid}/goals").status_code == 404
+    assert "Only you can see this." in survivor.get(goal).text
+
+
+def test_expired_and_unchecked_cards_end_access(pair, settings):
+    survivor, staff = pair
+    goal = new_goal(survivor, "Open a bank account").rsplit("/", 1)[1]
+    connect(survivor, show_code(staff))
+    cid = connection_id(staff)
+    post_form(survivor, f"/sharing/{cid}/save", {"parts": ["goals"], "until": "stop"})
+    assert "until you stop it" in survivor.get("/sharing").text
+    assert staff.get(f"/people/{cid}/goals/{goal}").status_code == 200
+    sql(settings, "UPDATE share_grant SET ends_at = :t", t=datetime.now(UTC) - timedelta(seconds=1))
+    assert staff.get(f"/people/{cid}/goals/{goal}").status_code == 404
+    post_form(survivor, f"/sharing/{cid}/save", {"parts": ["goals"], "until": "month"})
+    assert staff.get(f"/people/{cid}/goals/{goal}").status_code == 200
+    post_form(survivor, f"/sharing/{cid}/save", {"until": "month"})  # nothing ticked: nothing shared
+    assert staff.get(f"/people/{cid}/goals/{goal}").status_code == 404
+    assert post_form(survivor, f"/sharing/{cid}/save", {"parts": ["goals"], "until": "forever"}).status_code == 400
+
+
+def test_only_me_wins_over_a_shared_part(pair, settings):
+    survivor, staff = pair
+    goal = new_goal(survivor, "Private plan").rsplit("/", 1)[1]
+    new_goal(survivor, "Open plan")
+    cid = make_connection(settings, "river", "Ana", ("goals",))
+    sql(settings, "UPDATE goal SET private = :t WHERE id = :g", t=True, g=goal)
+    listing = staff.get(f"/people/{cid}/goals").text
+    assert "Open plan" in listing and "Private plan" not in listing
+    assert staff.get(f"/people/{cid}/goals/{goal}").status_code == 404
+    assert "Only you can see this." in survivor.get(f"/goals/{goal}").text
+
+
+def test_ending_the_connection_from_either_side_ends_every_card(pair, settings):
+    survivor, staff = pair
+    goal = new_goal(survivor, "Learn to swim").rsplit("/", 1)[1]
+    cid = make_connection(settings, "river", "Ana", ("goals",))
+    assert staff.get(f"/people/{cid}/goals/{goal}").status_code == 200
+    assert post_form(staff, f"/people/{cid}/end").status_code == 303
+    assert staff.get(f"/people/{cid}").status_code == 404
+    assert "No connections yet." in survivor.get("/sharing").text
+    cid = make_connection(settings, "river", "Ana", ("goals",))
+    assert post_form(survivor, f"/sharing/{cid}/end").status_code == 303
+    assert staff.get(f"/people/{cid}/goals/{goal}").status_code == 404
+    assert sql(settings, "SELECT count(*) FROM share_grant WHERE revoked_at IS NULL")[0][0] == 0
+
+
+def test_a_shared_document_downloads_byte_identical_and_the_download_is_logged(pair, settings):
+    survivor, staff = pair
+    content = big_file(300_000)
+    url = upload(survivor, content, name="Passport").headers["location"]
+    cid = make_connection(settings, "river", "Ana", ("documents",))
+    item = url.rsplit("/", 1)[1]
+    download = staff.get(f"/people/{cid}/documents/{item}/download")
+    assert download.status_code == 200 and download.content == content
+    assert download.headers["cache-control"] == "no-store"
+    assert "Ana (caseworker) downloaded your document “Passport”" in survivor.get("/sharing/log").text
+    # The survivor's own downloads are never logged.
+    before = sql(settings, "SELECT count(*) FROM access_log")[0][0]
+    survivor.get(f"{url}/download")
+    assert sql(settings, "SELECT count(*) FROM access_log")[0][0] == before
+
+
+def test_another_caseworker_and_the_survivors_other_people_see_nothing(pair, third_client, settings):
+    survivor, staff = pair
+    goal = new_goal(survivor, "Mine").rsplit("/", 1)[1]
+    check_in(survivor, note="today")
+    cid = make_connection(settings, "river", "Ana", ("goals", "checkins"))
+    make_user(settings, "Bobby", Role.MENTOR)
+    sign_in(third_client, "Bobby")
+    for path in (f"/people/{cid}", f"/people/{cid}/goals", f"/people/{cid}/goals/{goal}", f"/people/{cid}/checkins"):
+        assert third_client.get(path).status_code == 404, path
+    assert post_form(third_client, f"/people/{cid}/end").status_code == 404
+    # A connection to the same survivor shares nothing by itself.
+    other = make_connection(settings, "river", "Bobby")
+    assert third_client.get(f"/people/{other}/goals/{goal}").status_code == 404
+    # Only the survivor reads their log; staff and other survivors get 404 for it.
+    assert third_client.get("/sharing/log").status_code == 404
+    assert staff.get("/sharing").status_code == 404
+
+
+def test_who_has_looked_filters_by_person_and_says_when_an_item_is_gone(pair, third_client, settings):
+    survivor, staff = pair
+    goal = new_goal(survivor, "Gone soon").rsplit("/", 1)[1]
+    cid = make_connection(settings, "river", "Ana", ("goals",))
+    make_user(settings, "Bobby", Role.MENTOR)
+    sign_in(third_client, "Bobby")
+    bo = make_connection(settings, "river", "Bobby", ("goals",))
+    staff.get(f"/people/{cid}/goals/{goal}")
+    third_client.get(f"/people/{bo}/goals")
+    post_form(survivor, f"/goals/{goal}/delete")
+    log = survivor.get("/sharing/log").text
+    assert "Ana (caseworker) opened something in your goals that you have since deleted" in log
+    assert "Bobby (peer mentor) looked at your goals" in log
+    only_bo = survivor.get("/sharing/log?person=Bobby").text
+    assert "Bobby (peer mentor)" in only_bo and "Ana (caseworker) opened" not in only_bo
