@@ -16,6 +16,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from litestar import Litestar
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
+from litestar.middleware import DefineMiddleware
 from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
 from litestar.logging.config import LoggingConfig
@@ -38,7 +39,7 @@ from portal.safety import exit_href
 from portal.sessions import DatabaseSessionStore, RedisSessionStore, Sessions
 from portal.storage import DatabaseStorage
 from portal.settings import Settings
-from portal.web import AllowedHostsMiddleware, Services, ViewerMiddleware, exception_handlers, headers_hook
+from portal.web import AllowedHostsMiddleware, CSRFMiddleware, Services, ViewerMiddleware, exception_handlers, headers_hook
 
 ROOT = Path(__file__).resolve().parent
 STATIC_DIR = ROOT / "static"
@@ -111,6 +112,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
         hasher=Hasher(settings.password_hash_memory_kib, settings.password_hash_passes),
         throttle=Throttle(counters, THROTTLE_RULES),
         master_key=MasterKey(settings.document_key),
+        csrf=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_name="__Host-wp_csrf" if settings.production else "wp_csrf",
+            cookie_secure=settings.production,
+            cookie_httponly=True,
+            cookie_samesite="strict",
+            header_name="x-csrftoken",
+            # The exit must work even from a page whose form token is stale, and from a beacon.
+            exclude=["^/exit$"],  # a pattern searched anywhere in the path: anchor it
+        ),
         storage=DatabaseStorage(factory),
     )
     assets = StaticAssets(STATIC_DIR)
@@ -140,17 +151,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             appointments.router, documents.router, checkins.router, sharing.router, people.router,
         ],
         dependencies={"db": Provide(session_provider(factory))},
-        middleware=[AllowedHostsMiddleware(settings.allowed_hosts), ViewerMiddleware(sessions, factory)],
-        csrf_config=CSRFConfig(
-            secret=settings.secret_key,
-            cookie_name="__Host-wp_csrf" if settings.production else "wp_csrf",
-            cookie_secure=settings.production,
-            cookie_httponly=True,
-            cookie_samesite="strict",
-            header_name="x-csrftoken",
-            # The exit must work even from a page whose form token is stale, and from a beacon.
-            exclude=["^/exit$"],  # a pattern searched anywhere in the path: anchor it
-        ),
+        # CSRF first: the innermost of these, next to the handler, where Litestar's own would sit.
+        middleware=[DefineMiddleware(CSRFMiddleware, config=services.csrf), AllowedHostsMiddleware(settings.allowed_hosts),
+                    ViewerMiddleware(sessions, factory)],
         template_config=TemplateConfig(instance=JinjaTemplateEngine.from_environment(template_environment(assets, settings.secret_key))),
         openapi_config=(
             OpenAPIConfig(title="Waypoint", version="1", path="/schema", render_plugins=[JsonRenderPlugin()])

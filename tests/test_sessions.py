@@ -7,6 +7,7 @@ import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from redis.asyncio import Redis
 
 from app import create_app
@@ -201,3 +202,15 @@ def test_unusable_sessions_are_purged_from_the_database_at_sign_in(client, setti
         assert run(count()) == 1
         sign_in(client, "harbour")
         assert run(count()) == 1  # the expired one went, the new one is there
+
+
+@pytest.mark.parametrize("token", ["a" * 70 + "é", "é" * 100, "ß"])
+def test_a_csrf_token_with_characters_no_real_token_has_is_refused_not_a_500(client, token):
+    sign_up(client, "harbour")
+    for path in ("/check-ins", "/goals"):
+        assert client.post(path, data={"_csrf_token": token, "feeling": "3"}, follow_redirects=False).status_code == 403
+        assert client.post(path, data={"feeling": "3"}, headers={"x-csrftoken": token.encode()},
+                           follow_redirects=False).status_code == 403
+    upload = client.post("/documents", data={"_csrf_token": token}, files={"file": ("a.pdf", b"%PDF-1.7\n")},
+                         follow_redirects=False)
+    assert upload.status_code == 403
