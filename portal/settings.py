@@ -96,7 +96,8 @@ class Settings:
         "PORTAL_DOCUMENT_KEY",
         "Master key that encrypts every document's own key: 32 random bytes, base64 "
         "(`python -c \"import os,base64;print(base64.urlsafe_b64encode(os.urandom(32)).decode())\"`). "
-        "Default: generated once into `document_key` in the data folder. Several machines must share one value. "
+        "Development default: generated once into `document_key` in the data folder. Production: required, kept "
+        "apart from the data (a copy of the data must not carry its key). Several machines must share one value. "
         "Back it up: documents cannot be opened without it.",
         "",
     )
@@ -130,7 +131,9 @@ class Settings:
         secret_key = self.secret_key
         if not secret_key and not self.production:
             secret_key = _key_file(data_dir / "secret_key", lambda: secrets.token_urlsafe(48))
-        document_key = self.document_key or _key_file(data_dir / "document_key", new_document_key)
+        document_key = self.document_key
+        if not document_key and not self.production:
+            document_key = _key_file(data_dir / "document_key", new_document_key)
         done = _replace(self, data_dir=data_dir, database_url=database_url, secret_key=secret_key, document_key=document_key)
         done.check()
         return done
@@ -150,8 +153,6 @@ class Settings:
             raise SettingsError("argon2id below the ASVS minimum (19456 KiB, 2 passes) is refused.")
         if not 1 <= self.upload_max_mb <= 100:
             raise SettingsError("PORTAL_UPLOAD_MAX_MB must be between 1 and 100.")
-        if len(document_key_bytes(self.document_key)) != 32:
-            raise SettingsError("PORTAL_DOCUMENT_KEY must be 32 bytes, base64-encoded.")
         if not is_web_address(self.exit_url):
             raise SettingsError("PORTAL_EXIT_URL must be an http(s) address.")
         if self.production:
@@ -161,6 +162,10 @@ class Settings:
                 raise SettingsError("Production refuses PORTAL_DEBUG.")
             if self.api_docs:
                 raise SettingsError("Production refuses PORTAL_API_DOCS.")
+        if len(document_key_bytes(self.document_key)) != 32:
+            # In production the key must come from outside the data folder: a key file beside the
+            # database would travel with every copy of it, and each machine would make its own.
+            raise SettingsError("PORTAL_DOCUMENT_KEY must be set to 32 random bytes, base64-encoded.")
 
 
 _HOST_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from portal.settings import SETTINGS_HELP, Settings, SettingsError
+from portal.settings import SETTINGS_HELP, Settings, SettingsError, new_document_key
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -52,8 +52,12 @@ def test_bad_values_are_refused_with_a_message(tmp_path, environ):
         Settings.from_env({"PORTAL_DATA_DIR": str(tmp_path), **environ})
 
 
-def test_production_with_a_real_secret_starts(tmp_path):
-    settings = Settings.from_env({"PORTAL_ENV": "production", "PORTAL_SECRET_KEY": "k" * 48, "PORTAL_DATA_DIR": str(tmp_path)})
+def test_production_with_a_real_secret_and_document_key_starts(tmp_path):
+    environ = {"PORTAL_ENV": "production", "PORTAL_SECRET_KEY": "k" * 48, "PORTAL_DATA_DIR": str(tmp_path)}
+    with pytest.raises(SettingsError, match="PORTAL_DOCUMENT_KEY"):
+        Settings.from_env(environ)  # never a key made beside the data it protects
+    assert not (tmp_path / "document_key").exists()
+    settings = Settings.from_env({**environ, "PORTAL_DOCUMENT_KEY": new_document_key()})
     assert settings.production
 
 
@@ -63,7 +67,7 @@ def test_production_serves_no_api_pages_and_sends_hsts(tmp_path, database_url):
     from app import create_app
 
     settings = Settings.from_env(
-        {}, env="production", secret_key="k" * 48, data_dir=tmp_path, database_url=database_url,
+        {}, env="production", secret_key="k" * 48, document_key=new_document_key(), data_dir=tmp_path, database_url=database_url,
         allowed_hosts=("testserver.local",),
     )
     with TestClient(create_app(settings), base_url="http://testserver.local") as client:
