@@ -164,11 +164,14 @@ async def receive(request: Request[Any, Any, Any], master: MasterKey, limit: int
     try:
         async for data in request.stream():
             read += len(data)
-            if form.refused is not None and read > budget:
-                break  # enough has been read for the browser to be listening for the answer
             for event in parser.parse(data):
                 form.take(event)
             if parser.closed:
+                break
+            if read > budget:
+                # Whatever the parts hold (a file, bytes under an empty file name, long text), the
+                # body as a whole never passes the limit: refused, and no more is read.
+                form.refuse(Refused("file", 413, "too_big"))
                 break
         return form.result(complete=parser.closed)
     except MultipartError as exc:

@@ -322,11 +322,13 @@ def test_under_another_master_key_a_document_is_reported_not_garbled(client, set
 # ----- cut off uploads and start-up clean-up --------------------------------------------------
 
 
-def _multipart_head(token: str, boundary: str = "cutoff") -> bytes:
+FILE_PART = 'name="file"; filename="a.pdf"\r\nContent-Type: application/pdf'
+
+
+def _multipart_head(token: str, boundary: str = "cutoff", part: str = FILE_PART) -> bytes:
     return (
         f"--{boundary}\r\nContent-Disposition: form-data; name=\"_csrf_token\"\r\n\r\n{token}\r\n"
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\n"
-        "Content-Type: application/pdf\r\n\r\n"
+        f"--{boundary}\r\nContent-Disposition: form-data; {part}\r\n\r\n"
     ).encode()
 
 
@@ -363,17 +365,19 @@ def test_an_upload_cut_off_half_way_leaves_no_row_no_chunk_and_no_file(server, s
     assert nothing_stored(settings)
 
 
-def test_a_200_mb_upload_is_refused_without_being_read(server, settings):
+@pytest.mark.parametrize("part", [FILE_PART, 'name="file"; filename=""', 'name="name"'],
+                         ids=["a file", "bytes under an empty file name", "a text field"])
+def test_a_200_mb_upload_is_refused_without_being_read(server, settings, part):
     cookie, token = _signed_in_cookies(server)
     # Declared: answered before the body is read.
     connection = _open_upload(server, cookie, 200 * 1024 * 1024)
     connection.settimeout(10)
     assert connection.recv(4096).startswith(b"HTTP/1.1 413")
     connection.close()
-    # Not declared (chunked): the server stops taking it soon after the limit.
+    # Not declared (chunked): the server stops taking it soon after the limit, whatever the part holds.
     connection = _open_upload(server, cookie, None)
     connection.settimeout(5)
-    sent, piece, head = 0, big_file(1024 * 1024), _multipart_head(token)
+    sent, piece, head = 0, big_file(1024 * 1024), _multipart_head(token, part=part)
     deadline = time.monotonic() + 60
     while sent < 200 * 1024 * 1024 and time.monotonic() < deadline:
         if select.select([connection], [], [], 0)[0]:
