@@ -24,7 +24,7 @@ from portal.models import Appointment, Part, Reminder, utcnow
 from portal.timezones import local, to_utc
 from portal.web import Viewer
 from portal.web import (
-    ask_before_delete, current_viewer, deleted, form_value, page, page_number, survivor_only, text_errors,
+    ask_before_delete, card, current_viewer, deleted, form_value, page, page_number, survivor_only, text_errors,
 )
 
 PER_PAGE = 20
@@ -134,6 +134,12 @@ async def show(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession
                 reminders=reminder_labels())
 
 
+@get("/{item_id:str}/card")
+async def appointment_card(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[Any]:
+    item = await policy.readable(db, current_viewer(request), Appointment, item_id)
+    return card(request, "appointments/_card.html", f"/appointments/{item.id}", item=item, local=local)
+
+
 @get("/{item_id:str}/edit")
 async def edit(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Template:
     item = await policy.changeable(db, current_viewer(request), Appointment, item_id)
@@ -220,5 +226,5 @@ async def calendar_file(request: Request[Any, Any, Any], db: NamedDependency[Asy
 router = Router(
     path="/appointments",
     guards=[survivor_only],
-    route_handlers=[upcoming, past, new, create, show, edit, update, confirm_delete, remove, calendar_file],
+    route_handlers=[upcoming, past, new, create, show, appointment_card, edit, update, confirm_delete, remove, calendar_file],
 )

@@ -26,7 +26,7 @@ from portal.models import CheckIn, Part, SafeAnswer
 from portal.timezones import local
 from portal.web import Viewer
 from portal.web import (
-    ask_before_delete, current_viewer, deleted, form_value, page, page_number, survivor_only, text_errors,
+    ask_before_delete, card, current_viewer, deleted, form_value, page, page_number, survivor_only, text_errors,
 )
 
 PER_PAGE = 20
@@ -184,6 +184,13 @@ async def show(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession
                 saved=request.query_params.get("saved") == "1", lines=await help_lines(db) if not_safe else [])
 
 
+@get("/{item_id:str}/card")
+async def checkin_card(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[Any]:
+    item = await policy.readable(db, current_viewer(request), CheckIn, item_id)
+    return card(request, "checkins/_card.html", f"/check-ins/{item.id}", item=item, feelings=feeling_labels(),
+                safe_answers=safe_labels(), local=local)
+
+
 @get("/{item_id:str}/edit")
 async def edit(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Template:
     item = await policy.changeable(db, current_viewer(request), CheckIn, item_id)
@@ -223,5 +230,5 @@ async def remove(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
 router = Router(
     path="/check-ins",
     guards=[survivor_only],
-    route_handlers=[checkin_list, new_checkin, create_checkin, show, edit, update, confirm_delete, remove],
+    route_handlers=[checkin_list, new_checkin, create_checkin, show, checkin_card, edit, update, confirm_delete, remove],
 )

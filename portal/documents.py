@@ -34,7 +34,7 @@ from portal.timezones import local
 from portal.uploads import EXTENSIONS, Refused, SealedFile, name_from_file, receive
 from portal.web import Viewer
 from portal.web import (
-    Services, ask_before_delete, csrf_checker, current_viewer, deleted, form_value, page, page_number, services_of,
+    Services, ask_before_delete, card, csrf_checker, current_viewer, deleted, form_value, page, page_number, services_of,
     survivor_only, text_errors,
 )
 
@@ -194,6 +194,14 @@ async def show(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession
                 state=expiry(item, today_for(viewer.time_zone)), size_label=size_label)
 
 
+@get("/{item_id:str}/card")
+async def document_card(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[Any]:
+    viewer = current_viewer(request)
+    item = await policy.readable(db, viewer, Document, item_id)
+    return card(request, "documents/_card.html", f"/documents/{item.id}", item=item, kinds=kind_labels(),
+                size_label=size_label, expiry=expiry, today=today_for(viewer.time_zone))
+
+
 @get("/{item_id:str}/edit")
 async def edit(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Template:
     item = await policy.changeable(db, current_viewer(request), Document, item_id)
@@ -285,5 +293,5 @@ async def start_up(services: Services) -> None:
 router = Router(
     path="/documents",
     guards=[survivor_only],
-    route_handlers=[document_list, new_document, upload, show, edit, update, confirm_delete, remove, download],
+    route_handlers=[document_list, new_document, upload, show, document_card, edit, update, confirm_delete, remove, download],
 )

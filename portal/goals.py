@@ -25,7 +25,7 @@ from portal.i18n import _
 from portal.models import Goal, GoalArea, GoalStatus, GoalStep, Part, utcnow
 from portal.web import Viewer
 from portal.web import (
-    ask_before_delete, current_viewer, deleted, form_value, page, page_number, survivor_only, text_errors, text_problem,
+    ask_before_delete, card, current_viewer, deleted, form_value, page, page_number, survivor_only, text_errors, text_problem,
     wants_fragment,
 )
 
@@ -132,12 +132,14 @@ async def steps_of(db: AsyncSession, goal: Goal) -> list[GoalStep]:
 
 async def _goal_page(request: Request[Any, Any, Any], db: AsyncSession, goal: Goal, *, status_code: int = 200,
                      step_error: str = "", step_value: str = "", editing: str = "", edit_error: str = "",
-                     edit_value: str = "") -> Template:
+                     edit_value: str = "", focus: str = "") -> Template:
     return page(
         request, "goals/detail.html", title=_("Goals"), fragment="goals/_steps.html", status_code=status_code,
         seen=await sharing.seen_by(db, goal),
         goal=goal, steps=await steps_of(db, goal), areas=area_labels(), step_error=step_error, step_value=step_value,
         editing=editing, edit_error=edit_error, edit_value=edit_value,
+        # After a step is changed (or not), focus returns to its Change button.
+        focus=focus or request.query_params.get("focus", "")[:policy.MAX_ID_LENGTH],
         celebrate=request.query_params.get("celebrate") == "1" and goal.status == GoalStatus.ACHIEVED.value,
     )
 
@@ -146,6 +148,12 @@ async def _goal_page(request: Request[Any, Any, Any], db: AsyncSession, goal: Go
 async def show_goal(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], goal_id: FromPath[str]) -> Template:
     goal = await policy.readable(db, current_viewer(request), Goal, goal_id)
     return await _goal_page(request, db, goal)
+
+
+@get("/{goal_id:str}/card")
+async def goal_card(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], goal_id: FromPath[str]) -> Response[Any]:
+    goal = await policy.readable(db, current_viewer(request), Goal, goal_id)
+    return card(request, "goals/_card.html", f"/goals/{goal.id}", item=goal, areas=area_labels())
 
 
 @get("/{goal_id:str}/edit", name="edit_goal")
@@ -265,7 +273,7 @@ async def update_step(request: Request[Any, Any, Any], db: NamedDependency[Async
     step.text = text
     db.add(step)
     await db.flush()
-    return _after_step_change(request, goal) or await _goal_page(request, db, goal)
+    return _after_step_change(request, goal) or await _goal_page(request, db, goal, focus=step.id)
 
 
 @post("/{goal_id:str}/steps/{step_id:str}/move")
@@ -296,6 +304,6 @@ async def delete_step(request: Request[Any, Any, Any], db: NamedDependency[Async
 router = Router(
     path="/goals",
     guards=[survivor_only],
-    route_handlers=[goal_list, achieved_list, new_goal, create_goal, show_goal, edit_goal, update_goal, change_status,
+    route_handlers=[goal_list, achieved_list, new_goal, create_goal, show_goal, goal_card, edit_goal, update_goal, change_status,
                     confirm_delete, delete_goal, add_step, edit_step, update_step, toggle_step, move_step, delete_step],
 )

@@ -79,6 +79,7 @@ class Card:
     id: str
     part: str
     item_id: str | None
+    created_at: datetime
     ends_at: datetime | None
 
 
@@ -97,12 +98,21 @@ class Link:
 
     @property
     def parts(self) -> list[str]:
-        return [card.part for card in self.cards if card.item_id is None]
+        """The whole parts shared on this connection, in the order the app lists them."""
+        shared = {card.part for card in self.cards if card.item_id is None}
+        return [part.value for part in Part if part.value in shared]
 
     @property
     def until_choice(self) -> str:
-        """What the Until list starts at: as it is now when something is shared until stopped."""
-        return "stop" if any(card.ends_at is None for card in self.cards) else "month"
+        """What the Until list shows: the span the part cards were saved with, so saving again without
+        a change changes nothing; "1 month" when nothing is shared yet."""
+        spans = [card.ends_at - card.created_at if card.ends_at else None for card in self.cards if card.item_id is None]
+        if not spans:
+            return "month"
+        if None in spans:
+            return "stop"
+        longest = max(span for span in spans if span is not None)
+        return min((key for key, span in UNTIL.items() if span is not None), key=lambda key: abs(UNTIL[key] - longest))
 
 
 async def links(db: AsyncSession, *, survivor_id: int | None = None, staff_id: int | None = None) -> list[Link]:
@@ -127,7 +137,7 @@ async def links(db: AsyncSession, *, survivor_id: int | None = None, staff_id: i
             .where(col(Grant.connection_id).in_(ids), policy.live_grant(now)).order_by(col(Grant.part))
         )).all()
         for grant in live:
-            cards[grant.connection_id].append(Card(grant.id, grant.part, grant.item_id, grant.ends_at))
+            cards[grant.connection_id].append(Card(grant.id, grant.part, grant.item_id, grant.created_at, grant.ends_at))
     return [Link(connection, name, role, cards[connection.id]) for connection, name, role in rows]
 
 

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from secrets import compare_digest
 from typing import Any
-from urllib.parse import urlsplit
 
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
@@ -227,14 +226,18 @@ def page(
 def ask_before_delete(request: Request[Any, Any, Any], *, title: str, heading: str, message: str, item_id: str,
                       list_href: str) -> Template:
     """The one plain question before a delete. A page of its own (its "No" leads back to the item);
-    or, asked from a list card with htmx, the same question inside that card."""
+    or, asked from a list card with htmx, the same question inside that card ("No" fetches the card)."""
     item_href = f"{list_href}/{item_id}"
-    # "No" in place fetches the list page the card is on (the one the browser shows), never another site.
-    current = urlsplit(request.headers.get("hx-current-url", ""))
-    on_list = current.path == list_href or current.path.startswith(list_href + "/")
     return page(request, "delete.html", fragment="_delete.html", title=title, heading=heading, message=message,
-                action=f"{item_href}/delete", back_href=item_href, card_id=f"card-{item_id}",
-                list_href=current.path + (f"?{current.query}" if current.query else "") if on_list else list_href)
+                action=f"{item_href}/delete", back_href=item_href, card_id=f"card-{item_id}", card_href=f"{item_href}/card")
+
+
+def card(request: Request[Any, Any, Any], template: str, item_href: str, **context: Any) -> Response[Any]:
+    """One list card alone, for htmx to put back after "No" (focus on its Delete link). Not a page:
+    anyone asking for it without htmx is sent to the item."""
+    if not wants_fragment(request):
+        return Redirect(item_href, status_code=303)
+    return Template(template_name=template, context={"viewer": viewer_of(request), "focus": True, **context})
 
 
 def deleted(request: Request[Any, Any, Any], list_href: str, message: str) -> Response[Any]:
@@ -316,6 +319,11 @@ def headers_hook(production: bool):  # type: ignore[no-untyped-def]
 
 
 def _error_page(request: Request[Any, Any, Any], status_code: int, heading: str, body: str) -> Template:
+    if wants_fragment(request):
+        # htmx swaps 4xx and 5xx answers too: a whole page must not land inside a card or a list, so a
+        # short message goes to the top of the page instead, where focus follows it.
+        return Template(template_name="_error.html", context={"heading": heading, "body": body}, status_code=status_code,
+                        headers={"HX-Retarget": "#main", "HX-Reswap": "afterbegin"})
     return Template(
         template_name="error.html",
         context={"title": "", "viewer": viewer_of(request), "heading": heading, "body": body},

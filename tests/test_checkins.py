@@ -245,13 +245,15 @@ def test_with_htmx_a_list_card_asks_in_place_and_says_when_it_is_gone(client, se
     url = check_in(client).split("?")[0]
     item_id = url.rsplit("/", 1)[1]
     assert f'hx-get="{url}/delete"' in client.get("/check-ins").text
-    question = client.get(f"{url}/delete", headers={**HTMX, "HX-Current-URL": "http://testserver.local/check-ins?page=2"})
+    question = client.get(f"{url}/delete", headers=HTMX)
     assert question.status_code == 200 and "<html" not in question.text
     assert f'hx-post="{url}/delete" hx-target="closest li" hx-swap="outerHTML"' in question.text
-    assert f'hx-get="/check-ins?page=2" hx-select="#card-{item_id}"' in question.text  # "No" puts the card back
-    # Only this list's own pages are fetched back, whatever the header says.
-    elsewhere = client.get(f"{url}/delete", headers={**HTMX, "HX-Current-URL": "https://elsewhere.example/goals"})
-    assert 'hx-get="/check-ins" hx-select' in elsewhere.text and "elsewhere" not in elsewhere.text
+    assert f'hx-get="{url}/card" hx-target="closest li" hx-swap="outerHTML" autofocus' in question.text
+    # "No" puts the card back as it was, with the focus on its Delete link again.
+    card = client.get(f"{url}/card", headers=HTMX).text
+    assert card.lstrip().startswith(f'<li class="card" id="card-{item_id}">') and "<html" not in card
+    assert re.search(rf'href="{url}/delete" hx-get="{url}/delete"[^>]*autofocus', card)
+    assert client.get(f"{url}/card", follow_redirects=False).headers["location"] == url  # not a page of its own
     gone = post_form(client, f"{url}/delete", headers=HTMX)
     assert gone.status_code == 200 and "<html" not in gone.text
     assert '<li class="card card--gone"' in gone.text and 'id="wp-announce" hx-swap-oob="innerHTML"' in gone.text
@@ -261,3 +263,15 @@ def test_with_htmx_a_list_card_asks_in_place_and_says_when_it_is_gone(client, se
     page = client.get(f"{url}/delete").text
     assert "<h1>Delete this check-in?</h1>" in page and "hx-post" not in page and f'href="{url}"' in page
     assert post_form(client, f"{url}/delete").headers["location"] == "/check-ins"
+
+
+def test_an_error_answer_to_htmx_is_a_short_message_for_the_top_of_the_page(client):
+    sign_up(client, "river")
+    url = check_in(client).split("?")[0]
+    post_form(client, f"{url}/delete")
+    gone = client.get(f"{url}/delete", headers=HTMX)  # deleted in another tab meanwhile
+    assert gone.status_code == 404 and "<html" not in gone.text and "Exit now" not in gone.text
+    assert 'role="alert"' in gone.text and gone.headers["hx-retarget"] == "#main" and gone.headers["hx-reswap"] == "afterbegin"
+    stale = client.post(f"{url}/delete", data={"_csrf_token": "stale"}, headers=HTMX)
+    assert stale.status_code == 403 and "<html" not in stale.text and "out of date" in stale.text
+    assert "<html" in client.get(f"{url}/delete").text  # without htmx, the whole error page as before

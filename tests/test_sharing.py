@@ -119,6 +119,9 @@ def test_a_shared_part_is_read_only_logged_and_stops_on_the_very_next_request(pa
     sharing = survivor.get("/sharing").text
     assert f"Ana (caseworker) can see your goals until {week}." in sharing
     assert f"Ana (caseworker) can see your documents until {week}." in sharing
+    assert '<option value="week" selected>' in sharing  # the form shows what is in force
+    people = staff.get("/people")
+    assert people.status_code == 200 and "Shares with you: Goals, Documents" in people.text
     assert "You and Ana (caseworker) can see this." in survivor.get(goal).text
     assert "You and Ana (caseworker) can see your goals" in survivor.get("/goals").text
     assert "Only you can see your check-ins." in survivor.get("/check-ins").text

@@ -37,7 +37,8 @@ def test_delete_asks_in_place_and_keeps_or_removes_only_that_card(axe_page, serv
     assert _axe_violations(page) == []
     second.get_by_role("link", name="No, keep it").click()
     expect(cards.nth(1)).to_contain_text("Second day")
-    expect(cards.nth(1).get_by_role("link", name="Delete")).to_be_visible()
+    # The card is back as it was, and the focus with it: a keyboard user is where they were.
+    expect(cards.nth(1).get_by_role("link", name="Delete")).to_be_focused()
 
     cards.nth(1).get_by_role("link", name="Delete").click()
     cards.nth(1).get_by_role("button", name="Yes, delete it").click()
