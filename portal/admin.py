@@ -23,7 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal.accounts import create_user, find_user, normalise_username, start_session, username_problem
 from portal.i18n import _
-from portal.models import STAFF_ROLES, PasswordSetup, Role, User, utcnow
+from portal.models import STAFF_ROLES, Connection, PasswordSetup, Role, User, utcnow
 from portal.passwords import MAX_LENGTH, password_problem
 from portal.sessions import hash_token
 from portal.web import admin_only, form_value, home_for, page, services_of
@@ -52,6 +52,7 @@ async def _staff_page(
             select(User.role, func.count()).where(col(User.active).is_(True)).group_by(User.role)
         )).all()
     )
+    connections = (await db.exec(select(func.count()).where(col(Connection.ended_at).is_(None)))).one()  # type: ignore[call-overload]
     staff = (
         await db.exec(select(User).where(col(User.role).in_([r.value for r in STAFF_ROLES])).order_by(User.username_key))
     ).all()
@@ -59,7 +60,7 @@ async def _staff_page(
     context.setdefault("errors", {})
     return page(
         request, "admin/staff.html", title=_("Staff accounts"), status_code=status_code,
-        counts=counts, staff=staff, new_link=context.pop("new_link", None), **context,
+        counts=counts, connections=connections, staff=staff, new_link=context.pop("new_link", None), **context,
     )
 
 

@@ -223,8 +223,13 @@ async def calendar_file(request: Request[Any, Any, Any], db: NamedDependency[Asy
     )
 
 
+@post("/{item_id:str}/private")
+async def appointment_private(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[Any]:
+    return await sharing.set_private(request, db, Appointment, item_id, "/appointments")
+
+
 router = Router(
     path="/appointments",
     guards=[survivor_only],
-    route_handlers=[upcoming, past, new, create, show, appointment_card, edit, update, confirm_delete, remove, calendar_file],
+    route_handlers=[upcoming, past, new, create, show, appointment_card, appointment_private, edit, update, confirm_delete, remove, calendar_file],
 )

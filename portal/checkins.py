@@ -227,8 +227,13 @@ async def remove(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
     return deleted(request, "/check-ins", _("Check-in deleted."))
 
 
+@post("/{item_id:str}/private")
+async def checkin_private(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[Any]:
+    return await sharing.set_private(request, db, CheckIn, item_id, "/check-ins")
+
+
 router = Router(
     path="/check-ins",
     guards=[survivor_only],
-    route_handlers=[checkin_list, new_checkin, create_checkin, show, checkin_card, edit, update, confirm_delete, remove],
+    route_handlers=[checkin_list, new_checkin, create_checkin, show, checkin_card, checkin_private, edit, update, confirm_delete, remove],
 )

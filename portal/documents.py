@@ -290,8 +290,13 @@ async def start_up(services: Services) -> None:
         log.warning("removed %d document chunks that no document owned", removed)
 
 
+@post("/{item_id:str}/private")
+async def document_private(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[Any]:
+    return await sharing.set_private(request, db, Document, item_id, "/documents")
+
+
 router = Router(
     path="/documents",
     guards=[survivor_only],
-    route_handlers=[document_list, new_document, upload, show, document_card, edit, update, confirm_delete, remove, download],
+    route_handlers=[document_list, new_document, upload, show, document_card, document_private, edit, update, confirm_delete, remove, download],
 )

@@ -301,9 +301,14 @@ async def delete_step(request: Request[Any, Any, Any], db: NamedDependency[Async
     return _after_step_change(request, goal) or await _goal_page(request, db, goal)
 
 
+@post("/{goal_id:str}/private")
+async def goal_private(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], goal_id: FromPath[str]) -> Response[Any]:
+    return await sharing.set_private(request, db, Goal, goal_id, "/goals")
+
+
 router = Router(
     path="/goals",
     guards=[survivor_only],
-    route_handlers=[goal_list, achieved_list, new_goal, create_goal, show_goal, goal_card, edit_goal, update_goal, change_status,
+    route_handlers=[goal_list, achieved_list, new_goal, create_goal, show_goal, goal_card, goal_private, edit_goal, update_goal, change_status,
                     confirm_delete, delete_goal, add_step, edit_step, update_step, toggle_step, move_step, delete_step],
 )

@@ -140,10 +140,13 @@ async def shared_item(request: Request[Any, Any, Any], db: NamedDependency[Async
                 base=f"/people/{link.connection.id}/{part}", **extra)
 
 
-@get("/{connection_id:str}/documents/{item_id:str}/download", name="shared_download")
+# The part is a path parameter here too: a fixed "documents" segment would shadow the item pages above.
+@get("/{connection_id:str}/{part:str}/{item_id:str}/download", name="shared_download")
 async def shared_download(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
-                          connection_id: FromPath[str], item_id: FromPath[str]) -> Response[Any]:
-    link = await own_link(db, current_viewer(request), connection_id)
+                          connection_id: FromPath[str], part: FromPath[str], item_id: FromPath[str]) -> Response[Any]:
+    if part != Part.DOCUMENTS:
+        raise NotFoundException()
+    link = await _shared(request, db, connection_id, part)
     item = await policy.readable(db, current_viewer(request), Document, item_id, action="download",
                                  owner_id=link.connection.survivor_id)
     return file_response(request, item)

@@ -333,3 +333,12 @@ async def seen_by_part(db: AsyncSession, owner_id: int) -> dict[str, list[str]]:
     """Who besides the survivor can see each whole part now."""
     found = await policy.seen_by_part(db, owner_id)
     return {part: [person_label(name, role) for name, role in people] for part, people in found.items()}
+
+
+async def set_private(request: Request[Any, Any, Any], db: AsyncSession, model: type[Any], item_id: str,
+                      list_href: str) -> Response[Any]:
+    """Mark one of the survivor's own items "Only me" (or not): it then wins over every part shared."""
+    item = await policy.changeable(db, current_viewer(request), model, item_id)
+    item.private = form_value(await request.form(), "private", 1) == "1"
+    db.add(item)
+    return Redirect(f"{list_href}/{item.id}?done=private", status_code=303)

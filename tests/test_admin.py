@@ -14,7 +14,7 @@ from sqlalchemy import update
 
 from portal.db import make_engine, session_factory
 from portal.models import PasswordSetup, Role
-from tests.conftest import PASSWORD, make_user, post_form, run, sign_in
+from tests.conftest import PASSWORD, make_connection, make_user, post_form, run, sign_in
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -152,10 +152,13 @@ def test_deactivation_ends_staff_sessions_at_once_and_reactivation_lets_them_bac
 def test_admin_sees_counts_but_no_survivor_and_cannot_act_on_one(client, settings):
     make_user(settings, "orgadmin", Role.ADMIN)
     survivor_id = make_user(settings, "secret-survivor-name")
+    make_user(settings, "casey", Role.CASEWORKER)
+    make_connection(settings, "secret-survivor-name", "casey", ("goals",), label="Secret Label")
     sign_in(client, "orgadmin")
     page = client.get("/admin/staff").text
-    assert "secret-survivor-name" not in page
+    assert "secret-survivor-name" not in page and "Secret Label" not in page
     assert re.search(r"People using Waypoint</dt><dd>1<", page)
+    assert re.search(r"Connections in place</dt><dd>1<", page)
     assert post_form(client, f"/admin/staff/{survivor_id}/deactivate").status_code == 404
     assert post_form(client, "/admin/staff/999999/deactivate").status_code == 404
 

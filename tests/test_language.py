@@ -56,10 +56,10 @@ def test_templates_show_no_english_outside_gettext():
     context = {
         "request": Request(), "csrf_input": "", "csrf_token": lambda: "t", "title": "", "viewer": viewer,
         "values": {}, "errors": {}, "error": "", "saved": True, "default_exit_url": "https://x.example",
-        "after_sign_up": True, "practice": True, "practised": True, "counts": {}, "staff": [], "new_link": None,
+        "after_sign_up": True, "practice": True, "practised": True, "counts": {}, "connections": 3, "staff": [], "new_link": None,
         "notice": "", "heading": "⟦h⟧", "body": "⟦b⟧", "username": "river",
         "goals": [], "page_number": 1, "has_next": False, "achieved_count": 2, "areas": {"work": "⟦Work⟧"},
-        "goal": type("G", (), {"id": "g1", "title": "1234", "why": "5678", "area": "work", "status": "active",
+        "goal": type("G", (), {"id": "g1", "title": "1234", "why": "5678", "area": "work", "status": "active", "private": False,
                                "target_date": None, "steps_done": 1, "steps_total": 2})(),
         "steps": [], "focus": "", "editing": "", "edit_error": "", "edit_value": "", "step_error": "⟦e⟧", "step_value": "", "celebrate": True,
         "items": [], "past": False, "reminders": {"none": "⟦none⟧"}, "zone": "UTC", "zones": {"UTC": "UTC"},

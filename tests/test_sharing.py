@@ -163,16 +163,29 @@ def test_expired_and_unchecked_cards_end_access(pair, settings):
     assert post_form(survivor, f"/sharing/{cid}/save", {"parts": ["goals"], "until": "forever"}).status_code == 400
 
 
-def test_only_me_wins_over_a_shared_part(pair, settings):
+@pytest.mark.parametrize("part", ["goals", "appointments", "documents", "checkins"])
+def test_only_me_wins_over_a_shared_part(pair, settings, part):
     survivor, staff = pair
-    goal = new_goal(survivor, "Private plan").rsplit("/", 1)[1]
-    new_goal(survivor, "Open plan")
-    cid = make_connection(settings, "river", "Ana", ("goals",))
-    sql(settings, "UPDATE goal SET private = :t WHERE id = :g", t=True, g=goal)
-    listing = staff.get(f"/people/{cid}/goals").text
-    assert "Open plan" in listing and "Private plan" not in listing
-    assert staff.get(f"/people/{cid}/goals/{goal}").status_code == 404
-    assert "Only you can see this." in survivor.get(f"/goals/{goal}").text
+    make = {
+        "goals": lambda: new_goal(survivor, "Private plan"),
+        "appointments": lambda: post_form(survivor, "/appointments", {"what": "Private plan", "date": "2030-01-02",
+                                                                       "time": "10:00", "reminder": "none"}).headers["location"],
+        "documents": lambda: upload(survivor, PDF, name="Private plan").headers["location"],
+        "checkins": lambda: check_in(survivor, note="Private plan").split("?")[0],
+    }[part]
+    url = make()
+    item = url.rsplit("/", 1)[1]
+    cid = make_connection(settings, "river", "Ana", (part,))
+    assert staff.get(f"/people/{cid}/{part}/{item}").status_code == 200
+    assert "You and Ana (caseworker) can see this." in survivor.get(url).text
+    assert post_form(survivor, f"{url}/private", {"private": "1"}).status_code == 303
+    page = survivor.get(url).text
+    assert "Only you can see this." in page and "Remove “Only me”" in page
+    assert staff.get(f"/people/{cid}/{part}/{item}").status_code == 404
+    assert "Private plan" not in staff.get(f"/people/{cid}/{part}").text
+    assert post_form(staff, f"{url}/private", {"private": "0"}).status_code == 404  # only the owner decides
+    post_form(survivor, f"{url}/private", {"private": "0"})
+    assert staff.get(f"/people/{cid}/{part}/{item}").status_code == 200
 
 
 def test_ending_the_connection_from_either_side_ends_every_card(pair, settings):

@@ -1,0 +1,73 @@
+"""Only `portal/policy.py` reads survivor-owned tables. This test reads the code: any `select(...)`,
+`db.get(...)` or `db.exec(...)` naming a survivor-owned table anywhere else fails it, unless it is one
+of the few places listed below, each with the reason it is safe. A new query in a handler therefore
+cannot skip the policy without someone adding it here, in review."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PORTAL = Path(__file__).resolve().parent.parent / "portal"
+OWNED = {"Goal", "GoalStep", "Appointment", "Document", "DocumentChunk", "CheckIn"}
+ALLOWED = {
+    # Steps of a goal that policy.readable or policy.changeable has just returned.
+    ("goals.py", "steps_of", "GoalStep"),
+    ("goals.py", "_step", "GoalStep"),
+    ("goals.py", "add_step", "GoalStep"),
+    # Deletes and updates after policy.changeable has returned the row (writes, by its id).
+    ("goals.py", "delete_goal", "GoalStep"),
+    ("goals.py", "delete_goal", "Goal"),
+    ("appointments.py", "remove", "Appointment"),
+    ("documents.py", "remove", "Document"),
+    ("checkins.py", "remove", "CheckIn"),
+    # Encrypted chunks by a storage key that only an allowed document row supplies; the clean-up of
+    # chunks that no document owns reads no survivor data.
+    ("storage.py", "write", "DocumentChunk"),
+    ("storage.py", "read", "DocumentChunk"),
+    ("storage.py", "delete", "DocumentChunk"),
+    ("storage.py", "remove_orphans", "DocumentChunk"),
+    ("storage.py", "remove_orphans", "Document"),
+}
+QUERY_CALLS = {"select", "get", "exec", "delete", "update", "insert"}
+
+
+def _queries(folder: Path = PORTAL) -> set[tuple[str, str, str]]:
+    found: set[tuple[str, str, str]] = set()
+    for path in sorted(folder.glob("*.py")):
+        if path.name == "policy.py":
+            continue
+        tree = ast.parse(path.read_text())
+        for function in ast.walk(tree):
+            if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for call in ast.walk(function):
+                if not isinstance(call, ast.Call):
+                    continue
+                name = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
+                if name not in QUERY_CALLS:
+                    continue
+                for arg in call.args:
+                    for node in ast.walk(arg):
+                        if isinstance(node, ast.Name) and node.id in OWNED:
+                            found.add((path.name, function.name, node.id))
+    return found
+
+
+def test_only_the_policy_reads_survivor_owned_tables():
+    outside = _queries() - ALLOWED
+    assert not outside, f"survivor data read outside portal/policy.py (go through policy, or justify it here): {sorted(outside)}"
+
+
+def test_the_list_of_exceptions_has_no_stale_entries():
+    assert ALLOWED <= _queries(), sorted(ALLOWED - _queries())
+
+
+def test_the_scan_finds_a_handler_that_queries_for_itself(tmp_path):
+    (tmp_path / "sneaky.py").write_text(
+        "async def peek(db, owner_id):\n"
+        "    return (await db.exec(select(Goal).where(Goal.owner_id == owner_id))).all()\n"
+        "async def fetch(db, item_id):\n"
+        "    return await db.get(CheckIn, item_id)\n"
+    )
+    assert _queries(tmp_path) == {("sneaky.py", "peek", "Goal"), ("sneaky.py", "fetch", "CheckIn")}
