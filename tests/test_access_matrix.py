@@ -1,0 +1,233 @@
+"""Every route of the app, asked by every kind of viewer: the owner; caseworkers connected with no card,
+with a card for the part, with a card for the item, with a card that has ended, with a card revoked, or
+asking for an item marked Only me; another survivor; a caseworker of another survivor; a mentor with no
+connection; an admin; someone signed out.
+
+`RULES` gives every route of the app a rule; a route without one fails the first test, so a new route
+cannot be added without saying who may use it. Reads (GET) are asked by every viewer; state changes
+(POST) are asked by every viewer who must be refused (the allowed ones are shown by each feature's tests,
+since a matrix that deleted its own fixtures would prove little).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+
+from portal.models import Role
+from tests.conftest import PASSWORD, make_connection, make_user, post_form, run, sign_in, sign_up
+from tests.test_checkins import check_in
+from tests.test_documents import PDF, upload
+from tests.test_home import new_goal
+
+VIEWERS = ["owner", "other_survivor", "cw_none", "cw_part", "cw_item", "cw_expired", "cw_revoked", "only_me",
+           "other_caseworker", "mentor", "admin", "signed_out"]
+SURVIVORS = {"owner", "other_survivor"}
+STAFF = {"cw_none", "cw_part", "cw_item", "cw_expired", "cw_revoked", "only_me", "other_caseworker", "mentor"}
+CONNECTED = {"cw_none", "cw_part", "cw_item", "cw_expired", "cw_revoked", "only_me"}  # each to the owner
+OK, SEE_OTHER, NOT_FOUND = {200}, {303}, {404}
+DENIED_POST = {401, 403, 404}
+
+RULES: dict[str, str] = {
+    # Anyone, signed in or not (state changes here are the sign-in and exit flows, tested on their own).
+    "GET /": "public", "GET /sign-in": "public", "GET /sign-up": "public", "GET /safety": "public",
+    "GET /safety/practice": "public", "GET /offline": "public", "GET /help": "public", "GET /healthz": "public",
+    "GET /manifest.webmanifest": "public", "GET /sw.js": "public", "GET /static/{file_path:path}": "public",
+    "GET /set-password/{token:str}": "unknown-link", "GET /exit": "exit",
+    "POST /sign-in": "auth-flow", "POST /sign-up": "auth-flow", "POST /exit": "auth-flow",
+    "POST /set-password/{token:str}": "auth-flow", "POST /safety/practice": "auth-flow",
+    # Anyone signed in, about themselves.
+    "GET /settings": "signed-in", "POST /settings/exit": "signed-in-post", "POST /settings/time-zone": "signed-in-post",
+    "POST /sign-out": "sign-out",
+    # A survivor's own space: lists and forms for any survivor, items for their owner only.
+    "GET /home": "survivor", "GET /welcome": "survivor", "GET /goals": "survivor", "GET /goals/new": "survivor",
+    "GET /goals/achieved": "survivor", "GET /appointments": "survivor", "GET /appointments/new": "survivor",
+    "GET /appointments/past": "survivor", "GET /documents": "survivor", "GET /documents/new": "survivor",
+    "GET /check-ins": "survivor", "GET /check-ins/new": "survivor", "GET /sharing": "survivor",
+    "GET /sharing/log": "survivor",
+    "POST /goals": "survivor-post", "POST /appointments": "survivor-post", "POST /documents": "survivor-post",
+    "POST /check-ins": "survivor-post", "POST /sharing/connect": "survivor-post",
+    "POST /sharing/connect/confirm": "survivor-post", "POST /sharing/stop-all": "survivor-post",
+    "POST /sharing/{connection_id:str}/save": "owner-post", "POST /sharing/{connection_id:str}/end": "owner-post",
+    # Staff pages, and what a person shares with them.
+    "GET /staff": "staff", "GET /people": "staff", "POST /people/code": "staff-post",
+    "GET /people/{connection_id:str}": "person", "POST /people/{connection_id:str}/end": "person-post",
+    "GET /people/{connection_id:str}/{part:str}": "shared-part",
+    "GET /people/{connection_id:str}/{part:str}/{item_id:str}": "shared-item",
+    "GET /people/{connection_id:str}/{part:str}/{item_id:str}/download": "shared-item",
+    # The organisation admin's pages.
+    "GET /admin/staff": "admin", "POST /admin/staff": "admin-post", "GET /admin/help-lines": "admin",
+    "POST /admin/help-lines": "admin-post", "POST /admin/help-lines/{line_id:int}/delete": "admin-post",
+    "POST /admin/staff/{user_id:int}/deactivate": "admin-post", "POST /admin/staff/{user_id:int}/link": "admin-post",
+    "POST /admin/staff/{user_id:int}/reactivate": "admin-post",
+}
+ITEM_ROUTE = re.compile(r"^(GET|POST) /(goals|appointments|documents|check-ins)/\{(goal_id|item_id):str\}")
+
+
+def rule_of(route: str) -> str:
+    """Routes that name one of the owner's items all follow one rule: the owner only."""
+    if ITEM_ROUTE.match(route):
+        return "owner-item" if route.startswith("GET") else "owner-post"
+    return RULES[route]
+
+
+def expected(rule: str, viewer: str) -> set[int] | None:
+    """The statuses a viewer may get for a rule; None where the viewer is allowed to change state (not asked)."""
+    signed_out = viewer == "signed_out"
+    table: dict[str, set[int] | None] = {
+        "public": OK | SEE_OTHER,
+        "unknown-link": NOT_FOUND,
+        "exit": SEE_OTHER,
+        "auth-flow": None,
+        "signed-in": SEE_OTHER if signed_out else OK,
+        "signed-in-post": DENIED_POST if signed_out else None,
+        "sign-out": SEE_OTHER if signed_out else None,  # signing out twice is harmless
+        "survivor": SEE_OTHER if signed_out else (OK if viewer in SURVIVORS else NOT_FOUND),
+        "survivor-post": DENIED_POST if signed_out else (None if viewer in SURVIVORS else NOT_FOUND),
+        "owner-item": SEE_OTHER if signed_out else (OK | SEE_OTHER if viewer == "owner" else NOT_FOUND),
+        "owner-post": DENIED_POST if signed_out else (None if viewer == "owner" else NOT_FOUND),
+        "staff": SEE_OTHER if signed_out else (OK if viewer in STAFF else NOT_FOUND),
+        "staff-post": DENIED_POST if signed_out else (OK if viewer in STAFF else NOT_FOUND),
+        "person": SEE_OTHER if signed_out else (OK if viewer in CONNECTED else NOT_FOUND),
+        "person-post": DENIED_POST if signed_out else (None if viewer in CONNECTED else NOT_FOUND),
+        "shared-part": SEE_OTHER if signed_out else (OK if viewer in {"cw_part", "cw_item", "only_me"} else NOT_FOUND),
+        "shared-item": SEE_OTHER if signed_out else (OK if viewer in {"cw_part", "cw_item"} else NOT_FOUND),
+        "admin": SEE_OTHER if signed_out else (OK if viewer == "admin" else NOT_FOUND),
+        "admin-post": DENIED_POST if signed_out else (None if viewer == "admin" else NOT_FOUND),
+    }
+    return table[rule]
+
+
+def sql(settings, statement: str, **params) -> None:  # type: ignore[no-untyped-def]
+    from portal.db import make_engine
+
+    async def go() -> None:
+        engine = make_engine(settings.database_url)
+        async with engine.begin() as conn:
+            await conn.execute(text(statement), params)
+        await engine.dispose()
+
+    run(go())
+
+
+def _items(client, private: bool) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """One goal (with a step), appointment, document and check-in of the signed-in survivor."""
+    goal = new_goal(client, "Private goal" if private else "Shared goal")
+    post_form(client, f"{goal}/steps", {"step": "A step"})
+    step = re.search(r"/steps/([A-Za-z0-9_-]+)/toggle", client.get(goal).text).group(1)  # type: ignore[union-attr]
+    urls = {
+        "goals": goal,
+        "appointments": post_form(client, "/appointments", {"what": "Clinic", "date": "2030-01-02", "time": "10:00",
+                                                            "reminder": "none"}).headers["location"],
+        "documents": upload(client, PDF).headers["location"],
+        "check-ins": check_in(client).split("?")[0],
+    }
+    if private:
+        for url in urls.values():
+            assert post_form(client, f"{url}/private", {"private": "1"}).status_code == 303
+    ids = {prefix: url.rsplit("/", 1)[1] for prefix, url in urls.items()}
+    ids["step"] = step
+    return ids
+
+
+@pytest.fixture
+def world(client, settings):  # type: ignore[no-untyped-def]
+    """The owner's items (shared and Only me), and one account for every kind of viewer."""
+    sign_up(client, "river")
+    shared, private = _items(client, private=False), _items(client, private=True)
+    client.cookies.clear()
+    sign_up(client, "sea")
+    client.cookies.clear()
+    names = {"cw_none": "cw-none", "cw_part": "cw-part", "cw_item": "cw-item", "cw_expired": "cw-expired",
+             "cw_revoked": "cw-revoked", "other_caseworker": "cw-other", "mentor": "a-mentor", "admin": "org-admin"}
+    for viewer, name in names.items():
+        make_user(settings, name, Role.MENTOR if viewer == "mentor" else Role.ADMIN if viewer == "admin" else Role.CASEWORKER)
+    parts = ("goals", "appointments", "documents", "checkins")
+    part_of = {"goals": "goals", "appointments": "appointments", "documents": "documents", "check-ins": "checkins"}
+    connections = {
+        "cw_none": make_connection(settings, "river", "cw-none"),
+        "cw_part": make_connection(settings, "river", "cw-part", parts),
+        "cw_item": make_connection(settings, "river", "cw-item", item_ids=tuple((part_of[p], shared[p]) for p in part_of)),
+        "cw_expired": make_connection(settings, "river", "cw-expired", parts, ends_at=datetime.now(UTC) - timedelta(minutes=1)),
+        "cw_revoked": make_connection(settings, "river", "cw-revoked", parts),
+    }
+    sql(settings, "UPDATE share_grant SET revoked_at = :t WHERE connection_id = :c", t=datetime.now(UTC), c=connections["cw_revoked"])
+    connections["only_me"] = connections["cw_part"]
+    make_connection(settings, "sea", "cw-other", parts)
+    names["only_me"] = names["cw_part"]
+    return {"shared": shared, "private": private, "connections": connections, "names": names}
+
+
+def _as(client, world, viewer: str) -> None:  # type: ignore[no-untyped-def]
+    client.cookies.clear()
+    if viewer == "owner":
+        sign_in(client, "river")
+    elif viewer == "other_survivor":
+        sign_in(client, "sea")
+    elif viewer != "signed_out":
+        sign_in(client, world["names"][viewer], PASSWORD)
+
+
+PREFIX_OF = {"goals": "goals", "appointments": "appointments", "documents": "documents", "checkins": "check-ins"}
+
+
+def _urls(route: str, world, viewer: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """The route's URL for this viewer; one per part where the route takes a part."""
+    path = route.split(" ", 1)[1]
+    if "{part:str}" not in path:
+        return [_url(path, world, viewer, "goals")]
+    parts = ["documents"] if path.endswith("/download") else list(PREFIX_OF)
+    return [_url(path, world, viewer, part) for part in parts]
+
+
+def _url(path: str, world, viewer: str, part: str) -> str:  # type: ignore[no-untyped-def]
+    items = world["private"] if viewer == "only_me" else world["shared"]
+    connection = world["connections"].get(viewer, world["connections"]["cw_part"])
+    prefix = "/" + path.split("/")[1]
+    item = items[PREFIX_OF[part] if prefix == "/people" else prefix.strip("/")] if "{item_id" in path else ""
+    values = {
+        "{goal_id:str}": items["goals"], "{step_id:str}": items["step"], "{item_id:str}": item,
+        "{connection_id:str}": connection, "{part:str}": part, "{line_id:int}": "1", "{user_id:int}": "1",
+        "{token:str}": "x" * 20, "{file_path:path}": "css/waypoint.css",
+    }
+    for placeholder, value in values.items():
+        path = path.replace(placeholder, value)
+    assert "{" not in path, path
+    return path
+
+
+def _routes(app) -> list[str]:  # type: ignore[no-untyped-def]
+    """Every route as "METHOD path"; the exit last, since it ends the session it is asked in."""
+    routes = [f"{method} {route.path}" for route in app.routes for method in route.methods - {"HEAD", "OPTIONS"}]
+    return sorted(routes, key=lambda route: (route == "GET /exit", route))
+
+
+def test_every_route_has_a_rule(app):
+    missing = [route for route in _routes(app) if not ITEM_ROUTE.match(route) and route not in RULES]
+    assert not missing, f"routes with no access rule (add them to RULES): {missing}"
+    assert not set(RULES) - set(_routes(app)), "rules for routes that no longer exist"
+
+
+def test_every_route_answers_every_viewer_as_its_rule_says(app, client, world):
+    routes = _routes(app)
+    wrong: list[str] = []
+    asked = 0
+    for viewer in VIEWERS:
+        _as(client, world, viewer)
+        for route in routes:
+            allowed = expected(rule_of(route), viewer)
+            if allowed is None:
+                continue
+            for url in _urls(route, world, viewer):
+                if route.startswith("GET"):
+                    status = client.get(url, follow_redirects=False).status_code
+                else:
+                    status = post_form(client, url, {"feeling": "1", "parts": "goals", "until": "week"}).status_code
+                asked += 1
+                if status not in allowed:
+                    wrong.append(f"{viewer}: {route} ({url}) -> {status}, expected {sorted(allowed)}")
+    assert not wrong, "\n".join(wrong)
+    assert asked > 600, asked
