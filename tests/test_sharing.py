@@ -251,3 +251,41 @@ def test_who_has_looked_filters_by_person_and_says_when_an_item_is_gone(pair, th
     assert "Bobby (peer mentor) looked at your goals" in log
     only_bo = survivor.get("/sharing/log?person=Bobby").text
     assert "Bobby (peer mentor)" in only_bo and "Ana (caseworker) opened" not in only_bo
+
+
+def test_every_caseworker_look_is_in_who_has_looked_and_nothing_else_is(pair, settings):
+    survivor, staff = pair
+    urls = {
+        "goals": new_goal(survivor, "Goal seen"),
+        "appointments": post_form(survivor, "/appointments", {"what": "Clinic seen", "date": "2030-01-02", "time": "10:00",
+                                                               "reminder": "none"}).headers["location"],
+        "documents": upload(survivor, PDF, name="Paper seen").headers["location"],
+        "checkins": check_in(survivor, note="seen").split("?")[0],
+    }
+    cid = make_connection(settings, "river", "Ana", tuple(urls))
+    # The survivor's own looks are never logged.
+    for url in urls.values():
+        survivor.get(url)
+    survivor.get("/home")
+    staff.get("/people")
+    staff.get(f"/people/{cid}")
+    assert sql(settings, "SELECT count(*) FROM access_log")[0][0] == 0
+    looks = []
+    for part, url in urls.items():
+        item = url.rsplit("/", 1)[1]
+        assert staff.get(f"/people/{cid}/{part}").status_code == 200
+        assert staff.get(f"/people/{cid}/{part}/{item}").status_code == 200
+        looks += [(part, None, "list"), (part, item, "item")]
+    item = urls["documents"].rsplit("/", 1)[1]
+    assert staff.get(f"/people/{cid}/documents/{item}/download").status_code == 200
+    looks.append(("documents", item, "download"))
+    staff.get(f"/people/{cid}/goals/{'x' * 16}")  # a miss shows nothing, and logs nothing
+    rows = sql(settings, "SELECT part, item_id, action, viewer_name, viewer_role FROM access_log ORDER BY id")
+    assert [(part, item_id, action) for part, item_id, action, _name, _role in rows] == looks
+    assert {(name, role) for *_rest, name, role in rows} == {("Ana", "caseworker")}
+    log = survivor.get("/sharing/log").text
+    assert log.split("<ul class=\"log\">")[1].split("</ul>")[0].count("<li>") == len(looks)
+    for text in ("opened “Goal seen” in your goals", "opened “Clinic seen” in your appointments",
+                 "opened “Paper seen” in your documents", "downloaded your document “Paper seen”",
+                 "opened your check-in of", "looked at your check-ins"):
+        assert f"Ana (caseworker) {text}" in log, text
