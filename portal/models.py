@@ -356,3 +356,21 @@ class AccessLog(SQLModel, table=True):
     # "list", "item" or "download".
     action: str = Field(sa_column=Column(String(10), nullable=False))
     at: datetime = Field(default_factory=utcnow)
+
+
+class AccessRequest(SQLModel, table=True):
+    """A caseworker or mentor asking a connected survivor to share one part, with a reason. The survivor
+    approves (choosing until when) or declines; the asker learns only "approved" or "not now"."""
+
+    __tablename__ = "access_request"
+    __table_args__ = (Index("ix_access_request_connection_id", "connection_id"),)
+
+    id: str = Field(default_factory=new_public_id, primary_key=True, max_length=16)
+    connection_id: str = Field(sa_column=Column(ForeignKey("connection.id", ondelete="CASCADE"), nullable=False))
+    part: str = Field(sa_column=Column(String(16), nullable=False))
+    # The asker's words, shown only to the survivor.
+    reason: str = Field(max_length=500)
+    created_at: datetime = Field(default_factory=utcnow)
+    answered_at: datetime | None = Field(default=None)
+    # None while waiting; True approved; False declined (the asker sees "not now").
+    approved: bool | None = Field(default=None)

@@ -18,8 +18,8 @@ from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
-from sqlalchemy import update
-from sqlmodel import col
+from sqlalchemy import or_, update
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal import policy
@@ -28,12 +28,12 @@ from portal.checkins import feeling_labels, history, need_labels, needs_of, safe
 from portal.documents import documents_of, expiry, file_response, kind_labels, size_label, today_for
 from portal.goals import area_labels, goals_of, steps_of
 from portal.i18n import _
-from portal.models import ConnectionCode, Document, GoalStatus, Part, utcnow
+from portal.models import AccessRequest, ConnectionCode, Document, GoalStatus, Part, utcnow
 from portal.sharing import (
     CODE_ALPHABET, CODE_LENGTH, Link, end_connection, hash_code, links, own_link, part_labels, part_phrases,
 )
 from portal.timezones import local
-from portal.web import current_viewer, page, page_number, services_of, staff_only
+from portal.web import current_viewer, form_value, page, page_number, services_of, staff_only, text_errors
 
 CODE_LIFETIME = timedelta(minutes=15)
 
@@ -67,11 +67,49 @@ async def show_code(request: Request[Any, Any, Any], db: NamedDependency[AsyncSe
                 code=f"{code[:4]}-{code[4:]}", wait=0)
 
 
+REASON_MAX = 500
+ASKS_PER_DAY = 3
+
+
+async def _person_page(request: Request[Any, Any, Any], db: AsyncSession, link: Link, *, status_code: int = 200,
+                       values: dict[str, str] | None = None, errors: dict[str, str] | None = None, asked: bool = False) -> Template:
+    requests = (await db.exec(
+        select(AccessRequest).where(AccessRequest.connection_id == link.connection.id)
+        .order_by(col(AccessRequest.created_at).desc()).limit(10)
+    )).all()
+    askable = {part: label for part, label in part_labels().items() if part not in link.parts}
+    return page(request, "people/person.html", title=_("My people"), status_code=status_code, link=link,
+                parts=part_labels(), phrases=part_phrases(), local=local, requests=requests, askable=askable,
+                values=values or {}, errors=errors or {}, asked=asked)
+
+
 @get("/{connection_id:str}", name="person")
 async def person(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], connection_id: FromPath[str]) -> Template:
     link = await own_link(db, current_viewer(request), connection_id)
-    return page(request, "people/person.html", title=_("My people"), link=link, parts=part_labels(),
-                phrases=part_phrases(), local=local)
+    return await _person_page(request, db, link, asked=request.query_params.get("done") == "asked")
+
+
+@post("/{connection_id:str}/ask")
+async def ask(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], connection_id: FromPath[str]) -> Response[Any]:
+    """Ask the person to share a part, with a reason; they answer when they choose."""
+    link = await own_link(db, current_viewer(request), connection_id)
+    form = await request.form()
+    values = {"part": form_value(form, "part", 20), "reason": form_value(form, "reason", REASON_MAX * 4).strip()}
+    errors = text_errors(values, {"reason": (REASON_MAX, _("Say why you need it, in a sentence or two."))})
+    if values["part"] not in part_labels() or values["part"] in link.parts:
+        errors["part"] = _("Choose something they do not share with you yet.")
+    since = utcnow() - timedelta(days=1)
+    mine = (await db.exec(select(AccessRequest).where(
+        AccessRequest.connection_id == link.connection.id,
+        or_(col(AccessRequest.answered_at).is_(None), col(AccessRequest.created_at) > since)))).all()
+    if any(row.part == values["part"] and row.answered_at is None for row in mine):
+        errors["part"] = _("You have asked for this already. They will answer when they choose.")
+    elif sum(1 for row in mine if row.created_at > since) >= ASKS_PER_DAY:
+        errors["part"] = _("You can ask up to 3 times a day. Please wait before asking again.")
+    if errors:
+        return await _person_page(request, db, link, status_code=400, values=values, errors=errors)
+    db.add(AccessRequest(connection_id=link.connection.id, part=values["part"], reason=values["reason"]))
+    return Redirect(f"/people/{link.connection.id}?done=asked", status_code=303)
 
 
 @post("/{connection_id:str}/end")
@@ -155,5 +193,5 @@ async def shared_download(request: Request[Any, Any, Any], db: NamedDependency[A
 router = Router(
     path="/people",
     guards=[staff_only],
-    route_handlers=[my_people, show_code, person, end, shared_part, shared_item, shared_download],
+    route_handlers=[my_people, show_code, person, ask, end, shared_part, shared_item, shared_download],
 )

@@ -26,7 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal import policy
 from portal.i18n import _
-from portal.models import AccessLog, Connection, ConnectionCode, Grant, Part, Role, User, utcnow
+from portal.models import AccessLog, AccessRequest, Connection, ConnectionCode, Grant, Part, Role, User, utcnow
 from portal.timezones import local
 from portal.web import Viewer, current_viewer, form_value, page, page_number, services_of, survivor_only, text_problem
 
@@ -169,13 +169,26 @@ async def end_connection(db: AsyncSession, link: Link) -> None:
 # ----- the Sharing page -----------------------------------------------------------------------
 
 
+async def open_requests(db: AsyncSession, link_list: list[Link]) -> list[tuple[AccessRequest, Link]]:
+    """Requests waiting for an answer on these live connections, oldest first."""
+    by_id = {link.connection.id: link for link in link_list}
+    if not by_id:
+        return []
+    rows = (await db.exec(
+        select(AccessRequest).where(col(AccessRequest.connection_id).in_(by_id), col(AccessRequest.answered_at).is_(None))
+        .order_by(col(AccessRequest.created_at))
+    )).all()
+    return [(row, by_id[row.connection_id]) for row in rows]
+
+
 async def _sharing_page(request: Request[Any, Any, Any], db: AsyncSession, *, status_code: int = 200,
                         **context: Any) -> Template:
     viewer = current_viewer(request)
     context.setdefault("values", {})
     context.setdefault("errors", {})
+    link_list = await links(db, survivor_id=viewer.user_id)
     return page(request, "sharing/sharing.html", title=_("Sharing"), status_code=status_code,
-                links=await links(db, survivor_id=viewer.user_id), parts=part_labels(), phrases=part_phrases(),
+                links=link_list, requests=await open_requests(db, link_list), parts=part_labels(), phrases=part_phrases(),
                 untils=until_labels(), local=local, notice=_notice(request), **context)
 
 
@@ -185,6 +198,8 @@ def _notice(request: Request[Any, Any, Any]) -> str:
         "saved": _("Saved. It takes effect at once."),
         "stopped": _("All sharing has stopped. Nobody else can see anything of yours now."),
         "ended": _("The connection has ended, and with it everything you shared with that person."),
+        "approved": _("Approved. It takes effect at once, and you can stop it at any time."),
+        "declined": _("Declined. They are told only “not now”."),
     }.get(request.query_params.get("done", ""), "")
 
 
@@ -282,6 +297,39 @@ async def end(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]
     return Redirect("/sharing?done=ended", status_code=303)
 
 
+async def _open_request(db: AsyncSession, viewer: Viewer, request_id: str) -> tuple[AccessRequest, Link]:
+    """A request still waiting, on one of the viewer's own live connections; 404 otherwise."""
+    link_list = await links(db, survivor_id=viewer.user_id)
+    found = [(row, link) for row, link in await open_requests(db, link_list) if row.id == request_id]
+    if not found:
+        raise NotFoundException()
+    return found[0]
+
+
+@post("/requests/{request_id:str}/approve")
+async def approve(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], request_id: FromPath[str]) -> Response[Any]:
+    asked, link = await _open_request(db, current_viewer(request), request_id)
+    until = form_value(await request.form(), "until", 10)
+    if until not in UNTIL:
+        return await _sharing_page(request, db, status_code=400, errors={asked.id: _("Choose until when, from the list.")})
+    await db.exec(update(Grant).where(  # type: ignore[call-overload]
+        col(Grant.connection_id) == link.connection.id, col(Grant.part) == asked.part, col(Grant.item_id).is_(None),
+        col(Grant.revoked_at).is_(None)).values(revoked_at=utcnow()))
+    span = UNTIL[until]
+    db.add(Grant(connection_id=link.connection.id, part=asked.part, ends_at=utcnow() + span if span else None))
+    asked.answered_at, asked.approved = utcnow(), True
+    db.add(asked)
+    return Redirect("/sharing?done=approved", status_code=303)
+
+
+@post("/requests/{request_id:str}/decline")
+async def decline(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], request_id: FromPath[str]) -> Response[Any]:
+    asked, _link = await _open_request(db, current_viewer(request), request_id)
+    asked.answered_at, asked.approved = utcnow(), False
+    db.add(asked)
+    return Redirect("/sharing?done=declined", status_code=303)
+
+
 @post("/stop-all")
 async def stop_all(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
     viewer = current_viewer(request)
@@ -317,7 +365,7 @@ async def who_has_looked(request: Request[Any, Any, Any], db: NamedDependency[As
 router = Router(
     path="/sharing",
     guards=[survivor_only],
-    route_handlers=[sharing, connect, confirm_connect, save_sharing, end, stop_all, who_has_looked],
+    route_handlers=[sharing, connect, confirm_connect, save_sharing, end, approve, decline, stop_all, who_has_looked],
 )
 
 

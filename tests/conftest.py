@@ -31,7 +31,7 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 BASE_URL = "http://testserver.local"
 PASSWORD = "plum-orchard-lantern"
 TABLES = (
-    "access_log", "share_grant", "connection", "connection_code", "document_chunk", "document", "checkin", "help_line", "appointment", "goal_step", "goal", "password_setup", "web_session",
+    "access_request", "access_log", "share_grant", "connection", "connection_code", "document_chunk", "document", "checkin", "help_line", "appointment", "goal_step", "goal", "password_setup", "web_session",
     "app_user",
 )  # children first
 

@@ -52,9 +52,12 @@ RULES: dict[str, str] = {
     "POST /check-ins": "survivor-post", "POST /sharing/connect": "survivor-post",
     "POST /sharing/connect/confirm": "survivor-post", "POST /sharing/stop-all": "survivor-post",
     "POST /sharing/{connection_id:str}/save": "owner-post", "POST /sharing/{connection_id:str}/end": "owner-post",
+    "POST /sharing/requests/{request_id:str}/approve": "owner-post",
+    "POST /sharing/requests/{request_id:str}/decline": "owner-post",
     # Staff pages, and what a person shares with them.
     "GET /staff": "staff", "GET /people": "staff", "POST /people/code": "staff-post",
     "GET /people/{connection_id:str}": "person", "POST /people/{connection_id:str}/end": "person-post",
+    "POST /people/{connection_id:str}/ask": "person-post",
     "GET /people/{connection_id:str}/{part:str}": "shared-part",
     "GET /people/{connection_id:str}/{part:str}/{item_id:str}": "shared-item",
     "GET /people/{connection_id:str}/{part:str}/{item_id:str}/download": "shared-item",
@@ -158,6 +161,8 @@ def world(client, settings):  # type: ignore[no-untyped-def]
     connections["only_me"] = connections["cw_part"]
     make_connection(settings, "sea", "cw-other", parts)
     names["only_me"] = names["cw_part"]
+    sql(settings, "INSERT INTO access_request (id, connection_id, part, reason, created_at) VALUES ('request-one', :c, 'goals', 'To help', :t)",
+        c=connections["cw_none"], t=datetime.now(UTC))
     return {"shared": shared, "private": private, "connections": connections, "names": names}
 
 
@@ -191,7 +196,7 @@ def _url(path: str, world, viewer: str, part: str) -> str:  # type: ignore[no-un
     values = {
         "{goal_id:str}": items["goals"], "{step_id:str}": items["step"], "{item_id:str}": item,
         "{connection_id:str}": connection, "{part:str}": part, "{line_id:int}": "1", "{user_id:int}": "1",
-        "{token:str}": "x" * 20, "{file_path:path}": "css/waypoint.css",
+        "{token:str}": "x" * 20, "{file_path:path}": "css/waypoint.css", "{request_id:str}": "request-one",
     }
     for placeholder, value in values.items():
         path = path.replace(placeholder, value)

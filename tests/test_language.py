@@ -78,7 +78,7 @@ def test_templates_show_no_english_outside_gettext():
         "lines": [type("L", (), {"id": 1, "label": "⟦l⟧", "call": "123", "text": "456", "call_href": "tel:123",
                                  "text_href": "sms:456"})()],
         "defaults": [type("L", (), {"label": "⟦l⟧", "call": "123", "text": "456"})()], "max_lines": 10, "message": "⟦m⟧", "action": "/x/1/delete", "back_href": "/x/1", "card_id": "card-1",
-        "card_href": "/x/1/card", "links": [], "seen": ["1234"],
+        "card_href": "/x/1/card", "links": [], "asked": True, "askable": {"goals": "⟦Goals⟧"}, "requests": [], "seen": ["1234"],
         "seen_parts": {"goals": [], "appointments": [], "checkins": [], "documents": []},
         "link": __import__("types").SimpleNamespace(
             connection=__import__("types").SimpleNamespace(id="c1", survivor_label="1234"), person="⟦Ana⟧",

@@ -289,3 +289,44 @@ def test_every_caseworker_look_is_in_who_has_looked_and_nothing_else_is(pair, se
                  "opened “Paper seen” in your documents", "downloaded your document “Paper seen”",
                  "opened your check-in of", "looked at your check-ins"):
         assert f"Ana (caseworker) {text}" in log, text
+
+
+def test_a_caseworker_asks_with_a_reason_and_learns_only_approved_or_not_now(pair, settings):
+    survivor, staff = pair
+    goal = new_goal(survivor, "Asked about").rsplit("/", 1)[1]
+    cid = make_connection(settings, "river", "Ana")
+    assert "Ask for access" in staff.get(f"/people/{cid}").text
+    empty = post_form(staff, f"/people/{cid}/ask", {"part": "goals", "reason": " "})
+    assert empty.status_code == 400 and "Say why you need it" in empty.text
+    bad = post_form(staff, f"/people/{cid}/ask", {"part": "secrets", "reason": "x"})
+    assert bad.status_code == 400 and "Choose something they do not share" in bad.text
+    assert post_form(staff, f"/people/{cid}/ask", {"part": "goals", "reason": "To plan <b>housing</b>"}).status_code == 303
+    again = post_form(staff, f"/people/{cid}/ask", {"part": "goals", "reason": "Again"})
+    assert again.status_code == 400 and "asked for this already" in again.text
+    assert "Goals: waiting for an answer" in staff.get(f"/people/{cid}").text
+    inbox = survivor.get("/sharing").text
+    assert "Ana (caseworker) asks to see your goals" in inbox and "To plan &lt;b&gt;housing&lt;/b&gt;" in inbox
+    request_id = re.search(r'/sharing/requests/([A-Za-z0-9_-]+)/approve', inbox).group(1)  # type: ignore[union-attr]
+    assert staff.get(f"/people/{cid}/goals/{goal}").status_code == 404  # asking shares nothing
+    assert post_form(staff, f"/sharing/requests/{request_id}/approve", {"until": "week"}).status_code == 404
+    assert post_form(survivor, f"/sharing/requests/{request_id}/approve", {"until": "week"}).status_code == 303
+    assert staff.get(f"/people/{cid}/goals/{goal}").status_code == 200
+    assert "Goals: approved" in staff.get(f"/people/{cid}").text
+    assert post_form(survivor, f"/sharing/requests/{request_id}/decline").status_code == 404  # answered already
+    # Declined: the asker learns only "not now", and nothing is shared.
+    post_form(staff, f"/people/{cid}/ask", {"part": "checkins", "reason": "To check in with you"})
+    second = re.search(r'/sharing/requests/([A-Za-z0-9_-]+)/decline', survivor.get("/sharing").text).group(1)  # type: ignore[union-attr]
+    assert post_form(survivor, f"/sharing/requests/{second}/decline").status_code == 303
+    person = staff.get(f"/people/{cid}").text
+    assert "Check-ins: not now" in person and "decline" not in person.lower()
+    assert staff.get(f"/people/{cid}/checkins").status_code == 404
+
+
+def test_a_flood_of_requests_is_refused_plainly(pair, settings):
+    survivor, staff = pair
+    cid = make_connection(settings, "river", "Ana")
+    for part in ("goals", "appointments", "documents"):
+        assert post_form(staff, f"/people/{cid}/ask", {"part": part, "reason": "Please"}).status_code == 303
+    flood = post_form(staff, f"/people/{cid}/ask", {"part": "checkins", "reason": "Please"})
+    assert flood.status_code == 400 and "up to 3 times a day" in flood.text
+    assert sql(settings, "SELECT count(*) FROM access_request")[0][0] == 3
