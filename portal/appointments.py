@@ -130,7 +130,7 @@ async def create(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
 async def show(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Template:
     item = await policy.readable(db, current_viewer(request), Appointment, item_id)
     return page(request, "appointments/detail.html", title=_("Appointments"), item=item, local=local,
-                seen=await sharing.seen_by(db, item),
+                **await sharing.item_sharing(db, item),
                 reminders=reminder_labels())
 
 

@@ -179,7 +179,7 @@ async def show(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession
     item = await policy.readable(db, current_viewer(request), CheckIn, item_id)
     not_safe = item.safe == SafeAnswer.NO
     return page(request, "checkins/detail.html", title=_("Check-ins"), item=item, feelings=feeling_labels(),
-                seen=await sharing.seen_by(db, item),
+                **await sharing.item_sharing(db, item),
                 safe_answers=safe_labels(), needs=need_labels(), chosen_needs=needs_of(item), local=local,
                 saved=request.query_params.get("saved") == "1", lines=await help_lines(db) if not_safe else [])
 

@@ -190,7 +190,7 @@ async def show(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession
     viewer = current_viewer(request)
     item = await policy.readable(db, viewer, Document, item_id)
     return page(request, "documents/detail.html", title=_("Documents"), item=item, kinds=kind_labels(),
-                seen=await sharing.seen_by(db, item),
+                **await sharing.item_sharing(db, item),
                 state=expiry(item, today_for(viewer.time_zone)), size_label=size_label)
 
 

@@ -135,7 +135,7 @@ async def _goal_page(request: Request[Any, Any, Any], db: AsyncSession, goal: Go
                      edit_value: str = "", focus: str = "") -> Template:
     return page(
         request, "goals/detail.html", title=_("Goals"), fragment="goals/_steps.html", status_code=status_code,
-        seen=await sharing.seen_by(db, goal),
+        **await sharing.item_sharing(db, goal),
         goal=goal, steps=await steps_of(db, goal), areas=area_labels(), step_error=step_error, step_value=step_value,
         editing=editing, edit_error=edit_error, edit_value=edit_value,
         # After a step is changed (or not), focus returns to its Change button.

@@ -103,6 +103,12 @@ class Link:
         return [part.value for part in Part if part.value in shared]
 
     @property
+    def item_parts(self) -> list[str]:
+        """Parts of which only single items are shared on this connection."""
+        some = {card.part for card in self.cards if card.item_id is not None}
+        return [part.value for part in Part if part.value in some and part.value not in self.parts]
+
+    @property
     def until_choice(self) -> str:
         """What the Until list shows: the span the part cards were saved with, so saving again without
         a change changes nothing; "1 month" when nothing is shared yet."""
@@ -362,11 +368,65 @@ async def who_has_looked(request: Request[Any, Any, Any], db: NamedDependency[As
                 person_label=person_label)
 
 
-router = Router(
-    path="/sharing",
-    guards=[survivor_only],
-    route_handlers=[sharing, connect, confirm_connect, save_sharing, end, approve, decline, stop_all, who_has_looked],
-)
+
+
+# ----- one item shared with one person ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ItemCard:
+    """A card in force for one item alone, as its owner sees it: who, and until when."""
+
+    id: str
+    person: str
+    ends_at: datetime | None
+
+
+async def item_sharing(db: AsyncSession, item: Any) -> dict[str, Any]:
+    """What an item's page says and offers about sharing it: who can see it, the cards for it alone
+    (each can be stopped), and the connections it could be shared with."""
+    part = policy.PARTS[type(item)].value
+    link_list = await links(db, survivor_id=item.owner_id)
+    cards = [ItemCard(card.id, link.person, card.ends_at) for link in link_list for card in link.cards
+             if card.part == part and card.item_id == item.id]
+    return {"seen": await seen_by(db, item), "item_cards": cards, "share_part": part, "untils": until_labels(),
+            "share_links": {link.connection.id: link.person for link in link_list}}
+
+
+@post("/item")
+async def share_item(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
+    """Share one item with one connected person, until a chosen end."""
+    viewer = current_viewer(request)
+    form = await request.form()
+    part, item_id = form_value(form, "part", 20), form_value(form, "item_id", 40)
+    if part not in policy.MODELS:
+        raise NotFoundException()
+    item: Any = await policy.changeable(db, viewer, policy.MODELS[part], item_id)
+    link = await own_link(db, viewer, form_value(form, "connection", 40))
+    until = form_value(form, "until", 10)
+    back = f"{ITEM_PAGES[part]}/{item.id}"
+    if until not in UNTIL or item.private:
+        return Redirect(f"{back}?done=not-shared", status_code=303)
+    span = UNTIL[until]
+    db.add(Grant(connection_id=link.connection.id, part=part, item_id=item.id, ends_at=utcnow() + span if span else None))
+    return Redirect(f"{back}?done=shared", status_code=303)
+
+
+@post("/cards/{card_id:str}/stop")
+async def stop_card(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], card_id: FromPath[str]) -> Response[Any]:
+    """Stop one card of the survivor's own, at once; back to the item it was for, or to Sharing."""
+    viewer = current_viewer(request)
+    for link in await links(db, survivor_id=viewer.user_id):
+        for card in link.cards:
+            if card.id == card_id:
+                await db.exec(update(Grant).where(col(Grant.id) == card_id).values(revoked_at=utcnow()))  # type: ignore[call-overload]
+                back = f"{ITEM_PAGES[card.part]}/{card.item_id}" if card.item_id else "/sharing"
+                return Redirect(f"{back}?done=stopped", status_code=303)
+    raise NotFoundException()
+
+
+ITEM_PAGES = {Part.GOALS.value: "/goals", Part.APPOINTMENTS.value: "/appointments", Part.DOCUMENTS.value: "/documents",
+              Part.CHECKINS.value: "/check-ins"}
 
 
 # ----- "who can see this", in the survivor's words ---------------------------------------------
@@ -390,3 +450,11 @@ async def set_private(request: Request[Any, Any, Any], db: AsyncSession, model: 
     item.private = form_value(await request.form(), "private", 1) == "1"
     db.add(item)
     return Redirect(f"{list_href}/{item.id}?done=private", status_code=303)
+
+
+router = Router(
+    path="/sharing",
+    guards=[survivor_only],
+    route_handlers=[sharing, connect, confirm_connect, share_item, stop_card, save_sharing, end, approve, decline, stop_all,
+                    who_has_looked],
+)

@@ -49,7 +49,8 @@ RULES: dict[str, str] = {
     "GET /check-ins": "survivor", "GET /check-ins/new": "survivor", "GET /sharing": "survivor",
     "GET /sharing/log": "survivor",
     "POST /goals": "survivor-post", "POST /appointments": "survivor-post", "POST /documents": "survivor-post",
-    "POST /check-ins": "survivor-post", "POST /sharing/connect": "survivor-post",
+    "POST /check-ins": "survivor-post", "POST /sharing/connect": "survivor-post", "POST /sharing/item": "survivor-post",
+    "POST /sharing/cards/{card_id:str}/stop": "owner-post",
     "POST /sharing/connect/confirm": "survivor-post", "POST /sharing/stop-all": "survivor-post",
     "POST /sharing/{connection_id:str}/save": "owner-post", "POST /sharing/{connection_id:str}/end": "owner-post",
     "POST /sharing/requests/{request_id:str}/approve": "owner-post",
@@ -104,16 +105,18 @@ def expected(rule: str, viewer: str) -> set[int] | None:
     return table[rule]
 
 
-def sql(settings, statement: str, **params) -> None:  # type: ignore[no-untyped-def]
+def sql(settings, statement: str, **params) -> list:  # type: ignore[no-untyped-def]
     from portal.db import make_engine
 
-    async def go() -> None:
+    async def go() -> list:
         engine = make_engine(settings.database_url)
         async with engine.begin() as conn:
-            await conn.execute(text(statement), params)
+            result = await conn.execute(text(statement), params)
+            rows = list(result) if result.returns_rows else []
         await engine.dispose()
+        return rows
 
-    run(go())
+    return run(go())
 
 
 def _items(client, private: bool) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -163,7 +166,8 @@ def world(client, settings):  # type: ignore[no-untyped-def]
     names["only_me"] = names["cw_part"]
     sql(settings, "INSERT INTO access_request (id, connection_id, part, reason, created_at) VALUES ('request-one', :c, 'goals', 'To help', :t)",
         c=connections["cw_none"], t=datetime.now(UTC))
-    return {"shared": shared, "private": private, "connections": connections, "names": names}
+    card = sql(settings, "SELECT id FROM share_grant WHERE connection_id = :c", c=connections["cw_part"])[0][0]
+    return {"shared": shared, "private": private, "connections": connections, "names": names, "card": card}
 
 
 def _as(client, world, viewer: str) -> None:  # type: ignore[no-untyped-def]
@@ -197,6 +201,7 @@ def _url(path: str, world, viewer: str, part: str) -> str:  # type: ignore[no-un
         "{goal_id:str}": items["goals"], "{step_id:str}": items["step"], "{item_id:str}": item,
         "{connection_id:str}": connection, "{part:str}": part, "{line_id:int}": "1", "{user_id:int}": "1",
         "{token:str}": "x" * 20, "{file_path:path}": "css/waypoint.css", "{request_id:str}": "request-one",
+        "{card_id:str}": world["card"],
     }
     for placeholder, value in values.items():
         path = path.replace(placeholder, value)

@@ -35,7 +35,7 @@ def _own_items(client) -> dict[str, str]:  # type: ignore[no-untyped-def]
 def _fill(path: str, ids: dict[str, str]) -> str:
     path = path.replace("{goal_id:str}", ids["goal"]).replace("{step_id:str}", ids["step"])
     path = path.replace("{connection_id:str}", ids["connection"]).replace("{part:str}", "goals")
-    path = path.replace("{request_id:str}", "request-one")
+    path = path.replace("{request_id:str}", "request-one").replace("{card_id:str}", ids["card"])
     if path.startswith("/people/") and "{item_id:str}" in path:
         path = path.replace("{item_id:str}", ids["goal"])
     if "{item_id:str}" in path:
@@ -48,6 +48,7 @@ def test_another_survivor_gets_404_on_every_route_that_names_an_item(app, client
     ids = _own_items(client)
     make_user(settings, "casey", Role.CASEWORKER)
     ids["connection"] = make_connection(settings, "river", "casey", ("goals",))
+    ids["card"] = sql(settings, "SELECT id FROM share_grant WHERE connection_id = :c", c=ids["connection"])[0][0]
     sql(settings, "INSERT INTO access_request (id, connection_id, part, reason, created_at) VALUES ('request-one', :c, 'checkins', 'x', :t)",
         c=ids["connection"], t=datetime.now(UTC))
     sign_up(other_client, "someone-else")
@@ -55,7 +56,7 @@ def test_another_survivor_gets_404_on_every_route_that_names_an_item(app, client
     for route in app.routes:
         if "{" not in route.path or route.path.startswith(NOT_SURVIVOR_ITEMS):
             continue
-        assert re.fullmatch(r"[^{}]*(\{(goal_id|step_id|item_id|connection_id|part|request_id):str\}[^{}]*)+", route.path), (
+        assert re.fullmatch(r"[^{}]*(\{(goal_id|step_id|item_id|connection_id|part|request_id|card_id):str\}[^{}]*)+", route.path), (
             f"{route.path}: a new kind of id; teach this sweep about it"
         )
         url = _fill(route.path, ids)

@@ -330,3 +330,38 @@ def test_a_flood_of_requests_is_refused_plainly(pair, settings):
     flood = post_form(staff, f"/people/{cid}/ask", {"part": "checkins", "reason": "Please"})
     assert flood.status_code == 400 and "up to 3 times a day" in flood.text
     assert sql(settings, "SELECT count(*) FROM access_request")[0][0] == 3
+
+
+def test_one_item_shared_with_one_person_and_stopped(pair, third_client, settings):
+    survivor, staff = pair
+    shared = new_goal(survivor, "Shared one")
+    other = new_goal(survivor, "Not shared").rsplit("/", 1)[1]
+    cid = make_connection(settings, "river", "Ana")
+    page = survivor.get(shared).text
+    assert "Share this with…" in page and f'<option value="{cid}"' in page
+    item = shared.rsplit("/", 1)[1]
+    assert post_form(survivor, "/sharing/item", {"part": "goals", "item_id": item, "connection": cid,
+                                                 "until": "stop"}).headers["location"] == f"{shared}?done=shared"
+    page = survivor.get(shared).text
+    assert "Ana (caseworker) can see this until you stop it." in page and "You and Ana (caseworker) can see this." in page
+    assert "Only you can see this." in survivor.get(f"/goals/{other}").text
+    assert "Some items, chosen one by one" in staff.get(f"/people/{cid}").text
+    listing = staff.get(f"/people/{cid}/goals").text
+    assert "Shared one" in listing and "Not shared" not in listing
+    assert staff.get(f"/people/{cid}/goals/{item}").status_code == 200
+    assert staff.get(f"/people/{cid}/goals/{other}").status_code == 404
+    card = re.search(r'/sharing/cards/([A-Za-z0-9_-]+)/stop', page).group(1)  # type: ignore[union-attr]
+    assert post_form(staff, f"/sharing/cards/{card}/stop").status_code == 404  # only the survivor stops it
+    assert post_form(survivor, f"/sharing/cards/{card}/stop").headers["location"] == f"{shared}?done=stopped"
+    assert staff.get(f"/people/{cid}/goals/{item}").status_code == 404
+    # Not an item marked Only me, nor someone else's item, nor to someone else's connection.
+    post_form(survivor, f"{shared}/private", {"private": "1"})
+    post_form(survivor, "/sharing/item", {"part": "goals", "item_id": item, "connection": cid, "until": "week"})
+    assert staff.get(f"/people/{cid}/goals/{item}").status_code == 404
+    sign_up(third_client, "sea")
+    theirs = new_goal(third_client, "Sea's goal").rsplit("/", 1)[1]
+    assert post_form(survivor, "/sharing/item", {"part": "goals", "item_id": theirs, "connection": cid,
+                                                 "until": "week"}).status_code == 404
+    assert post_form(third_client, "/sharing/item", {"part": "goals", "item_id": theirs, "connection": cid,
+                                                     "until": "week"}).status_code == 404
+    assert sql(settings, "SELECT count(*) FROM share_grant WHERE revoked_at IS NULL")[0][0] == 0
