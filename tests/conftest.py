@@ -211,6 +211,20 @@ def make_connection(settings: Settings, survivor: str, staff: str, parts: tuple[
     return run(build())
 
 
+def sql(settings: Settings, statement: str, **params: object) -> list:  # type: ignore[type-arg]
+    """Run one SQL statement on the test database (to age or mark rows as time or another tab would); its rows."""
+
+    async def go() -> list:  # type: ignore[type-arg]
+        engine = make_engine(settings.database_url)
+        async with engine.begin() as conn:
+            result = await conn.execute(text(statement), params)
+            rows = list(result) if result.returns_rows else []
+        await engine.dispose()
+        return rows
+
+    return run(go())  # type: ignore[no-any-return]
+
+
 def csrf_token(client: TestClient, path: str = "/safety") -> str:
     """The token a browser would have: every page carries it for htmx requests."""
     match = re.search(r'"X-CSRFToken": "([^"]+)"', client.get(path).text)

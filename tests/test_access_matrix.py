@@ -15,10 +15,9 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import text
 
 from portal.models import Role
-from tests.conftest import PASSWORD, make_connection, make_user, post_form, run, sign_in, sign_up
+from tests.conftest import sql, PASSWORD, make_connection, make_user, post_form, sign_in, sign_up
 from tests.test_checkins import check_in
 from tests.test_documents import PDF, upload
 from tests.test_home import new_goal
@@ -103,20 +102,6 @@ def expected(rule: str, viewer: str) -> set[int] | None:
         "admin-post": DENIED_POST if signed_out else (None if viewer == "admin" else NOT_FOUND),
     }
     return table[rule]
-
-
-def sql(settings, statement: str, **params) -> list:  # type: ignore[no-untyped-def]
-    from portal.db import make_engine
-
-    async def go() -> list:
-        engine = make_engine(settings.database_url)
-        async with engine.begin() as conn:
-            result = await conn.execute(text(statement), params)
-            rows = list(result) if result.returns_rows else []
-        await engine.dispose()
-        return rows
-
-    return run(go())
 
 
 def _items(client, private: bool) -> dict[str, str]:  # type: ignore[no-untyped-def]

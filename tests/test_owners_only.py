@@ -8,8 +8,7 @@ import re
 from datetime import UTC, datetime
 
 from portal.models import Role
-from tests.conftest import make_connection, make_user, post_form, sign_up
-from tests.test_access_matrix import sql
+from tests.conftest import make_connection, make_user, post_form, sign_up, sql
 from tests.test_checkins import check_in
 from tests.test_documents import PDF, upload
 from tests.test_home import new_goal

@@ -7,11 +7,9 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import text
 
-from portal.db import make_engine
 from portal.models import Role
-from tests.conftest import make_connection, make_user, post_form, run, sign_in, sign_up
+from tests.conftest import sql, make_connection, make_user, post_form, sign_in, sign_up
 from tests.test_checkins import check_in
 from tests.test_documents import PDF, big_file, upload
 from tests.test_home import new_goal
@@ -34,18 +32,6 @@ def connection_id(staff) -> str:  # type: ignore[no-untyped-def]
     match = re.search(r'href="/people/([A-Za-z0-9_-]{16})"', staff.get("/people").text)
     assert match
     return match.group(1)
-
-
-def sql(settings, statement: str, **params) -> list:  # type: ignore[no-untyped-def]
-    async def go() -> list:
-        engine = make_engine(settings.database_url)
-        async with engine.begin() as conn:
-            result = await conn.execute(text(statement), params)
-            rows = list(result) if result.returns_rows else []
-        await engine.dispose()
-        return rows
-
-    return run(go())
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 
 from tests.browser.helpers import session_cookie, sign_in, sign_up
 from tests.conftest import make_user

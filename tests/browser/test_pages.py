@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 
 from portal.models import Role
 from tests.browser.helpers import axe_violations as _axe_violations
