@@ -15,6 +15,7 @@ Only the owner ever changes an item (`changeable`), whatever is shared.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -35,6 +36,16 @@ PARTS: dict[type[SQLModel], Part] = {
 }
 MODELS: dict[str, type[SQLModel]] = {part.value: model for model, part in PARTS.items()}
 
+# The decisions asked for during one request, when someone is listening (the test that proves every
+# route that shows survivor data asked the policy sets a list here; otherwise nothing is kept).
+consulted: ContextVar[list[str] | None] = ContextVar("policy_consulted", default=None)
+
+
+def _noted(decision: str) -> None:
+    calls = consulted.get()
+    if calls is not None:
+        calls.append(decision)
+
 
 def live_grant(now: datetime) -> ColumnElement[bool]:
     """A share card in force at `now`, on a connection still in place."""
@@ -48,6 +59,7 @@ def live_grant(now: datetime) -> ColumnElement[bool]:
 
 def visible(viewer: Viewer, model: type[SQLModel], now: datetime | None = None) -> ColumnElement[bool]:
     """THE rule, as a condition on `model`'s rows: may `viewer` read this row now?"""
+    _noted(f"read {model.__name__}")
     columns: Any = model
     if viewer.role == Role.SURVIVOR:
         return col(columns.owner_id) == viewer.user_id  # type: ignore[no-any-return]
@@ -119,6 +131,7 @@ async def counted(db: AsyncSession, viewer: Viewer, model: type[SQLModel], owner
 
 async def changeable(db: AsyncSession, viewer: Viewer, model: type[Item], item_id: str) -> Item:
     """The item if this viewer may change it (only its owner, ever); otherwise 404."""
+    _noted(f"change {model.__name__}")
     item = await db.get(model, item_id) if item_id and len(item_id) <= MAX_ID_LENGTH else None
     if item is None or getattr(item, "owner_id", None) != viewer.user_id or viewer.role != Role.SURVIVOR:
         raise NotFoundException()

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from portal import policy
 from portal.models import Role
 from tests.conftest import sql, PASSWORD, make_connection, make_user, post_form, sign_in, sign_up
 from tests.test_checkins import check_in
@@ -42,10 +43,10 @@ RULES: dict[str, str] = {
     "GET /settings": "signed-in", "POST /settings/exit": "signed-in-post", "POST /settings/time-zone": "signed-in-post",
     "POST /sign-out": "sign-out",
     # A survivor's own space: lists and forms for any survivor, items for their owner only.
-    "GET /home": "survivor", "GET /welcome": "survivor", "GET /goals": "survivor", "GET /goals/new": "survivor",
-    "GET /goals/achieved": "survivor", "GET /appointments": "survivor", "GET /appointments/new": "survivor",
-    "GET /appointments/past": "survivor", "GET /documents": "survivor", "GET /documents/new": "survivor",
-    "GET /check-ins": "survivor", "GET /check-ins/new": "survivor", "GET /sharing": "survivor",
+    "GET /home": "survivor-data", "GET /welcome": "survivor", "GET /goals": "survivor-data", "GET /goals/new": "survivor",
+    "GET /goals/achieved": "survivor-data", "GET /appointments": "survivor-data", "GET /appointments/new": "survivor",
+    "GET /appointments/past": "survivor-data", "GET /documents": "survivor-data", "GET /documents/new": "survivor",
+    "GET /check-ins": "survivor-data", "GET /check-ins/new": "survivor", "GET /sharing": "survivor",
     "GET /sharing/log": "survivor",
     "POST /goals": "survivor-post", "POST /appointments": "survivor-post", "POST /documents": "survivor-post",
     "POST /check-ins": "survivor-post", "POST /sharing/connect": "survivor-post", "POST /sharing/item": "survivor-post",
@@ -89,6 +90,7 @@ def expected(rule: str, viewer: str) -> set[int] | None:
         "signed-in-post": DENIED_POST if signed_out else None,
         "sign-out": SEE_OTHER if signed_out else None,  # signing out twice is harmless
         "survivor": SEE_OTHER if signed_out else (OK if viewer in SURVIVORS else NOT_FOUND),
+        "survivor-data": SEE_OTHER if signed_out else (OK if viewer in SURVIVORS else NOT_FOUND),
         "survivor-post": DENIED_POST if signed_out else (None if viewer in SURVIVORS else NOT_FOUND),
         "owner-item": SEE_OTHER if signed_out else (OK | SEE_OTHER if viewer == "owner" else NOT_FOUND),
         "owner-post": DENIED_POST if signed_out else (None if viewer == "owner" else NOT_FOUND),
@@ -226,3 +228,51 @@ def test_every_route_answers_every_viewer_as_its_rule_says(app, client, world):
                     wrong.append(f"{viewer}: {route} ({url}) -> {status}, expected {sorted(allowed)}")
     assert not wrong, "\n".join(wrong)
     assert asked > 600, asked
+
+
+# ----- every route that shows survivor data asked the policy --------------------------------------
+
+DATA_RULES = {"owner-item": "owner", "survivor-data": "owner", "shared-part": "cw_part", "shared-item": "cw_part"}
+
+
+class PolicyListener:
+    """Wraps the app's request handling and keeps the policy's decisions made for the last request."""
+
+    def __init__(self, handler) -> None:  # type: ignore[no-untyped-def]
+        self.handler, self.last = handler, []
+
+    async def __call__(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+        self.last = []
+        token = policy.consulted.set(self.last)
+        try:
+            await self.handler(scope, receive, send)
+        finally:
+            policy.consulted.reset(token)
+
+
+def test_every_route_that_shows_survivor_data_asks_the_policy(app, client, world):
+    listener = PolicyListener(app.asgi_handler)
+    app.asgi_handler = listener
+    checked, silent = [], []
+    for rule, viewer in DATA_RULES.items():
+        _as(client, world, viewer)
+        for route in _routes(app):
+            if not route.startswith("GET") or rule_of(route) != rule:
+                continue
+            for url in _urls(route, world, viewer):
+                assert client.get(url, follow_redirects=False).status_code in (200, 303), url
+                checked.append(route)
+                if not listener.last:  # "read …" for pages that show, "change …" for the forms that change
+                    silent.append(route)
+    assert not silent, f"routes that showed survivor data without asking the policy: {silent}"
+    assert len(set(checked)) >= 25, sorted(set(checked))
+
+
+def test_the_listener_hears_nothing_when_no_survivor_data_is_shown(app, client, world):
+    listener = PolicyListener(app.asgi_handler)
+    app.asgi_handler = listener
+    _as(client, world, "owner")
+    client.get("/goals")
+    assert "read Goal" in listener.last
+    client.get("/safety")
+    assert listener.last == []
