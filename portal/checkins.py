@@ -119,10 +119,10 @@ def trend(feelings_newest_first: list[int]) -> Trend | None:
     words = feeling_labels()
     latest, average = feelings[-1], sum(feelings) / len(feelings)
     if len(feelings) == 1:
-        summary = _("Your first check-in: {word} ({n} of 5).").format(word=words[latest], n=latest)
+        summary = _("The first check-in: {word} ({n} of 5).").format(word=words[latest], n=latest)
     else:
         summary = _(
-            "Your last {count} check-ins, oldest to newest. The first: {first}. The latest: {latest}. "
+            "The last {count} check-ins, oldest to newest. The first: {first}. The latest: {latest}. "
             "On average: {average} of 5."
         ).format(count=len(feelings), first=words[feelings[0]], latest=words[latest], average=f"{average:.1f}")
     return Trend(points, " ".join(f"{x},{y}" for x, y, _f in points), summary)

@@ -129,7 +129,7 @@ def test_the_trend_picture_shows_the_last_30_and_says_the_same_in_words(client):
     assert "<svg" not in client.get("/check-ins").text  # nothing to draw yet
     check_in(client, feeling="3")
     first = client.get("/check-ins").text
-    assert first.count('class="trend__point"') == 1 and "Your first check-in: Okay (3 of 5)." in first
+    assert first.count('class="trend__point"') == 1 and "The first check-in: Okay (3 of 5)." in first
     feelings = [1, 2] + [3] * 29 + [5]  # 32 in all, oldest first
     for feeling in feelings[1:]:
         check_in(client, feeling=str(feeling))
@@ -137,7 +137,7 @@ def test_the_trend_picture_shows_the_last_30_and_says_the_same_in_words(client):
     assert page.count('class="trend__point"') == 30
     last_30 = feelings[-30:]
     average = sum(last_30) / 30
-    assert f"Your last 30 check-ins, oldest to newest. The first: Okay. The latest: Very good. On average: {average:.1f} of 5." in page
+    assert f"The last 30 check-ins, oldest to newest. The first: Okay. The latest: Very good. On average: {average:.1f} of 5." in page
     picture = page.split("<svg")[1].split("</svg>")[0]
     assert 'aria-hidden="true"' in page.split("<svg")[1][:200] and "<figcaption>" in page
     ys = [float(y) for y in re.findall(r'cy="([\d.]+)"', picture)]

@@ -45,7 +45,7 @@ def test_a_check_in_saying_not_safe_shows_help_and_the_trend(page, server, hosts
     assert not any(word in page.url for word in ("Slept", "sister", "food", "talk", "feeling", "safe")), page.url
     page.get_by_role("link", name="Back to check-ins").click()
     caption = page.locator("figure.trend figcaption")
-    expect(caption).to_have_text("Your first check-in: Low (2 of 5).")
+    expect(caption).to_have_text("The first check-in: Low (2 of 5).")
     expect(page.locator("figure.trend svg circle")).to_have_count(1)
     page.goto(f"{server}/home")
     card = page.get_by_role("heading", name="Last check-in").locator("xpath=following-sibling::*[1]")
