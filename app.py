@@ -53,6 +53,7 @@ THROTTLE_RULES = (
     Rule("signup_address", free=10, window=3600, max_wait=3600),
     # Connection codes: wrong codes typed by one survivor, and codes shown by one staff member.
     Rule("connect_account", free=5, window=3600, max_wait=900),
+    Rule("connect_address", free=20, window=3600, max_wait=900),
     Rule("code_staff", free=20, window=3600, max_wait=900),
 )
 

@@ -82,7 +82,7 @@ async def create_user(db: AsyncSession, hasher: Hasher, username: str, password:
     return user
 
 
-def _client_address(request: Request[Any, Any, Any]) -> str:
+def client_address(request: Request[Any, Any, Any]) -> str:
     return request.client.host if request.client else "unknown"
 
 
@@ -123,7 +123,7 @@ async def sign_up(request: Request[Any, Any, Any], db: NamedDependency[AsyncSess
         errors["username"] = problem
     if problem := password_problem(password, username):
         errors["password"] = problem
-    address = _client_address(request)
+    address = client_address(request)
     if not errors and (wait := await services.throttle.seconds_to_wait(signup_address=address)):
         errors["username"] = _("Many accounts were made from here just now. Please try again in {minutes} minutes.").format(
             minutes=max(1, wait // 60)
@@ -168,7 +168,7 @@ async def sign_in(request: Request[Any, Any, Any], db: NamedDependency[AsyncSess
     values = {"username": username}
     if not username or not password:
         return _sign_in_page(request, values, _("Enter your username and your password."), 400)
-    subjects = {"account": username_key(username)[:64], "address": _client_address(request)}
+    subjects = {"account": username_key(username)[:64], "address": client_address(request)}
     if wait := await services.throttle.seconds_to_wait(**subjects):
         return _sign_in_page(
             request, values, _("Too many tries. Please wait {seconds} seconds, then try again.").format(seconds=wait), 429

@@ -25,6 +25,7 @@ from portal.accounts import create_user, find_user, normalise_username, start_se
 from portal.i18n import _
 from portal.models import STAFF_ROLES, Connection, PasswordSetup, Role, User, utcnow
 from portal.passwords import MAX_LENGTH, password_problem
+from portal.sharing import end_connection, links
 from portal.sessions import hash_token
 from portal.web import admin_only, form_value, home_for, page, services_of
 
@@ -106,12 +107,17 @@ async def _set_active(request: Request[Any, Any, Any], db: AsyncSession, user_id
     user = await _staff_member(db, user_id)
     user.active = active
     db.add(user)
+    if not active:
+        # Every connection ends with the account, and every share card with it: reactivating the account
+        # later must not quietly give back what survivors shared.
+        for link in await links(db, staff_id=user_id):
+            await end_connection(db, link)
     await db.commit()
     if active:
         notice = _("{name} can sign in again.")
     else:
         await services_of(request).sessions.end_all(user_id)  # signed out everywhere, at once
-        notice = _("{name} can no longer sign in.")
+        notice = _("{name} can no longer sign in. Their connections with people have ended.")
     return await _staff_page(request, db, notice=notice.format(name=user.username))
 
 

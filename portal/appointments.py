@@ -129,8 +129,8 @@ async def create(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
 @get("/{item_id:str}", name="appointment")
 async def show(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Template:
     item = await policy.readable(db, current_viewer(request), Appointment, item_id)
-    return page(request, "appointments/detail.html", title=_("Appointments"), item=item, local=local,
-                **await sharing.item_sharing(db, item),
+    return page(request, "appointments/detail.html", title=_("Appointments"), item=item,
+                **await sharing.item_sharing(request, db, item),
                 reminders=reminder_labels())
 
 
@@ -175,6 +175,7 @@ async def confirm_delete(request: Request[Any, Any, Any], db: NamedDependency[As
 async def remove(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[Any]:
     item = await policy.changeable(db, current_viewer(request), Appointment, item_id)
     await db.exec(delete(Appointment).where(col(Appointment.id) == item.id))  # type: ignore[call-overload]
+    await sharing.revoke_item_cards(db, Part.APPOINTMENTS, item.id)
     return deleted(request, "/appointments", _("Appointment deleted."))
 
 

@@ -179,8 +179,8 @@ async def show(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession
     item = await policy.readable(db, current_viewer(request), CheckIn, item_id)
     not_safe = item.safe == SafeAnswer.NO
     return page(request, "checkins/detail.html", title=_("Check-ins"), item=item, feelings=feeling_labels(),
-                **await sharing.item_sharing(db, item),
-                safe_answers=safe_labels(), needs=need_labels(), chosen_needs=needs_of(item), local=local,
+                **await sharing.item_sharing(request, db, item),
+                safe_answers=safe_labels(), needs=need_labels(), chosen_needs=needs_of(item),
                 saved=request.query_params.get("saved") == "1", lines=await help_lines(db) if not_safe else [])
 
 
@@ -224,6 +224,7 @@ async def confirm_delete(request: Request[Any, Any, Any], db: NamedDependency[As
 async def remove(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[Any]:
     item = await policy.changeable(db, current_viewer(request), CheckIn, item_id)
     await db.exec(delete(CheckIn).where(col(CheckIn.id) == item.id))  # type: ignore[call-overload]
+    await sharing.revoke_item_cards(db, Part.CHECKINS, item.id)
     return deleted(request, "/check-ins", _("Check-in deleted."))
 
 

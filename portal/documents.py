@@ -190,7 +190,7 @@ async def show(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession
     viewer = current_viewer(request)
     item = await policy.readable(db, viewer, Document, item_id)
     return page(request, "documents/detail.html", title=_("Documents"), item=item, kinds=kind_labels(),
-                **await sharing.item_sharing(db, item),
+                **await sharing.item_sharing(request, db, item),
                 state=expiry(item, today_for(viewer.time_zone)), size_label=size_label)
 
 
@@ -234,6 +234,7 @@ async def remove(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
     item = await policy.changeable(db, current_viewer(request), Document, item_id)
     await services_of(request).storage.delete(db, item.storage_key)
     await db.exec(delete(Document).where(col(Document.id) == item.id))  # type: ignore[call-overload]
+    await sharing.revoke_item_cards(db, Part.DOCUMENTS, item.id)
     return deleted(request, "/documents", _("Document deleted."))
 
 

@@ -135,7 +135,7 @@ async def _goal_page(request: Request[Any, Any, Any], db: AsyncSession, goal: Go
                      edit_value: str = "", focus: str = "") -> Template:
     return page(
         request, "goals/detail.html", title=_("Goals"), fragment="goals/_steps.html", status_code=status_code,
-        **await sharing.item_sharing(db, goal),
+        **await sharing.item_sharing(request, db, goal),
         goal=goal, steps=await steps_of(db, goal), areas=area_labels(), step_error=step_error, step_value=step_value,
         editing=editing, edit_error=edit_error, edit_value=edit_value,
         # After a step is changed (or not), focus returns to its Change button.
@@ -202,6 +202,7 @@ async def delete_goal(request: Request[Any, Any, Any], db: NamedDependency[Async
     goal = await policy.changeable(db, current_viewer(request), Goal, goal_id)
     await db.exec(delete(GoalStep).where(col(GoalStep.goal_id) == goal.id))  # type: ignore[call-overload]
     await db.exec(delete(Goal).where(col(Goal.id) == goal.id))  # type: ignore[call-overload]
+    await sharing.revoke_item_cards(db, Part.GOALS, goal.id)
     return deleted(request, "/goals", _("Goal deleted."))
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,6 +26,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal import policy
+from portal.accounts import client_address
 from portal.i18n import _
 from portal.models import AccessLog, AccessRequest, Connection, ConnectionCode, Grant, Part, Role, User, utcnow
 from portal.timezones import local
@@ -156,14 +158,26 @@ async def own_link(db: AsyncSession, viewer: Viewer, connection_id: str) -> Link
     return found[0]
 
 
-async def revoke(db: AsyncSession, *connection_ids: str, part_cards_only: bool = False) -> None:
-    """Stop the cards in force on these connections, at once."""
+def ends_at_for(until: str) -> datetime | None:
+    """When a card chosen "until" (a key of UNTIL) ends, from now; None: until the survivor stops it."""
+    span = UNTIL[until]
+    return utcnow() + span if span is not None else None
+
+
+async def revoke(db: AsyncSession, *connection_ids: str, parts: Sequence[str] | None = None) -> None:
+    """Stop the cards in force on these connections at once: all of them, or only the whole-part cards of `parts`."""
     if not connection_ids:
         return
     query = update(Grant).where(col(Grant.connection_id).in_(connection_ids), col(Grant.revoked_at).is_(None))
-    if part_cards_only:
-        query = query.where(col(Grant.item_id).is_(None))
+    if parts is not None:
+        query = query.where(col(Grant.item_id).is_(None), col(Grant.part).in_(parts))
     await db.exec(query.values(revoked_at=utcnow()))  # type: ignore[call-overload]
+
+
+async def revoke_item_cards(db: AsyncSession, part: str, item_id: str) -> None:
+    """An item deleted: the cards that named it stop with it."""
+    await db.exec(update(Grant).where(  # type: ignore[call-overload]
+        col(Grant.part) == part, col(Grant.item_id) == item_id, col(Grant.revoked_at).is_(None)).values(revoked_at=utcnow()))
 
 
 async def end_connection(db: AsyncSession, link: Link) -> None:
@@ -230,7 +244,7 @@ async def _code_problem(request: Request[Any, Any, Any], db: AsyncSession, code:
     towards the same growing waits as wrong passwords; a wrong code says nothing about why."""
     viewer = current_viewer(request)
     throttle = services_of(request).throttle
-    subjects = {"connect_account": str(viewer.user_id)}
+    subjects = {"connect_account": str(viewer.user_id), "connect_address": client_address(request)}
     if wait := await throttle.seconds_to_wait(**subjects):
         return _("Too many tries. Please wait {seconds} seconds and try again.").format(seconds=wait), None
     if not normalise_code(code):
@@ -289,11 +303,14 @@ async def save_sharing(request: Request[Any, Any, Any], db: NamedDependency[Asyn
     if until not in UNTIL:
         return await _sharing_page(request, db, status_code=400,
                                    errors={connection_id: _("Choose until when, from the list.")})
-    await revoke(db, connection_id, part_cards_only=True)
-    span = UNTIL[until]
-    ends_at = utcnow() + span if span is not None else None
+    # Parts no longer ticked stop. Parts still ticked keep their own end unless Until was changed from
+    # what the form showed: saving never quietly lengthens or shortens a share the survivor did not touch.
+    changed = until != link.until_choice
+    kept = set() if changed else set(link.parts) & set(chosen)
+    await revoke(db, connection_id, parts=[part for part in link.parts if part not in kept])
     for part in dict.fromkeys(chosen):
-        db.add(Grant(connection_id=link.connection.id, part=part, ends_at=ends_at))
+        if part not in kept:
+            db.add(Grant(connection_id=link.connection.id, part=part, ends_at=ends_at_for(until)))
     return Redirect("/sharing?done=saved", status_code=303)
 
 
@@ -318,11 +335,8 @@ async def approve(request: Request[Any, Any, Any], db: NamedDependency[AsyncSess
     until = form_value(await request.form(), "until", 10)
     if until not in UNTIL:
         return await _sharing_page(request, db, status_code=400, errors={asked.id: _("Choose until when, from the list.")})
-    await db.exec(update(Grant).where(  # type: ignore[call-overload]
-        col(Grant.connection_id) == link.connection.id, col(Grant.part) == asked.part, col(Grant.item_id).is_(None),
-        col(Grant.revoked_at).is_(None)).values(revoked_at=utcnow()))
-    span = UNTIL[until]
-    db.add(Grant(connection_id=link.connection.id, part=asked.part, ends_at=utcnow() + span if span else None))
+    await revoke(db, link.connection.id, parts=[asked.part])
+    db.add(Grant(connection_id=link.connection.id, part=asked.part, ends_at=ends_at_for(until)))
     asked.answered_at, asked.approved = utcnow(), True
     db.add(asked)
     return Redirect("/sharing?done=approved", status_code=303)
@@ -382,15 +396,23 @@ class ItemCard:
     ends_at: datetime | None
 
 
-async def item_sharing(db: AsyncSession, item: Any) -> dict[str, Any]:
+ITEM_NOTICES = {"shared": "Shared. It takes effect at once, and you can stop it here at any time.",
+                "not-shared": "Not shared: an item marked “Only me” is never shared.",
+                "stopped": "Stopped. It takes effect at once.",
+                "private": "Saved."}
+
+
+async def item_sharing(request: Request[Any, Any, Any], db: AsyncSession, item: Any) -> dict[str, Any]:
     """What an item's page says and offers about sharing it: who can see it, the cards for it alone
-    (each can be stopped), and the connections it could be shared with."""
+    (each can be stopped), the connections it could be shared with, and what just happened."""
     part = policy.PARTS[type(item)].value
     link_list = await links(db, survivor_id=item.owner_id)
     cards = [ItemCard(card.id, link.person, card.ends_at) for link in link_list for card in link.cards
-             if card.part == part and card.item_id == item.id]
+             if card.part == part and card.item_id == item.id and not item.private]
+    notice = ITEM_NOTICES.get(request.query_params.get("done", ""), "")
     return {"seen": await seen_by(db, item), "item_cards": cards, "share_part": part, "untils": until_labels(),
-            "share_links": {link.connection.id: link.person for link in link_list}}
+            "share_links": {link.connection.id: link.person for link in link_list}, "local": local,
+            "share_notice": _(notice) if notice else ""}
 
 
 @post("/item")
@@ -407,8 +429,7 @@ async def share_item(request: Request[Any, Any, Any], db: NamedDependency[AsyncS
     back = f"{ITEM_PAGES[part]}/{item.id}"
     if until not in UNTIL or item.private:
         return Redirect(f"{back}?done=not-shared", status_code=303)
-    span = UNTIL[until]
-    db.add(Grant(connection_id=link.connection.id, part=part, item_id=item.id, ends_at=utcnow() + span if span else None))
+    db.add(Grant(connection_id=link.connection.id, part=part, item_id=item.id, ends_at=ends_at_for(until)))
     return Redirect(f"{back}?done=shared", status_code=303)
 
 
@@ -420,8 +441,8 @@ async def stop_card(request: Request[Any, Any, Any], db: NamedDependency[AsyncSe
         for card in link.cards:
             if card.id == card_id:
                 await db.exec(update(Grant).where(col(Grant.id) == card_id).values(revoked_at=utcnow()))  # type: ignore[call-overload]
-                back = f"{ITEM_PAGES[card.part]}/{card.item_id}" if card.item_id else "/sharing"
-                return Redirect(f"{back}?done=stopped", status_code=303)
+                back = f"{ITEM_PAGES[card.part]}/{card.item_id}?done=stopped" if card.item_id else "/sharing?done=saved"
+                return Redirect(back, status_code=303)
     raise NotFoundException()
 
 
@@ -448,6 +469,9 @@ async def set_private(request: Request[Any, Any, Any], db: AsyncSession, model: 
     """Mark one of the survivor's own items "Only me" (or not): it then wins over every part shared."""
     item = await policy.changeable(db, current_viewer(request), model, item_id)
     item.private = form_value(await request.form(), "private", 1) == "1"
+    if item.private:
+        # Cards naming this item stop for good: removing "Only me" later must not quietly share it again.
+        await revoke_item_cards(db, policy.PARTS[model].value, item.id)
     db.add(item)
     return Redirect(f"{list_href}/{item.id}?done=private", status_code=303)
 

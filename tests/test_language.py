@@ -80,7 +80,7 @@ def test_templates_show_no_english_outside_gettext():
         "defaults": [type("L", (), {"label": "⟦l⟧", "call": "123", "text": "456"})()], "max_lines": 10, "message": "⟦m⟧", "action": "/x/1/delete", "back_href": "/x/1", "card_id": "card-1",
         "card_href": "/x/1/card", "links": [], "asked": True, "askable": {"goals": "⟦Goals⟧"}, "requests": [],
         "item_cards": [__import__("types").SimpleNamespace(id="k1", person="1234", ends_at=None)],
-        "share_links": {"c1": "⟦Ana⟧"}, "share_part": "goals", "seen": ["1234"],
+        "share_links": {"c1": "⟦Ana⟧"}, "share_part": "goals", "share_notice": "⟦n⟧", "seen": ["1234"],
         "seen_parts": {"goals": [], "appointments": [], "checkins": [], "documents": []},
         "link": __import__("types").SimpleNamespace(
             connection=__import__("types").SimpleNamespace(id="c1", survivor_label="1234"), person="⟦Ana⟧",

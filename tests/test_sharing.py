@@ -15,6 +15,12 @@ from tests.test_documents import PDF, big_file, upload
 from tests.test_home import new_goal
 
 
+def moment(value) -> datetime:  # type: ignore[no-untyped-def]
+    """A time read back with raw SQL: SQLite gives text, PostgreSQL a datetime."""
+    value = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def show_code(staff) -> str:  # type: ignore[no-untyped-def]
     page = post_form(staff, "/people/code").text
     match = re.search(r'<p class="code" translate="no">([A-Z2-9]{4}-[A-Z2-9]{4})</p>', page)
@@ -351,3 +357,71 @@ def test_one_item_shared_with_one_person_and_stopped(pair, third_client, setting
     assert post_form(third_client, "/sharing/item", {"part": "goals", "item_id": theirs, "connection": cid,
                                                      "until": "week"}).status_code == 404
     assert sql(settings, "SELECT count(*) FROM share_grant WHERE revoked_at IS NULL")[0][0] == 0
+
+
+@pytest.mark.parametrize("part", ["goals", "appointments", "documents", "checkins"])
+def test_an_item_shared_until_a_date_shows_the_date_on_its_page(pair, settings, part):
+    survivor, staff = pair
+    url = {
+        "goals": lambda: new_goal(survivor, "Dated"),
+        "appointments": lambda: post_form(survivor, "/appointments", {"what": "Dated", "date": "2030-01-02", "time": "10:00",
+                                                                       "reminder": "none"}).headers["location"],
+        "documents": lambda: upload(survivor, PDF, name="Dated").headers["location"],
+        "checkins": lambda: check_in(survivor, note="Dated").split("?")[0],
+    }[part]()
+    cid = make_connection(settings, "river", "Ana")
+    done = post_form(survivor, "/sharing/item", {"part": part, "item_id": url.rsplit("/", 1)[1], "connection": cid,
+                                                 "until": "week"})
+    page = survivor.get(done.headers["location"])
+    week = (datetime.now(UTC) + timedelta(days=7)).date().isoformat()
+    assert page.status_code == 200 and f"Ana (caseworker) can see this until {week}." in page.text
+    assert "Shared. It takes effect at once" in page.text
+    assert "Ana (caseworker) can see one item of your" in survivor.get("/sharing").text
+
+
+def test_saving_again_never_quietly_changes_a_share_that_was_not_touched(pair, settings):
+    survivor, staff = pair
+    cid = make_connection(settings, "river", "Ana")
+    post_form(survivor, f"/sharing/{cid}/save", {"parts": ["goals"], "until": "week"})
+    tomorrow = datetime.now(UTC) + timedelta(days=1)
+    sql(settings, "UPDATE share_grant SET ends_at = :t", t=tomorrow)  # six days later: one day left
+    shown = re.search(r'<option value="(\w+)" selected>', survivor.get("/sharing").text.split(f"/sharing/{cid}/save")[1])
+    assert shown and shown.group(1) == "week"
+    post_form(survivor, f"/sharing/{cid}/save", {"parts": ["goals", "documents"], "until": "week"})
+    ends = {part: moment(end) for part, end in sql(settings, "SELECT part, ends_at FROM share_grant WHERE revoked_at IS NULL")}
+    assert abs(ends["goals"] - tomorrow) < timedelta(seconds=1)  # untouched: still one day left
+    assert ends["documents"].date() == (datetime.now(UTC) + timedelta(days=7)).date()
+    # Changing Until is a choice for everything ticked.
+    post_form(survivor, f"/sharing/{cid}/save", {"parts": ["goals", "documents"], "until": "stop"})
+    assert {part: end for part, end in sql(settings, "SELECT part, ends_at FROM share_grant WHERE revoked_at IS NULL")} == {
+        "goals": None, "documents": None}
+
+
+def test_a_deleted_or_only_me_item_takes_its_cards_with_it(pair, settings):
+    survivor, staff = pair
+    cid = make_connection(settings, "river", "Ana")
+    first, second = new_goal(survivor, "First"), new_goal(survivor, "Second")
+    for url in (first, second):
+        post_form(survivor, "/sharing/item", {"part": "goals", "item_id": url.rsplit("/", 1)[1], "connection": cid, "until": "stop"})
+    post_form(survivor, f"{first}/delete")
+    post_form(survivor, f"{second}/private", {"private": "1"})
+    assert "can see this until" not in survivor.get(second).text  # no card shown beside "Only me"
+    post_form(survivor, f"{second}/private", {"private": "0"})
+    assert staff.get(f"/people/{cid}/goals/{second.rsplit('/', 1)[1]}").status_code == 404  # not shared again
+    assert sql(settings, "SELECT count(*) FROM share_grant WHERE revoked_at IS NULL")[0][0] == 0
+    assert "one item of your goals" not in survivor.get("/sharing").text
+
+
+def test_a_deactivated_caseworker_loses_every_connection_for_good(pair, third_client, settings):
+    survivor, staff = pair
+    goal = new_goal(survivor, "Mine").rsplit("/", 1)[1]
+    cid = make_connection(settings, "river", "Ana", ("goals",))
+    make_user(settings, "org-admin", Role.ADMIN)
+    sign_in(third_client, "org-admin")
+    ana = sql(settings, "SELECT id FROM app_user WHERE username = 'Ana'")[0][0]
+    assert "connections with people have ended" in post_form(third_client, f"/admin/staff/{ana}/deactivate").text
+    assert "No connections yet." in survivor.get("/sharing").text
+    post_form(third_client, f"/admin/staff/{ana}/reactivate")
+    sign_in(staff, "Ana")
+    assert staff.get(f"/people/{cid}/goals/{goal}").status_code == 404
+    assert "Only you can see this." in survivor.get(f"/goals/{goal}").text
