@@ -15,6 +15,18 @@ from tests.test_documents import PDF, big_file, upload
 from tests.test_home import new_goal
 
 
+def make_item(survivor, part: str, title: str) -> str:  # type: ignore[no-untyped-def]
+    """One item of a part, made through the survivor's own forms; its URL."""
+    if part == "goals":
+        return new_goal(survivor, title)
+    if part == "appointments":
+        return post_form(survivor, "/appointments", {"what": title, "date": "2030-01-02", "time": "10:00",
+                                                      "reminder": "none"}).headers["location"]
+    if part == "documents":
+        return upload(survivor, PDF, name=title).headers["location"]
+    return check_in(survivor, note=title).split("?")[0]
+
+
 def moment(value) -> datetime:  # type: ignore[no-untyped-def]
     """A time read back with raw SQL: SQLite gives text, PostgreSQL a datetime."""
     value = datetime.fromisoformat(value) if isinstance(value, str) else value
@@ -158,14 +170,7 @@ def test_expired_and_unchecked_cards_end_access(pair, settings):
 @pytest.mark.parametrize("part", ["goals", "appointments", "documents", "checkins"])
 def test_only_me_wins_over_a_shared_part(pair, settings, part):
     survivor, staff = pair
-    make = {
-        "goals": lambda: new_goal(survivor, "Private plan"),
-        "appointments": lambda: post_form(survivor, "/appointments", {"what": "Private plan", "date": "2030-01-02",
-                                                                       "time": "10:00", "reminder": "none"}).headers["location"],
-        "documents": lambda: upload(survivor, PDF, name="Private plan").headers["location"],
-        "checkins": lambda: check_in(survivor, note="Private plan").split("?")[0],
-    }[part]
-    url = make()
+    url = make_item(survivor, part, "Private plan")
     item = url.rsplit("/", 1)[1]
     cid = make_connection(settings, "river", "Ana", (part,))
     assert staff.get(f"/people/{cid}/{part}/{item}").status_code == 200
@@ -362,13 +367,7 @@ def test_one_item_shared_with_one_person_and_stopped(pair, third_client, setting
 @pytest.mark.parametrize("part", ["goals", "appointments", "documents", "checkins"])
 def test_an_item_shared_until_a_date_shows_the_date_on_its_page(pair, settings, part):
     survivor, staff = pair
-    url = {
-        "goals": lambda: new_goal(survivor, "Dated"),
-        "appointments": lambda: post_form(survivor, "/appointments", {"what": "Dated", "date": "2030-01-02", "time": "10:00",
-                                                                       "reminder": "none"}).headers["location"],
-        "documents": lambda: upload(survivor, PDF, name="Dated").headers["location"],
-        "checkins": lambda: check_in(survivor, note="Dated").split("?")[0],
-    }[part]()
+    url = make_item(survivor, part, "Dated")
     cid = make_connection(settings, "river", "Ana")
     done = post_form(survivor, "/sharing/item", {"part": part, "item_id": url.rsplit("/", 1)[1], "connection": cid,
                                                  "until": "week"})
