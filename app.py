@@ -39,7 +39,9 @@ from portal.safety import exit_href
 from portal.sessions import DatabaseSessionStore, RedisSessionStore, Sessions
 from portal.storage import DatabaseStorage
 from portal.settings import Settings
-from portal.web import AllowedHostsMiddleware, CSRFMiddleware, Services, ViewerMiddleware, exception_handlers, headers_hook
+from portal.web import (
+    AllowedHostsMiddleware, CSRFMiddleware, Services, ViewerMiddleware, exception_handlers, headers_hook, page_link,
+)
 
 ROOT = Path(__file__).resolve().parent
 STATIC_DIR = ROOT / "static"
@@ -89,7 +91,8 @@ def template_environment(assets: StaticAssets, secret_key: str) -> Environment:
     )
     env.install_gettext_translations(translations(DEFAULT_LOCALE), newstyle=True)  # type: ignore[attr-defined]
     env.globals.update(
-        static_url=assets.url, integrity=assets.integrity, lang=DEFAULT_LOCALE, exit_href=partial(exit_href, secret_key)
+        static_url=assets.url, integrity=assets.integrity, lang=DEFAULT_LOCALE, exit_href=partial(exit_href, secret_key),
+        page_link=page_link,
     )
     return env
 

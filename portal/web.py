@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from secrets import compare_digest
 from typing import Any
+from urllib.parse import urlencode
 
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
@@ -245,6 +246,12 @@ def deleted(request: Request[Any, Any, Any], list_href: str, message: str) -> Re
     if wants_fragment(request):
         return Template(template_name="_deleted.html", context={"message": message})
     return Redirect(list_href, status_code=303)
+
+
+def page_link(query: Any, number: int) -> str:
+    """The link to page `number` of a list, keeping whatever else the list was asked with (?past=1, ?person=…)."""
+    kept = [(name, value) for name, value in query.multi_items() if name != "page"]
+    return "?" + urlencode([*kept, ("page", str(number))])
 
 
 def home_for(role: Role | str) -> str:

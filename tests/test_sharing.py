@@ -424,3 +424,15 @@ def test_a_deactivated_caseworker_loses_every_connection_for_good(pair, third_cl
     sign_in(staff, "Ana")
     assert staff.get(f"/people/{cid}/goals/{goal}").status_code == 404
     assert "Only you can see this." in survivor.get(f"/goals/{goal}").text
+
+
+def test_who_has_looked_keeps_its_filter_from_page_to_page(pair, third_client, settings):
+    survivor, staff = pair
+    cid = make_connection(settings, "river", "Ana", ("goals",))
+    for _ in range(31):
+        staff.get(f"/people/{cid}/goals")
+    first = survivor.get("/sharing/log?person=Ana").text
+    assert first.split('<ul class="log">')[1].split("</ul>")[0].count("<li>") == 30
+    assert 'href="?person=Ana&amp;page=2"' in first
+    second = survivor.get("/sharing/log?person=Ana&page=2").text
+    assert 'href="?person=Ana&amp;page=1"' in second and second.split('<ul class="log">')[1].count("<li>") >= 1
