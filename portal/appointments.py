@@ -22,9 +22,9 @@ from portal.dates import parse_date, year_span
 from portal.i18n import _
 from portal.models import Appointment, Part, Reminder, utcnow
 from portal.timezones import local, to_utc
-from portal.web import Viewer
 from portal.web import (
-    ask_before_delete, card, current_viewer, deleted, form_value, page, page_number, survivor_only, text_errors,
+    Viewer, ask_before_delete, card, current_viewer, deleted, form_value, page, page_number, survivor_only,
+    text_errors,
 )
 
 PER_PAGE = 20

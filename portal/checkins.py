@@ -24,9 +24,9 @@ from portal.help_lines import help_lines
 from portal.i18n import _
 from portal.models import CheckIn, Part, SafeAnswer
 from portal.timezones import local
-from portal.web import Viewer
 from portal.web import (
-    ask_before_delete, card, current_viewer, deleted, form_value, page, page_number, survivor_only, text_errors,
+    Viewer, ask_before_delete, card, current_viewer, deleted, form_value, page, page_number, survivor_only,
+    text_errors,
 )
 
 PER_PAGE = 20

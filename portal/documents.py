@@ -32,10 +32,9 @@ from portal.models import Document, DocumentKind, Part, utcnow
 from portal.storage import MissingChunk
 from portal.timezones import local
 from portal.uploads import EXTENSIONS, Refused, SealedFile, name_from_file, receive
-from portal.web import Viewer
 from portal.web import (
-    Services, ask_before_delete, card, csrf_checker, current_viewer, deleted, form_value, page, page_number, services_of,
-    survivor_only, text_errors,
+    Viewer, Services, ask_before_delete, card, csrf_checker, current_viewer, deleted, form_value, page, page_number,
+    services_of, survivor_only, text_errors,
 )
 
 log = logging.getLogger("portal")

@@ -23,10 +23,9 @@ from portal import policy, sharing
 from portal.dates import parse_date, year_span
 from portal.i18n import _
 from portal.models import Goal, GoalArea, GoalStatus, GoalStep, Part, utcnow
-from portal.web import Viewer
 from portal.web import (
-    ask_before_delete, card, current_viewer, deleted, form_value, page, page_number, survivor_only, text_errors, text_problem,
-    wants_fragment,
+    Viewer, ask_before_delete, card, current_viewer, deleted, form_value, page, page_number, survivor_only,
+    text_errors, text_problem, wants_fragment,
 )
 
 PER_PAGE = 20

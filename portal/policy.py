@@ -159,34 +159,18 @@ async def item_names(db: AsyncSession, viewer: Viewer, entries: Sequence[AccessL
     return names
 
 
-def _sharers(owner_id: int) -> Any:
-    """Staff who hold a card in force on `owner_id`'s things: (name, role, part, item id) rows."""
-    return (
-        select(User.username, User.role, Grant.part, Grant.item_id)
-        .join(Connection, col(Connection.staff_id) == User.id)
-        .join(Grant, col(Grant.connection_id) == Connection.id)
-        .where(col(Connection.survivor_id) == owner_id, live_grant(utcnow()), col(User.active).is_(True))
+async def seen_by_part(db: AsyncSession, owner_id: int) -> dict[str, list[tuple[str, str]]]:
+    """Who besides the owner can see each whole part now (items marked Only me excepted): part -> (name, role).
+    The same conditions as `visible`, asked the other way round."""
+    rows = (await db.exec(
+        select(Grant.part, User.username, User.role)
+        .join(Connection, col(Connection.id) == Grant.connection_id)
+        .join(User, col(User.id) == Connection.staff_id)
+        .where(col(Connection.survivor_id) == owner_id, live_grant(utcnow()), col(Grant.item_id).is_(None))
         .distinct()
         .order_by(col(User.username))
-    )
-
-
-async def seen_by_part(db: AsyncSession, owner_id: int) -> dict[str, list[tuple[str, str]]]:
-    """Who besides the owner can see each whole part now (items marked Only me excepted): part -> (name, role)."""
+    )).all()
     found: dict[str, list[tuple[str, str]]] = {part.value: [] for part in Part}
-    for name, role, part, item_id in (await db.exec(_sharers(owner_id))).all():
-        if item_id is None and (name, role) not in found[part]:
-            found[part].append((name, role))
+    for part, name, role in rows:
+        found[part].append((name, role))
     return found
-
-
-async def seen_by(db: AsyncSession, item: SQLModel) -> list[tuple[str, str]]:
-    """Who besides the owner can see this one item now: the same conditions as `visible`, asked the
-    other way round."""
-    columns: Any = item
-    if columns.private:
-        return []
-    part = PARTS[type(item)].value
-    rows = (await db.exec(_sharers(columns.owner_id).where(
-        col(Grant.part) == part, or_(col(Grant.item_id).is_(None), col(Grant.item_id) == columns.id)))).all()
-    return list(dict.fromkeys((name, role) for name, role, _part, _item in rows))

@@ -123,8 +123,9 @@ class Link:
         return min((key for key, span in UNTIL.items() if span is not None), key=lambda key: abs(UNTIL[key] - longest))
 
 
-async def links(db: AsyncSession, *, survivor_id: int | None = None, staff_id: int | None = None) -> list[Link]:
-    """Live connections of a survivor (or of a staff member), each with its cards in force now."""
+async def links(db: AsyncSession, *, survivor_id: int | None = None, staff_id: int | None = None,
+                connection_id: str | None = None) -> list[Link]:
+    """Live connections of a survivor (or of a staff member, or one connection), each with its cards in force now."""
     now = utcnow()
     query = (
         select(Connection, User.username, User.role)
@@ -136,6 +137,8 @@ async def links(db: AsyncSession, *, survivor_id: int | None = None, staff_id: i
         query = query.where(Connection.survivor_id == survivor_id)
     if staff_id is not None:
         query = query.where(Connection.staff_id == staff_id)
+    if connection_id is not None:
+        query = query.where(Connection.id == connection_id[:32])
     rows = (await db.exec(query)).all()
     ids = [connection.id for connection, _name, _role in rows]
     cards: dict[str, list[Card]] = {cid: [] for cid in ids}
@@ -152,7 +155,7 @@ async def links(db: AsyncSession, *, survivor_id: int | None = None, staff_id: i
 async def own_link(db: AsyncSession, viewer: Viewer, connection_id: str) -> Link:
     """One live connection of the viewer's own (either side); 404 for anyone else's or an ended one."""
     side = {"survivor_id": viewer.user_id} if viewer.role == Role.SURVIVOR else {"staff_id": viewer.user_id}
-    found = [link for link in await links(db, **side) if link.connection.id == connection_id]
+    found = await links(db, connection_id=connection_id, **side)
     if not found:
         raise NotFoundException()
     return found[0]
@@ -228,15 +231,15 @@ async def sharing(request: Request[Any, Any, Any], db: NamedDependency[AsyncSess
     return await _sharing_page(request, db)
 
 
-async def _live_code(db: AsyncSession, code: str) -> tuple[ConnectionCode, User] | None:
+async def _code_owner(db: AsyncSession, code: str) -> User | None:
+    """The active staff member whose unused, unexpired code this is."""
     if len(normalise_code(code)) != CODE_LENGTH:
         return None
-    row = (await db.exec(
-        select(ConnectionCode, User).join(User, col(User.id) == ConnectionCode.staff_id)
+    return (await db.exec(
+        select(User).join(ConnectionCode, col(User.id) == ConnectionCode.staff_id)
         .where(ConnectionCode.id == hash_code(code), col(ConnectionCode.used_at).is_(None),
                col(ConnectionCode.expires_at) > utcnow(), col(User.active).is_(True))
     )).first()
-    return (row[0], row[1]) if row else None
 
 
 async def _code_problem(request: Request[Any, Any, Any], db: AsyncSession, code: str) -> tuple[str, User | None]:
@@ -249,11 +252,11 @@ async def _code_problem(request: Request[Any, Any, Any], db: AsyncSession, code:
         return _("Too many tries. Please wait {seconds} seconds and try again.").format(seconds=wait), None
     if not normalise_code(code):
         return _("Type the code your caseworker or mentor shows you."), None
-    found = await _live_code(db, code)
-    if found is None:
+    staff = await _code_owner(db, code)
+    if staff is None:
         await throttle.failed(**subjects)
         return _("This code does not work. A code works once, for 15 minutes: ask for a new one."), None
-    return "", found[1]
+    return "", staff
 
 
 @post("/connect")
@@ -396,10 +399,13 @@ class ItemCard:
     ends_at: datetime | None
 
 
-ITEM_NOTICES = {"shared": "Shared. It takes effect at once, and you can stop it here at any time.",
-                "not-shared": "Not shared: an item marked “Only me” is never shared.",
-                "stopped": "Stopped. It takes effect at once.",
-                "private": "Saved."}
+def _item_notice(request: Request[Any, Any, Any]) -> str:
+    return {
+        "shared": _("Shared. It takes effect at once, and you can stop it here at any time."),
+        "not-shared": _("Not shared: an item marked “Only me” is never shared."),
+        "stopped": _("Stopped. It takes effect at once."),
+        "private": _("Saved."),
+    }.get(request.query_params.get("done", ""), "")
 
 
 async def item_sharing(request: Request[Any, Any, Any], db: AsyncSession, item: Any) -> dict[str, Any]:
@@ -409,10 +415,13 @@ async def item_sharing(request: Request[Any, Any, Any], db: AsyncSession, item: 
     link_list = await links(db, survivor_id=item.owner_id)
     cards = [ItemCard(card.id, link.person, card.ends_at) for link in link_list for card in link.cards
              if card.part == part and card.item_id == item.id and not item.private]
-    notice = ITEM_NOTICES.get(request.query_params.get("done", ""), "")
-    return {"seen": await seen_by(db, item), "item_cards": cards, "share_part": part, "untils": until_labels(),
+    # Who can see it: the people with a card in force for its part or for it, unless it is Only me
+    # (the same conditions as policy.visible, read from the cards already loaded).
+    seen = [] if item.private else [link.person for link in link_list
+                                    if any(card.part == part and card.item_id in (None, item.id) for card in link.cards)]
+    return {"seen": seen, "item_cards": cards, "share_part": part, "untils": until_labels(),
             "share_links": {link.connection.id: link.person for link in link_list}, "local": local,
-            "share_notice": _(notice) if notice else ""}
+            "share_notice": _item_notice(request)}
 
 
 @post("/item")
@@ -451,11 +460,6 @@ ITEM_PAGES = {Part.GOALS.value: "/goals", Part.APPOINTMENTS.value: "/appointment
 
 
 # ----- "who can see this", in the survivor's words ---------------------------------------------
-
-
-async def seen_by(db: AsyncSession, item: Any) -> list[str]:
-    """Who besides the survivor can see this item now, as the survivor knows them."""
-    return [person_label(name, role) for name, role in await policy.seen_by(db, item)]
 
 
 async def seen_by_part(db: AsyncSession, owner_id: int) -> dict[str, list[str]]:

@@ -101,14 +101,34 @@ def test_upload_then_download_is_byte_identical_and_stored_only_encrypted(client
     assert len(everything) == len(content) + 3 * 16  # each chunk: ciphertext plus its GCM tag
 
 
-def test_sqlite_files_on_disk_never_hold_the_plaintext(client, settings):
-    if not settings.sqlite:
-        pytest.skip("the database files are on disk only for SQLite; test_upload_then_download covers the stored bytes")
+def test_nothing_the_database_keeps_holds_the_plaintext(client, settings):
+    """SQLite: every file of the database on disk (with its write-ahead log). PostgreSQL: every column
+    of every row of every table, as the server returns it."""
     sign_up(client, "river")
     assert upload(client, big_file(300_000)).status_code == 303
-    database = Path(urlsplit(settings.database_url).path)
-    for path in database.parent.iterdir():
-        assert MARKER not in path.read_bytes(), path.name
+    if settings.sqlite:
+        database = Path(urlsplit(settings.database_url).path)
+        files = list(database.parent.iterdir())
+        assert any(path.name.endswith("-wal") or path.suffix == ".db" for path in files)
+        for path in files:
+            assert MARKER not in path.read_bytes(), path.name
+        return
+
+    async def every_value() -> list[bytes]:
+        engine = make_engine(settings.database_url)
+        values: list[bytes] = []
+        async with engine.connect() as conn:
+            tables = (await conn.execute(text(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"))).scalars().all()
+            for table in tables:
+                for row in await conn.execute(text(f'SELECT * FROM "{table}"')):  # noqa: S608 - names from the catalogue
+                    values += [bytes(value) if isinstance(value, (bytes, memoryview)) else str(value).encode() for value in row]
+        await engine.dispose()
+        return values
+
+    values = run(every_value())
+    assert sum(len(value) for value in values) > 300_000  # the encrypted chunks really are among them
+    assert all(MARKER not in value for value in values)
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
@@ -438,8 +458,8 @@ def test_a_killed_server_leaves_no_row_and_start_up_removes_orphan_chunks(settin
     assert stored(settings)[1] != []
     from litestar.testing import TestClient
 
-    with TestClient(create_app(settings), base_url=BASE_URL):
-        pass
+    with TestClient(create_app(settings), base_url=BASE_URL) as started:  # start-up runs the clean-up
+        assert started.get("/healthz").status_code == 200
     assert stored(settings)[1] == []
 
 
@@ -448,8 +468,8 @@ def test_start_up_keeps_chunks_that_belong_to_documents(client, settings):
     url = upload(client, big_file(300_000)).headers["location"]
     from litestar.testing import TestClient
 
-    with TestClient(create_app(settings), base_url=BASE_URL):
-        pass
+    with TestClient(create_app(settings), base_url=BASE_URL) as started:  # start-up runs the clean-up
+        assert started.get("/healthz").status_code == 200
     assert len(stored(settings)[1]) == 2
     assert client.get(f"{url}/download").status_code == 200
 

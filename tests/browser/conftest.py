@@ -57,7 +57,7 @@ class Destination:
                 self.wfile.write(body)
 
             def log_message(self, *args: object) -> None:
-                pass
+                """Say nothing: the stand-in's requests would only clutter the test output."""
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/weather"
