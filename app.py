@@ -5,10 +5,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from functools import partial
 from pathlib import Path
 
@@ -28,7 +29,8 @@ from litestar.template.config import TemplateConfig
 from redis.asyncio import Redis
 
 from portal import (
-    accounts, admin, appointments, checkins, documents, goals, help_lines, home, people, pwa, safety, sharing,
+    account, accounts, export, passkeys, admin, appointments, checkins, documents, goals, help_lines, home, messages, people, push, pwa, reminders,
+    safety, sharing,
 )
 from portal.crypto import MasterKey
 from portal.db import make_engine, session_factory, session_provider
@@ -57,6 +59,9 @@ THROTTLE_RULES = (
     Rule("connect_account", free=5, window=3600, max_wait=900),
     Rule("connect_address", free=20, window=3600, max_wait=900),
     Rule("code_staff", free=20, window=3600, max_wait=900),
+    # Recovery codes typed at Forgot password: per account and per address.
+    Rule("recover_account", free=5, window=3600, max_wait=3600),
+    Rule("recover_address", free=20, window=3600, max_wait=3600),
 )
 
 
@@ -127,15 +132,23 @@ def create_app(settings: Settings | None = None) -> Litestar:
             exclude=["^/exit$"],  # a pattern searched anywhere in the path: anchor it
         ),
         storage=DatabaseStorage(factory),
+        vapid=push.Vapid(settings.vapid_private_key, settings.push_contact),
+        factory=factory,
     )
     assets = StaticAssets(STATIC_DIR)
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         await documents.start_up(services)
+        # Reminders go out from every process that runs the worker; rows are claimed, never sent twice.
+        sender = asyncio.create_task(push.Worker(factory, services.vapid).run_forever()) if settings.push_worker else None
         try:
             yield
         finally:
+            if sender is not None:
+                sender.cancel()
+                with suppress(asyncio.CancelledError):
+                    await sender
             if redis is not None:
                 await redis.aclose()
             await engine.dispose()
@@ -152,7 +165,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=[
             static, *accounts.routes, *safety.routes, *home.routes, *admin.routes, *help_lines.routes, *pwa.routes, goals.router,
-            appointments.router, documents.router, checkins.router, sharing.router, people.router,
+            appointments.router, documents.router, checkins.router, sharing.router, people.router, messages.router,
+            *messages.routes, *reminders.routes, *account.routes, *export.routes, *passkeys.routes,
         ],
         dependencies={"db": Provide(session_provider(factory))},
         # CSRF first: the innermost of these, next to the handler, where Litestar's own would sit.

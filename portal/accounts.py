@@ -11,6 +11,7 @@ import unicodedata
 from typing import Any
 
 from litestar import Request, Response, get, post
+from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 from sqlalchemy.exc import IntegrityError
@@ -86,12 +87,17 @@ def client_address(request: Request[Any, Any, Any]) -> str:
     return request.client.host if request.client else "unknown"
 
 
-async def start_session(request: Request[Any, Any, Any], user: User, redirect_to: str) -> Response[Any]:
-    """Sign `user` in on this browser with a brand-new session id, and go to `redirect_to`."""
+async def session_cookie(request: Request[Any, Any, Any], user: User) -> Cookie:
+    """Sign `user` in on this browser with a brand-new session id: the cookie that carries it."""
     services = services_of(request)
     old = request.cookies.get(services.sessions.cookie_name)
     token = await services.sessions.start(user.id or 0, device_label(request.headers.get("user-agent", "")), old)
-    return Redirect(redirect_to, status_code=303, cookies=[services.sessions.cookie(token)])
+    return services.sessions.cookie(token)
+
+
+async def start_session(request: Request[Any, Any, Any], user: User, redirect_to: str) -> Response[Any]:
+    """Sign `user` in on this browser, and go to `redirect_to`."""
+    return Redirect(redirect_to, status_code=303, cookies=[await session_cookie(request, user)])
 
 
 # ----- sign up --------------------------------------------------------------------------------
@@ -142,9 +148,13 @@ async def sign_up(request: Request[Any, Any, Any], db: NamedDependency[AsyncSess
     except IntegrityError:  # the same name, taken a moment ago
         await db.rollback()
         return _sign_up_page(request, values, {"username": _("That username is taken. Try another one.")}, 400)
+    from portal.account import codes_page, new_codes  # the account's own life builds on this module
+
+    codes = await new_codes(db, user.id or 0, services.settings.secret_key)
     await db.commit()  # the session below must refer to a stored user
     await services.throttle.failed(signup_address=address)  # counts sign-ups per address
-    return await start_session(request, user, "/welcome")
+    # The recovery codes are shown once, now; the page leads on to the safety introduction.
+    return codes_page(request, codes, first=True, cookies=[await session_cookie(request, user)])
 
 
 # ----- sign in --------------------------------------------------------------------------------

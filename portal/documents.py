@@ -24,7 +24,7 @@ from sqlalchemy import delete
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from portal import policy, sharing
+from portal import policy, push, sharing
 from portal.crypto import ChunkError, DocumentKeyError, open_chunk
 from portal.dates import parse_date, year_span
 from portal.i18n import _
@@ -174,6 +174,7 @@ async def upload(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
             owner_id=viewer.user_id, name=values["name"], kind=values["kind"], expires_on=expires_on,
             media_type=sealed.media_type, size=sealed.size, storage_key=sealed.storage_key,
             wrapped_key=sealed.wrapped_key, key_id=sealed.key_id, chunk_count=len(sealed.lengths),
+            warn_at=push.document_warn_at(expires_on, viewer.time_zone, utcnow()),
         )
         await services.storage.write(db, sealed.storage_key, sealed.chunks())
         db.add(item)
@@ -210,11 +211,13 @@ async def edit(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession
 
 @post("/{item_id:str}/edit")
 async def update(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[Any]:
-    item = await policy.changeable(db, current_viewer(request), Document, item_id)
+    viewer = current_viewer(request)
+    item = await policy.changeable(db, viewer, Document, item_id)
     values, errors, expires_on = _read_fields(dict(await request.form()), None)
     if errors:
         return _form_page(request, item, values, errors, 400)
     item.name, item.kind, item.expires_on = values["name"], values["kind"], expires_on
+    item.warn_at = push.document_warn_at(expires_on, viewer.time_zone, utcnow())
     db.add(item)
     return Redirect(f"/documents/{item.id}", status_code=303)
 

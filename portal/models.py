@@ -9,7 +9,7 @@ import enum
 import secrets
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Column, ForeignKey, Index, LargeBinary, String
+from sqlalchemy import Column, ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 # Named constraints: SQLite batch migrations need them, and names make migrations stable.
@@ -56,6 +56,12 @@ class User(SQLModel, table=True):
     exit_url: str = Field(default="", max_length=500)
     # IANA time zone ("Europe/London") that times are entered and shown in; empty: UTC until set.
     time_zone: str = Field(default="", max_length=64)
+    # Sign out after this many idle minutes (5 to 60); 0: the organisation's setting.
+    idle_minutes: int = Field(default=0)
+    # Cover the page while the app is hidden (app switcher, another tab).
+    cover_when_hidden: bool = Field(default=True)
+    # The name and icon the installed app gets: "waypoint" or "notes" (chosen before installing).
+    app_name: str = Field(default="waypoint", max_length=16)
 
 
 class WebSession(SQLModel, table=True):
@@ -172,9 +178,10 @@ class Appointment(SQLModel, table=True):
     place: str = Field(default="", max_length=200)
     with_whom: str = Field(default="", max_length=200)
     notes: str = Field(default="", max_length=2000)
-    # Stored now; the push issue delivers it.
     reminder: str = Field(default=Reminder.NONE.value, sa_column=Column(String(8), nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
+    # When the reminder is due (UTC); cleared once it is queued, so the reminder goes out once.
+    remind_at: datetime | None = Field(default=None, index=True)
 
 
 class DocumentKind(enum.StrEnum):
@@ -217,6 +224,8 @@ class Document(SQLModel, table=True):
     key_id: str = Field(max_length=16)
     chunk_count: int
     created_at: datetime = Field(default_factory=utcnow)
+    # When to say next that it expires soon (30, then 7 days before); None when nothing is left to say.
+    warn_at: datetime | None = Field(default=None, index=True)
 
 
 class DocumentChunk(SQLModel, table=True):
@@ -316,6 +325,8 @@ class Connection(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     # Set when either side ends the connection; every share card on it ends with it.
     ended_at: datetime | None = Field(default=None)
+    # Set while the survivor has paused a peer mentor: the mentor's messages wait, nothing is pushed.
+    paused_at: datetime | None = Field(default=None)
 
 
 class Grant(SQLModel, table=True):
@@ -374,3 +385,177 @@ class AccessRequest(SQLModel, table=True):
     answered_at: datetime | None = Field(default=None)
     # None while waiting; True approved; False declined (the asker sees "not now").
     approved: bool | None = Field(default=None)
+
+
+# ----- peer mentor messages and reminders on the phone ------------------------------------------
+
+
+class Message(SQLModel, table=True):
+    """One message in the thread between a survivor and a peer mentor: plain text, always shown as text.
+    Only the two people on the connection read it; a caseworker never does."""
+
+    __tablename__ = "message"
+    __table_args__ = (
+        Index("ix_message_connection_id", "connection_id", "id"),
+        Index("ix_message_sender_created", "sender_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    connection_id: str = Field(sa_column=Column(ForeignKey("connection.id", ondelete="CASCADE"), nullable=False))
+    sender_id: int = Field(sa_column=Column(ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False))
+    body: str = Field(max_length=1000)
+    created_at: datetime = Field(default_factory=utcnow)
+    # Sent while the survivor had paused the mentor: kept, and shown to the survivor once they resume.
+    held: bool = Field(default=False)
+    # When the other person first saw it.
+    read_at: datetime | None = Field(default=None)
+
+
+class PushSettings(SQLModel, table=True):
+    """What a person lets their phones tell them, and when. No row: the defaults."""
+
+    __tablename__ = "push_settings"
+
+    user_id: int = Field(sa_column=Column(ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True))
+    # The words on the lock screen; empty: "You have a new update". Never an item's own words.
+    text: str = Field(default="", max_length=60)
+    appointments: bool = Field(default=True)
+    documents: bool = Field(default=True)
+    messages: bool = Field(default=True)
+    checkins: bool = Field(default=False)
+    # Weekdays for the check-in reminder, Monday = 0 ("024": Monday, Wednesday, Friday).
+    checkin_days: str = Field(default="", max_length=7)
+    # Local time "HH:MM" of the check-in reminder, in the person's time zone.
+    checkin_time: str = Field(default="18:00", max_length=5)
+    # The next check-in reminder (UTC), kept so the reminder worker finds due ones by index.
+    checkin_next_at: datetime | None = Field(default=None, index=True)
+    # Quiet hours, local "HH:MM" (both empty: none). Nothing is pushed inside them; it waits.
+    quiet_from: str = Field(default="", max_length=5)
+    quiet_to: str = Field(default="", max_length=5)
+
+
+class PushSubscription(SQLModel, table=True):
+    """One phone or browser that may be sent reminders (a Web Push subscription)."""
+
+    __tablename__ = "push_subscription"
+    __table_args__ = (Index("ix_push_subscription_user_id", "user_id"),)
+
+    id: str = Field(default_factory=new_public_id, primary_key=True, max_length=16)
+    user_id: int = Field(sa_column=Column(ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False))
+    # The push service's address for this browser; a secret of sorts, never shown or logged.
+    endpoint: str = Field(max_length=1000)
+    # SHA-256 of the endpoint: the same browser subscribing again replaces its row.
+    endpoint_hash: str = Field(max_length=64, unique=True)
+    # The browser's public key (P-256, base64url) and auth secret, which encrypt what is sent.
+    p256dh: str = Field(max_length=100)
+    auth: str = Field(max_length=40)
+    # A coarse label ("Android phone"), never the full user agent.
+    device: str = Field(default="", max_length=40)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_sent_at: datetime | None = Field(default=None)
+
+
+class OutboxState(enum.StrEnum):
+    WAITING = "waiting"
+    SENT = "sent"
+    FAILED = "failed"
+    # No longer needed when its turn came (the message was read, the appointment moved).
+    DROPPED = "dropped"
+
+
+class PushOutbox(SQLModel, table=True):
+    """One notification for one device, kept until it is sent: durable across restarts, claimed by one
+    worker at a time, retried with backoff. It holds no words, only what it is about."""
+
+    __tablename__ = "push_outbox"
+    __table_args__ = (
+        UniqueConstraint("key", "subscription_id", name="uq_push_outbox_key_subscription"),
+        Index("ix_push_outbox_state_next", "state", "next_at"),
+        Index("ix_push_outbox_subscription_id", "subscription_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(sa_column=Column(ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False))
+    subscription_id: str = Field(
+        sa_column=Column(ForeignKey("push_subscription.id", ondelete="CASCADE"), nullable=False)
+    )
+    # "appointment", "checkin", "document" or "message".
+    kind: str = Field(sa_column=Column(String(16), nullable=False))
+    # The item it is about (checked again just before sending), or None.
+    ref: str | None = Field(default=None, max_length=32)
+    # What makes it one notification ("appointment:<id>:<time>"): queued twice, it is stored once.
+    key: str = Field(max_length=120)
+    state: str = Field(default=OutboxState.WAITING.value, sa_column=Column(String(8), nullable=False))
+    # Not before this moment (retries and quiet hours move it on).
+    next_at: datetime = Field(default_factory=utcnow)
+    attempts: int = Field(default=0)
+    # Which worker holds it, until when: another worker may take it only after the lease ends.
+    claimed_by: str | None = Field(default=None, max_length=16)
+    lease_until: datetime | None = Field(default=None)
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = Field(default=None)
+
+
+# ----- the account's own life ---------------------------------------------------------------------
+
+
+class RecoveryCode(SQLModel, table=True):
+    """One of the 10 single-use codes that let a person set a new password without e-mail (an abuser may
+    read the e-mail). Shown once; only a keyed hash is kept."""
+
+    __tablename__ = "recovery_code"
+    __table_args__ = (Index("ix_recovery_code_user_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(sa_column=Column(ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False))
+    # HMAC-SHA256 of the code under the portal's secret key: a copy of the database alone cannot test guesses.
+    digest: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    used_at: datetime | None = Field(default=None)
+
+
+class Departure(SQLModel, table=True):
+    """What a caseworker or mentor keeps when a person they were connected with deletes their account: that
+    someone left, and when. Nothing that names or points to the person."""
+
+    __tablename__ = "departure"
+    __table_args__ = (Index("ix_departure_staff_id", "staff_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    staff_id: int = Field(sa_column=Column(ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False))
+    # The day only: an exact time could be matched against other records.
+    left_on: date
+
+
+class Passkey(SQLModel, table=True):
+    """A passkey (WebAuthn credential) a person signs in with: the device keeps the private key; this
+    keeps the public key and the signature counter."""
+
+    __tablename__ = "passkey"
+    __table_args__ = (Index("ix_passkey_user_id", "user_id"),)
+
+    id: str = Field(default_factory=new_public_id, primary_key=True, max_length=16)
+    user_id: int = Field(sa_column=Column(ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False))
+    # The credential id the authenticator chose (base64url).
+    credential_id: str = Field(max_length=1400, unique=True)
+    public_key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    # Checked on every sign-in: a count that goes backwards means a copied key, and is refused.
+    sign_count: int = Field(default=0)
+    # The person's own name for it ("My phone").
+    name: str = Field(max_length=60)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_used_at: datetime | None = Field(default=None)
+
+
+class PasskeyChallenge(SQLModel, table=True):
+    """A WebAuthn challenge: random, single use (deleted when used), valid for 5 minutes."""
+
+    __tablename__ = "passkey_challenge"
+
+    # SHA-256 of the challenge, which the browser signs and sends back.
+    id: str = Field(primary_key=True, max_length=64)
+    # Who is adding a passkey; None for a sign-in, where the passkey itself says who.
+    user_id: int | None = Field(default=None, sa_column=Column(ForeignKey("app_user.id", ondelete="CASCADE")))
+    # "register" or "sign-in".
+    purpose: str = Field(max_length=10)
+    expires_at: datetime

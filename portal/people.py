@@ -28,7 +28,7 @@ from portal.checkins import feeling_labels, history, need_labels, needs_of, safe
 from portal.documents import documents_of, expiry, file_response, kind_labels, size_label, today_for
 from portal.goals import area_labels, goals_of, steps_of
 from portal.i18n import _
-from portal.models import AccessRequest, ConnectionCode, Document, GoalStatus, Part, utcnow
+from portal.models import AccessRequest, ConnectionCode, Departure, Document, GoalStatus, Part, utcnow
 from portal.sharing import (
     CODE_ALPHABET, CODE_LENGTH, Link, end_connection, hash_code, links, own_link, part_labels, part_phrases,
 )
@@ -38,11 +38,19 @@ from portal.web import current_viewer, form_value, page, page_number, services_o
 CODE_LIFETIME = timedelta(minutes=15)
 
 
+async def _list_page(request: Request[Any, Any, Any], db: AsyncSession, *, code: str = "", wait: int = 0,
+                     status_code: int = 200) -> Template:
+    """My people: each live connection, and a line for each person who has left (never who)."""
+    viewer = current_viewer(request)
+    departures = (await db.exec(select(Departure).where(col(Departure.staff_id) == viewer.user_id)
+                                .order_by(col(Departure.left_on).desc()).limit(20))).all()
+    return page(request, "people/list.html", title=_("My people"), links=await links(db, staff_id=viewer.user_id),
+                parts=part_labels(), code=code, wait=wait, departures=departures, status_code=status_code)
+
+
 @get("/", name="my_people")
 async def my_people(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Template:
-    viewer = current_viewer(request)
-    return page(request, "people/list.html", title=_("My people"), links=await links(db, staff_id=viewer.user_id),
-                parts=part_labels(), code="", wait=0)
+    return await _list_page(request, db)
 
 
 @post("/code")
@@ -51,10 +59,8 @@ async def show_code(request: Request[Any, Any, Any], db: NamedDependency[AsyncSe
     viewer = current_viewer(request)
     throttle = services_of(request).throttle
     subjects = {"code_staff": str(viewer.user_id)}
-    people = await links(db, staff_id=viewer.user_id)
     if wait := await throttle.seconds_to_wait(**subjects):
-        return page(request, "people/list.html", title=_("My people"), links=people, parts=part_labels(), code="",
-                    wait=wait, status_code=429)
+        return await _list_page(request, db, wait=wait, status_code=429)
     await throttle.failed(**subjects)  # each code shown counts towards the limit
     now = utcnow()
     await db.exec(  # type: ignore[call-overload]
@@ -63,8 +69,7 @@ async def show_code(request: Request[Any, Any, Any], db: NamedDependency[AsyncSe
     )
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
     db.add(ConnectionCode(id=hash_code(code), staff_id=viewer.user_id, created_at=now, expires_at=now + CODE_LIFETIME))
-    return page(request, "people/list.html", title=_("My people"), links=people, parts=part_labels(),
-                code=f"{code[:4]}-{code[4:]}", wait=0)
+    return await _list_page(request, db, code=f"{code[:4]}-{code[4:]}")
 
 
 REASON_MAX = 500

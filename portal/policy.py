@@ -10,22 +10,27 @@ the very next request. A hidden item answers 404, the same as a missing one. Eve
 other than the owner writes an access-log row in the same transaction as the read.
 
 Only the owner ever changes an item (`changeable`), whatever is shared.
+
+Messages follow a second, smaller rule (`thread`): a thread is a live connection between a survivor and
+a peer mentor, and only those two people read or write it. A caseworker never sees one, and no share card
+opens one to anybody else.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextvars import ContextVar
 from datetime import datetime
 from typing import Any, TypeVar
 
 from litestar.exceptions import NotFoundException
-from sqlalchemy import ColumnElement, and_, exists, false, func, or_
+from sqlalchemy import ColumnElement, and_, delete, exists, false, func, or_, update
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal.models import (
-    STAFF_ROLES, AccessLog, Appointment, CheckIn, Connection, Document, Goal, Grant, Part, Role, User, utcnow,
+    STAFF_ROLES, AccessLog, Appointment, CheckIn, Connection, Departure, Document, DocumentChunk, Goal, Grant, Message, Part,
+    Role, User, utcnow,
 )
 from portal.web import Viewer
 
@@ -174,3 +179,166 @@ async def seen_by_part(db: AsyncSession, owner_id: int) -> dict[str, list[tuple[
     for part, name, role in rows:
         found[part].append((name, role))
     return found
+
+
+# ----- the thread rule: messages between a survivor and a peer mentor ----------------------------
+
+
+def _threads_of(viewer: Viewer, *, ended_too: bool = False) -> ColumnElement[bool]:
+    """Connections that are a live thread of this viewer: survivor and peer mentor, the viewer one of them
+    (`ended_too`: also threads whose connection has ended, for the survivor's own export)."""
+    if viewer.role == Role.SURVIVOR:
+        mine = col(Connection.survivor_id) == viewer.user_id
+    elif viewer.role == Role.MENTOR:
+        mine = col(Connection.staff_id) == viewer.user_id
+    else:
+        return false()
+    mentor = select(User.id).where(col(User.id) == Connection.staff_id, col(User.role) == Role.MENTOR.value)
+    live = col(Connection.id).is_not(None) if ended_too else col(Connection.ended_at).is_(None)
+    return and_(mine, live, exists(mentor.correlate(Connection)))
+
+
+def _shown(viewer: Viewer) -> ColumnElement[bool]:
+    """Messages of a thread this viewer reads: all of them, except that a survivor does not see what a
+    paused mentor sent until they resume."""
+    if viewer.role == Role.SURVIVOR:
+        return col(Message.held).is_(False)
+    return col(Message.id).is_not(None)
+
+
+async def thread(db: AsyncSession, viewer: Viewer, connection_id: str) -> Connection:
+    """The connection if it is a live thread of this viewer; otherwise 404, like a page that does not exist."""
+    _noted("thread")
+    if not connection_id or len(connection_id) > MAX_ID_LENGTH:
+        raise NotFoundException()
+    found = (await db.exec(select(Connection).where(col(Connection.id) == connection_id, _threads_of(viewer)))).first()
+    if found is None:
+        raise NotFoundException()
+    return found
+
+
+async def threads(db: AsyncSession, viewer: Viewer, *, ended_too: bool = False) -> list[tuple[Connection, str]]:
+    """The viewer's threads, each with the mentor's username (the survivor's chosen name is on the connection)."""
+    _noted("thread")
+    rows = (await db.exec(
+        select(Connection, User.username).join(User, col(User.id) == Connection.staff_id)
+        .where(_threads_of(viewer, ended_too=ended_too)).order_by(col(Connection.created_at))
+    )).all()
+    return [(connection, name) for connection, name in rows]
+
+
+async def messages(db: AsyncSession, viewer: Viewer, connection: Connection, *, before: int | None = None,
+                   limit: int = 30) -> tuple[list[Message], bool]:
+    """The newest `limit` messages of a thread `thread()` returned (older than `before`, when given), oldest
+    first, and whether there are earlier ones."""
+    query = select(Message).where(col(Message.connection_id) == connection.id, _shown(viewer))
+    if before is not None:
+        query = query.where(col(Message.id) < before)
+    rows = list((await db.exec(query.order_by(col(Message.id).desc()).limit(limit + 1))).all())
+    return rows[:limit][::-1], len(rows) > limit
+
+
+async def newest_message(db: AsyncSession, viewer: Viewer, connection: Connection) -> int:
+    """The id of the newest message this viewer can see in the thread (0 for none): what a page last showed."""
+    query = select(func.max(Message.id)).where(col(Message.connection_id) == connection.id, _shown(viewer))
+    return int((await db.exec(query)).one() or 0)  # type: ignore[call-overload]
+
+
+def _unread(viewer: Viewer) -> ColumnElement[bool]:
+    return and_(col(Message.sender_id) != viewer.user_id, col(Message.read_at).is_(None), _shown(viewer))
+
+
+async def unread_counts(db: AsyncSession, viewer: Viewer) -> dict[str, int]:
+    """Unread messages from the other person, per thread of this viewer."""
+    rows = (await db.exec(
+        select(Message.connection_id, func.count()).join(Connection, col(Connection.id) == Message.connection_id)
+        .where(_threads_of(viewer), _unread(viewer)).group_by(col(Message.connection_id))
+    )).all()
+    return {connection_id: int(count) for connection_id, count in rows}
+
+
+async def last_messages(db: AsyncSession, viewer: Viewer, connection_ids: Sequence[str]) -> dict[str, Message]:
+    """The newest message this viewer can see in each of these threads (ids from `threads()`)."""
+    newest = (
+        select(func.max(Message.id)).where(col(Message.connection_id).in_(connection_ids), _shown(viewer))
+        .group_by(col(Message.connection_id))
+    )
+    rows = (await db.exec(select(Message).where(col(Message.id).in_(newest.scalar_subquery())))).all()
+    return {row.connection_id: row for row in rows}
+
+
+async def mark_read(db: AsyncSession, viewer: Viewer, connection: Connection) -> None:
+    """The other person's messages in this thread have now been shown to the viewer."""
+    await db.exec(update(Message).where(  # type: ignore[call-overload]
+        col(Message.connection_id) == connection.id, _unread(viewer)).values(read_at=utcnow()))
+
+
+async def sent_since(db: AsyncSession, viewer: Viewer, since: datetime) -> int:
+    """How many messages this viewer has written since `since` (for the daily limit)."""
+    query = select(func.count()).select_from(Message).where(col(Message.sender_id) == viewer.user_id, col(Message.created_at) > since)
+    return int((await db.exec(query)).one())  # type: ignore[call-overload]
+
+
+async def release_held(db: AsyncSession, viewer: Viewer, connection: Connection) -> int:
+    """The survivor resumed their mentor: what waited is shown now. The newest such message's id (0: none)."""
+    if viewer.role != Role.SURVIVOR or connection.survivor_id != viewer.user_id:
+        return 0
+    held = and_(col(Message.connection_id) == connection.id, col(Message.held).is_(True))
+    newest = int((await db.exec(select(func.max(Message.id)).where(held))).one() or 0)  # type: ignore[call-overload]
+    await db.exec(update(Message).where(held).values(held=False))  # type: ignore[call-overload]
+    return newest
+
+
+# ----- everything a survivor owns, for their own export -----------------------------------------
+
+
+async def own_rows(db: AsyncSession, viewer: Viewer, model: type[Item], batch: int = 200) -> AsyncIterator[Item]:
+    """Every item of one kind that the viewer owns, a batch at a time (memory stays flat however many).
+    Only a survivor owns items; for anyone else this yields nothing."""
+    _noted(f"read {model.__name__}")
+    if viewer.role != Role.SURVIVOR:
+        return
+    columns: Any = model
+    last = ""
+    while True:
+        rows = (await db.exec(
+            select(model).where(col(columns.owner_id) == viewer.user_id, col(columns.id) > last)
+            .order_by(col(columns.id)).limit(batch)
+        )).all()
+        for row in rows:
+            yield row
+        if len(rows) < batch:
+            return
+        last = rows[-1].id  # type: ignore[attr-defined]
+
+
+async def thread_history(db: AsyncSession, viewer: Viewer, connection: Connection, batch: int = 200) -> AsyncIterator[Message]:
+    """Every message of one of the viewer's threads that they can see, oldest first, a batch at a time."""
+    last = 0
+    while True:
+        rows = (await db.exec(
+            select(Message).where(col(Message.connection_id) == connection.id, _shown(viewer), col(Message.id) > last)
+            .order_by(col(Message.id)).limit(batch)
+        )).all()
+        for row in rows:
+            yield row
+        if len(rows) < batch:
+            return
+        last = rows[-1].id or 0
+
+
+async def forget_survivor(db: AsyncSession, viewer: Viewer) -> None:
+    """Delete the survivor and everything about them (the caller commits, so it all goes or nothing does).
+    Rows that refer to the person go with their account (foreign keys, ON DELETE CASCADE); document chunks,
+    which are found by storage key, go first. Each staff member they were connected with keeps a Departure."""
+    if viewer.role != Role.SURVIVOR:
+        raise NotFoundException()
+    _noted("change everything")
+    keys = select(Document.storage_key).where(col(Document.owner_id) == viewer.user_id)
+    await db.exec(delete(DocumentChunk).where(col(DocumentChunk.storage_key).in_(keys)))  # type: ignore[call-overload]
+    staff = (await db.exec(select(Connection.staff_id).where(
+        col(Connection.survivor_id) == viewer.user_id, col(Connection.ended_at).is_(None)).distinct())).all()
+    today = utcnow().date()
+    for staff_id in staff:
+        db.add(Departure(staff_id=staff_id, left_on=today))
+    await db.exec(delete(User).where(col(User.id) == viewer.user_id))  # type: ignore[call-overload]

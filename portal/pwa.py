@@ -17,22 +17,33 @@ from portal.web import page
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 
+# The names and icons an installed app can have. A person who chose "Notes" in Settings gets a manifest
+# that names and draws it as a notes app; the choice is made before installing, since an installed app
+# keeps its name and icon.
+APPS = {
+    "waypoint": {"name": "Waypoint", "icons": ("icon-192.png", "icon-512.png", "icon-maskable-512.png", "icon.svg")},
+    "notes": {"name": "Notes", "icons": ("notes-192.png", "notes-512.png", "notes-maskable-512.png", "notes.svg")},
+}
+
+
 @get("/manifest.webmanifest", include_in_schema=False)
-async def manifest() -> Response[Any]:
+async def manifest(request: Request[Any, Any, Any]) -> Response[Any]:
+    app = APPS.get(request.query_params.get("app", ""), APPS["waypoint"])
+    small, large, maskable, vector = app["icons"]
     body = {
-        "name": "Waypoint",
-        "short_name": "Waypoint",
-        "description": _("Your goals, appointments and papers, in one place you control."),
+        "name": app["name"],
+        "short_name": app["name"],
+        "description": "" if app is APPS["notes"] else _("Your goals, appointments and papers, in one place you control."),
         "start_url": "/",
         "scope": "/",
         "display": "standalone",
         "background_color": "#ffffff",
         "theme_color": "#0b5563",
         "icons": [
-            {"src": "/static/icons/icon-192.png", "sizes": "192x192", "type": "image/png"},
-            {"src": "/static/icons/icon-512.png", "sizes": "512x512", "type": "image/png"},
-            {"src": "/static/icons/icon-maskable-512.png", "sizes": "512x512", "type": "image/png", "purpose": "maskable"},
-            {"src": "/static/icons/icon.svg", "sizes": "any", "type": "image/svg+xml"},
+            {"src": f"/static/icons/{small}", "sizes": "192x192", "type": "image/png"},
+            {"src": f"/static/icons/{large}", "sizes": "512x512", "type": "image/png"},
+            {"src": f"/static/icons/{maskable}", "sizes": "512x512", "type": "image/png", "purpose": "maskable"},
+            {"src": f"/static/icons/{vector}", "sizes": "any", "type": "image/svg+xml"},
         ],
     }
     return Response(body, media_type="application/manifest+json", headers={"Cache-Control": "no-cache"})

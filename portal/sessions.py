@@ -26,7 +26,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from portal.models import WebSession
 from portal.settings import Settings
 
-TOUCH_EVERY = timedelta(seconds=60)  # last-seen is written at most once a minute per session
+TOUCH_EVERY = timedelta(seconds=60)
+LONGEST_CHOSEN_IDLE = timedelta(minutes=60)  # a person may choose 5 to 60 minutes in Settings  # last-seen is written at most once a minute per session
 
 
 def _now() -> datetime:
@@ -49,6 +50,8 @@ class SessionRecord:
     last_seen_at: datetime
     expires_at: datetime
     device: str
+    # How long the session had been idle when this request found it (set by `find`, not stored).
+    idle_for: timedelta = timedelta(0)
 
     def alive(self, now: datetime, idle: timedelta) -> bool:
         return now < self.expires_at and now - self.last_seen_at < idle
@@ -180,6 +183,7 @@ class RedisSessionStore:
 
 def _dump(record: SessionRecord) -> str:
     data = dict(record.__dict__)
+    del data["idle_for"]  # worked out per request, never stored
     for key in ("created_at", "last_seen_at", "expires_at"):
         data[key] = data[key].isoformat()
     return json.dumps(data)
@@ -197,7 +201,10 @@ class Sessions:
 
     def __init__(self, store: SessionStore, settings: Settings) -> None:
         self.store = store
+        # The organisation's idle limit, for people who did not choose their own (checked with the user,
+        # in portal.web); the store keeps a session up to the longest limit a person may choose.
         self.idle = timedelta(minutes=settings.session_idle_minutes)
+        self.longest_idle = max(self.idle, LONGEST_CHOSEN_IDLE)
         self.absolute = timedelta(hours=settings.session_absolute_hours)
         self.secure = settings.production
         # __Host-: the browser only accepts it over HTTPS, from this exact host, for path "/".
@@ -208,7 +215,7 @@ class Sessions:
         now = _now()
         if old_token:
             await self.store.delete(hash_token(old_token))
-        await self.store.purge(now, self.idle)
+        await self.store.purge(now, self.longest_idle)
         token = new_token()
         await self.store.save(
             SessionRecord(
@@ -222,8 +229,9 @@ class Sessions:
         )
         return token
 
-    async def find(self, token: str) -> SessionRecord | None:
-        """The live session for this cookie value, or None (unknown, idle too long, or too old)."""
+    async def find(self, token: str, *, touch: bool = True) -> SessionRecord | None:
+        """The live session for this cookie value, or None (unknown, idle too long, or too old).
+        `touch=False`: the request does not count as activity (the idle clock keeps running)."""
         if not token or len(token) > 100:
             return None
         session_id = hash_token(token)
@@ -231,10 +239,11 @@ class Sessions:
         if record is None:
             return None
         now = _now()
-        if not record.alive(now, self.idle):
+        if not record.alive(now, self.longest_idle):
             await self.store.delete(session_id)
             return None
-        if now - record.last_seen_at >= TOUCH_EVERY:
+        record.idle_for = now - record.last_seen_at
+        if touch and now - record.last_seen_at >= TOUCH_EVERY:
             await self.store.touch(record, now)
         return record
 

@@ -12,6 +12,7 @@ import re
 import secrets
 import tempfile
 from collections.abc import Callable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -101,6 +102,31 @@ class Settings:
         "Back it up: documents cannot be opened without it.",
         "",
     )
+    vapid_private_key: str = _setting(  # type: ignore[assignment]
+        "PORTAL_VAPID_PRIVATE_KEY",
+        "Signs reminders sent to phones (Web Push, VAPID): a P-256 private key, raw 32 bytes in base64url. Default: "
+        "generated once into `vapid_private_key` in the data folder. Several machines must share one value: a phone "
+        "subscribed through one only accepts reminders signed with the same key.",
+        "",
+    )
+    push_contact: str = _setting(  # type: ignore[assignment]
+        "PORTAL_PUSH_CONTACT",
+        "How push services can reach the organisation about its reminders: `mailto:` or `https:` address, sent with "
+        "each push. Set a real one in production: some push services refuse others.",
+        "mailto:admin@localhost",
+    )
+    push_hosts: tuple[str, ...] = _setting(  # type: ignore[assignment]
+        "PORTAL_PUSH_HOSTS",
+        "Comma-separated push services a phone may subscribe through (a name and every name under it). Reminders "
+        "are only ever sent there, over https.",
+        ("fcm.googleapis.com", "push.services.mozilla.com", "notify.windows.com", "push.apple.com"),
+    )
+    push_worker: bool = _setting(  # type: ignore[assignment]
+        "PORTAL_PUSH_WORKER",
+        "Run the reminder sender in this process (every worker may; they never send one twice). Off: nothing is "
+        "sent by this process.",
+        True,
+    )
 
     @property
     def production(self) -> bool:
@@ -134,7 +160,9 @@ class Settings:
         document_key = self.document_key
         if not document_key and not self.production:
             document_key = _key_file(data_dir / "document_key", new_document_key)
-        done = _replace(self, data_dir=data_dir, database_url=database_url, secret_key=secret_key, document_key=document_key)
+        vapid_private_key = self.vapid_private_key or _key_file(data_dir / "vapid_private_key", _new_vapid_key)
+        done = _replace(self, data_dir=data_dir, database_url=database_url, secret_key=secret_key, document_key=document_key,
+                        vapid_private_key=vapid_private_key)
         done.check()
         return done
 
@@ -162,6 +190,10 @@ class Settings:
                 raise SettingsError("Production refuses PORTAL_DEBUG.")
             if self.api_docs:
                 raise SettingsError("Production refuses PORTAL_API_DOCS.")
+        if not re.match(r"^(mailto:\S+@\S+|https://\S+)$", self.push_contact):
+            raise SettingsError("PORTAL_PUSH_CONTACT must be a mailto: or https:// address.")
+        if problem := _vapid_key_problem(self.vapid_private_key):
+            raise SettingsError(f"PORTAL_VAPID_PRIVATE_KEY: {problem}.")
         if len(document_key_bytes(self.document_key)) != 32:
             # In production the key must come from outside the data folder: a key file beside the
             # database would travel with every copy of it, and each machine would make its own.
@@ -212,6 +244,18 @@ def _replace(settings: Settings, **changes: object) -> Settings:
     return Settings(**values)  # type: ignore[arg-type]
 
 
+def _new_vapid_key() -> str:
+    from portal.push import new_vapid_key  # the key belongs with the code that signs with it
+
+    return new_vapid_key()
+
+
+def _vapid_key_problem(value: str) -> str:
+    from portal.push import vapid_key_problem
+
+    return vapid_key_problem(value)
+
+
 def new_document_key() -> str:
     return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
 
@@ -235,10 +279,8 @@ def _key_file(path: Path, make: Callable[[], str]) -> str:
     try:
         with os.fdopen(fd, "w") as fh:
             fh.write(make())
-        try:
+        with suppress(FileExistsError):  # another worker linked its key first: that one is read below
             os.link(temporary, path)
-        except FileExistsError:
-            pass
     finally:
         os.unlink(temporary)
     return path.read_text().strip()

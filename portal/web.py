@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from secrets import compare_digest
 from typing import Any
 from urllib.parse import urlencode
@@ -30,6 +31,7 @@ from portal.i18n import _
 from portal.models import Role, User
 from portal.limits import Throttle
 from portal.passwords import Hasher
+from portal.push import Vapid
 from portal.sessions import Sessions
 from portal.storage import DocumentStorage
 from portal.settings import Settings
@@ -48,6 +50,9 @@ class Services:
     master_key: MasterKey
     storage: DocumentStorage
     csrf: CSRFConfig
+    vapid: Vapid
+    # Database sessions for work that outlives a request's own (a download streamed after the handler).
+    factory: async_sessionmaker[AsyncSession]
 
 
 def services_of(request: Request[Any, Any, Any]) -> Services:
@@ -64,10 +69,19 @@ class Viewer:
     session_id: str
     exit_url: str
     time_zone: str = "UTC"
+    # Messages from the other person not read yet (survivors and peer mentors), for the navigation.
+    unread: int = 0
+    # Safety settings the pages carry out: cover when hidden, the installed app's name.
+    cover_when_hidden: bool = True
+    app_name: str = "waypoint"
 
 
 def viewer_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Viewer | None:
     return connection.scope.get("state", {}).get("viewer")
+
+
+# Requests a page makes on its own, every few seconds (new messages, the unread count).
+PASSIVE_PATHS = re.compile(r"^/(unread|messages/[^/]+/new)$")
 
 
 class ViewerMiddleware(ASGIMiddleware):
@@ -89,29 +103,41 @@ class ViewerMiddleware(ASGIMiddleware):
         state["viewer"] = None
         token = ASGIConnection(scope).cookies.get(self.sessions.cookie_name)
         if token:
-            viewer = await self._viewer(token)
+            # A page asking by itself for new messages is not the person at work: it must not keep an idle
+            # session alive, or the idle sign-out would never come while a thread is open.
+            viewer = await self._viewer(token, touch=not PASSIVE_PATHS.match(scope["path"]))
             if viewer is None:
                 send = _appending_cookie(send, self.sessions.cleared_cookie().to_header(header=""))
             state["viewer"] = viewer
         await next_app(scope, receive, send)
 
-    async def _viewer(self, token: str) -> Viewer | None:
-        record = await self.sessions.find(token)
+    async def _viewer(self, token: str, *, touch: bool) -> Viewer | None:
+        record = await self.sessions.find(token, touch=touch)
         if record is None:
             return None
+        from portal import policy  # the policy module builds on Viewer, defined here
+
         async with self.factory() as db:
             user = await db.get(User, record.user_id)
-        if user is None or not user.active:
-            await self.sessions.store.delete(record.id)
-            return None
-        return Viewer(
-            user_id=record.user_id,
-            role=Role(user.role),
-            username=user.username,
-            session_id=record.id,
-            exit_url=user.exit_url,
-            time_zone=user.time_zone or "UTC",
-        )
+            # The person's own idle limit, or the organisation's when they chose none.
+            limit = timedelta(minutes=user.idle_minutes) if user is not None and user.idle_minutes else self.sessions.idle
+            too_idle = record.idle_for >= limit
+            if user is None or not user.active or too_idle:
+                await self.sessions.store.delete(record.id)
+                return None
+            viewer = Viewer(
+                user_id=record.user_id,
+                role=Role(user.role),
+                username=user.username,
+                session_id=record.id,
+                exit_url=user.exit_url,
+                time_zone=user.time_zone or "UTC",
+                cover_when_hidden=user.cover_when_hidden,
+                app_name=user.app_name,
+            )
+            if viewer.role in (Role.SURVIVOR, Role.MENTOR):
+                viewer = replace(viewer, unread=sum((await policy.unread_counts(db, viewer)).values()))
+        return viewer
 
 
 def _appending_cookie(send: Send, cookie_header: str) -> Send:
@@ -170,6 +196,8 @@ def _role_guard(*roles: Role):  # type: ignore[no-untyped-def]
 
 survivor_only = _role_guard(Role.SURVIVOR)
 staff_only = _role_guard(Role.CASEWORKER, Role.MENTOR)
+# Message threads and reminders on the phone: the two people who write to each other.
+survivor_or_mentor = _role_guard(Role.SURVIVOR, Role.MENTOR)
 admin_only = _role_guard(Role.ADMIN)
 
 

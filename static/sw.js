@@ -1,7 +1,7 @@
 /* Waypoint service worker: keeps static files and one neutral offline page. Never a signed-in
    page, never an API answer: everything else goes to the network untouched. */
 "use strict";
-var CACHE = "waypoint-static-1";
+var CACHE = "waypoint-static-2";
 var OFFLINE = "/offline";
 
 self.addEventListener("install", function (event) {
@@ -48,4 +48,27 @@ self.addEventListener("fetch", function (event) {
       })
     );
   }
+});
+
+// A reminder: the payload holds only the words the person chose (or the neutral default) and the
+// section to open. The same tag for every one, so the lock screen shows one note at most.
+self.addEventListener("push", function (event) {
+  var data = {};
+  try { data = event.data ? event.data.json() : {}; } catch (e) { data = {}; }
+  var text = typeof data.text === "string" && data.text ? data.text : "You have a new update";
+  event.waitUntil(self.registration.showNotification(text, { tag: "waypoint", renotify: true, data: { open: data.open } }));
+});
+
+// Tapping it opens Waypoint (signing in is still needed): an open window if there is one.
+self.addEventListener("notificationclick", function (event) {
+  event.notification.close();
+  var open = event.notification.data && event.notification.data.open;
+  var url = typeof open === "string" && open.charAt(0) === "/" && open.charAt(1) !== "/" ? open : "/";
+  event.waitUntil(
+    self.clients.matchAll({ type: "window", includeUncontrolled: true }).then(function (windows) {
+      if (!windows.length) { return self.clients.openWindow(url); }
+      var open = windows[0];
+      return open.focus().then(function () { return open.navigate(url); }).catch(function () { return self.clients.openWindow(url); });
+    })
+  );
 });

@@ -31,7 +31,7 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 BASE_URL = "http://testserver.local"
 PASSWORD = "plum-orchard-lantern"
 TABLES = (
-    "access_request", "access_log", "share_grant", "connection", "connection_code", "document_chunk", "document", "checkin", "help_line", "appointment", "goal_step", "goal", "password_setup", "web_session",
+    "passkey_challenge", "passkey", "departure", "recovery_code", "push_outbox", "push_subscription", "push_settings", "message", "access_request", "access_log", "share_grant", "connection", "connection_code", "document_chunk", "document", "checkin", "help_line", "appointment", "goal_step", "goal", "password_setup", "web_session",
     "app_user",
 )  # children first
 
@@ -103,6 +103,8 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         database_url=database_url,
         redis_url=REDIS_URL,
         allowed_hosts=("testserver.local", "localhost", "127.0.0.1"),
+        # Tests send reminders themselves, with a controlled clock (tests/test_push.py).
+        push_worker=False,
     )
 
 

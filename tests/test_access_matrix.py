@@ -1,7 +1,8 @@
 """Every route of the app, asked by every kind of viewer: the owner; caseworkers connected with no card,
 with a card for the part, with a card for the item, with a card that has ended, with a card revoked, or
 asking for an item marked Only me; another survivor; a caseworker of another survivor; a mentor with no
-connection; an admin; someone signed out.
+connection; the owner's peer mentor (who has a message thread with them and no card); an admin; someone
+signed out.
 
 `RULES` gives every route of the app a rule; a route without one fails the first test, so a new route
 cannot be added without saying who may use it. Reads (GET) are asked by every viewer; state changes
@@ -24,10 +25,12 @@ from tests.test_documents import PDF, upload
 from tests.test_home import new_goal
 
 VIEWERS = ["owner", "other_survivor", "cw_none", "cw_part", "cw_item", "cw_expired", "cw_revoked", "only_me",
-           "other_caseworker", "mentor", "admin", "signed_out"]
+           "other_caseworker", "mentor", "owners_mentor", "admin", "signed_out"]
 SURVIVORS = {"owner", "other_survivor"}
-STAFF = {"cw_none", "cw_part", "cw_item", "cw_expired", "cw_revoked", "only_me", "other_caseworker", "mentor"}
-CONNECTED = {"cw_none", "cw_part", "cw_item", "cw_expired", "cw_revoked", "only_me"}  # each to the owner
+MENTORS = {"mentor", "owners_mentor"}
+STAFF = {"cw_none", "cw_part", "cw_item", "cw_expired", "cw_revoked", "only_me", "other_caseworker", "mentor", "owners_mentor"}
+CONNECTED = {"cw_none", "cw_part", "cw_item", "cw_expired", "cw_revoked", "only_me", "owners_mentor"}  # each to the owner
+IN_THREAD = {"owner", "owners_mentor"}  # the two people of the owner's message thread
 OK, SEE_OTHER, NOT_FOUND = {200}, {303}, {404}
 DENIED_POST = {401, 403, 404}
 
@@ -41,7 +44,16 @@ RULES: dict[str, str] = {
     "POST /set-password/{token:str}": "auth-flow", "POST /safety/practice": "auth-flow",
     # Anyone signed in, about themselves.
     "GET /settings": "signed-in", "POST /settings/exit": "signed-in-post", "POST /settings/time-zone": "signed-in-post",
+    "POST /settings/safety": "signed-in-post",
     "POST /sign-out": "sign-out",
+    "GET /forgot-password": "public", "POST /forgot-password": "auth-flow",
+    "POST /settings/password": "signed-in-post", "POST /settings/recovery-codes": "signed-in-post",
+    "POST /settings/sessions/{session_ref:str}/end": "signed-in-other", "POST /settings/sessions/end-all": "signed-in-post",
+    "POST /passkeys/sign-in/options": "auth-flow", "POST /passkeys/sign-in": "auth-flow",
+    "POST /settings/passkeys/options": "signed-in-post", "POST /settings/passkeys": "signed-in-post",
+    "POST /settings/passkeys/{passkey_id:str}/rename": "signed-in-other",
+    "POST /settings/passkeys/{passkey_id:str}/remove": "signed-in-other",
+    "POST /settings/export": "survivor-post", "GET /settings/delete": "survivor", "POST /settings/delete": "survivor-post",
     # A survivor's own space: lists and forms for any survivor, items for their owner only.
     "GET /home": "survivor-data", "GET /welcome": "survivor", "GET /goals": "survivor-data", "GET /goals/new": "survivor",
     "GET /goals/achieved": "survivor-data", "GET /appointments": "survivor-data", "GET /appointments/new": "survivor",
@@ -62,6 +74,12 @@ RULES: dict[str, str] = {
     "GET /people/{connection_id:str}/{part:str}": "shared-part",
     "GET /people/{connection_id:str}/{part:str}/{item_id:str}": "shared-item",
     "GET /people/{connection_id:str}/{part:str}/{item_id:str}/download": "shared-item",
+    # Message threads (survivor and peer mentor only), and reminders on the phone.
+    "GET /messages": "threads", "GET /unread": "threads", "GET /messages/{connection_id:str}": "thread",
+    "GET /messages/{connection_id:str}/new": "thread", "POST /messages/{connection_id:str}": "thread-post",
+    "POST /messages/{connection_id:str}/pause": "owner-post", "POST /messages/{connection_id:str}/resume": "owner-post",
+    "POST /settings/devices": "threads-post", "POST /settings/devices/{device_id:str}/remove": "device-post",
+    "POST /settings/reminders": "threads-post",
     # The organisation admin's pages.
     "GET /admin/staff": "admin", "POST /admin/staff": "admin-post", "GET /admin/help-lines": "admin",
     "POST /admin/help-lines": "admin-post", "POST /admin/help-lines/{line_id:int}/delete": "admin-post",
@@ -89,6 +107,7 @@ def expected(rule: str, viewer: str) -> set[int] | None:
         "signed-in": SEE_OTHER if signed_out else OK,
         "signed-in-post": DENIED_POST if signed_out else None,
         "sign-out": SEE_OTHER if signed_out else None,  # signing out twice is harmless
+        "signed-in-other": DENIED_POST if signed_out else NOT_FOUND,  # nobody has a session with that name
         "survivor": SEE_OTHER if signed_out else (OK if viewer in SURVIVORS else NOT_FOUND),
         "survivor-data": SEE_OTHER if signed_out else (OK if viewer in SURVIVORS else NOT_FOUND),
         "survivor-post": DENIED_POST if signed_out else (None if viewer in SURVIVORS else NOT_FOUND),
@@ -100,6 +119,11 @@ def expected(rule: str, viewer: str) -> set[int] | None:
         "person-post": DENIED_POST if signed_out else (None if viewer in CONNECTED else NOT_FOUND),
         "shared-part": SEE_OTHER if signed_out else (OK if viewer in {"cw_part", "cw_item", "only_me"} else NOT_FOUND),
         "shared-item": SEE_OTHER if signed_out else (OK if viewer in {"cw_part", "cw_item"} else NOT_FOUND),
+        "threads": SEE_OTHER if signed_out else (OK if viewer in SURVIVORS | MENTORS else NOT_FOUND),
+        "threads-post": DENIED_POST if signed_out else (None if viewer in SURVIVORS | MENTORS else NOT_FOUND),
+        "device-post": DENIED_POST if signed_out else NOT_FOUND,  # nobody has a device called that
+        "thread": SEE_OTHER if signed_out else (OK | SEE_OTHER if viewer in IN_THREAD else NOT_FOUND),
+        "thread-post": DENIED_POST if signed_out else (None if viewer in IN_THREAD else NOT_FOUND),
         "admin": SEE_OTHER if signed_out else (OK if viewer == "admin" else NOT_FOUND),
         "admin-post": DENIED_POST if signed_out else (None if viewer == "admin" else NOT_FOUND),
     }
@@ -135,9 +159,10 @@ def world(client, settings):  # type: ignore[no-untyped-def]
     sign_up(client, "sea")
     client.cookies.clear()
     names = {"cw_none": "cw-none", "cw_part": "cw-part", "cw_item": "cw-item", "cw_expired": "cw-expired",
-             "cw_revoked": "cw-revoked", "other_caseworker": "cw-other", "mentor": "a-mentor", "admin": "org-admin"}
+             "cw_revoked": "cw-revoked", "other_caseworker": "cw-other", "mentor": "a-mentor", "owners_mentor": "rivers-mentor",
+             "admin": "org-admin"}
     for viewer, name in names.items():
-        make_user(settings, name, Role.MENTOR if viewer == "mentor" else Role.ADMIN if viewer == "admin" else Role.CASEWORKER)
+        make_user(settings, name, Role.MENTOR if viewer in MENTORS else Role.ADMIN if viewer == "admin" else Role.CASEWORKER)
     parts = ("goals", "appointments", "documents", "checkins")
     part_of = {"goals": "goals", "appointments": "appointments", "documents": "documents", "check-ins": "checkins"}
     connections = {
@@ -146,6 +171,7 @@ def world(client, settings):  # type: ignore[no-untyped-def]
         "cw_item": make_connection(settings, "river", "cw-item", item_ids=tuple((part_of[p], shared[p]) for p in part_of)),
         "cw_expired": make_connection(settings, "river", "cw-expired", parts, ends_at=datetime.now(UTC) - timedelta(minutes=1)),
         "cw_revoked": make_connection(settings, "river", "cw-revoked", parts),
+        "owners_mentor": make_connection(settings, "river", "rivers-mentor"),
     }
     sql(settings, "UPDATE share_grant SET revoked_at = :t WHERE connection_id = :c", t=datetime.now(UTC), c=connections["cw_revoked"])
     connections["only_me"] = connections["cw_part"]
@@ -181,14 +207,17 @@ def _urls(route: str, world, viewer: str) -> list[str]:  # type: ignore[no-untyp
 
 def _url(path: str, world, viewer: str, part: str) -> str:  # type: ignore[no-untyped-def]
     items = world["private"] if viewer == "only_me" else world["shared"]
-    connection = world["connections"].get(viewer, world["connections"]["cw_part"])
     prefix = "/" + path.split("/")[1]
+    # Thread routes are asked about the owner's thread with their mentor, by everyone.
+    connection = world["connections"]["owners_mentor" if prefix == "/messages" else viewer] \
+        if prefix == "/messages" or viewer in world["connections"] else world["connections"]["cw_part"]
     item = items[PREFIX_OF[part] if prefix == "/people" else prefix.strip("/")] if "{item_id" in path else ""
     values = {
         "{goal_id:str}": items["goals"], "{step_id:str}": items["step"], "{item_id:str}": item,
         "{connection_id:str}": connection, "{part:str}": part, "{line_id:int}": "1", "{user_id:int}": "1",
         "{token:str}": "x" * 20, "{file_path:path}": "css/waypoint.css", "{request_id:str}": "request-one",
-        "{card_id:str}": world["card"],
+        "{card_id:str}": world["card"], "{device_id:str}": "no-such-device",
+        "{session_ref:str}": "0123456789abcdef", "{passkey_id:str}": "no-such-passkey",
     }
     for placeholder, value in values.items():
         path = path.replace(placeholder, value)
@@ -232,7 +261,8 @@ def test_every_route_answers_every_viewer_as_its_rule_says(app, client, world):
 
 # ----- every route that shows survivor data asked the policy --------------------------------------
 
-DATA_RULES = {"owner-item": "owner", "survivor-data": "owner", "shared-part": "cw_part", "shared-item": "cw_part"}
+DATA_RULES = {"owner-item": "owner", "survivor-data": "owner", "shared-part": "cw_part", "shared-item": "cw_part",
+              "thread": "owners_mentor"}
 
 
 class PolicyListener:

@@ -52,7 +52,8 @@ def test_templates_show_no_english_outside_gettext():
     class Request:
         url = Url()
 
-    viewer = type("V", (), {"role": "survivor", "exit_url": "", "username": "river", "session_id": "s", "time_zone": "UTC"})()
+    viewer = type("V", (), {"role": "survivor", "exit_url": "", "username": "river", "session_id": "s", "time_zone": "UTC", "unread": 3, "user_id": 1,
+                                 "app_name": "notes", "cover_when_hidden": True})()
     context = {
         "request": Request(), "csrf_input": "", "csrf_token": lambda: "t", "title": "", "viewer": viewer,
         "values": {}, "errors": {}, "error": "", "saved": True, "default_exit_url": "https://x.example",
@@ -91,6 +92,22 @@ def test_templates_show_no_english_outside_gettext():
         "names": {}, "person": "ana", "person_label": lambda name, role: "⟦Ana⟧",
         "next_step": type("N", (), {"reason": "⟦r⟧", "label": "⟦l⟧", "href": "/x"})(), "expiring_count": 5,
         "documents": [type("D", (), {"id": "d1", "name": "1234", "private": True, "expires_on": __import__("datetime").date(2027, 1, 2)})()],
+        "threads": [{"connection": __import__("types").SimpleNamespace(id="c1", paused_at=1), "name": "1234", "unread": 2,
+                     "last": __import__("types").SimpleNamespace(created_at=__import__("datetime").datetime(2027, 1, 2))}],
+        "connection": __import__("types").SimpleNamespace(id="c1", paused_at=1, survivor_label="1234"), "name": "1234",
+        "earlier": True, "older_than": 5, "newest": 9, "live": False, "poll_every": "5s", "quick": {"ok": "⟦OK⟧"},
+        "max_length": 1000, "sent": True, "announce": "⟦1 new⟧", "unread": 3,
+        "push": {"prefs": __import__("types").SimpleNamespace(text="", checkin_days="02", checkin_time="18:00", quiet_from="",
+                                                               quiet_to=""),
+                 "devices": [__import__("types").SimpleNamespace(id="p1", device="1234", created_at=__import__("datetime").datetime(2027, 1, 2))],
+                 "kinds": {"messages": "⟦New messages⟧"}, "days": {"0": "⟦Monday⟧"}, "key": "BKEY", "default_text": "1234",
+                 "errors": {}, "saved": "device-refused", "chosen": ["messages"], "local": lambda moment, zone: moment},
+        "codes": ["23456-78923"], "first": False, "deleted": True, "safety_error": "⟦e⟧",
+        "safety": {"idle": 15, "idle_choices": {"15": "⟦15 minutes⟧"}, "cover": True, "app_name": "notes", "done": True},
+        "departures": [__import__("types").SimpleNamespace(left_on=__import__("datetime").date(2027, 1, 2))],
+        "account": {"passkeys": [__import__("types").SimpleNamespace(id="k1", name="1234")], "codes_left": 3, "local": lambda moment, zone: moment, "errors": {}, "done": "password",
+                    "sessions": [{"ref": "r1", "device": "1234", "current": True,
+                                  "last_seen_at": __import__("datetime").datetime(2027, 1, 2)}]},
         "last_checkin": type("C", (), {"id": "c1", "feeling": 2, "private": False,
                                        "created_at": __import__("datetime").datetime(2027, 1, 2, 3, 4)})(),
     }

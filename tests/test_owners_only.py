@@ -35,6 +35,8 @@ def _fill(path: str, ids: dict[str, str]) -> str:
     path = path.replace("{goal_id:str}", ids["goal"]).replace("{step_id:str}", ids["step"])
     path = path.replace("{connection_id:str}", ids["connection"]).replace("{part:str}", "goals")
     path = path.replace("{request_id:str}", "request-one").replace("{card_id:str}", ids["card"])
+    path = path.replace("{device_id:str}", ids["device"]).replace("{session_ref:str}", ids["session"])
+    path = path.replace("{passkey_id:str}", ids["passkey"])
     if path.startswith("/people/") and "{item_id:str}" in path:
         path = path.replace("{item_id:str}", ids["goal"])
     if "{item_id:str}" in path:
@@ -45,17 +47,26 @@ def _fill(path: str, ids: dict[str, str]) -> str:
 def test_another_survivor_gets_404_on_every_route_that_names_an_item(app, client, other_client, settings):
     sign_up(client, "river")
     ids = _own_items(client)
-    make_user(settings, "casey", Role.CASEWORKER)
+    make_user(settings, "casey", Role.MENTOR)  # a peer mentor: the connection has a message thread too
     ids["connection"] = make_connection(settings, "river", "casey", ("goals",))
     ids["card"] = sql(settings, "SELECT id FROM share_grant WHERE connection_id = :c", c=ids["connection"])[0][0]
     sql(settings, "INSERT INTO access_request (id, connection_id, part, reason, created_at) VALUES ('request-one', :c, 'checkins', 'x', :t)",
         c=ids["connection"], t=datetime.now(UTC))
+    ids["session"] = re.search(r"/settings/sessions/([0-9a-f]{16})/end", client.get("/settings").text).group(1)  # type: ignore[union-attr]
+    ids["device"] = "rivers-phone"
+    ids["passkey"] = "rivers-key"
+    sql(settings, "INSERT INTO passkey (id, user_id, credential_id, public_key, sign_count, name, created_at) "
+                  "SELECT 'rivers-key', id, 'cred', :k, 0, 'Phone', :t FROM app_user WHERE username = 'river'",
+        k=b"key", t=datetime.now(UTC))
+    sql(settings, "INSERT INTO push_subscription (id, user_id, endpoint, endpoint_hash, p256dh, auth, device, created_at) "
+                  "SELECT 'rivers-phone', id, 'https://fcm.googleapis.com/x', 'h', 'k', 'a', 'Android phone', :t FROM app_user "
+                  "WHERE username = 'river'", t=datetime.now(UTC))
     sign_up(other_client, "someone-else")
     checked: list[str] = []
     for route in app.routes:
         if "{" not in route.path or route.path.startswith(NOT_SURVIVOR_ITEMS):
             continue
-        assert re.fullmatch(r"[^{}]*(\{(goal_id|step_id|item_id|connection_id|part|request_id|card_id):str\}[^{}]*)+", route.path), (
+        assert re.fullmatch(r"[^{}]*(\{(goal_id|step_id|item_id|connection_id|part|request_id|card_id|device_id|session_ref|passkey_id):str\}[^{}]*)+", route.path), (
             f"{route.path}: a new kind of id; teach this sweep about it"
         )
         url = _fill(route.path, ids)

@@ -119,7 +119,7 @@
 
   // Cover the page while the app is in the background, so the app switcher shows no content.
   doc.addEventListener("visibilitychange", function () {
-    if (doc.visibilityState === "hidden") { cover(); } else if (!leaving) { uncover(); }
+    if (doc.visibilityState === "hidden") { if (doc.body.hasAttribute("data-cover")) { cover(); } } else if (!leaving) { uncover(); }
   });
 
   // Guess the time zone for a new account (it can be changed in Settings).

@@ -14,6 +14,8 @@ def sign_up(page, base: str, username: str = "river", password: str = PASSWORD) 
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Create account").click()
+    page.get_by_role("heading", name="Save your recovery codes").wait_for()
+    page.get_by_role("link", name="I have saved them").click()
     page.wait_for_url(f"{base}/welcome")
 
 
@@ -21,7 +23,7 @@ def sign_in(page, base: str, username: str, password: str = PASSWORD) -> None:  
     page.goto(f"{base}/sign-in")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.wait_for_load_state()
 
 

@@ -9,8 +9,9 @@ from tests.browser.helpers import sign_in, sign_up
 from tests.conftest import make_user
 
 SIGNED_OUT = ["/", "/sign-in", "/sign-up", "/safety", "/safety/practice", "/offline", "/help", "/no-such-page"]
-SURVIVOR = ["/welcome", "/home", "/settings", "/safety", "/safety/practice", "/goals", "/goals/new", "/goals/achieved", "/appointments", "/appointments/new", "/documents", "/documents/new", "/check-ins", "/check-ins/new", "/help", "/sharing", "/sharing/log"]
+SURVIVOR = ["/welcome", "/home", "/settings", "/safety", "/safety/practice", "/goals", "/goals/new", "/goals/achieved", "/appointments", "/appointments/new", "/documents", "/documents/new", "/check-ins", "/check-ins/new", "/help", "/messages", "/sharing", "/sharing/log"]
 STAFF = ["/staff", "/people", "/settings"]
+MENTOR = ["/people", "/messages", "/settings"]
 ADMIN = ["/admin/staff", "/admin/help-lines", "/settings"]
 
 
@@ -40,6 +41,10 @@ def test_staff_and_admin_pages_have_no_accessibility_violations(axe_page, server
     make_user(settings, "orgadmin", Role.ADMIN)
     sign_in(axe_page, server, "casey")
     _check(axe_page, server, STAFF)
+    axe_page.context.clear_cookies()
+    make_user(settings, "mara", Role.MENTOR)
+    sign_in(axe_page, server, "mara")
+    _check(axe_page, server, MENTOR)
     axe_page.context.clear_cookies()
     sign_in(axe_page, server, "orgadmin")
     _check(axe_page, server, ADMIN)

@@ -1,0 +1,249 @@
+"""The account's own life: recovery codes and "Forgot password", changing the password, and the list of
+signed-in browsers with sign out for each and everywhere.
+
+There is no e-mail reset (an abuser may read the e-mail) and no staff reset of a survivor's password:
+10 single-use recovery codes, shown once at sign-up and regenerable in Settings (which voids the old
+ones), are the way back in. Only a keyed hash of each code is stored. Wrong codes are throttled per
+account and per address, and a wrong username gets the same answer as a wrong code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import re
+import secrets
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+from sqlalchemy import delete, func, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from portal import policy
+from portal.accounts import client_address, find_user, normalise_username, session_cookie, username_key
+from portal.i18n import _
+from portal.passkeys import passkeys_of
+from portal.models import RecoveryCode, User, utcnow
+from portal.passwords import MAX_LENGTH, password_problem
+from portal.timezones import local
+from portal.web import Viewer, current_viewer, form_value, home_for, page, services_of, signed_in, survivor_only
+
+log = logging.getLogger("portal")
+
+CODE_COUNT = 10
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to mix up
+CODE_LENGTH = 10  # 50 bits each
+
+
+def _normalise(code: str) -> str:
+    return re.sub(r"[^A-Z0-9]", "", code.upper())[: CODE_LENGTH * 2]
+
+
+def _digest(secret: str, code: str) -> str:
+    return hmac.new(secret.encode(), _normalise(code).encode(), hashlib.sha256).hexdigest()
+
+
+async def new_codes(db: AsyncSession, user_id: int, secret: str) -> list[str]:
+    """10 fresh codes for `user_id` (shown once, as "ABCDE-FGHJK"); every earlier code stops working."""
+    await db.exec(delete(RecoveryCode).where(col(RecoveryCode.user_id) == user_id))  # type: ignore[call-overload]
+    codes = ["".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH)) for _ in range(CODE_COUNT)]
+    for code in codes:
+        db.add(RecoveryCode(user_id=user_id, digest=_digest(secret, code)))
+    return [f"{code[:5]}-{code[5:]}" for code in codes]
+
+
+async def use_code(db: AsyncSession, user_id: int, code: str, secret: str) -> bool:
+    """Spend one code of `user_id`: True once per code (one conditional UPDATE, so two tries cannot both win)."""
+    result = await db.exec(update(RecoveryCode).where(  # type: ignore[call-overload]
+        col(RecoveryCode.user_id) == user_id, col(RecoveryCode.digest) == _digest(secret, code),
+        col(RecoveryCode.used_at).is_(None)).values(used_at=utcnow()))
+    return bool(result.rowcount)
+
+
+async def codes_left(db: AsyncSession, user_id: int) -> int:
+    query = select(func.count()).select_from(RecoveryCode).where(
+        col(RecoveryCode.user_id) == user_id, col(RecoveryCode.used_at).is_(None))
+    return int((await db.exec(query)).one())  # type: ignore[call-overload]
+
+
+def codes_page(request: Request[Any, Any, Any], codes: list[str], *, first: bool, cookies: list[Any] | None = None) -> Template:
+    """The one time the codes are shown."""
+    response = page(request, "accounts/recovery_codes.html", title=_("Recovery codes"), codes=codes, first=first)
+    if cookies:
+        response.cookies.extend(cookies)
+    return response
+
+
+# ----- forgot password ------------------------------------------------------------------------------
+
+
+def _forgot_page(request: Request[Any, Any, Any], values: dict[str, str], errors: dict[str, str], status: int = 200) -> Template:
+    return page(request, "accounts/forgot.html", title=_("Forgot password"), values=values, errors=errors, status_code=status)
+
+
+@get("/forgot-password", name="forgot_password")
+async def forgot_form(request: Request[Any, Any, Any]) -> Template:
+    return _forgot_page(request, {}, {})
+
+
+@post("/forgot-password")
+async def forgot(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
+    """Username + one recovery code + a new password: every other session ends, and this browser is signed in."""
+    services = services_of(request)
+    form = await request.form()
+    username = normalise_username(form_value(form, "username", 200))
+    code = form_value(form, "code", 40)
+    password = form_value(form, "password", MAX_LENGTH + 1)
+    values = {"username": username, "code": code}
+    errors: dict[str, str] = {}
+    if not username or not _normalise(code):
+        errors["code"] = _("Enter your username and one of your recovery codes.")
+    if problem := password_problem(password, username):
+        errors["password"] = problem
+    if errors:
+        return _forgot_page(request, values, errors, 400)
+    subjects = {"recover_account": username_key(username)[:64], "recover_address": client_address(request)}
+    if wait := await services.throttle.seconds_to_wait(**subjects):
+        return _forgot_page(request, values, {"code": _("Too many tries. Please wait {seconds} seconds, then try again.").format(
+            seconds=wait)}, 429)
+    user = await find_user(db, username)
+    secret = services.settings.secret_key
+    usable = user is not None and user.active
+    if not usable or user is None or not await use_code(db, user.id or 0, code, secret):
+        _digest(secret, code)  # the same work whether or not the account exists
+        await services.throttle.failed(**subjects)
+        return _forgot_page(request, values, {"code": _("That username and recovery code do not match. Check both and try again.")}, 400)
+    user.password_hash = await services.hasher.hash(password)
+    db.add(user)
+    await db.commit()
+    await services.sessions.end_all(user.id or 0)  # whoever else was signed in is signed out
+    cookie = await session_cookie(request, user)
+    return Redirect(f"{home_for(user.role)}", status_code=303, cookies=[cookie])
+
+
+# ----- in Settings: codes, password, sessions ------------------------------------------------------
+
+
+async def settings_context(db: AsyncSession, request: Request[Any, Any, Any], viewer: Viewer) -> dict[str, Any]:
+    records = await services_of(request).sessions.store.list_for_user(viewer.user_id)
+    records.sort(key=lambda record: record.last_seen_at, reverse=True)
+    return {"account": {
+        "codes_left": await codes_left(db, viewer.user_id), "local": local, "errors": {},
+        "passkeys": await passkeys_of(db, viewer.user_id),
+        "done": request.query_params.get("done", ""),
+        "sessions": [{"ref": record.id[:16], "device": record.device, "last_seen_at": record.last_seen_at,
+                      "current": record.id == viewer.session_id} for record in records],
+    }}
+
+
+async def password_matches(request: Request[Any, Any, Any], db: AsyncSession, viewer: Viewer, password: str) -> bool:
+    """The viewer's current password, checked under the same limits as signing in."""
+    services = services_of(request)
+    subjects = {"account": username_key(viewer.username)[:64], "address": client_address(request)}
+    if await services.throttle.seconds_to_wait(**subjects):
+        return False
+    user = await db.get(User, viewer.user_id)
+    ok = await services.hasher.verify(user.password_hash if user and user.password_hash else None, password)
+    if not ok:
+        await services.throttle.failed(**subjects)
+    return ok
+
+
+@post("/settings/recovery-codes", guards=[signed_in], name="new_recovery_codes")
+async def regenerate(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
+    from portal.home import settings_page_with
+
+    viewer = current_viewer(request)
+    form = await request.form()
+    if not await password_matches(request, db, viewer, form_value(form, "password", MAX_LENGTH + 1)):
+        return await settings_page_with(request, db, status_code=400, account_errors={
+            "codes_password": _("That password is not right. Your old codes still work.")})
+    codes = await new_codes(db, viewer.user_id, services_of(request).settings.secret_key)
+    return codes_page(request, codes, first=False)
+
+
+@post("/settings/password", guards=[signed_in], name="change_password")
+async def change_password(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
+    """A new password; every other browser is signed out, this one stays signed in."""
+    from portal.home import settings_page_with
+
+    viewer = current_viewer(request)
+    form = await request.form()
+    new = form_value(form, "new_password", MAX_LENGTH + 1)
+    errors: dict[str, str] = {}
+    if problem := password_problem(new, viewer.username):
+        errors["new_password"] = problem
+    if not await password_matches(request, db, viewer, form_value(form, "current_password", MAX_LENGTH + 1)):
+        errors["current_password"] = _("That is not your current password.")
+    if errors:
+        return await settings_page_with(request, db, status_code=400, account_errors=errors)
+    services = services_of(request)
+    user = await db.get(User, viewer.user_id)
+    if user is None:
+        raise NotFoundException()
+    user.password_hash = await services.hasher.hash(new)
+    db.add(user)
+    await db.commit()
+    await services.sessions.end_all(viewer.user_id)
+    cookie = await session_cookie(request, user)
+    return Redirect("/settings?done=password#account", status_code=303, cookies=[cookie])
+
+
+@post("/settings/sessions/{session_ref:str}/end", guards=[signed_in], name="end_session")
+async def end_session(request: Request[Any, Any, Any], session_ref: FromPath[str]) -> Response[Any]:
+    """Sign out one browser (this one too, if chosen)."""
+    viewer = current_viewer(request)
+    sessions = services_of(request).sessions
+    record = next((record for record in await sessions.store.list_for_user(viewer.user_id)
+                   if len(session_ref) == 16 and record.id.startswith(session_ref)), None)
+    if record is None:
+        raise NotFoundException()
+    await sessions.store.delete(record.id)
+    if record.id == viewer.session_id:
+        return Redirect("/", status_code=303, cookies=[sessions.cleared_cookie()])
+    return Redirect("/settings?done=session-ended#account", status_code=303)
+
+
+@post("/settings/sessions/end-all", guards=[signed_in], name="end_all_sessions")
+async def end_all_sessions(request: Request[Any, Any, Any]) -> Response[Any]:
+    """Sign out everywhere, this browser included."""
+    sessions = services_of(request).sessions
+    await sessions.end_all(current_viewer(request).user_id)
+    return Redirect("/", status_code=303, cookies=[sessions.cleared_cookie()])
+
+
+# ----- delete my account ------------------------------------------------------------------------------
+
+
+def _delete_page(request: Request[Any, Any, Any], error: str = "", status: int = 200) -> Template:
+    return page(request, "accounts/delete.html", title=_("Delete my account"), error=error, status_code=status)
+
+
+@get("/settings/delete", guards=[survivor_only], name="delete_account_form")
+async def delete_form(request: Request[Any, Any, Any]) -> Template:
+    return _delete_page(request)
+
+
+@post("/settings/delete", guards=[survivor_only], name="delete_account")
+async def delete_account(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
+    """Everything about the survivor goes, in one transaction: items, document chunks, connections and share
+    cards, messages, devices, codes, the log of looks. Each person they were connected with keeps only a
+    note that someone left. Then every session ends."""
+    viewer = current_viewer(request)
+    if not await password_matches(request, db, viewer, form_value(await request.form(), "password", MAX_LENGTH + 1)):
+        return _delete_page(request, _("That password is not right. Nothing was deleted."), 400)
+    services = services_of(request)
+    await policy.forget_survivor(db, viewer)
+    await db.commit()
+    await services.sessions.end_all(viewer.user_id)
+    log.info("account %s deleted by its owner", viewer.user_id)
+    return Redirect("/?deleted=1", status_code=303, cookies=[services.sessions.cleared_cookie()])
+
+
+routes = [forgot_form, forgot, regenerate, change_password, end_session, end_all_sessions, delete_form, delete_account]

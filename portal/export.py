@@ -1,0 +1,199 @@
+"""Export my data: one ZIP of everything about the survivor, readable JSON and the documents themselves.
+
+The ZIP is written while it is sent: rows are read a batch at a time and documents are decrypted a chunk
+at a time into the stream, so memory stays flat however large the account is. Asking for it needs the
+password again, since it is everything at once.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import zipfile
+from collections.abc import AsyncIterator, Callable
+from datetime import date, datetime
+from typing import Any
+
+from litestar import Request, Response, post
+from litestar.di import NamedDependency
+from litestar.response import Stream
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from portal import policy
+from portal.crypto import open_chunk
+from portal.documents import EXTENSIONS
+from portal.i18n import _
+from portal.models import (
+    AccessLog, AccessRequest, Appointment, CheckIn, Connection, Document, Goal, GoalStep, Grant, User,
+)
+from portal.web import Services, Viewer, current_viewer, form_value, services_of, survivor_only
+
+log = logging.getLogger("portal")
+
+# Fields that are the portal's own machinery, not the person's data.
+HIDDEN = {"owner_id", "storage_key", "wrapped_key", "key_id", "chunk_count", "remind_at", "warn_at", "steps_total",
+          "steps_done"}
+
+
+class _Sink(io.RawIOBase):
+    """Where zipfile writes: the bytes wait here until the response takes them."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def take(self) -> bytes:
+        data = b"".join(self.parts)
+        self.parts.clear()
+        return data
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def _record(row: SQLModel, **extra: Any) -> dict[str, Any]:
+    return {**{name: _plain(value) for name, value in row.model_dump().items() if name not in HIDDEN}, **extra}
+
+
+README = """Your Waypoint data, exported {when}.
+
+goals.json          your goals, each with its steps
+appointments.json   your appointments (times in UTC, with the time zone you typed them in)
+checkins.json       your check-ins
+documents.json      your documents' names, types and dates; the files are in documents/
+messages.json       your messages with peer mentors
+sharing.json        who you connected with, what you shared with them and until when, and what they asked for
+who_has_looked.json every time someone else looked at something of yours
+
+Keep this file somewhere safe: it holds everything in your account, unencrypted.
+"""
+
+
+async def _json_array(archive: zipfile.ZipFile, sink: _Sink, name: str, rows: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]:
+    with archive.open(name, "w") as entry:
+        entry.write(b"[\n")
+        first = True
+        async for row in rows:
+            entry.write((b"" if first else b",\n") + json.dumps(row, ensure_ascii=False, indent=1).encode())
+            first = False
+            if sink.parts:
+                yield sink.take()
+        entry.write(b"\n]\n")
+    yield sink.take()
+
+
+async def _mapped(rows: AsyncIterator[Any], convert: Callable[[Any], Any]) -> AsyncIterator[dict[str, Any]]:
+    async for row in rows:
+        yield await convert(row)
+
+
+async def archive_stream(factory: async_sessionmaker[AsyncSession], services: Services, viewer: Viewer) -> AsyncIterator[bytes]:
+    """The ZIP, piece by piece. It reads with its own database session, since it runs after the handler."""
+    sink = _Sink()
+    async with factory() as db:
+        with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("README.txt", README.format(when=datetime.now().astimezone().date().isoformat()))
+
+            async def goal(row: Goal) -> dict[str, Any]:
+                steps = (await db.exec(select(GoalStep).where(col(GoalStep.goal_id) == row.id)
+                                       .order_by(col(GoalStep.position)))).all()
+                return _record(row, steps=[_record(step, goal_id=None) for step in steps])
+
+            async def plain(row: SQLModel) -> dict[str, Any]:
+                return _record(row)
+
+            async def document(row: Document) -> dict[str, Any]:
+                return _record(row, file=f"documents/{row.id}.{EXTENSIONS.get(row.media_type, 'bin')}")
+
+            for name, model, convert in (("goals.json", Goal, goal), ("appointments.json", Appointment, plain),
+                                         ("checkins.json", CheckIn, plain), ("documents.json", Document, document)):
+                async for piece in _json_array(archive, sink, name, _mapped(policy.own_rows(db, viewer, model), convert)):
+                    yield piece
+
+            async for row in policy.own_rows(db, viewer, Document):
+                key = services.master_key.open_document_key(row.wrapped_key, row.storage_key, row.key_id)
+                name = f"documents/{row.id}.{EXTENSIONS.get(row.media_type, 'bin')}"
+                with archive.open(zipfile.ZipInfo(name, date_time=row.created_at.timetuple()[:6]), "w") as entry:
+                    position, last = 0, row.chunk_count - 1
+                    async for sealed in services.storage.read(row.storage_key, row.chunk_count):
+                        entry.write(open_chunk(key, row.storage_key, position, position == last, sealed))
+                        position += 1
+                        yield sink.take()
+                yield sink.take()
+
+            async def messages() -> AsyncIterator[dict[str, Any]]:
+                for connection, mentor in await policy.threads(db, viewer, ended_too=True):
+                    history = [{"from": "you" if message.sender_id == viewer.user_id else mentor, "text": message.body,
+                                "at": _plain(message.created_at)} async for message in policy.thread_history(db, viewer, connection)]
+                    yield {"with": mentor, "connected_at": _plain(connection.created_at),
+                           "ended_at": _plain(connection.ended_at), "messages": history}
+
+            async for piece in _json_array(archive, sink, "messages.json", messages()):
+                yield piece
+
+            async def sharing() -> AsyncIterator[dict[str, Any]]:
+                rows = (await db.exec(
+                    select(Connection, User.username, User.role).join(User, col(User.id) == Connection.staff_id)
+                    .where(col(Connection.survivor_id) == viewer.user_id).order_by(col(Connection.created_at))
+                )).all()
+                for connection, name, role in rows:
+                    cards = (await db.exec(select(Grant).where(col(Grant.connection_id) == connection.id))).all()
+                    asks = (await db.exec(select(AccessRequest).where(col(AccessRequest.connection_id) == connection.id))).all()
+                    yield {"person": name, "role": role, "name_they_saw": connection.survivor_label,
+                           "connected_at": _plain(connection.created_at), "ended_at": _plain(connection.ended_at),
+                           "share_cards": [_record(card, connection_id=None) for card in cards],
+                           "requests": [_record(ask, connection_id=None) for ask in asks]}
+
+            async for piece in _json_array(archive, sink, "sharing.json", sharing()):
+                yield piece
+
+            async def looks() -> AsyncIterator[dict[str, Any]]:
+                last = 0
+                while True:
+                    rows = (await db.exec(select(AccessLog).where(col(AccessLog.survivor_id) == viewer.user_id,
+                                                                  col(AccessLog.id) > last)
+                                          .order_by(col(AccessLog.id)).limit(500))).all()
+                    for row in rows:
+                        yield _record(row, survivor_id=None, viewer_id=None)
+                    if len(rows) < 500:
+                        return
+                    last = rows[-1].id or 0
+
+            async for piece in _json_array(archive, sink, "who_has_looked.json", looks()):
+                yield piece
+    yield sink.take()  # the ZIP's closing directory
+
+
+@post("/settings/export", guards=[survivor_only], name="export")
+async def export(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
+    from portal.account import password_matches
+    from portal.home import settings_page_with
+
+    viewer = current_viewer(request)
+    if not await password_matches(request, db, viewer, form_value(await request.form(), "export_password", 1000)):
+        return await settings_page_with(request, db, status_code=400, account_errors={
+            "export_password": _("That password is not right.")})
+    services = services_of(request)
+    log.info("export for user %s", viewer.user_id)
+    return Stream(
+        archive_stream(services.factory, services, viewer),
+        status_code=200,
+        media_type="application/zip",
+        headers={"Content-Disposition": 'attachment; filename="waypoint-export.zip"', "Cache-Control": "no-store",
+                 "X-Content-Type-Options": "nosniff"},
+    )
+
+
+routes = [export]

@@ -1,0 +1,228 @@
+"""Passkeys (WebAuthn, py_webauthn): add one in Settings, sign in with one (no username needed), rename or
+remove them.
+
+User verification is required at every step (py_webauthn's default is only "preferred"). Challenges are
+random, kept as a hash for 5 minutes, and spent by one conditional DELETE, so a replayed response finds
+nothing to match. The relying party is the host the person is on (the allowed-hosts check has vetted it),
+and the origin must match it exactly. A signature counter that does not move forward is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from litestar import Request, Response, post
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.response import Redirect
+from sqlalchemy import delete
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from webauthn import (
+    base64url_to_bytes, generate_authentication_options, generate_registration_options, options_to_json,
+    verify_authentication_response, verify_registration_response,
+)
+from webauthn.helpers import bytes_to_base64url
+from webauthn.helpers.exceptions import InvalidAuthenticationResponse, InvalidRegistrationResponse, WebAuthnException
+from webauthn.helpers.structs import (
+    AuthenticatorSelectionCriteria, PublicKeyCredentialDescriptor, ResidentKeyRequirement, UserVerificationRequirement,
+)
+
+from portal.accounts import client_address, session_cookie
+from portal.i18n import _
+from portal.models import Passkey, PasskeyChallenge, User, utcnow
+from portal.web import current_viewer, form_value, home_for, services_of, signed_in, text_problem
+
+log = logging.getLogger("portal")
+
+CHALLENGE_LIFETIME = timedelta(minutes=5)
+NAME_MAX = 60
+MAX_PASSKEYS = 10
+
+
+def relying_party(request: Request[Any, Any, Any]) -> tuple[str, str]:
+    """(rp id, origin) for this request: the host the person is on."""
+    scheme = "https" if services_of(request).settings.production else request.url.scheme
+    host = request.url.hostname or "localhost"
+    port = request.url.port
+    default = (scheme == "https" and port in (None, 443)) or (scheme == "http" and port in (None, 80))
+    return host, f"{scheme}://{host}" if default else f"{scheme}://{host}:{port}"
+
+
+def user_handle(secret: str, user_id: int) -> bytes:
+    """The opaque id a passkey keeps for its account: says nothing about the person, and is not the row id."""
+    return hmac.new(secret.encode(), f"passkey-user:{user_id}".encode(), hashlib.sha256).digest()[:16]
+
+
+async def _new_challenge(db: AsyncSession, purpose: str, user_id: int | None) -> bytes:
+    challenge = secrets.token_bytes(32)
+    now = utcnow()
+    await db.exec(delete(PasskeyChallenge).where(col(PasskeyChallenge.expires_at) < now))  # type: ignore[call-overload]
+    db.add(PasskeyChallenge(id=hashlib.sha256(challenge).hexdigest(), purpose=purpose, user_id=user_id,
+                            expires_at=now + CHALLENGE_LIFETIME))
+    return challenge
+
+
+async def _spend_challenge(db: AsyncSession, credential: dict[str, Any], purpose: str, user_id: int | None) -> bytes | None:
+    """The challenge this response signed, if it was ours, for this purpose and person, unexpired and unused;
+    it is used up now either way."""
+    try:
+        client_data = json.loads(base64url_to_bytes(credential["response"]["clientDataJSON"]))
+        challenge = base64url_to_bytes(client_data["challenge"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    query = delete(PasskeyChallenge).where(
+        col(PasskeyChallenge.id) == hashlib.sha256(challenge).hexdigest(), col(PasskeyChallenge.purpose) == purpose,
+        col(PasskeyChallenge.expires_at) > utcnow(),
+        col(PasskeyChallenge.user_id).is_(None) if user_id is None else col(PasskeyChallenge.user_id) == user_id,
+    )
+    result = await db.exec(query)  # type: ignore[call-overload]
+    return challenge if result.rowcount == 1 else None
+
+
+async def _json_body(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    try:
+        body = json.loads(await request.body())
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _refused(message: str, status: int = 400) -> Response[Any]:
+    return Response({"error": message}, status_code=status, headers={"Cache-Control": "no-store"})
+
+
+# ----- signing in ----------------------------------------------------------------------------------
+
+
+@post("/passkeys/sign-in/options", name="passkey_sign_in_options")
+async def sign_in_options(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
+    rp_id, _origin = relying_party(request)
+    challenge = await _new_challenge(db, "sign-in", None)
+    options = generate_authentication_options(rp_id=rp_id, challenge=challenge,
+                                              user_verification=UserVerificationRequirement.REQUIRED)
+    return Response(json.loads(options_to_json(options)), status_code=200, headers={"Cache-Control": "no-store"})
+
+
+@post("/passkeys/sign-in", name="passkey_sign_in")
+async def sign_in(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
+    """Check a passkey's answer; sign its owner in on this browser."""
+    services = services_of(request)
+    refused = _("That passkey did not work here. Try again, or sign in with your username and password.")
+    subjects = {"address": client_address(request)}
+    if await services.throttle.seconds_to_wait(**subjects):
+        return _refused(_("Too many tries. Please wait a minute, then try again."), 429)
+    credential = await _json_body(request)
+    challenge = await _spend_challenge(db, credential, "sign-in", None)
+    passkey = (await db.exec(select(Passkey).where(col(Passkey.credential_id) == str(credential.get("rawId", ""))[:1400]))).first()
+    user = await db.get(User, passkey.user_id) if passkey else None
+    rp_id, origin = relying_party(request)
+    try:
+        if challenge is None or passkey is None or user is None or not user.active:
+            raise InvalidAuthenticationResponse("unknown challenge or passkey")
+        handle = credential.get("response", {}).get("userHandle")
+        if handle and base64url_to_bytes(handle) != user_handle(services.settings.secret_key, user.id or 0):
+            raise InvalidAuthenticationResponse("passkey of another account")
+        verified = verify_authentication_response(
+            credential=credential, expected_challenge=challenge, expected_rp_id=rp_id, expected_origin=origin,
+            credential_public_key=passkey.public_key, credential_current_sign_count=passkey.sign_count,
+            require_user_verification=True,
+        )
+    except (WebAuthnException, KeyError, TypeError, ValueError) as exc:  # any malformed part, too
+        log.info("passkey sign-in refused: %s", type(exc).__name__)
+        await db.commit()  # the challenge stays spent
+        await services.throttle.failed(**subjects)
+        return _refused(refused)
+    passkey.sign_count = verified.new_sign_count
+    passkey.last_used_at = utcnow()
+    db.add(passkey)
+    await db.commit()
+    cookie = await session_cookie(request, user)
+    return Response({"redirect": home_for(user.role)}, status_code=200, cookies=[cookie], headers={"Cache-Control": "no-store"})
+
+
+# ----- in Settings ---------------------------------------------------------------------------------
+
+
+async def passkeys_of(db: AsyncSession, user_id: int) -> list[Passkey]:
+    return list((await db.exec(select(Passkey).where(col(Passkey.user_id) == user_id).order_by(col(Passkey.created_at)))).all())
+
+
+@post("/settings/passkeys/options", guards=[signed_in], name="passkey_options")
+async def add_options(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
+    viewer = current_viewer(request)
+    rp_id, _origin = relying_party(request)
+    existing = await passkeys_of(db, viewer.user_id)
+    challenge = await _new_challenge(db, "register", viewer.user_id)
+    options = generate_registration_options(
+        rp_id=rp_id, rp_name="Waypoint", user_name=viewer.username, user_display_name=viewer.username,
+        user_id=user_handle(services_of(request).settings.secret_key, viewer.user_id), challenge=challenge,
+        authenticator_selection=AuthenticatorSelectionCriteria(resident_key=ResidentKeyRequirement.REQUIRED,
+                                                               user_verification=UserVerificationRequirement.REQUIRED),
+        exclude_credentials=[PublicKeyCredentialDescriptor(id=base64url_to_bytes(key.credential_id)) for key in existing],
+    )
+    return Response(json.loads(options_to_json(options)), status_code=200, headers={"Cache-Control": "no-store"})
+
+
+@post("/settings/passkeys", guards=[signed_in], name="add_passkey")
+async def add(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
+    viewer = current_viewer(request)
+    body = await _json_body(request)
+    credential = body.get("credential") if isinstance(body.get("credential"), dict) else {}
+    name = str(body.get("name") or "").strip()[: NAME_MAX * 4] or _("My passkey")
+    if problem := text_problem(name, NAME_MAX):
+        return _refused(problem)
+    if len(await passkeys_of(db, viewer.user_id)) >= MAX_PASSKEYS:
+        return _refused(_("You have 10 passkeys. Remove one before adding another."))
+    challenge = await _spend_challenge(db, credential, "register", viewer.user_id)
+    rp_id, origin = relying_party(request)
+    try:
+        if challenge is None:
+            raise InvalidRegistrationResponse("unknown challenge")
+        verified = verify_registration_response(credential=credential, expected_challenge=challenge, expected_rp_id=rp_id,
+                                                expected_origin=origin, require_user_verification=True)
+    except (WebAuthnException, KeyError, TypeError, ValueError) as exc:  # any malformed part, too
+        log.info("passkey registration refused for user %s: %s", viewer.user_id, type(exc).__name__)
+        await db.commit()
+        return _refused(_("The passkey was not added. Try again."))
+    credential_id = bytes_to_base64url(verified.credential_id)
+    if (await db.exec(select(Passkey.id).where(col(Passkey.credential_id) == credential_id))).first():
+        return _refused(_("This passkey is added already."))
+    db.add(Passkey(user_id=viewer.user_id, credential_id=credential_id, public_key=verified.credential_public_key,
+                   sign_count=verified.sign_count, name=name))
+    return Response({"redirect": "/settings?done=passkey-added#passkeys"}, status_code=200)
+
+
+async def _own(db: AsyncSession, user_id: int, passkey_id: str) -> Passkey:
+    passkey = await db.get(Passkey, passkey_id[:32])
+    if passkey is None or passkey.user_id != user_id:
+        raise NotFoundException()
+    return passkey
+
+
+@post("/settings/passkeys/{passkey_id:str}/rename", guards=[signed_in], name="rename_passkey")
+async def rename(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], passkey_id: FromPath[str]) -> Response[Any]:
+    passkey = await _own(db, current_viewer(request).user_id, passkey_id)
+    name = form_value(await request.form(), "name", NAME_MAX * 4).strip()
+    if text_problem(name, NAME_MAX, "missing"):
+        return Redirect("/settings?done=passkey-name#passkeys", status_code=303)
+    passkey.name = name
+    db.add(passkey)
+    return Redirect("/settings?done=passkey-renamed#passkeys", status_code=303)
+
+
+@post("/settings/passkeys/{passkey_id:str}/remove", guards=[signed_in], name="remove_passkey")
+async def remove(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], passkey_id: FromPath[str]) -> Response[Any]:
+    passkey = await _own(db, current_viewer(request).user_id, passkey_id)
+    await db.delete(passkey)
+    return Redirect("/settings?done=passkey-removed#passkeys", status_code=303)
+
+
+routes = [sign_in_options, sign_in, add_options, add, rename, remove]

@@ -1,0 +1,120 @@
+"""Settings for reminders on the phone: turn them on for this device, list and remove devices, choose what
+is sent and the words the lock screen shows, the check-in reminder's days and time, and quiet hours.
+
+Turning reminders on needs JavaScript (the browser's Push API): the page's script asks the browser for a
+subscription, then sends it with an ordinary form post, which the server checks (`push.subscription_problem`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, post
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.response import Redirect
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from portal import push
+from portal.i18n import _
+from portal.models import PushSettings, Role, User, utcnow
+from portal.sessions import device_label
+from portal.timezones import local
+from portal.web import Viewer, current_viewer, form_value, services_of, survivor_or_mentor, text_problem
+
+TEXT_MAX = 60
+
+
+def kind_labels(role: Role) -> dict[str, str]:
+    """What can be pushed, for this kind of person (a mentor only has messages)."""
+    labels = {"appointments": _("Appointment reminders"), "checkins": _("Check-in reminders"),
+              "documents": _("Documents that expire in 30 and in 7 days"), "messages": _("New messages")}
+    return labels if role == Role.SURVIVOR else {"messages": labels["messages"]}
+
+
+def day_labels() -> dict[str, str]:
+    return {"0": _("Monday"), "1": _("Tuesday"), "2": _("Wednesday"), "3": _("Thursday"), "4": _("Friday"),
+            "5": _("Saturday"), "6": _("Sunday")}
+
+
+async def settings_context(db: AsyncSession, request: Request[Any, Any, Any], viewer: Viewer) -> dict[str, Any]:
+    """What the Settings page shows about reminders (nothing for an admin or a caseworker)."""
+    if viewer.role not in (Role.SURVIVOR, Role.MENTOR):
+        return {"push": None}
+    prefs = await push.settings_of(db, viewer.user_id)
+    return {"push": {
+        "prefs": prefs, "devices": await push.devices(db, viewer.user_id), "kinds": kind_labels(viewer.role),
+        "days": day_labels(), "key": services_of(request).vapid.public_key, "default_text": push.default_text(),
+        "errors": {}, "saved": request.query_params.get("done", ""), "local": local,
+    }}
+
+
+@post("/settings/devices", guards=[survivor_or_mentor], name="add_device")
+async def add_device(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
+    """Keep this browser's push subscription (sent by the page's script after the person said yes)."""
+    viewer = current_viewer(request)
+    form = await request.form()
+    endpoint, p256dh, auth = (form_value(form, name, 2000).strip() for name in ("endpoint", "p256dh", "auth"))
+    if push.subscription_problem(endpoint, p256dh, auth, services_of(request).settings):
+        return Redirect("/settings?done=device-refused#reminders", status_code=303)
+    await push.subscribe(db, viewer.user_id, endpoint, p256dh, auth, device_label(request.headers.get("user-agent", "")))
+    return Redirect("/settings?done=device-added#reminders", status_code=303)
+
+
+@post("/settings/devices/{device_id:str}/remove", guards=[survivor_or_mentor], name="remove_device")
+async def remove_device(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], device_id: FromPath[str]) -> Response[Any]:
+    if not await push.remove_device(db, current_viewer(request).user_id, device_id[:32]):
+        raise NotFoundException()  # not this person's device, or gone already
+    return Redirect("/settings?done=device-removed#reminders", status_code=303)
+
+
+@post("/settings/reminders", guards=[survivor_or_mentor], name="save_reminders")
+async def save_reminders(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
+    from portal.home import settings_page_with  # the Settings page is drawn in one place
+
+    viewer = current_viewer(request)
+    form = await request.form()
+    prefs = await db.get(PushSettings, viewer.user_id) or PushSettings(user_id=viewer.user_id)
+    chosen = set(form.getall("kinds", []))
+    errors: dict[str, str] = {}
+    for kind in kind_labels(viewer.role):
+        setattr(prefs, kind, kind in chosen)
+    text = form_value(form, "text", TEXT_MAX * 4).strip()
+    if problem := text_problem(text, TEXT_MAX):
+        errors["text"] = problem
+    prefs.text = text[:TEXT_MAX]
+    if viewer.role == Role.SURVIVOR:
+        days = sorted({day for day in form.getall("days", []) if isinstance(day, str) and day in day_labels()})
+        prefs.checkin_days = "".join(days)
+        clock = form_value(form, "checkin_time", 10).strip()
+        if push.parse_clock(clock) is None:
+            errors["checkin_time"] = _("Enter a time like 18:00.")
+        else:
+            prefs.checkin_time = clock
+        if prefs.checkins and not days and "checkin_time" not in errors:
+            errors["days"] = _("Choose at least 1 day, or turn check-in reminders off.")
+    quiet = {name: form_value(form, name, 10).strip() for name in ("quiet_from", "quiet_to")}
+    for name, value in quiet.items():
+        if value and push.parse_clock(value) is None:
+            errors[name] = _("Enter a time like 21:00, or leave it empty.")
+    if bool(quiet["quiet_from"]) != bool(quiet["quiet_to"]) and not errors.keys() & quiet.keys():
+        errors["quiet_to" if quiet["quiet_from"] else "quiet_from"] = _("Enter both times, or leave both empty.")
+    prefs.quiet_from, prefs.quiet_to = quiet["quiet_from"], quiet["quiet_to"]
+    if errors:
+        return await settings_page_with(request, db, status_code=400, push_errors=errors, push_values=prefs)
+    user = await db.get(User, viewer.user_id)
+    prefs.checkin_next_at = push.next_checkin(prefs, user.time_zone if user else "UTC", utcnow())
+    db.add(prefs)
+    return Redirect("/settings?done=reminders#reminders", status_code=303)
+
+
+async def zone_changed(db: AsyncSession, user_id: int, zone: str) -> None:
+    """The check-in reminder keeps its local time in the new zone."""
+    prefs = await db.get(PushSettings, user_id)
+    if prefs is not None:
+        prefs.checkin_next_at = push.next_checkin(prefs, zone, utcnow())
+        db.add(prefs)
+
+
+routes = [add_device, remove_device, save_reminders]

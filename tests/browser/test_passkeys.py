@@ -1,0 +1,191 @@
+"""Passkeys in Chromium, with DevTools' virtual authenticator standing in for the phone's screen lock: one is
+added in Settings and then signs the person in with no username or password; once removed it signs no one
+in; without user verification it is refused (by Chromium, and by the server when the browser is told
+verification is not needed); the pages pass axe. Nothing leaves localhost."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import expect
+from webauthn.helpers import base64url_to_bytes as unb64url
+
+from tests.browser.helpers import axe_violations, sign_up
+
+WAIT = 15_000  # ms: the longest any one step may take (Playwright's own default is 30 s)
+LOOPBACK = {"localhost", "127.0.0.1"}
+ADDED = "Passkey added. Next time, choose Sign in with a passkey."
+REMOVED = "Removed. That passkey no longer signs you in."
+FAILED = "That passkey did not work here. Try again, or sign in with your username and password."
+AUTHENTICATOR = {"protocol": "ctap2", "transport": "internal", "hasResidentKey": True, "hasUserVerification": True,
+                 "isUserVerified": True, "automaticPresenceSimulation": True}
+
+
+def _authenticator(page, context) -> tuple[object, str]:  # type: ignore[no-untyped-def]
+    """A platform authenticator (like a phone's screen lock) in this tab; the DevTools session and its id."""
+    cdp = context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    added = cdp.send("WebAuthn.addVirtualAuthenticator", {"options": AUTHENTICATOR})
+    return cdp, added["authenticatorId"]
+
+
+def _credentials(cdp, authenticator: str) -> list[dict]:  # type: ignore[no-untyped-def,type-arg]
+    return cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})["credentials"]  # type: ignore[no-any-return]
+
+
+def _passkey_list(page):  # type: ignore[no-untyped-def]
+    """The items of the list of passkeys under Settings' "Passkeys" heading."""
+    section = "xpath=//h3[normalize-space()='Passkeys']/following-sibling::ul[preceding-sibling::h3[1][normalize-space()='Passkeys']]"
+    return page.locator(section).get_by_role("listitem")
+
+
+def _add_passkey(page, server: str, name: str = "My phone") -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{server}/settings")
+    add = page.get_by_role("button", name="Add a passkey")
+    expect(add).to_be_visible()  # shown by the page's script
+    expect(_passkey_list(page)).to_have_count(0)
+    page.get_by_label("Name for the new passkey").fill(name)
+    add.click()
+    page.wait_for_url(f"{server}/settings?done=passkey-added#passkeys")
+    expect(page.get_by_text(ADDED)).to_be_visible()
+    passkeys = _passkey_list(page)
+    expect(passkeys).to_have_count(1)
+    expect(passkeys.get_by_label("Name", exact=True)).to_have_value(name)
+    expect(passkeys.get_by_role("button", name="Rename")).to_be_visible()
+    expect(passkeys.get_by_role("button", name=re.compile("^Remove"))).to_be_visible()
+
+
+def _sign_out(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    page.get_by_role("banner").get_by_role("button", name="Sign out", exact=True).click()
+    page.wait_for_url(f"{server}/")
+
+
+def _passkey_button(page, server: str):  # type: ignore[no-untyped-def]
+    page.goto(f"{server}/sign-in")
+    button = page.get_by_role("button", name="Sign in with a passkey")
+    expect(button).to_be_visible()  # shown by the page's script
+    return button
+
+
+def _not_signed_in(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{server}/home")
+    page.wait_for_url(re.compile(rf"^{re.escape(server)}/sign-in"))
+    expect(page.get_by_role("heading", name="Hello, river")).to_have_count(0)
+
+
+def test_a_passkey_is_added_then_signs_in_without_a_username(page, context, server, hosts_seen):
+    page.set_default_timeout(WAIT)
+    sign_up(page, server, "river")
+    cdp, authenticator = _authenticator(page, context)
+    assert _credentials(cdp, authenticator) == []
+    _add_passkey(page, server, "My phone")
+
+    credentials = _credentials(cdp, authenticator)
+    assert len(credentials) == 1, credentials
+    assert credentials[0]["isResidentCredential"] is True, credentials
+    assert credentials[0]["rpId"] == "localhost", credentials
+    handle = base64.b64decode(credentials[0]["userHandle"])
+    assert handle and b"river" not in handle, handle  # the passkey's user id says nothing about the person
+
+    _sign_out(page, server)
+    posted: list[str] = []
+    page.on("request", lambda request: posted.append(request.url) if request.method == "POST" else None)
+    button = _passkey_button(page, server)
+    expect(page.get_by_label("Username")).to_have_value("")  # never filled
+    expect(page.get_by_label("Password")).to_have_value("")
+    button.click()
+    page.wait_for_url(f"{server}/home")
+    expect(page.get_by_role("heading", name="Hello, river")).to_be_visible()
+    # Only the passkey routes were asked: no username or password form was sent.
+    assert posted == [f"{server}/passkeys/sign-in/options", f"{server}/passkeys/sign-in"], posted
+    assert hosts_seen and set(hosts_seen) <= LOOPBACK, set(hosts_seen)
+
+
+def test_a_passkey_that_was_removed_no_longer_signs_in(page, context, server, hosts_seen):
+    page.set_default_timeout(WAIT)
+    sign_up(page, server, "river")
+    cdp, authenticator = _authenticator(page, context)
+    _add_passkey(page, server)
+    _passkey_list(page).get_by_role("button", name=re.compile("^Remove")).click()
+    page.wait_for_url(f"{server}/settings?done=passkey-removed#passkeys")
+    expect(page.get_by_text(REMOVED)).to_be_visible()
+    expect(_passkey_list(page)).to_have_count(0)
+    assert len(_credentials(cdp, authenticator)) == 1  # the phone still holds it; the portal no longer takes it
+
+    _sign_out(page, server)
+    _passkey_button(page, server).click()
+    expect(page.get_by_role("status").filter(has_text=FAILED)).to_have_text(FAILED)
+    assert page.url == f"{server}/sign-in", page.url
+    _not_signed_in(page, server)
+    assert hosts_seen and set(hosts_seen) <= LOOPBACK, set(hosts_seen)
+
+
+def test_without_user_verification_the_passkey_is_refused(page, context, server, hosts_seen):
+    page.set_default_timeout(WAIT)
+    sign_up(page, server, "river")
+    cdp, authenticator = _authenticator(page, context)
+    _add_passkey(page, server)
+    cdp.send("WebAuthn.setUserVerified", {"authenticatorId": authenticator, "isUserVerified": False})
+    _sign_out(page, server)
+    answers: list[tuple[str, int, str]] = []
+    page.on("response", lambda response: answers.append((response.url, response.status, response.request.post_data or ""))
+            if response.request.method == "POST" else None)
+    note = page.get_by_role("status").filter(has_text=FAILED)
+
+    # The server asks for verification: Chromium may refuse by itself, or send an answer the server refuses.
+    _passkey_button(page, server).click()
+    try:
+        note.wait_for(timeout=5_000)
+        noted = True
+    except PlaywrightTimeout:
+        noted = False  # Chromium refused by itself: then no answer may have reached the server
+    assert page.url == f"{server}/sign-in", page.url
+    sent = [status for url, status, _ in answers if url == f"{server}/passkeys/sign-in"]
+    assert sent == ([400] if noted and sent else []), answers
+    _not_signed_in(page, server)
+
+    # A browser that is told verification is not needed (as a tampering one could be) sends an answer
+    # without it: the server itself must refuse that.
+    def discouraged(route) -> None:  # type: ignore[no-untyped-def]
+        response = route.fetch()
+        options = response.json()
+        assert options["userVerification"] == "required", options
+        route.fulfill(response=response, body=json.dumps({**options, "userVerification": "discouraged"}))
+
+    page.route(f"{server}/passkeys/sign-in/options", discouraged)
+    answers.clear()
+    _passkey_button(page, server).click()
+    expect(note).to_have_text(FAILED)
+    sent = [(status, json.loads(body)) for url, status, body in answers if url == f"{server}/passkeys/sign-in"]
+    assert [status for status, _ in sent] == [400], answers
+    flags = unb64url(sent[0][1]["response"]["authenticatorData"])[32]
+    assert flags & 0x01 and not flags & 0x04, flags  # the person was present, but not verified
+    assert page.url == f"{server}/sign-in", page.url
+    _not_signed_in(page, server)
+
+    # Verified again, the same passkey signs in: the refusals above were about verification alone.
+    page.unroute(f"{server}/passkeys/sign-in/options")
+    cdp.send("WebAuthn.setUserVerified", {"authenticatorId": authenticator, "isUserVerified": True})
+    _passkey_button(page, server).click()
+    page.wait_for_url(f"{server}/home")
+    expect(page.get_by_role("heading", name="Hello, river")).to_be_visible()
+    assert hosts_seen and set(hosts_seen) <= LOOPBACK, set(hosts_seen)
+
+
+def test_passkey_pages_pass_axe(axe_page, server, hosts_seen):
+    page = axe_page
+    page.set_default_timeout(WAIT)
+    sign_up(page, server, "river")
+    _authenticator(page, page.context)
+    page.goto(f"{server}/settings")
+    expect(page.get_by_role("button", name="Add a passkey")).to_be_visible()
+    assert axe_violations(page) == []
+    _add_passkey(page, server)  # now with the list of passkeys and the note that one was added
+    assert axe_violations(page) == []
+    _sign_out(page, server)
+    _passkey_button(page, server)
+    assert axe_violations(page) == []
+    assert hosts_seen and set(hosts_seen) == {"localhost"}, set(hosts_seen)
