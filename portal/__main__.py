@@ -1,4 +1,5 @@
-"""Command line: `python -m portal run` and `python -m portal create-admin --username NAME`."""
+"""Command line: `python -m portal run`, `migrate`, `create-admin --username NAME`,
+`backup [--to PATH]` and `restore PATH [--yes]` (the last two live in `portal/backup.py`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 import getpass
 import os
 import sys
+from pathlib import Path
 
 from portal.settings import Settings, SettingsError
 
@@ -57,6 +59,49 @@ async def _create_admin(settings: Settings, username: str, password: str) -> str
     return None
 
 
+def _backup(settings: Settings, target: Path | None) -> int:
+    from portal.backup import BackupError, backup, human_size, key_reminder
+
+    try:
+        written = backup(settings, target)
+    except BackupError as exc:
+        print(f"No backup made. {exc}", file=sys.stderr)
+        return 1
+    print(f"Backup written to {written} ({human_size(written.stat().st_size)}).")
+    print(key_reminder(settings))
+    return 0
+
+
+def _confirmed(settings: Settings, source: Path) -> bool:
+    """Ask at a terminal; anywhere else the answer is no (a script must say --yes)."""
+    from portal.backup import where
+
+    if not sys.stdin.isatty():
+        print("Restore replaces the whole database: add --yes to do it without a terminal to ask.", file=sys.stderr)
+        return False
+    print(f"This replaces everything in {where(settings)} with {source}, and signs everyone out.")
+    print("Stop the portal first.")
+    return input("Type yes to restore: ").strip().lower() == "yes"
+
+
+def _restore(settings: Settings, source: Path, yes: bool) -> int:
+    from portal.backup import BackupError, check_backup, key_reminder, replace_database, where
+
+    try:
+        revision = check_backup(settings, source)  # before asking: a wrong file is refused without a question
+        if not (yes or _confirmed(settings, source)):
+            print("Nothing restored.", file=sys.stderr)
+            return 1
+        replace_database(settings, source)
+    except BackupError as exc:
+        print(f"Nothing restored. {exc}", file=sys.stderr)
+        return 1
+    print(f"Restored {source} into {where(settings)} (schema {revision}, now upgraded to the newest).")
+    print("Everyone has been signed out and must sign in again.")
+    print(key_reminder(settings))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m portal", description="Waypoint")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -64,6 +109,11 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("migrate", help="upgrade the database to the newest schema")
     admin = commands.add_parser("create-admin", help="make an organisation admin account")
     admin.add_argument("--username", required=True)
+    backup = commands.add_parser("backup", help="copy the database into one new file (safe while the portal runs)")
+    backup.add_argument("--to", type=Path, metavar="PATH", help="where to write it (default: backups/ in the data folder)")
+    restore = commands.add_parser("restore", help="replace the database with a backup, then upgrade it")
+    restore.add_argument("path", type=Path, metavar="PATH")
+    restore.add_argument("--yes", action="store_true", help="do not ask first")
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
@@ -72,6 +122,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "run":
         return _run(settings)
+    if args.command == "backup":
+        return _backup(settings, args.to)
+    if args.command == "restore":
+        return _restore(settings, args.path, args.yes)
     from portal.db import migrate
 
     migrate(settings.database_url)

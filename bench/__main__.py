@@ -1,0 +1,219 @@
+"""`python -m bench`: seed, start the portal as deployed, drive it over loopback, print the figures.
+
+    python -m bench                          # SQLite, 1 worker, 100 survivors, 10 items each kind
+    python -m bench --workers 2 --database postgresql://root@127.0.0.1:5432/waypoint_bench --redis redis://127.0.0.1:6379/9
+    python -m bench growth                   # 100 then 100,000 survivors; 10 then 10,000 items: flat?
+    python -m bench soak --minutes 10        # reads, writes and uploads with a worker killed mid-way
+
+The database named is emptied first. Only loopback is ever driven; every loop is bounded in time and count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import os
+import platform
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench import load, server
+from bench.client import Browser
+from bench.seed import CASEWORKER, MAIN, PASSWORD, Seeded, seed
+from portal.settings import Settings
+
+
+@dataclass
+class Run:
+    """One seeded database and the environment a server needs to serve it."""
+
+    settings: Settings
+    env: dict[str, str]
+    workers: int
+    folder: Path
+
+
+def prepare(folder: Path, database: str, redis: str, workers: int) -> Run:
+    if database.startswith("postgres"):
+        ensure_database(database)
+    settings = Settings.from_env({}, data_dir=folder, database_url=database or f"sqlite:///{folder / 'bench.db'}",
+                                 redis_url=redis)
+    env = {"PORTAL_DATA_DIR": str(folder), "DATABASE_URL": settings.database_url, "REDIS_URL": redis,
+           "PORTAL_SECRET_KEY": settings.secret_key, "PORTAL_DOCUMENT_KEY": settings.document_key,
+           "PORTAL_VAPID_PRIVATE_KEY": settings.vapid_private_key, "PORTAL_ENV": "development", "PORTAL_DEBUG": "false"}
+    return Run(settings, env, workers, folder)
+
+
+def ensure_database(url: str) -> None:
+    """Create the PostgreSQL database the benchmark was pointed at, if the server does not have it yet."""
+    from sqlalchemy import make_url, text
+
+    from portal.db import make_engine
+
+    name = make_url(url).database
+
+    async def create() -> None:
+        engine = make_engine(str(make_url(url).set(database="postgres")))
+        async with engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            if not (await conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})).first():
+                await conn.execute(text(f'CREATE DATABASE "{name}"'))
+        await engine.dispose()
+
+    asyncio.run(create())
+
+
+async def browsers_for(url: str, username: str, count: int) -> list[Browser]:
+    port = int(url.rsplit(":", 1)[1])
+    signed_in = []
+    for _ in range(count):
+        browser = Browser("127.0.0.1", port)
+        await browser.sign_in(username, PASSWORD)
+        signed_in.append(browser)
+    return signed_in
+
+
+def close(browsers: list[Browser]) -> None:
+    for browser in browsers:
+        browser.close()
+
+
+async def hello_figures(url: str, concurrency: int, seconds: float) -> load.Result:
+    port = int(url.rsplit(":", 1)[1])
+    browsers = [Browser("127.0.0.1", port) for _ in range(concurrency)]
+    try:
+        await load.drive("warm-up", browsers, lambda b: b.get("/"), seconds=1, limit=2000)
+        return await load.drive("bare Litestar hello", browsers, lambda b: b.get("/"), seconds=seconds, limit=1_000_000)
+    finally:
+        close(browsers)
+
+
+async def portal_figures(url: str, seeded: Seeded, concurrency: int, seconds: float) -> list[load.Result]:
+    survivors = await browsers_for(url, MAIN, concurrency)
+    staff = await browsers_for(url, CASEWORKER, concurrency)
+    downloads = survivors[: min(concurrency, 10)]
+    shared = f"/people/{seeded.connection_id}/goals"
+    download = f"/documents/{seeded.document_id}/download"
+    check = await survivors[0].get(download, {"Accept-Encoding": "identity"})
+    if hashlib.sha256(check.body).digest() != hashlib.sha256(seeded.document_bytes).digest():
+        raise RuntimeError("the downloaded document is not the one seeded")
+    written = 0
+
+    async def save_checkin(browser: Browser) -> load.Answer:
+        nonlocal written
+        written += 1
+        return await browser.post("/check-ins", {"feeling": "4", "safe": "yes", "note": f"bench note {written}"})
+
+    try:
+        await load.drive("warm-up", survivors, lambda b: b.get("/home"), seconds=1, limit=2000)
+        return [
+            await load.drive("survivor home  /home", survivors, lambda b: b.get("/home"), seconds=seconds, limit=1_000_000),
+            await load.drive("list  /goals", survivors, lambda b: b.get("/goals"), seconds=seconds, limit=1_000_000),
+            await load.drive("caseworker's shared list", staff, lambda b: b.get(shared), seconds=seconds, limit=1_000_000),
+            await load.drive("check-in save (POST)", survivors, save_checkin, seconds=seconds, limit=1_000_000, ok=(303,)),
+            await load.drive("5 MB document download", downloads, lambda b: b.get(download, {"Accept-Encoding": "identity"}),
+                             seconds=seconds, limit=500),
+        ]
+    finally:
+        close(survivors + staff)
+
+
+async def weights(url: str, seeded: Seeded) -> list[load.Weight]:
+    port = int(url.rsplit(":", 1)[1])
+    stranger = Browser("127.0.0.1", port)
+    found = [await load.weigh(stranger, "/sign-in")]
+    survivor, = await browsers_for(url, MAIN, 1)
+    for path in ("/home", "/goals", "/check-ins", "/documents", "/settings", "/sharing"):
+        survivor.token = ""
+        found.append(await load.weigh(survivor, path))
+    caseworker, = await browsers_for(url, CASEWORKER, 1)
+    found.append(await load.weigh(caseworker, f"/people/{seeded.connection_id}/goals"))
+    close([stranger, survivor, caseworker])
+    return found
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, {platform.system()} {platform.release()}"
+
+
+def main_run(args: argparse.Namespace) -> int:
+    print(f"machine: {machine()}")
+    with tempfile.TemporaryDirectory(prefix="waypoint-bench-") as tmp:
+        folder = Path(tmp)
+        run = prepare(folder, args.database, args.redis, args.workers)
+        where = "PostgreSQL" if run.settings.database_url.startswith("postgres") else "SQLite"
+        print(f"database: {where}; sessions: {'Redis' if args.redis else 'database'}; workers: {args.workers}; "
+              f"{args.concurrency} browsers at once; {args.seconds:g} s per page")
+        began = time.monotonic()
+        seeded = seed(run.settings, args.survivors, args.items)
+        print(f"seeded {args.survivors:,} survivors (+1 with {args.items:,} of each kind, a 5 MB document) "
+              f"in {time.monotonic() - began:.1f} s")
+
+        bare = server.start("bench.bare:create_app", {}, folder / "bare.log", workers=args.workers)
+        try:
+            bare.wait_until_up()
+            hello = asyncio.run(hello_figures(bare.url, args.concurrency, args.seconds))
+        finally:
+            bare.stop()
+        portal = server.start("app:create_app", run.env, folder / "portal.log", workers=args.workers)
+        try:
+            portal.wait_until_up()
+            results = asyncio.run(portal_figures(portal.url, seeded, args.concurrency, args.seconds))
+            pages = asyncio.run(weights(portal.url, seeded))
+            memory = portal.peak_memory_mib()
+        finally:
+            portal.stop()
+
+    print()
+    print(load.HEADER)
+    for result in [hello, *results]:
+        print(result.row())
+    home = results[0]
+    print(f"\nsurvivor home at {home.rate / hello.rate:.0%} of the bare hello throughput (bar: at least 25%); "
+          f"p95 {home.percentile(95):.1f} ms (bar: at most 50 ms with 50 at once on SQLite)")
+    download = results[-1]
+    if download.seconds:
+        print(f"downloads: {download.received / download.seconds / 1e6:.0f} MB/s through {min(args.concurrency, 10)} browsers")
+    print(f"\n{'page (gzip)':<34} {'first KB':>9} {'repeat KB':>10} {'JS KB':>7} {'files':>6}")
+    for page in pages:
+        print(f"{page.page[:34]:<34} {page.first / 1024:>9.1f} {page.repeat / 1024:>10.1f} {page.script / 1024:>7.1f} "
+              f"{page.assets + 1:>6}")
+    print("bars: at most 60 KB first visit, 15 KB of it JavaScript")
+    print("\nserver peak memory (VmHWM): " + ", ".join(f"{mib:.0f} MiB" for mib in memory.values())
+          + f"  (master first when several workers)")
+    bad = sum(sum(r.wrong.values()) for r in results)
+    return 1 if bad else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("mode", nargs="?", choices=("run", "growth", "soak"), default="run")
+    parser.add_argument("--database", default="", help="a postgresql:// URL (emptied!); default: a new SQLite file")
+    parser.add_argument("--redis", default="", help="a redis:// URL for sessions and limits; default: none")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--survivors", type=int, default=100)
+    parser.add_argument("--items", type=int, default=10, help="goals, appointments, check-ins and documents of one survivor")
+    parser.add_argument("--concurrency", type=int, default=50, help="browsers at once")
+    parser.add_argument("--seconds", type=float, default=8.0, help="how long each page is driven")
+    parser.add_argument("--minutes", type=float, default=10.0, help="soak: how long")
+    args = parser.parse_args(argv)
+    if args.mode == "growth":
+        from bench.growth import main_growth
+
+        return main_growth(args)
+    if args.mode == "soak":
+        from bench.soak import main_soak
+
+        return main_soak(args)
+    return main_run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

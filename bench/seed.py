@@ -1,0 +1,160 @@
+"""Seed a benchmark database: many survivors with goals, appointments, check-ins and shares, one
+survivor with many items of each kind and a 5 MB document, a caseworker and a peer mentor.
+
+Rows go in by bulk INSERT (thousands per statement), not through the pages: 100,000 survivors take
+seconds, not hours. Everyone shares one password hash (made once, with the portal's own hasher), and
+documents are sealed with the portal's own crypto, so the app reads them exactly as it reads uploads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert, text
+
+from portal.accounts import username_key
+from portal.crypto import CHUNK_SIZE, MasterKey, seal_chunk
+from portal.db import make_engine, migrate
+from portal.models import (
+    Appointment, CheckIn, Connection, Document, DocumentChunk, Goal, Grant, Part, Role, User,
+)
+from portal.passwords import Hasher
+from portal.settings import Settings
+
+PASSWORD = "bench-orchard-lantern-7"
+BATCH = 5000
+MAIN, CASEWORKER, MENTOR = "bench-main", "bench-caseworker", "bench-mentor"
+
+
+@dataclass
+class Seeded:
+    survivors: int
+    items: int
+    connection_id: str  # the caseworker's connection to the main survivor
+    document_id: str  # the main survivor's 5 MB document
+    document_bytes: bytes
+
+
+def _id() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def _batches(rows: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _user(username: str, role: Role, password_hash: str, now: datetime) -> dict[str, Any]:
+    return {"username": username, "username_key": username_key(username), "role": role.value,
+            "password_hash": password_hash, "active": True, "created_at": now, "exit_url": "", "time_zone": "UTC",
+            "idle_minutes": 0, "cover_when_hidden": True, "app_name": "waypoint"}
+
+
+def _items(owner: int, count: int, now: datetime) -> dict[Any, Iterator[dict[str, Any]]]:
+    """`count` goals, appointments and check-ins for one survivor, spread over the past and future."""
+    goals = ({"id": _id(), "owner_id": owner, "private": False, "title": f"Goal {n}", "why": "Because it matters to me.",
+              "area": "housing", "target_date": None, "status": "active", "created_at": now - timedelta(minutes=n),
+              "achieved_at": None, "steps_total": 0, "steps_done": 0} for n in range(count))
+    appointments = ({"id": _id(), "owner_id": owner, "private": False, "what": f"Appointment {n}",
+                     "starts_at": now + timedelta(hours=n - count // 2), "time_zone": "UTC", "place": "Town hall",
+                     "with_whom": "", "notes": "", "reminder": "none", "created_at": now, "remind_at": None}
+                    for n in range(count))
+    checkins = ({"id": _id(), "owner_id": owner, "private": False, "feeling": 1 + n % 5, "safe": "yes", "needs": "",
+                 "note": "A steady day.", "created_at": now - timedelta(hours=n)} for n in range(count))
+    return {Goal: goals, Appointment: appointments, CheckIn: checkins}
+
+
+async def _insert(conn: Any, model: Any, rows: Iterator[dict[str, Any]]) -> None:
+    for batch in _batches(rows):
+        await conn.execute(insert(model.__table__), batch)
+
+
+def _document(master: MasterKey, owner: int, size: int, name: str, now: datetime) -> tuple[dict[str, Any], list[dict[str, Any]], bytes]:
+    """A PDF of `size` bytes sealed as an upload would be: its row, its chunk rows, and its plaintext."""
+    plaintext = b"%PDF-1.7\n" + os.urandom(max(size - 9, 1))
+    storage_key = _id()
+    key, wrapped = master.new_document_key(storage_key)
+    pieces = [plaintext[i:i + CHUNK_SIZE] for i in range(0, len(plaintext), CHUNK_SIZE)]
+    chunks = [{"storage_key": storage_key, "position": n,
+               "data": seal_chunk(key, storage_key, n, n == len(pieces) - 1, piece)} for n, piece in enumerate(pieces)]
+    row = {"id": _id(), "owner_id": owner, "private": False, "name": name, "kind": "other", "expires_on": None,
+           "media_type": "application/pdf", "size": len(plaintext), "storage_key": storage_key, "wrapped_key": wrapped,
+           "key_id": master.key_id, "chunk_count": len(chunks), "created_at": now, "warn_at": None}
+    return row, chunks, plaintext
+
+
+async def _empty(url: str) -> None:
+    engine = make_engine(url)
+    async with engine.begin() as conn:
+        if url.startswith("postgres"):
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+async def _seed(settings: Settings, survivors: int, items: int) -> Seeded:
+    now = datetime.now(UTC).replace(microsecond=0)
+    password_hash = await Hasher(settings.password_hash_memory_kib, settings.password_hash_passes).hash(PASSWORD)
+    master = MasterKey(settings.document_key)
+    engine = make_engine(settings.database_url)
+    try:
+        async with engine.begin() as conn:
+            people = [_user(MAIN, Role.SURVIVOR, password_hash, now), _user(CASEWORKER, Role.CASEWORKER, password_hash, now),
+                      _user(MENTOR, Role.MENTOR, password_hash, now)]
+            await conn.execute(insert(User.__table__), people)
+            await _insert(conn, User, (_user(f"bench-{n:06d}", Role.SURVIVOR, password_hash, now) for n in range(survivors)))
+            ids = dict((await conn.execute(text("SELECT username, id FROM app_user"))).all())
+            main, caseworker = ids[MAIN], ids[CASEWORKER]
+
+            # Everyone else: two of each kind, and every tenth shares goals and check-ins with the caseworker.
+            others = [ids[f"bench-{n:06d}"] for n in range(survivors)]
+            for model in (Goal, Appointment, CheckIn):
+                await _insert(conn, model, (row for owner in others for row in _items(owner, 2, now)[model]))
+            connections = [{"id": _id(), "survivor_id": owner, "staff_id": caseworker, "survivor_label": f"Person {n}",
+                            "created_at": now, "ended_at": None, "paused_at": None}
+                           for n, owner in enumerate(others) if n % 10 == 0]
+            await _insert(conn, Connection, iter(connections))
+            await _insert(conn, Grant, ({"id": _id(), "connection_id": c["id"], "part": part, "item_id": None,
+                                         "created_at": now, "ends_at": None, "revoked_at": None}
+                                        for c in connections for part in (Part.GOALS.value, Part.CHECKINS.value)))
+
+            # The main survivor: `items` of each kind, documents, and every part shared with the caseworker.
+            for model, rows in _items(main, items, now).items():
+                await _insert(conn, model, rows)
+            connection = {"id": _id(), "survivor_id": main, "staff_id": caseworker, "survivor_label": "Main",
+                          "created_at": now, "ended_at": None, "paused_at": None}
+            await conn.execute(insert(Connection.__table__), [connection])
+            await conn.execute(insert(Grant.__table__), [
+                {"id": _id(), "connection_id": connection["id"], "part": part.value, "item_id": None, "created_at": now,
+                 "ends_at": None, "revoked_at": None} for part in Part])
+            big, big_chunks, big_bytes = _document(master, main, 5 * 1024 * 1024, "Passport scan", now)
+            small = [_document(master, main, 2048, f"Letter {n}", now - timedelta(minutes=n)) for n in range(items - 1)]
+            await _insert(conn, Document, iter([big, *(row for row, _chunks, _plain in small)]))
+            await _insert(conn, DocumentChunk, iter([*big_chunks, *(c for _row, chunks, _plain in small for c in chunks)]))
+        if settings.database_url.startswith("postgres"):
+            async with engine.connect() as conn:
+                await conn.execution_options(isolation_level="AUTOCOMMIT")
+                await conn.execute(text("ANALYZE"))
+    finally:
+        await engine.dispose()
+    return Seeded(survivors, items, connection["id"], big["id"], big_bytes)
+
+
+def seed(settings: Settings, survivors: int, items: int) -> Seeded:
+    """Empty the database, bring it to the newest schema and fill it. Returns what the load needs."""
+    asyncio.run(_empty(settings.database_url))
+    migrate(settings.database_url)
+    return asyncio.run(_seed(settings, survivors, items))
+
