@@ -42,7 +42,8 @@ from portal.sessions import DatabaseSessionStore, RedisSessionStore, Sessions
 from portal.storage import DatabaseStorage
 from portal.settings import Settings
 from portal.web import (
-    AllowedHostsMiddleware, CSRFMiddleware, Services, ViewerMiddleware, exception_handlers, headers_hook, page_link,
+    AllowedHostsMiddleware, CSRFMiddleware, HttpsRedirect, Services, ViewerMiddleware, exception_handlers, headers_hook,
+    page_link,
 )
 
 ROOT = Path(__file__).resolve().parent
@@ -162,7 +163,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         name="static",
         opt={"uncompressed": False},
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             static, *accounts.routes, *safety.routes, *home.routes, *admin.routes, *help_lines.routes, *pwa.routes, goals.router,
             appointments.router, documents.router, checkins.router, sharing.router, people.router, messages.router,
@@ -191,3 +192,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         state=State({"services": services}),
         debug=settings.debug,
     )
+    if settings.production:
+        # Around the router, not among the route middleware above: unknown paths (404) are redirected too.
+        app.asgi_handler = HttpsRedirect(app.asgi_handler, settings.allowed_hosts)
+    return app
