@@ -36,6 +36,7 @@ from portal.timezones import local
 from portal.web import current_viewer, form_value, page, page_number, services_of, staff_only, text_errors
 
 CODE_LIFETIME = timedelta(minutes=15)
+PEOPLE_PER_PAGE = 20  # people connected most recently first; a caseworker may have thousands
 
 
 async def _list_page(request: Request[Any, Any, Any], db: AsyncSession, *, code: str = "", wait: int = 0,
@@ -44,8 +45,11 @@ async def _list_page(request: Request[Any, Any, Any], db: AsyncSession, *, code:
     viewer = current_viewer(request)
     departures = (await db.exec(select(Departure).where(col(Departure.staff_id) == viewer.user_id)
                                 .order_by(col(Departure.left_on).desc()).limit(20))).all()
-    return page(request, "people/list.html", title=_("My people"), links=await links(db, staff_id=viewer.user_id),
-                parts=part_labels(), code=code, wait=wait, departures=departures, status_code=status_code)
+    number = page_number(request)
+    found = await links(db, staff_id=viewer.user_id, page=number, per_page=PEOPLE_PER_PAGE)
+    return page(request, "people/list.html", title=_("My people"), links=found[:PEOPLE_PER_PAGE],
+                has_next=len(found) > PEOPLE_PER_PAGE, page_number=number, parts=part_labels(), code=code, wait=wait,
+                departures=departures if number == 1 else [], status_code=status_code)
 
 
 @get("/", name="my_people")

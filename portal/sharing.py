@@ -124,15 +124,19 @@ class Link:
 
 
 async def links(db: AsyncSession, *, survivor_id: int | None = None, staff_id: int | None = None,
-                connection_id: str | None = None) -> list[Link]:
-    """Live connections of a survivor (or of a staff member, or one connection), each with its cards in force now."""
+                connection_id: str | None = None, page: int = 0, per_page: int = 20) -> list[Link]:
+    """Live connections of a survivor (or of a staff member, or one connection), each with its cards in force now.
+    With `page`, one page of them, newest first, and one more when there is a next page."""
     now = utcnow()
     query = (
         select(Connection, User.username, User.role)
         .join(User, col(User.id) == Connection.staff_id)
         .where(col(Connection.ended_at).is_(None))
-        .order_by(col(Connection.created_at))
     )
+    if page:
+        query = query.order_by(col(Connection.created_at).desc(), col(Connection.id)).offset((page - 1) * per_page).limit(per_page + 1)
+    else:
+        query = query.order_by(col(Connection.created_at))
     if survivor_id is not None:
         query = query.where(Connection.survivor_id == survivor_id)
     if staff_id is not None:

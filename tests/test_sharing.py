@@ -436,3 +436,20 @@ def test_who_has_looked_keeps_its_filter_from_page_to_page(pair, third_client, s
     assert 'href="?person=Ana&amp;page=2"' in first
     second = survivor.get("/sharing/log?person=Ana&page=2").text
     assert 'href="?person=Ana&amp;page=1"' in second and second.split('<ul class="log">')[1].count("<li>") >= 1
+
+
+def test_my_people_comes_in_pages_of_20_newest_first(client, settings):
+    make_user(settings, "Ana", Role.CASEWORKER)
+    sql(settings, "INSERT INTO app_user (username, username_key, role, password_hash, active, created_at, exit_url, "
+        "time_zone, idle_minutes, cover_when_hidden, app_name) SELECT 'p' || n, 'p' || n, 'survivor', '', true, "
+        "CURRENT_TIMESTAMP, '', 'UTC', 0, true, 'waypoint' FROM (SELECT 1 AS n UNION SELECT 2 UNION SELECT 3) AS few")
+    for number in range(25):
+        make_connection(settings, ("p1", "p2", "p3")[number % 3], "Ana", label=f"Person {number:02d}")
+    sign_in(client, "Ana")
+    first = client.get("/people").text
+    labels = re.findall(r'<a href="/people/[^"]+">(Person \d\d)</a>', first)
+    assert labels == [f"Person {n:02d}" for n in range(24, 4, -1)], labels
+    assert 'href="?page=2"' in first and "Newer" not in first
+    second = client.get("/people?page=2").text
+    assert re.findall(r'<a href="/people/[^"]+">(Person \d\d)</a>', second) == [f"Person {n:02d}" for n in range(4, -1, -1)]
+    assert 'href="?page=1"' in second and 'href="?page=3"' not in second
