@@ -203,6 +203,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=50, help="browsers at once")
     parser.add_argument("--seconds", type=float, default=8.0, help="how long each page is driven")
     parser.add_argument("--minutes", type=float, default=10.0, help="soak: how long")
+    parser.add_argument("--large-survivors", type=int, default=100_000, help="growth: survivors in the large database")
+    parser.add_argument("--large-items", type=int, default=10_000, help="growth: items of each kind for the one measured")
     args = parser.parse_args(argv)
     if args.mode == "growth":
         from bench.growth import main_growth
