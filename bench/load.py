@@ -99,7 +99,7 @@ async def weigh(browser: Browser, path: str) -> Weight:
         answer = await browser.get(tag_path, {"Accept": "*/*"})
         assets += 1
         first += answer.wire
-        if tag_path.endswith(".js"):
+        if tag_path.split("?", 1)[0].endswith(".js"):
             script += answer.wire
         cache = answer.headers.get("cache-control", "")
         if "no-store" in cache or "max-age" not in cache or "max-age=0" in cache:
