@@ -2,9 +2,10 @@
 
 SQLite is copied with its online backup API: a consistent copy while the portal runs, with what
 sits in the write-ahead log included, written as one self-contained file. PostgreSQL is written by
-`pg_dump` in its custom format and put back by `pg_restore` in one transaction. A restore checks the
-backup before it replaces anything, brings it to the newest schema afterwards, and signs everyone
-out: sessions kept in a copy of the past must not come back to life.
+`pg_dump` in its custom format and put back in one transaction (`pg_restore` reads it, `psql` loads it
+into an emptied schema). A restore checks the backup before it replaces anything, brings it to the
+newest schema afterwards, and signs everyone out: sessions kept in a copy of the past must not come
+back to life.
 
 Documents stay encrypted inside a backup, under the document key, which is never part of it. A
 backup found without the key cannot be read; a backup kept without the key cannot be used.
@@ -19,6 +20,7 @@ import sqlite3
 import subprocess
 import tempfile
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import datetime
 from pathlib import Path
 
@@ -36,6 +38,7 @@ from portal.settings import Settings
 REDIS_PREFIX = "waypoint:"
 SESSION_KEY_PATTERNS = (f"{REDIS_PREFIX}session:*", f"{REDIS_PREFIX}user-sessions:*")
 SQLITE_HEADER = b"SQLite format 3\x00"
+PG_DUMP_HEADER = b"PGDMP"  # pg_dump's custom format
 
 
 class BackupError(Exception):
@@ -151,7 +154,10 @@ def _sqlite_revision(source: Path) -> str:
             raise BackupError(f"{source} is not a SQLite database.")
     connection = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
     try:
-        problems = [row[0] for row in connection.execute("PRAGMA integrity_check")]
+        try:
+            problems = [row[0] for row in connection.execute("PRAGMA integrity_check")]
+        except sqlite3.DatabaseError as exc:  # too damaged to check
+            problems = [str(exc)]
         if problems != ["ok"]:
             raise BackupError(f"{source} is damaged: {'; '.join(problems[:3])}")
         rows = connection.execute("SELECT version_num FROM alembic_version").fetchall()
@@ -165,9 +171,14 @@ def _sqlite_revision(source: Path) -> str:
 
 
 def _postgres_revision(source: Path) -> str:
-    """Read the alembic_version row out of the archive (pg_restore checks the archive on the way)."""
+    """Read the alembic_version row out of the archive, after reading the whole archive once (a damaged
+    one is refused before anything is changed)."""
+    with source.open("rb") as fh:
+        if fh.read(len(PG_DUMP_HEADER)) != PG_DUMP_HEADER:
+            raise BackupError(f"{source} is not a pg_dump backup in custom format.")
+    _run_tool("pg_restore", [f"--file={os.devnull}", str(source)], {}, failure=f"{source} is damaged")
     output = _run_tool("pg_restore", ["--data-only", "--table=alembic_version", "--file=-", str(source)], {},
-                       failure=f"{source} is not a pg_dump backup in custom format")
+                       failure=f"{source} is damaged")
     lines = output.splitlines()
     starts = [i for i, line in enumerate(lines) if line.startswith("COPY ") and "alembic_version" in line]
     rows = []
@@ -199,12 +210,35 @@ def _restore_sqlite(source: Path, database: Path) -> None:
 
 
 def _restore_postgres(source: Path, url: str) -> None:
+    """Empty the schema and load the archive (pg_restore writes it as SQL, psql runs it) in one
+    transaction, committed only once pg_restore has read the whole archive. Emptying first takes the
+    tables a newer version added too, so an older backup can then be upgraded; a failure anywhere
+    leaves the database as it was."""
     address, env = libpq_address(url)
-    _run_tool(
-        "pg_restore",
-        ["--clean", "--if-exists", "--no-owner", "--single-transaction", f"--dbname={address}", str(source)],
-        env,
-    )
+    psql, pg_restore = _program("psql"), _program("pg_restore")
+    with tempfile.TemporaryFile() as said:
+        loader = subprocess.Popen(
+            [psql, "--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1", f"--dbname={address}"],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=said, env={**os.environ, **env},
+        )
+        reader = subprocess.Popen([pg_restore, "--no-owner", "--file=-", str(source)],
+                                  stdout=subprocess.PIPE, stderr=said)
+        assert loader.stdin is not None and reader.stdout is not None
+        try:
+            loader.stdin.write(b"SET client_min_messages = warning;\nBEGIN;\n"
+                               b"DROP SCHEMA public CASCADE;\nCREATE SCHEMA public;\n")
+            shutil.copyfileobj(reader.stdout, loader.stdin)
+            if reader.wait() == 0:
+                loader.stdin.write(b"COMMIT;\n")
+        except BrokenPipeError:  # psql stopped at an error, and rolled back
+            reader.kill()
+        finally:
+            reader.stdout.close()
+            with suppress(BrokenPipeError):
+                loader.stdin.close()  # without COMMIT, psql ends and the transaction is rolled back
+        if (reader.wait(), loader.wait()) != (0, 0):
+            said.seek(0)
+            raise BackupError(f"PostgreSQL could not restore {source}: {said.read().decode(errors='replace').strip()}")
 
 
 async def sign_everyone_out(settings: Settings) -> None:
@@ -274,13 +308,17 @@ def _sqlite_path(settings: Settings) -> Path:
     return Path(make_url(settings.database_url).database or "")
 
 
-def _run_tool(tool: str, arguments: list[str], env: dict[str, str], failure: str = "") -> str:
-    """Run a PostgreSQL client tool; its standard output, or BackupError with what it said."""
+def _program(tool: str) -> str:
     program = shutil.which(tool)
     if program is None:
         raise BackupError(f"{tool} is not installed. Install the PostgreSQL client tools (Debian: postgresql-client).")
+    return program
+
+
+def _run_tool(tool: str, arguments: list[str], env: dict[str, str], failure: str = "") -> str:
+    """Run a PostgreSQL client tool; its standard output, or BackupError with what it said."""
     result = subprocess.run(
-        [program, *arguments], env={**os.environ, **env}, capture_output=True, text=True, check=False
+        [_program(tool), *arguments], env={**os.environ, **env}, capture_output=True, text=True, check=False
     )
     if result.returncode != 0:
         said = result.stderr.strip() or f"exit code {result.returncode}"
