@@ -42,8 +42,8 @@ from portal.sessions import DatabaseSessionStore, RedisSessionStore, Sessions
 from portal.storage import DatabaseStorage
 from portal.settings import Settings
 from portal.web import (
-    AllowedHostsMiddleware, CSRFMiddleware, HttpsRedirect, Services, ViewerMiddleware, exception_handlers, headers_hook,
-    page_link,
+    AllowedHostsMiddleware, CSRFMiddleware, HttpsRedirect, PortalRequest, Services, ViewerMiddleware, exception_handlers,
+    headers_hook, page_link,
 )
 
 ROOT = Path(__file__).resolve().parent
@@ -184,6 +184,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         compression_config=CompressionConfig(backend="gzip", gzip_compress_level=9, exclude_opt_key="uncompressed"),
         opt={"uncompressed": True},
         exception_handlers=exception_handlers(),
+        request_class=PortalRequest,
         before_send=[headers_hook(settings.production)],
         # Errors are logged once, by portal.web.server_error, with secrets masked from the path.
         logging_config=LoggingConfig(log_exceptions="never"),

@@ -169,7 +169,7 @@ async def save_safety(request: Request[Any, Any, Any], db: NamedDependency[Async
     form = await request.form()
     idle = form_value(form, "idle_minutes", 4)
     app_name = form_value(form, "app_name", 16)
-    if not idle.isdigit() or int(idle) not in IDLE_CHOICES or app_name not in ("waypoint", "notes"):
+    if not (idle.isascii() and idle.isdigit()) or int(idle) not in IDLE_CHOICES or app_name not in ("waypoint", "notes"):
         return await settings_page_with(request, db, status_code=400, safety_error=_("Choose from the lists."))
     user = await db.get(User, viewer.user_id)
     if user is not None:

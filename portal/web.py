@@ -13,9 +13,9 @@ from urllib.parse import urlencode
 
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
-from litestar.datastructures import MutableScopeHeaders
+from litestar.datastructures import FormMultiDict, MutableScopeHeaders
 from litestar.enums import ScopeType
-from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException, PermissionDeniedException
+from litestar.exceptions import ClientException, HTTPException, NotAuthorizedException, NotFoundException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import ASGIMiddleware
 from litestar.config.csrf import CSRFConfig
@@ -248,7 +248,8 @@ def current_viewer(request: Request[Any, Any, Any]) -> Viewer:
 def page_number(request: Request[Any, Any, Any]) -> int:
     """The ?page= of a list: a whole number from 1, anything else is page 1."""
     raw = request.query_params.get("page", "1")
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
+    # ASCII digits only: "²" is a digit to str.isdigit() but not to int().
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 5 and 0 < int(raw) < 100_000 else 1
 
 
 def wants_fragment(request: Request[Any, Any, Any]) -> bool:
@@ -455,6 +456,18 @@ def exception_handlers() -> dict[Any, Any]:
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class PortalRequest(Request[Any, Any, Any]):
+    """Litestar's request, refusing (400) a multipart form whose text part is not text in its charset (broken
+    UTF-8, or a charset that does not exist): Litestar decodes each part without catching that, which was a 500.
+    The CSRF middleware reads the form through this class too."""
+
+    async def form(self) -> FormMultiDict:
+        try:
+            return await super().form()
+        except (UnicodeDecodeError, LookupError) as error:
+            raise ClientException("Invalid multipart/form-data") from error
 
 
 class CSRFMiddleware(litestar_csrf.CSRFMiddleware):

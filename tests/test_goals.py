@@ -7,7 +7,7 @@ import re
 import pytest
 
 from portal.models import Role
-from tests.conftest import make_user, post_form, sign_in, sign_up
+from tests.conftest import csrf_token, make_user, post_form, sign_in, sign_up
 
 
 def new_goal(client, title: str = "Get my ID card back", area: str = "legal", **extra: str) -> str:  # type: ignore[no-untyped-def]
@@ -203,6 +203,33 @@ def test_goal_lists_are_paginated(client):
     second = client.get("/goals?page=2").text
     assert second.count('class="card"') == 3 and "goal number 0" in second
     assert client.get("/goals?page=abc").status_code == 200
+
+
+@pytest.mark.parametrize("number", ["²", "¹²", "9" * 5000], ids=["superscript", "superscripts", "5000-digits"])
+def test_a_page_number_that_is_not_plain_digits_is_page_one(client, number):
+    # "²" is a digit to str.isdigit() but not to int(); 5,000 digits are more than int() reads: both were a 500.
+    sign_up(client, "river")
+    new_goal(client, "Find a flat")
+    response = client.get("/goals", params={"page": number})
+    assert response.status_code == 200 and "Find a flat" in response.text
+
+
+@pytest.mark.parametrize("part", [b"\xff\xfe not UTF-8", "Find a flat".encode("utf-16")], ids=["broken", "utf-16"])
+@pytest.mark.parametrize("charset", ["", "utf-8", "x-unknown"], ids=["no-charset", "utf-8", "unknown-charset"])
+@pytest.mark.parametrize("token_in", ["header", "form"])
+def test_a_multipart_goal_form_whose_text_cannot_be_read_is_refused_not_a_500(client, part, charset, token_in):
+    # Litestar decodes each text part of a multipart form without catching a decoding error (and so the CSRF
+    # check, which reads the form when the token is in it): that was a 500.
+    sign_up(client, "river")
+    token = csrf_token(client, "/goals/new")
+    head = 'Content-Disposition: form-data; name="title"\r\n' + (f"Content-Type: text/plain; charset={charset}\r\n" if charset else "")
+    body = f"--b0undary\r\n{head}\r\n".encode() + part + b"\r\n--b0undary--\r\n"
+    if token_in == "form":
+        body = f'--b0undary\r\nContent-Disposition: form-data; name="_csrf_token"\r\n\r\n{token}\r\n'.encode() + body
+    headers = {"content-type": "multipart/form-data; boundary=b0undary", **({"x-csrftoken": token} if token_in == "header" else {})}
+    response = client.post("/goals", content=body, headers=headers, follow_redirects=False)
+    assert response.status_code == 400 and "Go back and check what you sent." in response.text
+    assert "Start with one small goal" in client.get("/home").text  # nothing was saved
 
 
 def test_a_goal_has_at_most_fifty_steps(client):

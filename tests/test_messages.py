@@ -154,6 +154,15 @@ def test_the_open_thread_asks_for_news_and_gets_204_when_there_is_none(client, o
     assert client.get(f"/messages/{thread}/new?after=0", follow_redirects=False).status_code == 303  # not a page
 
 
+@pytest.mark.parametrize("number", ["²", "¹²", "x", "9" * 5000], ids=["superscript", "superscripts", "letter", "5000-digits"])
+def test_a_message_id_in_the_address_that_is_not_plain_digits_is_ignored(client, other_client, thread, number):
+    # "²" is a digit to str.isdigit() but not to int(): ?before= and ?after= with it were a 500.
+    send(other_client, thread, "News!")
+    assert "News!" in client.get(f"/messages/{thread}", params={"before": number}).text
+    fresh = client.get(f"/messages/{thread}/new", params={"after": number}, headers=HTMX)
+    assert fresh.status_code == 200 and "News!" in fresh.text
+
+
 def sql_newest(client, thread: str) -> str:  # type: ignore[no-untyped-def]
     import re
 

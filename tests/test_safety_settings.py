@@ -49,6 +49,7 @@ def test_the_installed_app_can_be_named_notes_before_it_is_installed(client):
 
 
 @pytest.mark.parametrize("change", [{"idle_minutes": "1"}, {"idle_minutes": "999"}, {"idle_minutes": "x"},
+                                    {"idle_minutes": "²"},  # a digit to str.isdigit(), not to int(): was a 500
                                     {"app_name": "calculator"}, {"app_name": ""}])
 def test_values_outside_the_lists_are_refused(client, change):
     sign_up(client, "river")
