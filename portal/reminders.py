@@ -102,6 +102,10 @@ async def save_reminders(request: Request[Any, Any, Any], db: NamedDependency[As
         errors["quiet_to" if quiet["quiet_from"] else "quiet_from"] = _("Enter both times, or leave both empty.")
     prefs.quiet_from, prefs.quiet_to = quiet["quiet_from"], quiet["quiet_to"]
     if errors:
+        # The page shows what was typed from `prefs`; the stored row must not take it with it when the session
+        # flushes (refused values saved, or too long for a column: a 500 on PostgreSQL).
+        if prefs in db:
+            db.expunge(prefs)
         return await settings_page_with(request, db, status_code=400, push_errors=errors, push_values=prefs)
     user = await db.get(User, viewer.user_id)
     prefs.checkin_next_at = push.next_checkin(prefs, user.time_zone if user else "UTC", utcnow())

@@ -260,6 +260,18 @@ def test_reminder_settings_refuse_bad_times_and_keep_what_was_typed(client):
     assert 'value="21:00"' in response.text
 
 
+def test_a_refused_reminder_form_changes_nothing_and_is_not_a_500_on_any_database(client, settings):
+    # The refused values were set on the stored row and went to the database with the page: saved on SQLite,
+    # and a 500 on PostgreSQL for a time longer than its 5 characters.
+    sign_up(client, "river")
+    saved = {"kinds": "messages", "text": "Weather update", "checkin_time": "18:00", "quiet_from": "21:00", "quiet_to": "07:00"}
+    assert post_form(client, "/settings/reminders", saved).status_code == 303
+    response = post_form(client, "/settings/reminders", {**saved, "kinds": "checkins", "quiet_from": "9:00 pm"})
+    assert response.status_code == 400 and 'value="9:00 pm"' in response.text  # what was typed is kept on the page
+    assert sql(settings, "SELECT messages, checkins, text, quiet_from, quiet_to FROM push_settings") == [
+        (True, False, "Weather update", "21:00", "07:00")]
+
+
 @pytest.mark.parametrize("change", [
     {"endpoint": "not a url"},
     {"endpoint": "ftp://127.0.0.1/push/x"},
