@@ -94,6 +94,8 @@ def template_environment(assets: StaticAssets, secret_key: str) -> Environment:
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
         lstrip_blocks=True,
+        # Templates ship with the code: no look at each file's time on every page (7 a page).
+        auto_reload=False,
     )
     env.install_gettext_translations(translations(DEFAULT_LOCALE), newstyle=True)  # type: ignore[attr-defined]
     env.globals.update(
@@ -181,7 +183,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         # Only static files are compressed: a compressed page holding a secret (the CSRF token) next to
         # text a visitor typed could leak the secret through its size (BREACH).
-        compression_config=CompressionConfig(backend="gzip", gzip_compress_level=9, exclude_opt_key="uncompressed"),
+        # Brotli at its best (htmx: 12.0 KB against 13.4 KB gzip), gzip for browsers without it. The cost
+        # falls on a first visit only: every static link carries its hash and is kept a year.
+        compression_config=CompressionConfig(backend="brotli", brotli_quality=11, brotli_gzip_fallback=True,
+                                             gzip_compress_level=9, exclude_opt_key="uncompressed"),
         opt={"uncompressed": True},
         exception_handlers=exception_handlers(),
         request_class=PortalRequest,

@@ -33,6 +33,10 @@ class Answer:
 class Closed(Exception):
     """The server closed the connection before a whole answer arrived (a worker killed, say)."""
 
+    def __init__(self, message: str, *, before_answer: bool = False) -> None:
+        super().__init__(message)
+        self.before_answer = before_answer  # not one byte of an answer came back
+
 
 class Connection:
     """One keep-alive connection to a loopback server."""
@@ -45,6 +49,17 @@ class Connection:
         self._writer: asyncio.StreamWriter | None = None
 
     async def request(self, method: str, path: str, headers: dict[str, str], body: bytes = b"") -> Answer:
+        reused = self._writer is not None
+        try:
+            return await self._request(method, path, headers, body)
+        except Closed as closed:
+            if not (reused and closed.before_answer):
+                raise
+        # The server closed a connection left idle past its keep-alive time before it read the request
+        # (nothing came back): as browsers do, send it again once on a new connection.
+        return await self._request(method, path, headers, body)
+
+    async def _request(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Answer:
         if self._writer is None:
             self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
         lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}", *(f"{k}: {v}" for k, v in headers.items())]
@@ -57,7 +72,8 @@ class Connection:
             answer = await _read(self._reader)
         except (ConnectionError, asyncio.IncompleteReadError, OSError) as exc:
             self.close()
-            raise Closed(str(exc) or type(exc).__name__) from exc
+            nothing = isinstance(exc, asyncio.IncompleteReadError) and not exc.partial
+            raise Closed(str(exc) or type(exc).__name__, before_answer=nothing) from exc
         if answer.headers.get("connection", "").lower() == "close":
             self.close()
         return answer

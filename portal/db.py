@@ -17,6 +17,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from portal.sqlite_loop import Connection as LoopConnection, connector
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
@@ -35,7 +37,13 @@ def make_engine(url: str) -> AsyncEngine:
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 5}, hide_parameters=True)
+            # Queries run on the event loop's thread, not in a thread per connection (portal/sqlite_loop.py).
+            # A connection is a file handle: keep enough for every request at once (a new one runs the
+            # pragmas below), so the pool never opens and closes them under load.
+            engine = create_async_engine(url, async_creator=connector(database), pool_size=20, max_overflow=20,
+                                         hide_parameters=True)
+        else:
+            engine = create_async_engine(url, connect_args={"timeout": 5}, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, hide_parameters=True)
@@ -48,7 +56,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    # No busy wait inside SQLite on the loop's connections (a lock is waited for asynchronously).
+    cursor.execute("PRAGMA busy_timeout=0" if isinstance(dbapi_connection.driver_connection, LoopConnection) else
+                   "PRAGMA busy_timeout=5000")
     cursor.close()
 
 
