@@ -27,7 +27,17 @@ class Answer:
 
     @property
     def text(self) -> str:
-        return self.body.decode("utf-8", "replace")
+        """The body as text, uncompressed (static files come brotli- or gzip-compressed)."""
+        body = self.body
+        if self.headers.get("content-encoding") == "br":
+            import brotli
+
+            body = brotli.decompress(body)
+        elif self.headers.get("content-encoding") == "gzip":
+            import gzip
+
+            body = gzip.decompress(body)
+        return body.decode("utf-8", "replace")
 
 
 class Closed(Exception):
@@ -123,16 +133,16 @@ async def _read(reader: asyncio.StreamReader) -> Answer:
 class Browser:
     """One person's browser: a connection, their cookies, and a CSRF token once a page has given one."""
 
-    def __init__(self, host: str, port: int, gzip: bool = True) -> None:
+    def __init__(self, host: str, port: int, compressed: bool = True) -> None:
         self.connection = Connection(host, port)
         self.cookies: dict[str, str] = {}
         self.token = ""
-        self.gzip = gzip
+        self.compressed = compressed
 
     def _headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
         headers = {"User-Agent": "waypoint-bench", "Accept": "text/html"}
-        if self.gzip:
-            headers["Accept-Encoding"] = "gzip"
+        if self.compressed:
+            headers["Accept-Encoding"] = "br, gzip"  # as browsers ask
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         headers.update(extra or {})
@@ -156,12 +166,7 @@ class Browser:
         return answer
 
     def _token_in(self, answer: Answer) -> str:
-        body = answer.body
-        if answer.headers.get("content-encoding") == "gzip":
-            import gzip
-
-            body = gzip.decompress(body)
-        match = TOKEN.search(body.decode("utf-8", "replace"))
+        match = TOKEN.search(answer.text)
         return match.group(1) if match else ""
 
     async def post(self, path: str, form: dict[str, str] | None = None, *, body: bytes | None = None,

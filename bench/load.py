@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import gzip
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -87,11 +86,11 @@ class Weight:
 
 
 async def weigh(browser: Browser, path: str) -> Weight:
-    """What a phone downloads for one page, gzip on, as a browser would fetch it."""
+    """What a phone downloads for one page, compressed as a browser asks (br, gzip), fetched as a browser would."""
     page = await browser.get(path)
     if page.status != 200:
         raise RuntimeError(f"{path} answered {page.status}")
-    html = gzip.decompress(page.body).decode() if page.headers.get("content-encoding") == "gzip" else page.text
+    html = page.text
     first = repeat = page.wire
     script = 0
     assets = 0

@@ -144,7 +144,7 @@ async def drive(portal: server.Server, workers: int, browsers: int, seconds: flo
     report = Report()
     phones = []
     for _ in range(browsers):
-        phone = Browser("127.0.0.1", portal.port, gzip=False)
+        phone = Browser("127.0.0.1", portal.port, compressed=False)
         await phone.sign_in(MAIN, PASSWORD)
         phones.append(phone)
     began = time.monotonic()
