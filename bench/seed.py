@@ -152,9 +152,25 @@ async def _seed(settings: Settings, survivors: int, items: int) -> Seeded:
     return Seeded(survivors, items, connection["id"], big["id"], big_bytes)
 
 
+async def _empty_redis(url: str) -> None:
+    """Forget the sessions and limits a previous run left under the portal's prefix: they name users by id."""
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(url)
+    try:
+        keys = [key async for key in redis.scan_iter("waypoint:*", count=1000)]
+        for start in range(0, len(keys), 1000):
+            await redis.delete(*keys[start:start + 1000])
+    finally:
+        await redis.aclose()
+
+
 def seed(settings: Settings, survivors: int, items: int) -> Seeded:
-    """Empty the database, bring it to the newest schema and fill it. Returns what the load needs."""
+    """Empty the database (and the portal's keys in Redis), bring it to the newest schema and fill it.
+    Returns what the load needs."""
     asyncio.run(_empty(settings.database_url))
+    if settings.redis_url:
+        asyncio.run(_empty_redis(settings.redis_url))
     migrate(settings.database_url)
     return asyncio.run(_seed(settings, survivors, items))
 

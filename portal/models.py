@@ -123,7 +123,11 @@ class Goal(SQLModel, table=True):
     sharing exists, by whom they share goals with)."""
 
     __tablename__ = "goal"
-    __table_args__ = (Index("ix_goal_owner_status_created", "owner_id", "status", "created_at"),)
+    __table_args__ = (
+        Index("ix_goal_owner_status_created", "owner_id", "status", "created_at"),
+        # The list of active and paused goals, newest first (two statuses: the index above cannot order them).
+        Index("ix_goal_owner_created", "owner_id", "created_at"),
+    )
 
     id: str = Field(default_factory=new_public_id, primary_key=True, max_length=16)
     owner_id: int = Field(sa_column=Column(ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False))

@@ -1,0 +1,68 @@
+"""Lists stay flat as they grow: no query behind a list page sorts all of a person's items to show 20
+(SQLite's plan says "USE TEMP B-TREE FOR ORDER BY"; sorting what one index range gives, "RIGHT PART OF
+ORDER BY", is fine) and none reads a whole table. The plans are SQLite's; `python -m bench growth`
+measures both databases."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from portal.models import Part, Role
+from tests.conftest import DATABASE_URL, make_connection, make_user, sign_in, sign_up
+from tests.test_sharing import make_item
+
+# What grows with a person's use: their items, messages and the log of looks (share cards and
+# connections are a handful per person, and sorting a handful is fine).
+GROWING = re.compile(r"\bFROM (goal|goal_step|appointment|document|checkin|message|access_log)\b")
+
+pytestmark = pytest.mark.skipif(DATABASE_URL.startswith("postgres"), reason="SQLite's query plans")
+
+
+@pytest.fixture
+def statements() -> Iterator[list[tuple[str, object]]]:
+    seen: list[tuple[str, object]] = []
+
+    def note(_conn, _cursor, statement, parameters, _context, _many) -> None:  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("SELECT"):
+            seen.append((statement, parameters))
+
+    event.listen(Engine, "before_cursor_execute", note)
+    yield seen
+    event.remove(Engine, "before_cursor_execute", note)
+
+
+def plans(settings, seen) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    database = settings.database_url.split("///", 1)[1]
+    with sqlite3.connect(database) as db:
+        return [(statement, " | ".join(row[3] for row in db.execute("EXPLAIN QUERY PLAN " + statement, parameters)))
+                for statement, parameters in seen]
+
+
+def test_no_list_page_sorts_everything_or_reads_a_whole_table(client, other_client, settings, statements):
+    sign_up(client, "river")
+    for part in ("goals", "appointments", "documents", "checkins"):
+        make_item(client, part, f"One of the {part}")
+    make_user(settings, "Ana", Role.CASEWORKER)
+    connection = make_connection(settings, "river", "Ana", tuple(part.value for part in Part))
+    sign_in(other_client, "Ana")
+    statements.clear()
+    for path in ("/home", "/goals", "/goals/achieved", "/appointments", "/appointments?past=1", "/documents",
+                 "/check-ins", "/sharing", "/sharing/log", "/messages", "/settings"):
+        assert client.get(path).status_code == 200, path
+    for part in ("goals", "appointments", "documents", "checkins"):
+        assert other_client.get(f"/people/{connection}/{part}").status_code == 200, part
+    assert other_client.get("/people").status_code == 200
+    found = plans(settings, statements)
+    assert len(found) > 40, len(found)
+    growing = [(statement, plan) for statement, plan in found if GROWING.search(statement)]
+    assert len(growing) > 15, len(growing)
+    for statement, plan in growing:
+        assert "TEMP B-TREE FOR ORDER BY" not in plan, (" ".join(statement.split())[:300], plan)
+        assert not any(step.strip().startswith("SCAN ") and " USING " not in step for step in plan.split("|")), (
+            " ".join(statement.split())[:300], plan)
