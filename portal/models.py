@@ -319,6 +319,7 @@ class Connection(SQLModel, table=True):
     __table_args__ = (
         Index("ix_connection_survivor_id", "survivor_id"),
         Index("ix_connection_staff_id", "staff_id"),
+        Index("ix_connection_staff_created", "staff_id", "created_at"),  # My people, newest first, a page at a time
     )
 
     id: str = Field(default_factory=new_public_id, primary_key=True, max_length=16)

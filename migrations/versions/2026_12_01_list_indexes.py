@@ -1,4 +1,4 @@
-"""goal list index
+"""list indexes
 
 Revision ID: 0012
 Revises: 0011
@@ -6,7 +6,8 @@ Create Date: 2026-12-01 21:00:00
 
 The goal list asks for active and paused goals, newest first: the (owner, status, created) index cannot
 give two statuses in date order, so 10,000 goals were sorted for each page of 20 (10 ms). An index on
-(owner, created) gives them in order.
+(owner, created) gives them in order. My people lists a caseworker's people newest first: with the index
+on the staff id alone, a caseworker with 10,000 people had them all sorted for each page.
 """
 
 from collections.abc import Sequence
@@ -23,8 +24,12 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table('goal', schema=None) as batch_op:
         batch_op.create_index('ix_goal_owner_created', ['owner_id', 'created_at'], unique=False)
+    with op.batch_alter_table('connection', schema=None) as batch_op:
+        batch_op.create_index('ix_connection_staff_created', ['staff_id', 'created_at'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('connection', schema=None) as batch_op:
+        batch_op.drop_index('ix_connection_staff_created')
     with op.batch_alter_table('goal', schema=None) as batch_op:
         batch_op.drop_index('ix_goal_owner_created')
