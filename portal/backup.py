@@ -74,17 +74,23 @@ def backup(settings: Settings, target: Path | None = None) -> Path:
 def _backup_sqlite(database: Path, partial: Path) -> None:
     if not database.is_file():
         raise BackupError(f"There is no database at {database} to back up.")
-    source = sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
-    copy = sqlite3.connect(partial)
+    # The copy would otherwise be in write-ahead-log mode like its source, and need a second file.
+    _copy_sqlite(database, partial, "DELETE", f"SQLite could not copy {database}")
+
+
+def _copy_sqlite(source: Path, target: Path, journal_mode: str, failure: str) -> None:
+    """Copy every page of `source` (opened read-only) into `target` with SQLite's backup API, in one
+    write transaction: anyone reading `target` meanwhile sees it before or after."""
+    reading = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+    writing = sqlite3.connect(target, timeout=30)
     try:
-        source.backup(copy)
-        # The copy would otherwise be in write-ahead-log mode like its source, and need a second file.
-        copy.execute("PRAGMA journal_mode=DELETE")
+        reading.backup(writing)
+        writing.execute(f"PRAGMA journal_mode={journal_mode}")
     except sqlite3.Error as exc:
-        raise BackupError(f"SQLite could not copy {database}: {exc}") from exc
+        raise BackupError(f"{failure}: {exc}") from exc
     finally:
-        copy.close()
-        source.close()
+        writing.close()
+        reading.close()
 
 
 def _backup_postgres(url: str, partial: Path) -> None:
@@ -196,17 +202,7 @@ def _restore_sqlite(source: Path, database: Path) -> None:
     if database.exists() and database.samefile(source):
         raise BackupError(f"{source} is the database itself.")
     database.parent.mkdir(parents=True, exist_ok=True)
-    backup_file = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
-    target = sqlite3.connect(database, timeout=30)
-    try:
-        # One write transaction replaces every page; anyone reading meanwhile sees before or after.
-        backup_file.backup(target)
-        target.execute("PRAGMA journal_mode=WAL")
-    except sqlite3.Error as exc:
-        raise BackupError(f"SQLite could not write {database}: {exc}. Stop the portal, then restore.") from exc
-    finally:
-        target.close()
-        backup_file.close()
+    _copy_sqlite(source, database, "WAL", f"SQLite could not write {database} (stop the portal, then restore)")
 
 
 def _restore_postgres(source: Path, url: str) -> None:

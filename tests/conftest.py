@@ -162,6 +162,16 @@ def server(settings: Settings) -> Iterator[str]:
 # ----- builders -------------------------------------------------------------------------------
 
 
+def deployment_env(settings: Settings, *, push_worker: bool = False) -> dict[str, str]:
+    """What a deployment sets for each worker: the same database, Redis, data folder and keys."""
+    return {
+        "DATABASE_URL": settings.database_url, "REDIS_URL": REDIS_URL, "PORTAL_DATA_DIR": str(settings.data_dir),
+        "PORTAL_SECRET_KEY": settings.secret_key, "PORTAL_DOCUMENT_KEY": settings.document_key,
+        "PORTAL_VAPID_PRIVATE_KEY": settings.vapid_private_key, "PORTAL_PUSH_WORKER": "true" if push_worker else "false",
+    }
+
+
+
 def make_user(settings: Settings, username: str, role: Role = Role.SURVIVOR, password: str = PASSWORD) -> int:
     async def build() -> int:
         engine = make_engine(settings.database_url)

@@ -10,7 +10,7 @@ import os
 
 from bench.seed import seed
 from bench.soak import soak
-from tests.test_workers import deployment_env
+from tests.conftest import deployment_env
 
 SECONDS = 60 if os.environ.get("CI") == "true" else 20
 

@@ -18,19 +18,10 @@ import pytest
 from bench import server
 from portal.models import Role
 from portal.settings import Settings
-from tests.conftest import PASSWORD, REDIS_URL, make_connection, make_user
+from tests.conftest import PASSWORD, REDIS_URL, deployment_env, make_connection, make_user
 
 TOKEN = re.compile(r'"X-CSRFToken": "([^"]+)"')
 HTMX = {"HX-Request": "true", "HX-Request-Type": "partial"}  # as the open thread asks
-
-
-def deployment_env(settings: Settings, *, push_worker: bool = False) -> dict[str, str]:
-    """What a deployment sets for each worker: the same database, Redis, data folder and keys."""
-    return {
-        "DATABASE_URL": settings.database_url, "REDIS_URL": REDIS_URL, "PORTAL_DATA_DIR": str(settings.data_dir),
-        "PORTAL_SECRET_KEY": settings.secret_key, "PORTAL_DOCUMENT_KEY": settings.document_key,
-        "PORTAL_VAPID_PRIVATE_KEY": settings.vapid_private_key, "PORTAL_PUSH_WORKER": "true" if push_worker else "false",
-    }
 
 
 @pytest.fixture
