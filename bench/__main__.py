@@ -206,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--minutes", type=float, default=10.0, help="soak: how long")
     parser.add_argument("--large-survivors", type=int, default=100_000, help="growth: survivors in the large database")
     parser.add_argument("--large-items", type=int, default=10_000, help="growth: items of each kind for the one measured")
+    parser.add_argument("--base-items", type=int, default=25, help="growth: items of each kind in the base database")
     args = parser.parse_args(argv)
     if args.mode == "growth":
         from bench.growth import main_growth

@@ -1,7 +1,8 @@
 """`python -m bench growth`: do the pages stay flat as the database grows?
 
-Three databases, each seeded afresh and served the same way: the base (100 survivors, 10 items of
-each kind for the survivor measured), many survivors (100,000 by default) and many items (the one
+Three databases, each seeded afresh and served the same way: the base (100 survivors, 25 items of
+each kind for the survivor measured: more than one page of 20, so every list shows a full page and
+its page links, as it does with many), many survivors (100,000 by default) and many items (the one
 survivor with 10,000 of each kind). Each page is driven for the same time with the same number of
 browsers; the table gives each page's median and 95th percentile in each database and the ratio to the
 base. The bar is 1.5 times the base at most.
@@ -51,7 +52,9 @@ def main_growth(args: argparse.Namespace) -> int:
 
     print(f"machine: {machine()}")
     print(f"{args.concurrency} browsers at once, {args.seconds:g} s per page, {args.workers} worker(s)")
-    sizes = [("base", 100, 10), ("many survivors", args.large_survivors, 10), ("many items", 100, args.large_items)]
+    base_items = args.base_items
+    sizes = [("base", 100, base_items), ("many survivors", args.large_survivors, base_items),
+             ("many items", 100, args.large_items)]
     results: dict[str, dict[str, load.Result]] = {}
     for label, survivors, items in sizes:
         with tempfile.TemporaryDirectory(prefix="waypoint-growth-") as tmp:
