@@ -21,7 +21,9 @@ from portal.i18n import _, ngettext
 from portal.models import CheckIn, Goal, GoalStatus, User
 from portal.settings import is_web_address
 from portal.timezones import is_zone, local, zone_names
-from portal.web import form_value, home_for, page, services_of, signed_in, staff_only, survivor_only, viewer_of
+from portal.web import (
+    form_value, home_for, page, services_of, signed_in, staff_only, survivor_only, viewer_of, whole_number,
+)
 
 
 @get("/", name="landing")
@@ -169,7 +171,7 @@ async def save_safety(request: Request[Any, Any, Any], db: NamedDependency[Async
     form = await request.form()
     idle = form_value(form, "idle_minutes", 4)
     app_name = form_value(form, "app_name", 16)
-    if not (idle.isascii() and idle.isdigit()) or int(idle) not in IDLE_CHOICES or app_name not in ("waypoint", "notes"):
+    if whole_number(idle, 4) not in IDLE_CHOICES or app_name not in ("waypoint", "notes"):
         return await settings_page_with(request, db, status_code=400, safety_error=_("Choose from the lists."))
     user = await db.get(User, viewer.user_id)
     if user is not None:

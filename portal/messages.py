@@ -27,7 +27,7 @@ from portal import policy, push
 from portal.i18n import _, ngettext
 from portal.models import Connection, Message, Role, User, utcnow
 from portal.timezones import local
-from portal.web import current_viewer, form_value, page, survivor_or_mentor, text_problem, wants_fragment
+from portal.web import current_viewer, form_value, page, survivor_or_mentor, text_problem, wants_fragment, whole_number
 
 MESSAGE_MAX = 1000
 PER_PAGE = 30
@@ -66,7 +66,7 @@ async def _mentor_name(db: AsyncSession, connection: Connection) -> str:
 async def _thread_context(request: Request[Any, Any, Any], db: AsyncSession, connection: Connection) -> dict[str, Any]:
     viewer = current_viewer(request)
     before_raw = request.query_params.get("before", "")
-    before = int(before_raw) if before_raw.isascii() and before_raw.isdigit() and len(before_raw) < 12 else None
+    before = whole_number(before_raw, 11)
     items, earlier = await policy.messages(db, viewer, connection, before=before, limit=PER_PAGE)
     await policy.mark_read(db, viewer, connection)
     return {
@@ -96,7 +96,7 @@ async def thread_new(request: Request[Any, Any, Any], db: NamedDependency[AsyncS
     viewer = current_viewer(request)
     connection = await policy.thread(db, viewer, connection_id)
     after_raw = request.query_params.get("after", "")
-    after = int(after_raw) if after_raw.isascii() and after_raw.isdigit() and len(after_raw) < 12 else 0
+    after = whole_number(after_raw, 11) or 0
     newest = await policy.newest_message(db, viewer, connection)
     if newest == after and wants_fragment(request):
         return Response(content=b"", status_code=204)

@@ -245,11 +245,16 @@ def current_viewer(request: Request[Any, Any, Any]) -> Viewer:
     return viewer
 
 
+def whole_number(raw: str, digits: int) -> int | None:
+    """`raw` as a whole number of at most `digits` plain digits, else None. ASCII only: "²" is a digit to
+    str.isdigit() but not to int(), and a number of thousands of digits is more than int() will read."""
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= digits else None
+
+
 def page_number(request: Request[Any, Any, Any]) -> int:
     """The ?page= of a list: a whole number from 1, anything else is page 1."""
-    raw = request.query_params.get("page", "1")
-    # ASCII digits only: "²" is a digit to str.isdigit() but not to int().
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 5 and 0 < int(raw) < 100_000 else 1
+    number = whole_number(request.query_params.get("page", "1"), 5)
+    return number if number else 1
 
 
 def wants_fragment(request: Request[Any, Any, Any]) -> bool:
