@@ -23,6 +23,7 @@ from multipart import MultipartError, MultipartSegment, PushMultipartParser, par
 
 from portal.crypto import CHUNK_SIZE, TAG_SIZE, MasterKey, seal_chunk
 from portal.models import new_public_id
+from portal.web import whole_number
 
 # Kinds judged by content. HEIC: an ISO box "ftyp" whose brand is one of HEIF's image brands.
 HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
@@ -155,8 +156,8 @@ async def receive(request: Request[Any, Any, Any], master: MasterKey, limit: int
     header_token_ok = token_valid(request.headers.get("x-csrftoken", ""))
     if kind != "multipart/form-data" or not boundary:
         raise Refused("file", 400, "form") if header_token_ok else Refused("csrf", 403, "csrf")
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit + FORM_OVERHEAD:
+    declared = whole_number(request.headers.get("content-length", ""), 15)
+    if declared is not None and declared > limit + FORM_OVERHEAD:
         raise Refused("file", 413, "too_big")  # said before a byte is read; nothing typed could be kept
     form = _Form(master, limit, spool_dir, token_valid, header_token_ok)
     parser = PushMultipartParser(boundary, max_segment_count=10)
