@@ -57,6 +57,7 @@ class Connection:
         self.host, self.port = host, port
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
+        self.resent = 0  # requests sent again because the server closed a kept-alive connection unanswered
 
     async def request(self, method: str, path: str, headers: dict[str, str], body: bytes = b"") -> Answer:
         reused = self._writer is not None
@@ -66,7 +67,9 @@ class Connection:
             if not (reused and closed.before_answer):
                 raise
         # The server closed a connection left idle past its keep-alive time before it read the request
-        # (nothing came back): as browsers do, send it again once on a new connection.
+        # (nothing came back): as browsers do, send it again once on a new connection. A killed worker
+        # closes connections the same way, so the soak counts these.
+        self.resent += 1
         return await self._request(method, path, headers, body)
 
     async def _request(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Answer:

@@ -36,6 +36,7 @@ class Report:
     seconds: float = 0.0
     answers: Counter[str] = field(default_factory=Counter)  # "GET /home 200", "POST /goals 303", ...
     dropped: int = 0
+    resent: int = 0  # sent again on a new connection after the server closed a kept-alive one unanswered
     acknowledged: dict[str, list[str]] = field(default_factory=lambda: {"goal": [], "checkin": [], "document": []})
     missing: dict[str, list[str]] = field(default_factory=dict)
     killed: int = 0  # the worker's pid
@@ -69,7 +70,8 @@ class Report:
         acknowledged = sum(len(marks) for marks in self.acknowledged.values())
         return [
             f"soak: {self.seconds:.0f} s, {self.requests:,} answers ({self.requests / max(self.seconds, 1):.0f}/s), "
-            f"{self.dropped} connections dropped by the killed worker",
+            f"{self.dropped} connections dropped mid-answer, {self.resent} requests sent again after a kept-alive "
+            "connection closed unanswered (the killed worker's)",
             "answers: " + ", ".join(f"{answer} ×{n:,}" for answer, n in sorted(self.answers.items())),
             f"worker {self.killed} killed half-way; started again: {'yes' if self.restarted else 'NO'}",
             f"writes acknowledged: {acknowledged:,} ("
@@ -157,6 +159,7 @@ async def drive(portal: server.Server, workers: int, browsers: int, seconds: flo
         )
     finally:
         for phone in phones:
+            report.resent += phone.connection.resent
             phone.close()
     report.seconds = time.monotonic() - began
     return report
