@@ -317,7 +317,9 @@ class Connection(SQLModel, table=True):
 
     __tablename__ = "connection"
     __table_args__ = (
-        Index("ix_connection_survivor_id", "survivor_id"),
+        # Survivor first, then staff: the share check asks for one survivor's connection to one staff member,
+        # and must not be drawn to a staff index, which may hold thousands of connections.
+        Index("ix_connection_survivor_staff", "survivor_id", "staff_id"),
         Index("ix_connection_staff_id", "staff_id"),
         Index("ix_connection_staff_created", "staff_id", "created_at"),  # My people, newest first, a page at a time
     )
