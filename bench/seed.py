@@ -122,8 +122,9 @@ async def _seed(settings: Settings, survivors: int, items: int) -> Seeded:
             others = [ids[f"bench-{n:06d}"] for n in range(survivors)]
             for model in (Goal, Appointment, CheckIn):
                 await _insert(conn, model, (row for owner in others for row in _items(owner, 2, now)[model]))
+            # Connected one after another, as people are (one instant for all would make every page sort them all).
             connections = [{"id": _id(), "survivor_id": owner, "staff_id": caseworker, "survivor_label": f"Person {n}",
-                            "created_at": now, "ended_at": None, "paused_at": None}
+                            "created_at": now - timedelta(minutes=n), "ended_at": None, "paused_at": None}
                            for n, owner in enumerate(others) if n % 10 == 0]
             await _insert(conn, Connection, iter(connections))
             await _insert(conn, Grant, ({"id": _id(), "connection_id": c["id"], "part": part, "item_id": None,
