@@ -226,7 +226,7 @@ NONCES_HASHES = ("'sha256-", "'sha384-", "'sha512-", "'nonce-")
 
 
 class InvalidPolicy(ValueError):
-    pass
+    """A Content-Security-Policy the scanner cannot parse (it grades such a policy as a failure)."""
 
 
 @dataclass
