@@ -20,6 +20,7 @@ from litestar.di import NamedDependency
 from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromPath
 from litestar.response import Redirect, Stream, Template
+from litestar.utils.scope.state import ScopeState
 from sqlalchemy import delete
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -157,11 +158,13 @@ async def upload(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
     except Refused as refused:
         if refused.field == "csrf":
             raise PermissionDeniedException() from refused
+        _keep_token(request)
         values, errors, _expires_on = _read_fields(refused.fields, None)
         if not values["name"]:
             errors.pop("name", None)  # an empty name was going to come from the file
         errors["file"] = messages[refused.reason]
         return _form_page(request, None, values, errors, refused.status)
+    _keep_token(request)
     try:
         values, errors, expires_on = _read_fields(fields, sealed)
         if sealed is None:
@@ -183,6 +186,17 @@ async def upload(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
         if sealed is not None:
             sealed.discard()
     return Redirect(f"/documents/{item.id}", status_code=303)
+
+
+def _keep_token(request: Request[Any, Any, Any]) -> None:
+    """Give the form shown again after a refusal this browser's CSRF token. The upload is left out of
+    the CSRF middleware (it checks the token itself, as the body streams in), so the middleware never
+    put the token where templates read it: the form came back with an empty token, and the corrected
+    upload was refused as out of date. The token is the browser's own cookie, checked first."""
+    state = ScopeState.from_scope(request.scope)
+    cookie = request.cookies.get(services_of(request).csrf.cookie_name, "")
+    if csrf_checker(request)(cookie):
+        state.csrf_token = cookie
 
 
 @get("/{item_id:str}", name="document")

@@ -473,3 +473,47 @@ def test_start_up_keeps_chunks_that_belong_to_documents(client, settings):
     assert len(stored(settings)[1]) == 2
     assert client.get(f"{url}/download").status_code == 200
 
+
+
+# ----- a refused upload, then the corrected one ---------------------------------------------------
+
+
+def _form_token(html: str) -> str:
+    """The token a browser sends with this form: its hidden `_csrf_token` field (empty if it has none)."""
+    match = re.search(r'<form method="post" action="/documents".*?name="_csrf_token" value="([^"]*)"', html, re.S)
+    assert match, "the upload form has no token field"
+    return match.group(1)
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ({"content": b"MZ\x90\x00" + b"\x00" * 500, "filename": "passport.exe"}, {}),  # wrong kind
+        ({"content": PDF, "kind": ""}, {}),  # a required field left empty
+        ({"content": b"", "filename": ""}, {}),  # no file chosen
+        ({"content": b"MZ", "filename": "a.exe"}, {"content": b"MZ", "filename": "a.exe"}),  # refused twice
+    ],
+)
+def test_a_refused_upload_followed_by_a_good_one_stores_the_good_one(client, settings, first, second):
+    sign_up(client, "river")
+    refused = upload(client, **{"name": "Passport", **first})
+    assert refused.status_code in (400, 413)
+    for retry in ([second] if second else []):
+        refused = upload(client, **retry, token=_form_token(refused.text))
+        assert refused.status_code == 400
+    token = _form_token(refused.text)
+    assert token, "the form came back with an empty token"
+    assert re.search(r'"X-CSRFToken": "([^"]+)"', refused.text), "htmx requests from this page would carry no token"
+    good = upload(client, PDF, "passport.pdf", token=token)
+    assert good.status_code == 303, good.text
+    assert stored(settings)[0] == 1
+
+
+def test_the_upload_form_lets_the_browser_refuse_before_sending_the_file(client):
+    sign_up(client, "river")
+    form = client.get("/documents/new").text
+    upload_form = re.search(r'<form method="post" action="/documents"[^>]*>', form)
+    assert upload_form and "novalidate" not in upload_form.group(0)
+    assert re.search(r'<input id="file" name="file" type="file"[^>]*\srequired', form)
+    assert re.search(r'<select id="kind"[^>]*\srequired', form)
+    assert not re.search(r'<input id="name"[^>]*\srequired', form)  # an empty name takes the file's
