@@ -353,6 +353,8 @@ class Grant(SQLModel, table=True):
     ends_at: datetime | None = Field(default=None)
     # Set when the survivor stops sharing; checked on every request, never cached.
     revoked_at: datetime | None = Field(default=None)
+    # The survivor ticked Include my notes: the items' free-text notes are shown too (otherwise held back).
+    include_notes: bool = Field(default=False)
 
 
 class AccessLog(SQLModel, table=True):

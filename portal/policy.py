@@ -9,6 +9,11 @@ permissions is kept past one request: every query asks the database again, so re
 the very next request. A hidden item answers 404, the same as a missing one. Every read by someone
 other than the owner writes an access-log row in the same transaction as the read.
 
+A part's free-text notes (a goal's "why it matters", an appointment's notes, a check-in's note) follow
+a narrower rule (`notes_visible`): the owner reads them; anyone else only through a card in force that
+also says Include my notes. Where they are held back, the item reaches the page with its notes set to
+None (never written back: the row is taken out of the session first), and the page says "Notes not shared".
+
 Only the owner ever changes an item (`changeable`), whatever is shared.
 
 Messages follow a second, smaller rule (`thread`): a thread is a live connection between a survivor and
@@ -18,7 +23,7 @@ opens one to anybody else.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextvars import ContextVar
 from datetime import datetime
 from typing import Any, TypeVar
@@ -40,6 +45,8 @@ PARTS: dict[type[SQLModel], Part] = {
     Goal: Part.GOALS, Appointment: Part.APPOINTMENTS, Document: Part.DOCUMENTS, CheckIn: Part.CHECKINS,
 }
 MODELS: dict[str, type[SQLModel]] = {part.value: model for model, part in PARTS.items()}
+# Each part's free-text notes, private to the survivor unless a card includes them (documents have none).
+NOTES: dict[type[SQLModel], str] = {Goal: "why", Appointment: "notes", CheckIn: "note"}
 
 # The decisions asked for during one request, when someone is listening (the test that proves every
 # route that shows survivor data asked the policy sets a list here; otherwise nothing is kept).
@@ -62,14 +69,9 @@ def live_grant(now: datetime) -> ColumnElement[bool]:
     )
 
 
-def visible(viewer: Viewer, model: type[SQLModel], now: datetime | None = None) -> ColumnElement[bool]:
-    """THE rule, as a condition on `model`'s rows: may `viewer` read this row now?"""
-    _noted(f"read {model.__name__}")
+def _card_in_force(viewer: Viewer, model: type[SQLModel], now: datetime | None, *also: ColumnElement[bool]) -> ColumnElement[bool]:
+    """A card in force from the row's owner to this staff member, for the row's part or the row itself."""
     columns: Any = model
-    if viewer.role == Role.SURVIVOR:
-        return col(columns.owner_id) == viewer.user_id  # type: ignore[no-any-return]
-    if viewer.role not in STAFF_ROLES:
-        return false()
     card = (
         select(Grant.id)
         .where(
@@ -78,10 +80,51 @@ def visible(viewer: Viewer, model: type[SQLModel], now: datetime | None = None) 
             col(Connection.survivor_id) == columns.owner_id,
             col(Grant.part) == PARTS[model].value,
             or_(col(Grant.item_id).is_(None), col(Grant.item_id) == columns.id),
+            *also,
         )
         .correlate(model)
     )
     return and_(col(columns.private).is_(False), exists(card))
+
+
+def visible(viewer: Viewer, model: type[SQLModel], now: datetime | None = None) -> ColumnElement[bool]:
+    """THE rule, as a condition on `model`'s rows: may `viewer` read this row now?"""
+    _noted(f"read {model.__name__}")
+    columns: Any = model
+    if viewer.role == Role.SURVIVOR:
+        return col(columns.owner_id) == viewer.user_id  # type: ignore[no-any-return]
+    if viewer.role not in STAFF_ROLES:
+        return false()
+    return _card_in_force(viewer, model, now)
+
+
+def notes_visible(viewer: Viewer, model: type[SQLModel], now: datetime | None = None) -> ColumnElement[bool]:
+    """The notes rule, as a condition on `model`'s rows: may `viewer` read this row's notes now? The owner
+    may; anyone else only through a card in force that says Include my notes."""
+    columns: Any = model
+    if viewer.role == Role.SURVIVOR:
+        return col(columns.owner_id) == viewer.user_id  # type: ignore[no-any-return]
+    if viewer.role not in STAFF_ROLES:
+        return false()
+    return _card_in_force(viewer, model, now, col(Grant.include_notes).is_(True))
+
+
+def _hold_notes(db: AsyncSession, model: type[SQLModel], item: Any) -> None:
+    """Take the row out of the session (so nothing is written back) and blank its notes: None, "not shared"."""
+    if model in NOTES:
+        db.expunge(item)
+        setattr(item, NOTES[model], None)
+
+
+async def _with_notes(db: AsyncSession, viewer: Viewer, model: type[Item], shape: Callable[[Any], Any]) -> list[Item]:
+    """The rows of `select(model)` as `shape` narrows it, notes held back where the notes rule says no."""
+    if viewer.role == Role.SURVIVOR or model not in NOTES:
+        return list((await db.exec(shape(select(model)))).all())
+    rows = (await db.exec(shape(select(model, notes_visible(viewer, model).label("notes_shown"))))).all()
+    for item, shown in rows:
+        if not shown:
+            _hold_notes(db, model, item)
+    return [item for item, _shown in rows]
 
 
 def _log(db: AsyncSession, viewer: Viewer, owner_id: int, part: Part, item_id: str | None, action: str) -> None:
@@ -99,9 +142,11 @@ async def readable(db: AsyncSession, viewer: Viewer, model: type[Item], item_id:
         raise NotFoundException()
     columns: Any = model
     mine = [col(columns.owner_id) == owner_id] if owner_id is not None else []
-    item = (await db.exec(select(model).where(col(columns.id) == item_id, visible(viewer, model), *mine))).first()
-    if item is None:
+    found = await _with_notes(db, viewer, model,
+                              lambda query: query.where(col(columns.id) == item_id, visible(viewer, model), *mine))
+    if not found:
         raise NotFoundException()
+    item = found[0]
     _log(db, viewer, item.owner_id, PARTS[model], item_id, action)  # type: ignore[attr-defined]
     return item
 
@@ -113,15 +158,11 @@ async def listed(
     """One page of `owner_id`'s items of one kind that this viewer may see, and whether there are more.
     A look by anyone but the owner is logged (`log=False` for a second query of the same look)."""
     columns: Any = model
-    rows = (
-        await db.exec(
-            select(model)
-            .where(col(columns.owner_id) == owner_id, visible(viewer, model), *where)
-            .order_by(*order_by, col(columns.id))
-            .offset((page - 1) * per_page)
-            .limit(per_page + 1)
-        )
-    ).all()
+    rows = await _with_notes(
+        db, viewer, model,
+        lambda query: query.where(col(columns.owner_id) == owner_id, visible(viewer, model), *where)
+        .order_by(*order_by, col(columns.id)).offset((page - 1) * per_page).limit(per_page + 1),
+    )
     if log:
         _log(db, viewer, owner_id, PARTS[model], None, "list")
     return list(rows[:per_page]), len(rows) > per_page

@@ -2,9 +2,10 @@
 them may see and until when, stop any of it at once, and read who has looked.
 
 Connecting shares nothing. A share card is read back as a sentence ("Ana (caseworker) can see your
-documents until 2027-03-12"). Saving a connection's sharing replaces its part cards with the ones
-chosen, so what the form shows is exactly what is in force. Every decision about reading survivor data
-is made in `portal.policy`; this module only writes connections and cards, which belong to the survivor.
+documents until 2027-03-12"). Each part has its own end and its own Include my notes: saving a
+connection's sharing changes only the parts whose choices changed, so a part the survivor did not touch
+keeps its end, and what the form shows is exactly what is in force. Every decision about reading survivor
+data is made in `portal.policy`; this module only writes connections and cards, which belong to the survivor.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ LABEL_MAX = 60
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to mix up
 CODE_LENGTH = 8
 UNTIL = {"week": timedelta(days=7), "month": timedelta(days=30), "3months": timedelta(days=91), "stop": None}
+KEEP = "keep"  # the Until choice of a part already shared: its end stays as it is
 LOG_PER_PAGE = 30
 
 
@@ -52,6 +54,11 @@ def part_phrases() -> dict[str, str]:
 
 def until_labels() -> dict[str, str]:
     return {"week": _("1 week"), "month": _("1 month"), "3months": _("3 months"), "stop": _("Until I stop")}
+
+
+def noted_parts() -> list[str]:
+    """The parts whose items have free-text notes of the survivor's (held back unless a card includes them)."""
+    return [policy.PARTS[model].value for model in policy.NOTES]
 
 
 def role_label(role: str) -> str:
@@ -83,6 +90,7 @@ class Card:
     item_id: str | None
     created_at: datetime
     ends_at: datetime | None
+    include_notes: bool = False
 
 
 @dataclass(frozen=True)
@@ -111,16 +119,15 @@ class Link:
         return [part.value for part in Part if part.value in some and part.value not in self.parts]
 
     @property
-    def until_choice(self) -> str:
-        """What the Until list shows: the span the part cards were saved with, so saving again without
-        a change changes nothing; "1 month" when nothing is shared yet."""
-        spans = [card.ends_at - card.created_at if card.ends_at else None for card in self.cards if card.item_id is None]
-        if not spans:
-            return "month"
-        if None in spans:
-            return "stop"
-        longest = max(span for span in spans if span is not None)
-        return min((key for key, span in UNTIL.items() if span is not None), key=lambda key: abs(UNTIL[key] - longest))
+    def part_cards(self) -> dict[str, Card]:
+        """The card in force for each whole part shared (the one that ends last, should there be two)."""
+        found: dict[str, Card] = {}
+        for card in self.cards:
+            if card.item_id is None:
+                held = found.get(card.part)
+                if held is None or (held.ends_at is not None and (card.ends_at is None or card.ends_at > held.ends_at)):
+                    found[card.part] = card
+        return found
 
 
 async def links(db: AsyncSession, *, survivor_id: int | None = None, staff_id: int | None = None,
@@ -152,7 +159,8 @@ async def links(db: AsyncSession, *, survivor_id: int | None = None, staff_id: i
             .where(col(Grant.connection_id).in_(ids), policy.live_grant(now)).order_by(col(Grant.part))
         )).all()
         for grant in live:
-            cards[grant.connection_id].append(Card(grant.id, grant.part, grant.item_id, grant.created_at, grant.ends_at))
+            cards[grant.connection_id].append(
+                Card(grant.id, grant.part, grant.item_id, grant.created_at, grant.ends_at, grant.include_notes))
     return [Link(connection, name, role, cards[connection.id]) for connection, name, role in rows]
 
 
@@ -169,6 +177,14 @@ def ends_at_for(until: str) -> datetime | None:
     """When a card chosen "until" (a key of UNTIL) ends, from now; None: until the survivor stops it."""
     span = UNTIL[until]
     return utcnow() + span if span is not None else None
+
+
+async def hold_connection(db: AsyncSession, viewer: Viewer, connection_id: str) -> None:
+    """Take the connection's row lock for this transaction, so two saves of its sharing at once run one
+    after the other and the second reads what the first wrote (PostgreSQL row lock; SQLite has one writer)."""
+    await db.exec(update(Connection).where(  # type: ignore[call-overload]
+        col(Connection.id) == connection_id[:32], col(Connection.survivor_id) == viewer.user_id)
+        .values(survivor_label=Connection.survivor_label))
 
 
 async def revoke(db: AsyncSession, *connection_ids: str, parts: Sequence[str] | None = None) -> None:
@@ -216,7 +232,7 @@ async def _sharing_page(request: Request[Any, Any, Any], db: AsyncSession, *, st
     link_list = await links(db, survivor_id=viewer.user_id)
     return page(request, "sharing/sharing.html", title=_("Sharing"), status_code=status_code,
                 links=link_list, requests=await open_requests(db, link_list), parts=part_labels(), phrases=part_phrases(),
-                untils=until_labels(), local=local, notice=_notice(request), **context)
+                untils=until_labels(), noted=noted_parts(), local=local, notice=_notice(request), **context)
 
 
 def _notice(request: Request[Any, Any, Any]) -> str:
@@ -303,22 +319,38 @@ async def confirm_connect(request: Request[Any, Any, Any], db: NamedDependency[A
 @post("/{connection_id:str}/save")
 async def save_sharing(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
                        connection_id: FromPath[str]) -> Response[Any]:
-    link = await own_link(db, current_viewer(request), connection_id)
+    viewer = current_viewer(request)
+    await hold_connection(db, viewer, connection_id)
+    link = await own_link(db, viewer, connection_id)
     form = await request.form()
-    chosen = [part for part in (form.getall("parts", []) if hasattr(form, "getall") else []) if part in part_labels()]
-    until = form_value(form, "until", 10)
-    if until not in UNTIL:
+    chosen = set(_all(form, "parts")) & set(part_labels())
+    with_notes = set(_all(form, "notes")) & set(noted_parts())
+    current = link.part_cards
+    untils = {part: form_value(form, f"until-{part}", 10) for part in chosen}
+    if any(until not in UNTIL and not (until == KEEP and part in current) for part, until in untils.items()):
         return await _sharing_page(request, db, status_code=400,
                                    errors={connection_id: _("Choose until when, from the list.")})
-    # Parts no longer ticked stop. Parts still ticked keep their own end unless Until was changed from
-    # what the form showed: saving never quietly lengthens or shortens a share the survivor did not touch.
-    changed = until != link.until_choice
-    kept = set() if changed else set(link.parts) & set(chosen)
-    await revoke(db, connection_id, parts=[part for part in link.parts if part not in kept])
-    for part in dict.fromkeys(chosen):
-        if part not in kept:
-            db.add(Grant(connection_id=link.connection.id, part=part, ends_at=ends_at_for(until)))
+    # Each part on its own: one no longer ticked stops; one whose Until says "as now" keeps its end; one
+    # whose choices are as they were is not touched at all. Saving never moves another part's end.
+    for part in part_labels():
+        card = current.get(part)
+        if part not in chosen:
+            if card is not None:
+                await revoke(db, connection_id, parts=[part])
+            continue
+        until, notes = untils[part], part in with_notes
+        if card is not None and until == KEEP and card.include_notes == notes:
+            continue
+        ends_at = card.ends_at if card is not None and until == KEEP else ends_at_for(until)
+        if card is not None:
+            await revoke(db, connection_id, parts=[part])
+        db.add(Grant(connection_id=link.connection.id, part=part, ends_at=ends_at, include_notes=notes))
     return Redirect("/sharing?done=saved", status_code=303)
+
+
+def _all(form: Any, name: str) -> list[str]:
+    """Every value sent under one name (a group of checkboxes), each cut to a sane length."""
+    return [str(value)[:20] for value in (form.getall(name, []) if hasattr(form, "getall") else [])]
 
 
 @post("/{connection_id:str}/end")
@@ -338,12 +370,17 @@ async def _open_request(db: AsyncSession, viewer: Viewer, request_id: str) -> tu
 
 @post("/requests/{request_id:str}/approve")
 async def approve(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], request_id: FromPath[str]) -> Response[Any]:
-    asked, link = await _open_request(db, current_viewer(request), request_id)
-    until = form_value(await request.form(), "until", 10)
+    viewer = current_viewer(request)
+    asked, link = await _open_request(db, viewer, request_id)
+    form = await request.form()
+    until = form_value(form, "until", 10)
     if until not in UNTIL:
         return await _sharing_page(request, db, status_code=400, errors={asked.id: _("Choose until when, from the list.")})
+    # Only the part asked for changes: every other part keeps its own end.
+    await hold_connection(db, viewer, link.connection.id)
     await revoke(db, link.connection.id, parts=[asked.part])
-    db.add(Grant(connection_id=link.connection.id, part=asked.part, ends_at=ends_at_for(until)))
+    db.add(Grant(connection_id=link.connection.id, part=asked.part, ends_at=ends_at_for(until),
+                 include_notes=form_value(form, "notes", 1) == "1" and asked.part in noted_parts()))
     asked.answered_at, asked.approved = utcnow(), True
     db.add(asked)
     return Redirect("/sharing?done=approved", status_code=303)
@@ -401,6 +438,7 @@ class ItemCard:
     id: str
     person: str
     ends_at: datetime | None
+    include_notes: bool = False
 
 
 def _item_notice(request: Request[Any, Any, Any]) -> str:
@@ -417,7 +455,7 @@ async def item_sharing(request: Request[Any, Any, Any], db: AsyncSession, item: 
     (each can be stopped), the connections it could be shared with, and what just happened."""
     part = policy.PARTS[type(item)].value
     link_list = await links(db, survivor_id=item.owner_id)
-    cards = [ItemCard(card.id, link.person, card.ends_at) for link in link_list for card in link.cards
+    cards = [ItemCard(card.id, link.person, card.ends_at, card.include_notes) for link in link_list for card in link.cards
              if card.part == part and card.item_id == item.id and not item.private]
     # Who can see it: the people with a card in force for its part or for it, unless it is Only me
     # (the same conditions as policy.visible, read from the cards already loaded).
@@ -425,6 +463,7 @@ async def item_sharing(request: Request[Any, Any, Any], db: AsyncSession, item: 
                                     if any(card.part == part and card.item_id in (None, item.id) for card in link.cards)]
     return {"seen": seen, "item_cards": cards, "share_part": part, "untils": until_labels(),
             "share_links": {link.connection.id: link.person for link in link_list}, "local": local,
+            "share_notes": part in noted_parts(),
             "share_notice": _item_notice(request)}
 
 
@@ -442,7 +481,8 @@ async def share_item(request: Request[Any, Any, Any], db: NamedDependency[AsyncS
     back = f"{ITEM_PAGES[part]}/{item.id}"
     if until not in UNTIL or item.private:
         return Redirect(f"{back}?done=not-shared", status_code=303)
-    db.add(Grant(connection_id=link.connection.id, part=part, item_id=item.id, ends_at=ends_at_for(until)))
+    db.add(Grant(connection_id=link.connection.id, part=part, item_id=item.id, ends_at=ends_at_for(until),
+                 include_notes=form_value(form, "notes", 1) == "1" and part in noted_parts()))
     return Redirect(f"{back}?done=shared", status_code=303)
 
 

@@ -198,9 +198,10 @@ def user_id(settings: Settings, username: str) -> int:
 
 
 def make_connection(settings: Settings, survivor: str, staff: str, parts: tuple[str, ...] = (), *, label: str = "Rivers",
-                    ends_at: datetime | None = None, item_ids: tuple[tuple[str, str], ...] = ()) -> str:
+                    ends_at: datetime | None = None, item_ids: tuple[tuple[str, str], ...] = (),
+                    include_notes: bool = False) -> str:
     """A live connection from `survivor` to `staff` (usernames), with a share card for each part and for
-    each (part, item id); returns the connection's id."""
+    each (part, item id), with the survivor's notes when `include_notes`; returns the connection's id."""
     from portal.models import Connection, Grant
 
     survivor_id, staff_id = user_id(settings, survivor), user_id(settings, staff)
@@ -212,9 +213,10 @@ def make_connection(settings: Settings, survivor: str, staff: str, parts: tuple[
             db.add(connection)
             await db.flush()
             for part in parts:
-                db.add(Grant(connection_id=connection.id, part=part, ends_at=ends_at))
+                db.add(Grant(connection_id=connection.id, part=part, ends_at=ends_at, include_notes=include_notes))
             for part, item_id in item_ids:
-                db.add(Grant(connection_id=connection.id, part=part, item_id=item_id, ends_at=ends_at))
+                db.add(Grant(connection_id=connection.id, part=part, item_id=item_id, ends_at=ends_at,
+                             include_notes=include_notes))
             await db.commit()
             connection_id = connection.id
         await engine.dispose()

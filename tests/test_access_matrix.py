@@ -24,12 +24,15 @@ from tests.test_checkins import check_in
 from tests.test_documents import PDF, upload
 from tests.test_home import new_goal
 
-VIEWERS = ["owner", "other_survivor", "cw_none", "cw_part", "cw_item", "cw_expired", "cw_revoked", "only_me",
+VIEWERS = ["owner", "other_survivor", "cw_none", "cw_part", "cw_notes", "cw_item", "cw_expired", "cw_revoked", "only_me",
            "other_caseworker", "mentor", "owners_mentor", "admin", "signed_out"]
 SURVIVORS = {"owner", "other_survivor"}
 MENTORS = {"mentor", "owners_mentor"}
-STAFF = {"cw_none", "cw_part", "cw_item", "cw_expired", "cw_revoked", "only_me", "other_caseworker", "mentor", "owners_mentor"}
-CONNECTED = {"cw_none", "cw_part", "cw_item", "cw_expired", "cw_revoked", "only_me", "owners_mentor"}  # each to the owner
+STAFF = {"cw_none", "cw_part", "cw_notes", "cw_item", "cw_expired", "cw_revoked", "only_me", "other_caseworker", "mentor",
+         "owners_mentor"}
+CONNECTED = {"cw_none", "cw_part", "cw_notes", "cw_item", "cw_expired", "cw_revoked", "only_me", "owners_mentor"}  # each to the owner
+SHARED = {"cw_part", "cw_notes", "cw_item"}  # a card in force for each part or each item
+NOTES_SEEN = {"owner", "cw_notes"}  # the survivor's notes: the owner, and a card that says Include my notes
 IN_THREAD = {"owner", "owners_mentor"}  # the two people of the owner's message thread
 OK, SEE_OTHER, NOT_FOUND = {200}, {303}, {404}
 DENIED_POST = {401, 403, 404}
@@ -117,8 +120,8 @@ def expected(rule: str, viewer: str) -> set[int] | None:
         "staff-post": DENIED_POST if signed_out else (OK if viewer in STAFF else NOT_FOUND),
         "person": SEE_OTHER if signed_out else (OK if viewer in CONNECTED else NOT_FOUND),
         "person-post": DENIED_POST if signed_out else (None if viewer in CONNECTED else NOT_FOUND),
-        "shared-part": SEE_OTHER if signed_out else (OK if viewer in {"cw_part", "cw_item", "only_me"} else NOT_FOUND),
-        "shared-item": SEE_OTHER if signed_out else (OK if viewer in {"cw_part", "cw_item"} else NOT_FOUND),
+        "shared-part": SEE_OTHER if signed_out else (OK if viewer in SHARED | {"only_me"} else NOT_FOUND),
+        "shared-item": SEE_OTHER if signed_out else (OK if viewer in SHARED else NOT_FOUND),
         "threads": SEE_OTHER if signed_out else (OK if viewer in SURVIVORS | MENTORS else NOT_FOUND),
         "threads-post": DENIED_POST if signed_out else (None if viewer in SURVIVORS | MENTORS else NOT_FOUND),
         "device-post": DENIED_POST if signed_out else NOT_FOUND,  # nobody has a device called that
@@ -130,17 +133,25 @@ def expected(rule: str, viewer: str) -> set[int] | None:
     return table[rule]
 
 
+def note(part: str, private: bool) -> str:
+    """The words of one item's private note, told apart in a page."""
+    return f"Do not tell M. ({part}, {'only me' if private else 'shared'})"
+
+
 def _items(client, private: bool) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    """One goal (with a step), appointment, document and check-in of the signed-in survivor."""
-    goal = new_goal(client, "Private goal" if private else "Shared goal")
+    """One goal (with a step), appointment, document and check-in of the signed-in survivor, each
+    with its own words in its private notes (documents have none)."""
+    goal = post_form(client, "/goals", {"title": "Private goal" if private else "Shared goal", "why": note("goals", private),
+                                        "area": "work", "target_date": ""}).headers["location"]
     post_form(client, f"{goal}/steps", {"step": "A step"})
     step = re.search(r"/steps/([A-Za-z0-9_-]+)/toggle", client.get(goal).text).group(1)  # type: ignore[union-attr]
     urls = {
         "goals": goal,
         "appointments": post_form(client, "/appointments", {"what": "Clinic", "date": "2030-01-02", "time": "10:00",
-                                                            "reminder": "none"}).headers["location"],
+                                                            "reminder": "none", "notes": note("appointments", private)}
+                                  ).headers["location"],
         "documents": upload(client, PDF).headers["location"],
-        "check-ins": check_in(client).split("?")[0],
+        "check-ins": check_in(client, note=note("checkins", private)).split("?")[0],
     }
     if private:
         for url in urls.values():
@@ -158,7 +169,7 @@ def world(client, settings):  # type: ignore[no-untyped-def]
     client.cookies.clear()
     sign_up(client, "sea")
     client.cookies.clear()
-    names = {"cw_none": "cw-none", "cw_part": "cw-part", "cw_item": "cw-item", "cw_expired": "cw-expired",
+    names = {"cw_none": "cw-none", "cw_part": "cw-part", "cw_notes": "cw-notes", "cw_item": "cw-item", "cw_expired": "cw-expired",
              "cw_revoked": "cw-revoked", "other_caseworker": "cw-other", "mentor": "a-mentor", "owners_mentor": "rivers-mentor",
              "admin": "org-admin"}
     for viewer, name in names.items():
@@ -168,6 +179,7 @@ def world(client, settings):  # type: ignore[no-untyped-def]
     connections = {
         "cw_none": make_connection(settings, "river", "cw-none"),
         "cw_part": make_connection(settings, "river", "cw-part", parts),
+        "cw_notes": make_connection(settings, "river", "cw-notes", parts, include_notes=True),
         "cw_item": make_connection(settings, "river", "cw-item", item_ids=tuple((part_of[p], shared[p]) for p in part_of)),
         "cw_expired": make_connection(settings, "river", "cw-expired", parts, ends_at=datetime.now(UTC) - timedelta(minutes=1)),
         "cw_revoked": make_connection(settings, "river", "cw-revoked", parts),
@@ -257,6 +269,40 @@ def test_every_route_answers_every_viewer_as_its_rule_says(app, client, world):
                     wrong.append(f"{viewer}: {route} ({url}) -> {status}, expected {sorted(allowed)}")
     assert not wrong, "\n".join(wrong)
     assert asked > 600, asked
+
+
+def test_the_survivors_notes_reach_only_the_owner_and_cards_that_include_them(app, client, world):
+    """Every page of every route, asked by every viewer: a note's words appear only for the owner and for
+    the caseworker whose cards say Include my notes (and never an Only me item's); a caseworker whose card
+    does not include them reads "Notes not shared" on each item instead."""
+    notes = {part: (note(part, False), note(part, True)) for part in ("goals", "appointments", "checkins")}
+    wrong: list[str] = []
+    held = 0
+    for viewer in VIEWERS:
+        _as(client, world, viewer)
+        for route in _routes(app):
+            if not route.startswith("GET") or route == "GET /exit":
+                continue
+            for url in _urls(route, world, viewer):
+                text = client.get(url, follow_redirects=False).text
+                for part, (shared, private) in notes.items():
+                    if shared in text and viewer not in NOTES_SEEN:
+                        wrong.append(f"{viewer} read the {part} note at {url}")
+                    if private in text and viewer != "owner":
+                        wrong.append(f"{viewer} read an Only me {part} note at {url}")
+                if viewer in {"cw_part", "cw_item"} and route == "GET /people/{connection_id:str}/{part:str}/{item_id:str}" \
+                        and not url.split("/")[3] == "documents":
+                    assert "Notes not shared" in text, url
+                    held += 1
+                if viewer == "cw_notes" and route == "GET /people/{connection_id:str}/{part:str}/{item_id:str}":
+                    part = url.split("/")[3]
+                    assert part == "documents" or notes[part][0] in text, url
+    assert not wrong, "\n".join(wrong)
+    assert held == 6, held
+    # The owner's own pages still show every note in full: holding them back changed nothing stored.
+    _as(client, world, "owner")
+    assert note("goals", False) in client.get(f"/goals/{world['shared']['goals']}").text
+    assert note("checkins", False) in client.get(f"/check-ins/{world['shared']['check-ins']}").text
 
 
 # ----- every route that shows survivor data asked the policy --------------------------------------

@@ -55,6 +55,7 @@ def test_the_export_holds_everything_and_every_document_byte_for_byte(client, ot
     assert [(m["from"], m["text"]) for m in conversation["messages"]] == [("ana", "How was the lawyer?"), ("you", "It went well")]
     [link] = data["sharing.json"]
     assert link["person"] == "ana" and [card["part"] for card in link["share_cards"]] == ["goals"]
+    assert link["share_cards"][0]["include_notes"] is False  # what each share said about the survivor's notes
     assert [(look["viewer_name"], look["part"]) for look in data["who_has_looked.json"]] == [("ana", "goals")]
     everything = b"".join(archive.read(name) for name in archive.namelist())
     assert b"Not river's goal" not in everything and b"someone-else" not in everything

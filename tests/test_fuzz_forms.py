@@ -432,13 +432,14 @@ def test_sharing_forms(client, settings):
         check(send(client, "/sharing/connect/confirm", body, token), body, {"code": kept(40, strip=False)})
 
     @FUZZ
-    @given(body=bodies({"parts": several(parts), "until": untils}))
+    @given(body=bodies({"parts": several(parts), "notes": several(parts), "until-goals": untils, "until-documents": untils,
+                        "until-checkins": choice(["keep", "week", "stop"])}))
     def save(body: Body) -> None:
         check(send(client, f"/sharing/{connection}/save", body, token), body)
 
     @FEWER
     @given(body=bodies({"part": choice(parts), "item_id": choice([goal]), "connection": choice([connection]),
-                        "until": untils}))
+                        "until": untils, "notes": choice(["1", "0", ""])}))
     def share_item(body: Body) -> None:
         check(send(client, "/sharing/item", body, token), body)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
 
 import pytest
 
@@ -31,6 +32,52 @@ def moment(value) -> datetime:  # type: ignore[no-untyped-def]
     """A time read back with raw SQL: SQLite gives text, PostgreSQL a datetime."""
     value = datetime.fromisoformat(value) if isinstance(value, str) else value
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def share(survivor, cid: str, parts: dict[str, str], notes: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
+    """Save a connection's sharing: each part ticked with its own Until, and the parts whose notes are included."""
+    data = {"parts": list(parts), "notes": list(notes), **{f"until-{part}": until for part, until in parts.items()}}
+    return post_form(survivor, f"/sharing/{cid}/save", data)
+
+
+class _Form(HTMLParser):
+    """What a browser sends for one form of a page, as the page shows it: ticked boxes, chosen options."""
+
+    def __init__(self, action: str) -> None:
+        super().__init__()
+        self.action, self.inside, self.select = action, False, ""
+        self.values: dict[str, list[str]] = {}
+        self.first: dict[str, str] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "form":
+            self.inside = found.get("action") == self.action
+        elif not self.inside:
+            return
+        elif tag == "input" and found.get("type") == "checkbox" and "checked" in found:
+            self.values.setdefault(found["name"] or "", []).append(found.get("value") or "on")
+        elif tag == "select":
+            self.select = found.get("name") or ""
+        elif tag == "option" and self.select:
+            self.first.setdefault(self.select, found.get("value") or "")
+            if "selected" in found:
+                self.values[self.select] = [found.get("value") or ""]
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self.inside = False
+        elif tag == "select" and self.select:
+            self.values.setdefault(self.select, [self.first.get(self.select, "")])
+            self.select = ""
+
+
+def form_as_shown(survivor, cid: str) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+    """The connection's sharing form on the Sharing page, as a browser would send it untouched."""
+    parser = _Form(f"/sharing/{cid}/save")
+    parser.feed(survivor.get("/sharing").text)
+    assert parser.values, "no sharing form for this connection"
+    return parser.values
 
 
 def show_code(staff) -> str:  # type: ignore[no-untyped-def]
@@ -117,13 +164,13 @@ def test_a_shared_part_is_read_only_logged_and_stops_on_the_very_next_request(pa
     goal = new_goal(survivor, "Find a course")
     connect(survivor, show_code(staff))
     cid = connection_id(staff)
-    saved = post_form(survivor, f"/sharing/{cid}/save", {"parts": ["goals", "documents"], "until": "week"})
+    saved = share(survivor, cid, {"goals": "week", "documents": "week"})
     assert saved.status_code == 303
     week = (datetime.now(UTC) + timedelta(days=7)).date().isoformat()
     sharing = survivor.get("/sharing").text
-    assert f"Ana (caseworker) can see your goals until {week}." in sharing
-    assert f"Ana (caseworker) can see your documents until {week}." in sharing
-    assert '<option value="week" selected>' in sharing  # the form shows what is in force
+    assert f"Ana (caseworker) can see your goals until {week}. Your notes stay private." in sharing
+    assert f"Ana (caseworker) can see your documents until {week}.</li>" in sharing  # documents have no notes
+    assert f'<option value="keep" selected>As now: until {week}</option>' in sharing  # the form shows what is in force
     people = staff.get("/people")
     assert people.status_code == 200 and "Shares with you: Goals, Documents" in people.text
     assert "You and Ana (caseworker) can see this." in survivor.get(goal).text
@@ -155,16 +202,20 @@ def test_expired_and_unchecked_cards_end_access(pair, settings):
     goal = new_goal(survivor, "Open a bank account").rsplit("/", 1)[1]
     connect(survivor, show_code(staff))
     cid = connection_id(staff)
-    post_form(survivor, f"/sharing/{cid}/save", {"parts": ["goals"], "until": "stop"})
+    share(survivor, cid, {"goals": "stop"})
     assert "until you stop it" in survivor.get("/sharing").text
     assert staff.get(f"/people/{cid}/goals/{goal}").status_code == 200
     sql(settings, "UPDATE share_grant SET ends_at = :t", t=datetime.now(UTC) - timedelta(seconds=1))
     assert staff.get(f"/people/{cid}/goals/{goal}").status_code == 404
-    post_form(survivor, f"/sharing/{cid}/save", {"parts": ["goals"], "until": "month"})
+    share(survivor, cid, {"goals": "month"})
     assert staff.get(f"/people/{cid}/goals/{goal}").status_code == 200
-    post_form(survivor, f"/sharing/{cid}/save", {"until": "month"})  # nothing ticked: nothing shared
+    post_form(survivor, f"/sharing/{cid}/save", {"until-goals": "month"})  # nothing ticked: nothing shared
     assert staff.get(f"/people/{cid}/goals/{goal}").status_code == 404
-    assert post_form(survivor, f"/sharing/{cid}/save", {"parts": ["goals"], "until": "forever"}).status_code == 400
+    assert share(survivor, cid, {"goals": "forever"}).status_code == 400
+    # "As now" is only a choice for a part already shared; a ticked part with no Until is refused.
+    assert share(survivor, cid, {"goals": "keep"}).status_code == 400
+    assert post_form(survivor, f"/sharing/{cid}/save", {"parts": "goals"}).status_code == 400
+    assert staff.get(f"/people/{cid}/goals/{goal}").status_code == 404
 
 
 @pytest.mark.parametrize("part", ["goals", "appointments", "documents", "checkins"])
@@ -378,22 +429,50 @@ def test_an_item_shared_until_a_date_shows_the_date_on_its_page(pair, settings, 
     assert "Ana (caseworker) can see one item of your" in survivor.get("/sharing").text
 
 
-def test_saving_again_never_quietly_changes_a_share_that_was_not_touched(pair, settings):
+def _ends(settings) -> dict[str, datetime | None]:  # type: ignore[no-untyped-def]
+    rows = sql(settings, "SELECT part, ends_at FROM share_grant WHERE revoked_at IS NULL AND item_id IS NULL")
+    return {part: moment(end) if end is not None else None for part, end in rows}
+
+
+def test_adding_a_part_never_changes_another_parts_end(pair, settings):
     survivor, staff = pair
     cid = make_connection(settings, "river", "Ana")
-    post_form(survivor, f"/sharing/{cid}/save", {"parts": ["goals"], "until": "week"})
+    share(survivor, cid, {"goals": "week"})
     tomorrow = datetime.now(UTC) + timedelta(days=1)
     sql(settings, "UPDATE share_grant SET ends_at = :t", t=tomorrow)  # six days later: one day left
-    shown = re.search(r'<option value="(\w+)" selected>', survivor.get("/sharing").text.split(f"/sharing/{cid}/save")[1])
-    assert shown and shown.group(1) == "week"
-    post_form(survivor, f"/sharing/{cid}/save", {"parts": ["goals", "documents"], "until": "week"})
-    ends = {part: moment(end) for part, end in sql(settings, "SELECT part, ends_at FROM share_grant WHERE revoked_at IS NULL")}
-    assert abs(ends["goals"] - tomorrow) < timedelta(seconds=1)  # untouched: still one day left
-    assert ends["documents"].date() == (datetime.now(UTC) + timedelta(days=7)).date()
-    # Changing Until is a choice for everything ticked.
-    post_form(survivor, f"/sharing/{cid}/save", {"parts": ["goals", "documents"], "until": "stop"})
-    assert {part: end for part, end in sql(settings, "SELECT part, ends_at FROM share_grant WHERE revoked_at IS NULL")} == {
-        "goals": None, "documents": None}
+    # The survivor ticks Documents for 3 months and touches nothing else on the form.
+    form = form_as_shown(survivor, cid)
+    assert form["until-goals"] == ["keep"] and form["parts"] == ["goals"]
+    post_form(survivor, f"/sharing/{cid}/save", {**form, "parts": ["goals", "documents"], "until-documents": ["3months"]})
+    ends = _ends(settings)
+    assert abs(ends["goals"] - tomorrow) < timedelta(seconds=1)  # type: ignore[operator]  # untouched: one day left
+    assert ends["documents"].date() == (datetime.now(UTC) + timedelta(days=91)).date()  # type: ignore[union-attr]
+    page = survivor.get("/sharing").text
+    assert f"can see your goals until {tomorrow.date().isoformat()}." in page
+    assert f"can see your documents until {(datetime.now(UTC) + timedelta(days=91)).date().isoformat()}." in page
+    # Saved again as shown (twice, as a double tap would): nothing moves, no card is added.
+    cards = sql(settings, "SELECT count(*) FROM share_grant")[0][0]
+    for _ in range(2):
+        post_form(survivor, f"/sharing/{cid}/save", form_as_shown(survivor, cid))
+    assert _ends(settings) == ends and sql(settings, "SELECT count(*) FROM share_grant")[0][0] == cards
+    # Changing one part's Until changes that part alone.
+    post_form(survivor, f"/sharing/{cid}/save", {**form_as_shown(survivor, cid), "until-documents": ["stop"]})
+    assert _ends(settings) == {"goals": ends["goals"], "documents": None}
+
+
+def test_approving_a_request_never_changes_another_parts_end(pair, settings):
+    survivor, staff = pair
+    cid = make_connection(settings, "river", "Ana")
+    share(survivor, cid, {"goals": "week"})
+    week = _ends(settings)["goals"]
+    post_form(staff, f"/people/{cid}/ask", {"part": "documents", "reason": "For the visa"})
+    request_id = re.search(r"/sharing/requests/([A-Za-z0-9_-]+)/approve", survivor.get("/sharing").text).group(1)  # type: ignore[union-attr]
+    assert post_form(survivor, f"/sharing/requests/{request_id}/approve", {"until": "3months"}).status_code == 303
+    assert _ends(settings)["goals"] == week
+    # And the form, saved as it is now shown, still leaves goals at their week.
+    post_form(survivor, f"/sharing/{cid}/save", form_as_shown(survivor, cid))
+    ends = _ends(settings)
+    assert ends["goals"] == week and ends["documents"].date() == (datetime.now(UTC) + timedelta(days=91)).date()  # type: ignore[union-attr]
 
 
 def test_a_deleted_or_only_me_item_takes_its_cards_with_it(pair, settings):
@@ -453,3 +532,55 @@ def test_my_people_comes_in_pages_of_20_newest_first(client, settings):
     second = client.get("/people?page=2").text
     assert re.findall(r'<a href="/people/[^"]+">(Person \d\d)</a>', second) == [f"Person {n:02d}" for n in range(4, -1, -1)]
     assert 'href="?page=1"' in second and 'href="?page=3"' not in second
+
+
+def test_notes_stay_private_until_the_survivor_includes_them(pair, settings):
+    survivor, staff = pair
+    cid = make_connection(settings, "river", "Ana")
+    secret = "Do not tell M."
+    goal = post_form(survivor, "/goals", {"title": "Find a flat", "why": secret, "area": "housing",
+                                          "target_date": ""}).headers["location"]
+    visit = post_form(survivor, "/appointments", {"what": "Clinic", "date": "2030-01-02", "time": "10:00",
+                                                  "reminder": "none", "notes": secret}).headers["location"]
+    mood = check_in(survivor, note=secret).split("?")[0]
+    share(survivor, cid, {"goals": "week", "appointments": "week", "checkins": "week"})
+    pages = {part: f"/people/{cid}/{part}/{url.rsplit('/', 1)[1]}"
+             for part, url in (("goals", goal), ("appointments", visit), ("checkins", mood))}
+    for part, url in pages.items():
+        page = staff.get(url).text
+        assert secret not in page and "Notes not shared" in page, part
+        assert secret not in staff.get(f"/people/{cid}/{part}").text
+    assert "Find a flat" in staff.get(pages["goals"]).text and "2030-01-02" in staff.get(pages["appointments"]).text
+    sharing = survivor.get("/sharing").text
+    assert sharing.count("Your notes stay private.") == 3 and "Your notes are included." not in sharing
+    # Include my notes, for goals alone: the goal's note shows, the others stay held back, and no end moves.
+    ends = _ends(settings)
+    form = form_as_shown(survivor, cid)
+    post_form(survivor, f"/sharing/{cid}/save", {**form, "notes": ["goals"]})
+    assert _ends(settings) == ends
+    assert secret in staff.get(pages["goals"]).text
+    assert secret not in staff.get(pages["appointments"]).text and secret not in staff.get(pages["checkins"]).text
+    assert "Your notes are included." in survivor.get("/sharing").text
+    assert form_as_shown(survivor, cid)["notes"] == ["goals"]
+    # One item with its notes: the check-in alone, on its own card.
+    post_form(survivor, "/sharing/item", {"part": "checkins", "item_id": mood.rsplit("/", 1)[1], "connection": cid,
+                                          "until": "week", "notes": "1"})
+    assert secret in staff.get(pages["checkins"]).text
+    assert "Your notes are included." in survivor.get(mood).text
+    # Marked Only me after it was shared with its notes: nothing of it is seen, notes included.
+    post_form(survivor, f"{mood}/private", {"private": "1"})
+    assert staff.get(pages["checkins"]).status_code == 404
+    # Holding notes back never touched what is stored: the survivor still reads every one.
+    for url in (goal, visit, mood):
+        assert secret in survivor.get(url).text, url
+
+
+def test_approving_a_request_can_include_notes(pair, settings):
+    survivor, staff = pair
+    cid = make_connection(settings, "river", "Ana")
+    goal = post_form(survivor, "/goals", {"title": "Find a flat", "why": "Quietly", "area": "housing",
+                                          "target_date": ""}).headers["location"].rsplit("/", 1)[1]
+    post_form(staff, f"/people/{cid}/ask", {"part": "goals", "reason": "To help with housing"})
+    request_id = re.search(r"/sharing/requests/([A-Za-z0-9_-]+)/approve", survivor.get("/sharing").text).group(1)  # type: ignore[union-attr]
+    assert post_form(survivor, f"/sharing/requests/{request_id}/approve", {"until": "week", "notes": "1"}).status_code == 303
+    assert "Quietly" in staff.get(f"/people/{cid}/goals/{goal}").text

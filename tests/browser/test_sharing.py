@@ -17,7 +17,7 @@ from tests.browser.helpers import sign_in, sign_up
 from tests.conftest import make_connection, make_user
 
 GOAL = "Find a course"
-SHARED = re.compile(r"^Ana \(caseworker\) can see your goals until (\d{4}-\d{2}-\d{2})\.$")
+SHARED = re.compile(r"^Ana \(caseworker\) can see your goals until (\d{4}-\d{2}-\d{2})\. Your notes stay private\.$")
 
 
 def _phone(browser, hosts_seen: list[str], **options):  # type: ignore[no-untyped-def]
@@ -63,7 +63,7 @@ def _share_goals_for_a_week(page):  # type: ignore[no-untyped-def]
     card = page.locator("li.card").filter(has=page.get_by_role("heading", name="Ana (caseworker)"))
     expect(card.get_by_text("Ana (caseworker) cannot see anything of yours.")).to_be_visible()
     card.get_by_label("Goals", exact=True).check()
-    card.get_by_label("Until").select_option(label="1 week")
+    card.get_by_label("Until, Goals").select_option(label="1 week")
     card.get_by_role("button", name="Save sharing").click()
     page.get_by_text("Saved. It takes effect at once.").wait_for()
     sentence = card.get_by_text(SHARED)
