@@ -198,19 +198,22 @@ def _fold(line: str) -> str:
     return "\r\n ".join(out)
 
 
-def ics(item: Appointment) -> bytes:
+def ics(item: Appointment, with_details: bool = False) -> bytes:
+    """The appointment as a calendar file. Plain unless the person asks for the details: the title is
+    "Appointment" and nothing says what, where or with whom, since a phone's calendar is easy to see.
+    Neither way names the app."""
     stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
     start = item.starts_at.astimezone(UTC)
     details = "\n".join(part for part in (item.with_whom and _("With: {name}").format(name=item.with_whom), item.notes) if part)
     lines = [
-        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Waypoint//Appointments//EN", "CALSCALE:GREGORIAN",
-        "BEGIN:VEVENT", f"UID:{item.id}@waypoint", f"DTSTAMP:{stamp}",
+        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Calendar//Appointment//EN", "CALSCALE:GREGORIAN",
+        "BEGIN:VEVENT", f"UID:{item.id}", f"DTSTAMP:{stamp}",
         f"DTSTART:{start.strftime('%Y%m%dT%H%M%SZ')}", f"DTEND:{(start + timedelta(hours=1)).strftime('%Y%m%dT%H%M%SZ')}",
-        f"SUMMARY:{_ics_text(item.what)}",
+        f"SUMMARY:{_ics_text(item.what if with_details else _('Appointment'))}",
     ]
-    if item.place:
+    if with_details and item.place:
         lines.append(f"LOCATION:{_ics_text(item.place)}")
-    if details:
+    if with_details and details:
         lines.append(f"DESCRIPTION:{_ics_text(details)}")
     lines += ["END:VEVENT", "END:VCALENDAR"]
     return ("\r\n".join(_fold(line) for line in lines) + "\r\n").encode()
@@ -220,7 +223,7 @@ def ics(item: Appointment) -> bytes:
 async def calendar_file(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[bytes]:
     item = await policy.readable(db, current_viewer(request), Appointment, item_id)
     return Response(
-        ics(item), media_type="text/calendar; charset=utf-8",
+        ics(item, with_details=request.query_params.get("details") == "1"), media_type="text/calendar; charset=utf-8",
         # A neutral file name: the phone's downloads list may be seen by others.
         headers={"Content-Disposition": 'attachment; filename="appointment.ics"', "Cache-Control": "no-store"},
     )

@@ -24,11 +24,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal import policy
 from portal.crypto import open_chunk
+from portal.disguise import brand_of
 from portal.documents import EXTENSIONS
 from portal.i18n import _
 from portal.models import (
     AccessLog, AccessRequest, Appointment, CheckIn, Connection, Document, Goal, GoalStep, Grant, User,
 )
+from portal.models import utcnow
+from portal.timezones import local
 from portal.web import Services, Viewer, current_viewer, form_value, services_of, survivor_only
 
 log = logging.getLogger("portal")
@@ -67,7 +70,7 @@ def _record(row: SQLModel, **extra: Any) -> dict[str, Any]:
     return {**{name: _plain(value) for name, value in row.model_dump().items() if name not in HIDDEN}, **extra}
 
 
-README = """Your Waypoint data, exported {when}.
+README = """Your {name} data, exported {when}.
 
 goals.json          your goals, each with its steps
 appointments.json   your appointments (times in UTC, with the time zone you typed them in)
@@ -99,12 +102,14 @@ async def _mapped(rows: AsyncIterator[Any], convert: Callable[[Any], Any]) -> As
         yield await convert(row)
 
 
-async def archive_stream(factory: async_sessionmaker[AsyncSession], services: Services, viewer: Viewer) -> AsyncIterator[bytes]:
-    """The ZIP, piece by piece. It reads with its own database session, since it runs after the handler."""
+async def archive_stream(factory: async_sessionmaker[AsyncSession], services: Services, viewer: Viewer,
+                         name: str = "Waypoint") -> AsyncIterator[bytes]:
+    """The ZIP, piece by piece. It reads with its own database session, since it runs after the handler.
+    `name` is the app's name as the person chose it, for the README."""
     sink = _Sink()
     async with factory() as db:
         with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            archive.writestr("README.txt", README.format(when=datetime.now().astimezone().date().isoformat()))
+            archive.writestr("README.txt", README.format(name=name, when=datetime.now().astimezone().date().isoformat()))
 
             async def goal(row: Goal) -> dict[str, Any]:
                 steps = (await db.exec(select(GoalStep).where(col(GoalStep.goal_id) == row.id)
@@ -187,11 +192,14 @@ async def export(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
             "export_password": _("That password is not right.")})
     services = services_of(request)
     log.info("export for user %s", viewer.user_id)
+    # Named like any notes export, with the name the person chose: a downloads list is easy to see.
+    brand = brand_of(request)
+    filename = f"{brand.file_stem}-export-{local(utcnow(), viewer.time_zone).date().isoformat()}.zip"
     return Stream(
-        archive_stream(services.factory, services, viewer),
+        archive_stream(services.factory, services, viewer, brand.title),
         status_code=200,
         media_type="application/zip",
-        headers={"Content-Disposition": 'attachment; filename="waypoint-export.zip"', "Cache-Control": "no-store",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store",
                  "X-Content-Type-Options": "nosniff"},
     )
 

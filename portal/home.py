@@ -16,7 +16,7 @@ from portal.appointments import next_appointment
 from portal.checkins import feeling_labels, last_checkin
 from portal.goals import goals_of
 from portal.documents import expiring, expiry, today_for
-from portal import account, reminders, sharing
+from portal import account, disguise, reminders, sharing
 from portal.i18n import _, ngettext
 from portal.models import CheckIn, Goal, GoalStatus, User
 from portal.settings import is_web_address
@@ -31,7 +31,14 @@ async def landing(request: Request[Any, Any, Any]) -> Response[Any]:
     viewer = viewer_of(request)
     if viewer:
         return Redirect(home_for(viewer.role), status_code=303)
-    return page(request, "home/landing.html", deleted=request.query_params.get("deleted") == "1")
+    response = page(request, "home/landing.html", deleted=request.query_params.get("deleted") == "1")
+    started_as = request.query_params.get("app")
+    if started_as == "notes":
+        # The installed Notes app's start address: the phone keeps the name again, even after Exit now
+        # cleared its cookies. Only this fixed word is read from the address; anything else is ignored.
+        response.context["brand"] = disguise.brand(started_as)
+        response.cookies.append(disguise.device_cookie(started_as, services_of(request).settings.production))
+    return response
 
 
 @dataclass(frozen=True)
@@ -171,7 +178,7 @@ async def save_safety(request: Request[Any, Any, Any], db: NamedDependency[Async
     form = await request.form()
     idle = form_value(form, "idle_minutes", 4)
     app_name = form_value(form, "app_name", 16)
-    if whole_number(idle, 4) not in IDLE_CHOICES or app_name not in ("waypoint", "notes"):
+    if whole_number(idle, 4) not in IDLE_CHOICES or app_name not in disguise.CHOICES:
         return await settings_page_with(request, db, status_code=400, safety_error=_("Choose from the lists."))
     user = await db.get(User, viewer.user_id)
     if user is not None:
@@ -179,7 +186,9 @@ async def save_safety(request: Request[Any, Any, Any], db: NamedDependency[Async
         user.cover_when_hidden = form_value(form, "cover", 4) == "on"
         user.app_name = app_name
         db.add(user)
-    return Redirect("/settings?done=safety#safety", status_code=303)
+    # The phone keeps the name for the signed-out pages (portal.disguise).
+    return Redirect("/settings?done=safety#safety", status_code=303,
+                    cookies=[disguise.device_cookie(app_name, services_of(request).settings.production)])
 
 
 @get("/healthz", include_in_schema=False)

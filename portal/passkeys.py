@@ -36,6 +36,7 @@ from webauthn.helpers.structs import (
 )
 
 from portal.accounts import client_address, session_cookie
+from portal.disguise import brand_of
 from portal.i18n import _
 from portal.models import Passkey, PasskeyChallenge, User, utcnow
 from portal.web import current_viewer, form_value, home_for, services_of, signed_in, text_problem
@@ -162,7 +163,8 @@ async def add_options(request: Request[Any, Any, Any], db: NamedDependency[Async
     existing = await passkeys_of(db, viewer.user_id)
     challenge = await _new_challenge(db, "register", viewer.user_id)
     options = generate_registration_options(
-        rp_id=rp_id, rp_name="Waypoint", user_name=viewer.username, user_display_name=viewer.username,
+        # The name a phone's passkey list shows for this site: the one the person chose ("Notes").
+        rp_id=rp_id, rp_name=brand_of(request).title, user_name=viewer.username, user_display_name=viewer.username,
         user_id=user_handle(services_of(request).settings.secret_key, viewer.user_id), challenge=challenge,
         authenticator_selection=AuthenticatorSelectionCriteria(resident_key=ResidentKeyRequirement.REQUIRED,
                                                                user_verification=UserVerificationRequirement.REQUIRED),

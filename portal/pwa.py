@@ -11,30 +11,36 @@ from typing import Any
 from litestar import Request, Response, get
 from litestar.response import Template
 
+from portal.disguise import CHOICES, NEUTRAL, brand
 from portal.i18n import _
 from portal.web import page
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 
-# The names and icons an installed app can have. A person who chose "Notes" in Settings gets a manifest
-# that names and draws it as a notes app; the choice is made before installing, since an installed app
-# keeps its name and icon.
+# The icons an installed app can have, by name (portal.disguise). A person who chose "Notes" in Settings gets
+# a manifest that names and draws it as a notes app; the choice is made before installing, since an installed
+# app keeps its name and icon.
 APPS = {
-    "waypoint": {"name": "Waypoint", "icons": ("icon-192.png", "icon-512.png", "icon-maskable-512.png", "icon.svg")},
-    "notes": {"name": "Notes", "icons": ("notes-192.png", "notes-512.png", "notes-maskable-512.png", "notes.svg")},
+    "waypoint": {"icons": ("icon-192.png", "icon-512.png", "icon-maskable-512.png", "icon.svg")},
+    "notes": {"icons": ("notes-192.png", "notes-512.png", "notes-maskable-512.png", "notes.svg")},
 }
+assert set(APPS) == set(CHOICES)
 
 
 @get("/manifest.webmanifest", include_in_schema=False)
 async def manifest(request: Request[Any, Any, Any]) -> Response[Any]:
-    app = APPS.get(request.query_params.get("app", ""), APPS["waypoint"])
-    small, large, maskable, vector = app["icons"]
+    key = request.query_params.get("app", "")
+    name = brand(key if key in APPS else "waypoint")
+    small, large, maskable, vector = APPS[name.key]["icons"]
     body = {
-        "name": app["name"],
-        "short_name": app["name"],
-        "description": "" if app is APPS["notes"] else _("Your goals, appointments and papers, in one place you control."),
-        "start_url": "/",
+        "name": name.title,
+        "short_name": name.title,
+        "description": "" if name.key == "notes" else _("Your goals, appointments and papers, in one place you control."),
+        # The installed Notes app opens at /?app=notes: its signed-out pages say "Notes" even after Exit now
+        # cleared the cookie that keeps the name. `id` keeps the app the same one whatever it starts at.
+        "id": "/",
+        "start_url": "/?app=notes" if name.key == "notes" else "/",
         "scope": "/",
         "display": "standalone",
         "background_color": "#ffffff",
@@ -61,9 +67,11 @@ async def service_worker() -> Response[bytes]:
 
 @get("/offline", include_in_schema=False)
 async def offline(request: Request[Any, Any, Any]) -> Template:
-    """The one page the service worker keeps. It must never show who is signed in."""
-    response = page(request, "offline.html", title="")
+    """The one page the service worker keeps. It must never show who is signed in, and it names no app:
+    it is fetched once, without cookies, and stays on the phone whatever name the person chooses later."""
+    response = page(request, "offline.html", title=_("No connection"), brand=NEUTRAL)
     response.context["viewer"] = None
+    response.cookies = []  # the cookie that keeps the chosen name is for the pages that show it
     return response
 
 

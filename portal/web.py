@@ -26,6 +26,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from portal import disguise
 from portal.crypto import MasterKey
 from portal.i18n import _
 from portal.models import Role, User
@@ -284,10 +285,13 @@ def page(
     `title` is a section name ("Goals"), never a person's words: it shows on the lock screen's
     app switcher and in history.
     """
+    sync = disguise.cookie_to_sync(request, services_of(request).settings.production)
     return Template(
         template_name=fragment if fragment and wants_fragment(request) else template,
-        context={"title": title, "viewer": viewer_of(request), **context},
+        # `brand`: the app's name as this person chose it (portal.disguise), for the title and header.
+        context={"title": title, "viewer": viewer_of(request), "brand": disguise.brand_of(request), **context},
         status_code=status_code,
+        cookies=[sync] if sync else None,
     )
 
 
@@ -400,7 +404,8 @@ def _error_page(request: Request[Any, Any, Any], status_code: int, heading: str,
                         headers={"HX-Retarget": "#main", "HX-Reswap": "afterbegin"})
     return Template(
         template_name="error.html",
-        context={"title": "", "viewer": viewer_of(request), "heading": heading, "body": body},
+        context={"title": "", "viewer": viewer_of(request), "brand": disguise.brand_of(request), "heading": heading,
+                 "body": body},
         status_code=status_code,
     )
 

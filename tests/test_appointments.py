@@ -41,6 +41,9 @@ def test_time_is_typed_in_the_survivors_zone_stored_in_utc_and_exported_as_ics(c
     event = next(iter(calendar.walk("VEVENT")))
     start = event.decoded("DTSTART")
     assert start == datetime(NEXT_YEAR, 6, 15, 18, 30, tzinfo=UTC)  # 14:30 EDT is 18:30 UTC
+    assert str(event["SUMMARY"]) == "Appointment"  # plain unless the details are asked for
+    event = next(iter(Calendar.from_ical(client.get(f"{url}/calendar.ics?details=1").content).walk("VEVENT")))
+    assert event.decoded("DTSTART") == start
     assert str(event["SUMMARY"]) == "Meeting with my lawyer"
     assert str(event["LOCATION"]) == "12 High St, Room 3"
     assert "Bring passport,\nand the letter" in str(event["DESCRIPTION"]) and "Ms. Díaz; lawyer" in str(event["DESCRIPTION"])
@@ -49,7 +52,7 @@ def test_time_is_typed_in_the_survivors_zone_stored_in_utc_and_exported_as_ics(c
 def test_a_long_summary_is_folded_and_still_parses(client):
     sign_up(client, "river")
     url = new_appointment(client, what="é" * 150)
-    body = client.get(f"{url}/calendar.ics").content
+    body = client.get(f"{url}/calendar.ics?details=1").content
     assert all(len(line) <= 75 for line in body.split(b"\r\n"))
     event = next(iter(Calendar.from_ical(body).walk("VEVENT")))
     assert str(event["SUMMARY"]) == "é" * 150
@@ -137,7 +140,7 @@ def test_another_survivor_gets_404_for_every_appointment_url(client, other_clien
     sign_up(client, "river")
     url = new_appointment(client)
     sign_up(other_client, "someone-else")
-    for path in (url, f"{url}/edit", f"{url}/delete", f"{url}/calendar.ics"):
+    for path in (url, f"{url}/edit", f"{url}/delete", f"{url}/calendar.ics", f"{url}/calendar.ics?details=1"):
         assert other_client.get(path).status_code == 404, path
     for path in (f"{url}/edit", f"{url}/delete"):
         assert post_form(other_client, path, {"what": "x", "date": "2030-01-01", "time": "10:00"}).status_code == 404
