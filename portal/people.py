@@ -30,7 +30,7 @@ from portal.goals import area_labels, goals_of, steps_of
 from portal.i18n import _
 from portal.models import AccessRequest, ConnectionCode, Departure, Document, GoalStatus, Part, utcnow
 from portal.sharing import (
-    CODE_ALPHABET, CODE_LENGTH, Link, end_connection, hash_code, links, own_link, part_labels, part_phrases,
+    CODE_ALPHABET, CODE_LENGTH, Link, end_connection, hash_code, links, noted_parts, own_link, part_labels, part_phrases,
 )
 from portal.timezones import local
 from portal.web import current_viewer, form_value, page, page_number, services_of, staff_only, text_errors
@@ -88,7 +88,7 @@ async def _person_page(request: Request[Any, Any, Any], db: AsyncSession, link: 
     )).all()
     askable = {part: label for part, label in part_labels().items() if part not in link.parts}
     return page(request, "people/person.html", title=_("My people"), status_code=status_code, link=link,
-                parts=part_labels(), phrases=part_phrases(), local=local, requests=requests, askable=askable,
+                parts=part_labels(), phrases=part_phrases(), noted=noted_parts(), local=local, requests=requests, askable=askable,
                 values=values or {}, errors=errors or {}, asked=asked)
 
 

@@ -553,6 +553,7 @@ def test_notes_stay_private_until_the_survivor_includes_them(pair, settings):
     assert "Find a flat" in staff.get(pages["goals"]).text and "2030-01-02" in staff.get(pages["appointments"]).text
     sharing = survivor.get("/sharing").text
     assert sharing.count("Your notes stay private.") == 3 and "Your notes are included." not in sharing
+    assert staff.get(f"/people/{cid}").text.count("Notes not shared") == 3
     # Include my notes, for goals alone: the goal's note shows, the others stay held back, and no end moves.
     ends = _ends(settings)
     form = form_as_shown(survivor, cid)
@@ -561,6 +562,7 @@ def test_notes_stay_private_until_the_survivor_includes_them(pair, settings):
     assert secret in staff.get(pages["goals"]).text
     assert secret not in staff.get(pages["appointments"]).text and secret not in staff.get(pages["checkins"]).text
     assert "Your notes are included." in survivor.get("/sharing").text
+    assert staff.get(f"/people/{cid}").text.count("Notes not shared") == 2
     assert form_as_shown(survivor, cid)["notes"] == ["goals"]
     # One item with its notes: the check-in alone, on its own card.
     post_form(survivor, "/sharing/item", {"part": "checkins", "item_id": mood.rsplit("/", 1)[1], "connection": cid,
