@@ -3,6 +3,8 @@ every goals page passes axe-core."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from playwright.sync_api import expect
 
 from tests.browser.helpers import axe_violations as _axe_violations
@@ -124,9 +126,16 @@ def test_appointment_pages_work_without_javascript_and_pass_axe(axe_page, server
     page.get_by_role("button", name="Save appointment").click()
     page.get_by_role("heading", name="Meeting with my lawyer").wait_for()
     assert _axe_violations(page) == [], "appointment"
+    # Plain by default: the phone's calendar says only "Appointment"; the box gives the details.
     with page.expect_download() as download:
-        page.get_by_role("link", name="Add to calendar").click()
+        page.get_by_role("button", name="Add to calendar").click()
     assert download.value.suggested_filename == "appointment.ics"
+    plain = Path(download.value.path()).read_text()
+    assert "SUMMARY:Appointment" in plain and "lawyer" not in plain and "Legal aid" not in plain
+    page.get_by_label("Include the details (what, where, with whom)").check()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Add to calendar").click()
+    assert "SUMMARY:Meeting with my lawyer" in Path(download.value.path()).read_text()
     for path in ("/appointments", "/appointments/past", "/home", "/settings"):
         page.goto(f"{server}{path}")
         assert _axe_violations(page) == [], path

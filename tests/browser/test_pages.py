@@ -101,3 +101,4 @@ def test_service_worker_keeps_only_static_files_and_the_offline_page(page, serve
     assert all(url == "/offline" or url.startswith("/static/") for url in cached), cached
     offline = page.evaluate("caches.match('/offline').then(r => r.text())")
     assert "river" not in offline and "Sign out" not in offline
+    assert "Waypoint" not in offline and "<title>No connection</title>" in offline  # it names no app
