@@ -1,7 +1,8 @@
 """Appointments: what, when (in the survivor's own time zone, stored in UTC), where, with whom.
 
 Upcoming and past lists, one appointment as an .ics file for the phone's calendar. Every read and
-change goes through `portal.policy`; titles stay "Waypoint – Appointments" (or the name the person chose); ids are opaque.
+change goes through `portal.policy`; titles stay "Waypoint – Appointments" (or the name the person
+chose); ids are opaque. Calendar files are plain unless the person asks for the details.
 """
 
 from __future__ import annotations

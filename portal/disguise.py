@@ -69,7 +69,8 @@ def brand_of(request: Request[Any, Any, Any]) -> Brand:
 def device_cookie(key: str, secure: bool) -> Cookie:
     """The cookie that makes the device keep `key`; for the default, one that removes it."""
     if key == DEFAULT:
-        return Cookie(key=COOKIE, value="", path="/", httponly=True, secure=secure, samesite="lax", max_age=0, expires=0)
+        return Cookie(key=COOKIE, value="", path="/", httponly=True, secure=secure, samesite="lax", max_age=0,
+                      expires=0)
     return Cookie(key=COOKIE, value=key, path="/", httponly=True, secure=secure, samesite="lax",
                   max_age=COOKIE_DAYS * 24 * 3600)
 

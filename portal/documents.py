@@ -3,8 +3,9 @@
 Uploads stream in through `portal.uploads` (kind judged by content, size limited as it arrives,
 sealed chunk by chunk); the chunks and the row are stored together in one transaction through
 `portal.storage`. Downloads stream the chunks back, opened one at a time. Every read and change
-goes through `portal.policy`; titles stay "Waypoint – Documents" (or the name the person chose); ids are opaque; the file name a
-phone saves is neutral ("document.pdf"), because a downloads list is easy to see.
+goes through `portal.policy`; titles stay "Waypoint – Documents" (or the name the person chose);
+ids are opaque; the file name a phone saves is neutral ("document.pdf"), because a downloads list
+is easy to see.
 """
 
 from __future__ import annotations
