@@ -65,7 +65,16 @@ FOCUS = """() => {
   const label = (el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + ' "' +
                  (el.getAttribute('aria-label') || el.textContent || el.name || '').trim().slice(0, 40) + '"');
   if (bar.contains(el)) return {done: false, under: false, label};
-  const r = el.getBoundingClientRect(), b = bar.getBoundingClientRect();
+  const b = bar.getBoundingClientRect();
+  let r = el.getBoundingClientRect();
+  if (el.tagName === 'TEXTAREA') {
+    // Chromium scrolls a text box's caret into view, not the whole box: a tall box may run on under the
+    // bar while the line being typed on (the first, on arriving by Tab) is clear of it. That line must be.
+    const style = getComputedStyle(el), size = parseFloat(style.fontSize);
+    const line = style.lineHeight === 'normal' ? 1.2 * size : parseFloat(style.lineHeight);
+    r = {top: r.top, left: r.left, right: r.right,
+         bottom: r.top + parseFloat(style.borderTopWidth) + parseFloat(style.paddingTop) + line};
+  }
   const across = Math.min(r.right, b.right) - Math.max(r.left, b.left);
   const down = Math.min(r.bottom, b.bottom) - Math.max(r.top, b.top);
   return {done: false, under: across > 0.5 && down > 0.5, label,
