@@ -136,6 +136,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         storage=DatabaseStorage(factory),
         vapid=push.Vapid(settings.vapid_private_key, settings.push_contact),
+        push_hosts=push.PushHosts.of(settings),
         factory=factory,
     )
     assets = StaticAssets(STATIC_DIR)
@@ -144,7 +145,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         await documents.start_up(services)
         # Reminders go out from every process that runs the worker; rows are claimed, never sent twice.
-        sender = asyncio.create_task(push.Worker(factory, services.vapid).run_forever()) if settings.push_worker else None
+        sender = asyncio.create_task(push.Worker(factory, services.vapid, services.push_hosts).run_forever()) if settings.push_worker else None
         try:
             yield
         finally:

@@ -15,8 +15,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import ipaddress
 import json
 import logging
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +30,8 @@ from zoneinfo import ZoneInfo
 
 import anyio
 import requests
+from urllib3.exceptions import LocationParseError
+from urllib3.util import parse_url
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid02
@@ -57,6 +61,8 @@ WARN_AT = time(10, 0)  # local time of a document warning
 BATCH = 50
 LEASE = timedelta(minutes=5)
 SEND_TIMEOUT = 10  # seconds; a push service that hangs longer is tried again later
+CONNECT_TIMEOUT = 3.05  # seconds to reach the push service at all
+TOPIC = "update"  # the same neutral Topic for every kind: the push service learns nothing of what it is about
 MAX_ATTEMPTS = 8
 PARALLEL_SENDS = 8
 TTL = 24 * 3600
@@ -121,24 +127,58 @@ def endpoint_hash(endpoint: str) -> str:
     return hashlib.sha256(endpoint.encode()).hexdigest()
 
 
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+_HOST_NAME = re.compile(r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$")
+_LOOPBACK = re.compile(r"^(127\.0\.0\.1|localhost|\[::1\]):[0-9]{1,5}$")
 
 
-def subscription_problem(endpoint: str, p256dh: str, auth: str, settings: Settings) -> str:
-    """Why a subscription a browser sent cannot be used, or "" when it can. The endpoint must be a known
-    push service over https (so the server never posts to an address of the sender's choosing);
-    development also accepts http on this machine, for tests."""
-    if not endpoint or len(endpoint) > 1000 or any(char.isspace() for char in endpoint):
-        return "endpoint"
+@dataclass(frozen=True)
+class PushHosts:
+    """Where reminders may be sent: `https://` + a listed push service (the name, or a name under it) on
+    its default port, and nothing else in the address's authority: no user info, no port (not even an
+    empty one), no backslash, no percent-encoding, no IP address. The address is read by the parser that
+    `requests` sends with too, and both readings must agree, so the host checked is the host connected to.
+    `loopback` (development and tests only) also lets `http(s)://127.0.0.1:PORT` through."""
+
+    names: tuple[str, ...]
+    loopback: bool = False
+
+    @classmethod
+    def of(cls, settings: Settings) -> PushHosts:
+        return cls(tuple(name.lower() for name in settings.push_hosts), settings.push_loopback and not settings.production)
+
+    def refuse(self, endpoint: str) -> bool:
+        """True when reminders must never be sent to `endpoint`."""
+        if not endpoint or len(endpoint) > 1000 or not endpoint.isascii() or "\\" in endpoint:
+            return True
+        if any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in endpoint):
+            return True
+        try:
+            ours, theirs = urlsplit(endpoint), parse_url(endpoint)
+        except (ValueError, LocationParseError):
+            return True
+        if self.loopback and ours.scheme in ("http", "https") and _LOOPBACK.match(ours.netloc):
+            return theirs.scheme != ours.scheme or f"{theirs.host}:{theirs.port}" != ours.netloc.replace("[::1]", "::1")
+        host = ours.netloc.lower()
+        if not endpoint.startswith("https://") or not _HOST_NAME.match(host) or _is_address(host):
+            return True
+        if not any(host == name or host.endswith("." + name) for name in self.names):
+            return True
+        return theirs.scheme != "https" or (theirs.host or "").lower() != host or theirs.port is not None or theirs.auth is not None
+
+
+def _is_address(host: str) -> bool:
+    """An IP address written as a name ("127.0.0.1", or all-digit labels a resolver may read as one)."""
     try:
-        parts = urlsplit(endpoint)
-        host = (parts.hostname or "").lower()
-        parts.port  # noqa: B018 - raises ValueError on a bad port
+        ipaddress.ip_address(host)
     except ValueError:
-        return "endpoint"
-    known = any(host == name or host.endswith("." + name) for name in settings.push_hosts)
-    local = not settings.production and host in LOOPBACK
-    if parts.username or parts.password or not ((parts.scheme == "https" and (known or local)) or (parts.scheme == "http" and local)):
+        return host.rsplit(".", 1)[-1].isdigit()
+    return True
+
+
+def subscription_problem(endpoint: str, p256dh: str, auth: str, hosts: PushHosts) -> str:
+    """Why a subscription a browser sent cannot be used, or "" when it can. The endpoint must be a listed
+    push service over https (so the server never posts to an address of the sender's choosing)."""
+    if hosts.refuse(endpoint):
         return "endpoint"
     try:
         point = _unb64url(p256dh)
@@ -340,7 +380,7 @@ class Outcome:
     sent: bool = False
     gone: bool = False  # 404/410: the device unsubscribed; remove it
     retry_after: float | None = None  # 429/5xx/network: try again (seconds, when the service said)
-    status: int = 0
+    status: int = 0  # the push service's answer; 0: no answer (network), -1: failed before anything was sent
 
 
 def payload(text: str, kind: str) -> bytes:
@@ -349,12 +389,26 @@ def payload(text: str, kind: str) -> bytes:
     return json.dumps({"text": text or default_text(), "open": OPEN.get(kind, "/")}, separators=(",", ":")).encode()
 
 
-def send(subscription: PushSubscription, data: bytes, vapid: Vapid, topic: str, timeout: float = SEND_TIMEOUT) -> Outcome:
-    """Encrypt (RFC 8291, aes128gcm) and post one notification; never raises for the push service's answer."""
+class _NoRedirects(requests.Session):
+    """A session that never follows a redirect: a 3xx from a push service is its answer, and a 307 cannot
+    make the sender post again to a host, port or path of someone else's choosing."""
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        kwargs["allow_redirects"] = False
+        return super().request(method, url, *args, **kwargs)
+
+
+def send(subscription: PushSubscription, data: bytes, vapid: Vapid, hosts: PushHosts, timeout: float = SEND_TIMEOUT) -> Outcome:
+    """Encrypt (RFC 8291, aes128gcm) and post one notification, once; never raises. The address is checked
+    again first (a row stored before a rule was tightened must not get through)."""
+    if hosts.refuse(subscription.endpoint):
+        return Outcome(gone=True)  # it can never be sent to: the device is removed like one the service forgot
     info = {"endpoint": subscription.endpoint, "keys": {"p256dh": subscription.p256dh, "auth": subscription.auth}}
     try:
-        webpush(info, data=data.decode(), vapid_private_key=vapid.signer(), vapid_claims={"sub": vapid.contact},
-                ttl=TTL, timeout=timeout, headers={"Topic": topic, "Urgency": "normal"})
+        with _NoRedirects() as session:
+            webpush(info, data=data.decode(), vapid_private_key=vapid.signer(), vapid_claims={"sub": vapid.contact},
+                    ttl=TTL, timeout=(CONNECT_TIMEOUT, timeout), headers={"Topic": TOPIC, "Urgency": "normal"},
+                    requests_session=session)
     except WebPushException as exc:
         status = exc.response.status_code if exc.response is not None else 0
         if status in (404, 410):
@@ -365,6 +419,9 @@ def send(subscription: PushSubscription, data: bytes, vapid: Vapid, topic: str, 
         return Outcome(status=status)
     except requests.RequestException:
         return Outcome(retry_after=None, status=0)
+    except Exception as exc:  # noqa: BLE001 - one broken row (a key or address a library chokes on) must not stop the round
+        log.warning("push: subscription %s could not be sent to: %s", subscription.id, type(exc).__name__)
+        return Outcome(status=-1)
     return Outcome(sent=True, status=201)
 
 
@@ -407,7 +464,7 @@ async def claim(db: AsyncSession, now: datetime, limit: int = BATCH) -> str:
     return token
 
 
-async def deliver_due(factory: async_sessionmaker[AsyncSession], vapid: Vapid, now: datetime,
+async def deliver_due(factory: async_sessionmaker[AsyncSession], vapid: Vapid, hosts: PushHosts, now: datetime,
                       limit: int = BATCH, timeout: float = SEND_TIMEOUT) -> dict[str, int]:
     """Send one batch of due notifications. Returns counts by outcome ("claimed", "sent", ...)."""
     counts = {"claimed": 0, "sent": 0, "waiting": 0, "dropped": 0, "retry": 0, "failed": 0, "gone": 0}
@@ -444,7 +501,7 @@ async def deliver_due(factory: async_sessionmaker[AsyncSession], vapid: Vapid, n
 
         async def one(row: PushOutbox, subscription: PushSubscription, data: bytes) -> None:
             async with limiter:
-                outcomes[row.id or 0] = await anyio.to_thread.run_sync(partial(send, subscription, data, vapid, row.kind, timeout))
+                outcomes[row.id or 0] = await anyio.to_thread.run_sync(partial(send, subscription, data, vapid, hosts, timeout))
 
         async with anyio.create_task_group() as group:
             for row, subscription, data in to_send:
@@ -464,7 +521,7 @@ async def deliver_due(factory: async_sessionmaker[AsyncSession], vapid: Vapid, n
                 gone.add(subscription.id)
                 counts["gone"] += 1
                 continue
-            elif outcome.retry_after is not None or outcome.status in (0, 429) or outcome.status >= 500:
+            elif outcome.retry_after is not None or outcome.status in (-1, 0, 429) or outcome.status >= 500:
                 if row.attempts >= MAX_ATTEMPTS:
                     row.state = OutboxState.FAILED.value
                     counts["failed"] += 1
@@ -492,10 +549,11 @@ async def purge(db: AsyncSession, now: datetime) -> None:
 class Worker:
     """The background task of each app process: scan for due reminders, then send until nothing is due."""
 
-    def __init__(self, factory: async_sessionmaker[AsyncSession], vapid: Vapid,
+    def __init__(self, factory: async_sessionmaker[AsyncSession], vapid: Vapid, hosts: PushHosts,
                  clock: Callable[[], datetime] = utcnow, send_timeout: float = SEND_TIMEOUT) -> None:
         self.factory = factory
         self.vapid = vapid
+        self.hosts = hosts
         self.clock = clock
         self.send_timeout = send_timeout
 
@@ -507,7 +565,7 @@ class Worker:
             await purge(db, now)
             await db.commit()
         while True:
-            counts = await deliver_due(self.factory, self.vapid, now, timeout=self.send_timeout)
+            counts = await deliver_due(self.factory, self.vapid, self.hosts, now, timeout=self.send_timeout)
             for name, value in counts.items():
                 totals[name] = totals.get(name, 0) + value
             if counts["claimed"] == 0:  # fewer than a batch may only mean another worker holds the rest

@@ -56,7 +56,7 @@ async def add_device(request: Request[Any, Any, Any], db: NamedDependency[AsyncS
     viewer = current_viewer(request)
     form = await request.form()
     endpoint, p256dh, auth = (form_value(form, name, 2000).strip() for name in ("endpoint", "p256dh", "auth"))
-    if push.subscription_problem(endpoint, p256dh, auth, services_of(request).settings):
+    if push.subscription_problem(endpoint, p256dh, auth, services_of(request).push_hosts):
         return Redirect("/settings?done=device-refused#reminders", status_code=303)
     await push.subscribe(db, viewer.user_id, endpoint, p256dh, auth, device_label(request.headers.get("user-agent", "")))
     return Redirect("/settings?done=device-added#reminders", status_code=303)

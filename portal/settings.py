@@ -121,6 +121,12 @@ class Settings:
         "are only ever sent there, over https.",
         ("fcm.googleapis.com", "push.services.mozilla.com", "notify.windows.com", "push.apple.com"),
     )
+    push_loopback: bool = _setting(  # type: ignore[assignment]
+        "PORTAL_PUSH_LOOPBACK",
+        "Development and tests only: also accept push services on this machine (127.0.0.1 or localhost with a port, "
+        "http or https). Refused in production.",
+        False,
+    )
     push_worker: bool = _setting(  # type: ignore[assignment]
         "PORTAL_PUSH_WORKER",
         "Run the reminder sender in this process (every worker may; they never send one twice). Off: nothing is "
@@ -190,6 +196,13 @@ class Settings:
                 raise SettingsError("Production refuses PORTAL_DEBUG.")
             if self.api_docs:
                 raise SettingsError("Production refuses PORTAL_API_DOCS.")
+            if self.push_loopback:
+                raise SettingsError("Production refuses PORTAL_PUSH_LOOPBACK.")
+            if len(set(self.secret_key)) < 16:
+                raise SettingsError("PORTAL_SECRET_KEY looks made by hand (too few different characters): use random ones.")
+            if len(set(document_key_bytes(self.document_key))) < 16:
+                # 32 random bytes have about 30 different values; fewer than 16 happens by chance about never.
+                raise SettingsError("PORTAL_DOCUMENT_KEY is not random (too few different bytes): make a new one.")
         if not re.match(r"^(mailto:\S+@\S+|https://\S+)$", self.push_contact):
             raise SettingsError("PORTAL_PUSH_CONTACT must be a mailto: or https:// address.")
         if problem := _vapid_key_problem(self.vapid_private_key):

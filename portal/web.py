@@ -32,7 +32,7 @@ from portal.i18n import _
 from portal.models import Role, User
 from portal.limits import Throttle
 from portal.passwords import Hasher
-from portal.push import Vapid
+from portal.push import PushHosts, Vapid
 from portal.sessions import Sessions
 from portal.storage import DocumentStorage
 from portal.settings import Settings
@@ -52,6 +52,7 @@ class Services:
     storage: DocumentStorage
     csrf: CSRFConfig
     vapid: Vapid
+    push_hosts: PushHosts
     # Database sessions for work that outlives a request's own (a download streamed after the handler).
     factory: async_sessionmaker[AsyncSession]
 

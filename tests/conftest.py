@@ -103,8 +103,10 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         database_url=database_url,
         redis_url=REDIS_URL,
         allowed_hosts=("testserver.local", "localhost", "127.0.0.1"),
-        # Tests send reminders themselves, with a controlled clock (tests/test_push.py).
+        # Tests send reminders themselves, with a controlled clock (tests/test_push.py), to a push service
+        # of their own on this machine.
         push_worker=False,
+        push_loopback=True,
     )
 
 
@@ -168,6 +170,7 @@ def deployment_env(settings: Settings, *, push_worker: bool = False) -> dict[str
         "DATABASE_URL": settings.database_url, "REDIS_URL": REDIS_URL, "PORTAL_DATA_DIR": str(settings.data_dir),
         "PORTAL_SECRET_KEY": settings.secret_key, "PORTAL_DOCUMENT_KEY": settings.document_key,
         "PORTAL_VAPID_PRIVATE_KEY": settings.vapid_private_key, "PORTAL_PUSH_WORKER": "true" if push_worker else "false",
+        "PORTAL_PUSH_LOOPBACK": "true" if settings.push_loopback else "false",
     }
 
 

@@ -43,8 +43,10 @@ class PushService:
     contact: str
     deliveries: list[Delivery] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
-    # path -> statuses to answer, one per request, before answering 201; "hang" waits 3 s first.
+    # path -> statuses to answer, one per request, before answering 201; "hang" waits 3 s first;
+    # "redirect:/path" answers 307 to that path of this service.
     scripted: dict[str, list[int | str]] = field(default_factory=dict)
+    posts: Counter[str] = field(default_factory=Counter)  # every POST received, answered or not
     _keys: dict[str, tuple[ec.EllipticCurvePrivateKey, bytes]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -55,7 +57,12 @@ class PushService:
             def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
                 body = self.rfile.read(int(self.headers.get("content-length", "0")))
                 status = service._receive(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                location = ""
+                if isinstance(status, str):
+                    status, location = 307, service.origin + status.removeprefix("redirect:")
                 self.send_response(status)
+                if location:
+                    self.send_header("Location", location)
                 if status == 429:
                     self.send_header("Retry-After", "120")
                 self.send_header("Content-Length", "0")
@@ -86,14 +93,15 @@ class PushService:
         with self._lock:
             return Counter(delivery.path for delivery in self.deliveries)
 
-    def _receive(self, path: str, headers: dict[str, str], body: bytes) -> int:
+    def _receive(self, path: str, headers: dict[str, str], body: bytes) -> int | str:
         with self._lock:
+            self.posts[path] += 1
             script = self.scripted.get(path)
             step = script.pop(0) if script else None
         if step == "hang":
             time.sleep(3)
             return 201
-        if isinstance(step, int):
+        if isinstance(step, int) or (isinstance(step, str) and step.startswith("redirect:")):
             return step
         if path not in self._keys:
             self.problems.append(f"push to unknown path {path}")

@@ -15,6 +15,8 @@ anyway, so an error page cannot lose its headers unnoticed.
 
 from __future__ import annotations
 
+import secrets
+
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -31,6 +33,9 @@ HTTPS = "https://testserver.local"
 HTTP = "http://testserver.local"
 TLS_FREE_RULES = ("content-security-policy", "cross-origin-resource-sharing", "referrer-policy",
                   "x-content-type-options", "x-frame-options", "cross-origin-resource-policy")
+
+
+RANDOM_SECRET = secrets.token_urlsafe(48)
 
 
 class Browser:
@@ -78,7 +83,7 @@ class Browser:
 def production(settings: Settings) -> Settings:
     """The same database, with production settings (which refuse placeholder secrets and debug)."""
     return Settings.from_env(
-        {}, env="production", secret_key="k" * 48, document_key=new_document_key(), data_dir=settings.data_dir,
+        {}, env="production", secret_key=RANDOM_SECRET, document_key=new_document_key(), data_dir=settings.data_dir,
         database_url=settings.database_url, redis_url=settings.redis_url, allowed_hosts=("testserver.local",),
         push_worker=False,
     )

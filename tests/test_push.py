@@ -37,7 +37,8 @@ def work(app, settings, now: datetime | None = None, *, timeout: float = 10.0, w
     async def go() -> dict[str, int]:
         engine = make_engine(settings.database_url)
         try:
-            crew = [push.Worker(session_factory(engine), app.state.services.vapid, send_timeout=timeout) for _ in range(workers)]
+            crew = [push.Worker(session_factory(engine), app.state.services.vapid, app.state.services.push_hosts,
+                                 send_timeout=timeout) for _ in range(workers)]
             results = await asyncio.gather(*(worker.run_once(now) for worker in crew))
         finally:
             await engine.dispose()
@@ -82,7 +83,7 @@ def test_a_new_message_reaches_the_phone_encrypted_signed_and_without_words(app,
     assert counts["sent"] == 1
     [delivery] = service.deliveries
     assert delivery.payload == {"text": "You have a new update", "open": "/messages"}
-    assert delivery.headers["ttl"] == str(push.TTL) and delivery.headers["topic"] == "messages"
+    assert delivery.headers["ttl"] == str(push.TTL) and delivery.headers["topic"] == "update"  # the same for every kind
     raw = repr(delivery.payload) + repr(delivery.headers)
     for word in ("Court", "visa", "ana", "river", thread):
         assert word not in raw
@@ -297,13 +298,113 @@ def test_a_forged_subscription_is_refused(client, settings, service, change):
 
 def test_production_accepts_only_https_push_services(settings, service):
     subscription = service.subscription("phone")
-    production = replace(settings, env="production")
-    assert push.subscription_problem(subscription["endpoint"], subscription["p256dh"], subscription["auth"], production) == "endpoint"
-    assert push.subscription_problem(subscription["endpoint"], subscription["p256dh"], subscription["auth"], settings) == ""
-    google = "https://fcm.googleapis.com/fcm/send/abc"
-    assert push.subscription_problem(google, subscription["p256dh"], subscription["auth"], production) == ""
-    assert push.subscription_problem("https://updates.push.services.mozilla.com/wpush/v2/x", subscription["p256dh"],
-                                     subscription["auth"], production) == ""
+    production = push.PushHosts.of(replace(settings, env="production"))
+    keys = subscription["p256dh"], subscription["auth"]
+    assert push.subscription_problem(subscription["endpoint"], *keys, production) == "endpoint"
+    assert push.subscription_problem(subscription["endpoint"], *keys, push.PushHosts.of(settings)) == ""
+    assert push.subscription_problem("https://fcm.googleapis.com/fcm/send/abc", *keys, production) == ""
+    assert push.subscription_problem("https://updates.push.services.mozilla.com/wpush/v2/x", *keys, production) == ""
+    assert push.subscription_problem("https://FCM.googleapis.com/fcm/send/abc", *keys, production) == ""
+
+
+# Addresses that are not a listed push service on its default port, however they are dressed up; each
+# one was let through by some reading of a URL (ours, the HTTP client's, or a resolver's).
+NOT_PUSH_SERVICES = [
+    "https://127.0.0.1\\.fcm.googleapis.com/x",  # the client stops the host at the backslash
+    "https://fcm.googleapis.com\\@127.0.0.1/x",
+    "https://fcm.googleapis.com:8443/x",
+    "https://fcm.googleapis.com:/x",  # an empty port
+    "https://fcm.googleapis.com:443/x",  # the default port, written out: still not the plain name
+    "https://fcm.googleapis.com@127.0.0.1/x",
+    "https://user:pw@fcm.googleapis.com/x",
+    "https://localhost/x",
+    "https://127.0.0.1/x",
+    "https://[::1]/x",
+    "https://2130706433/x",  # 127.0.0.1 as one number
+    "https://0x7f.0.0.1/x",
+    "https://fcm.googleapis.com.127.0.0.1.nip.io/x",
+    "https://evilfcm.googleapis.com.example.org/x",
+    "https://notfcm.googleapis.com.evil/x",
+    "https://xn--fcm-googleapis.com/x",
+    "https://fcm%2egoogleapis.com/x",
+    "https://fcm.googleapis%2Ecom/x",
+    "https://fcm.googleapis.com./x",  # a trailing dot names another host to some resolvers
+    "https://fcm.goog\u0131eapis.com/x",
+    "https://fcm.googleapis.com\t/x",
+    "http://fcm.googleapis.com/x",
+    "HTTPS://fcm.googleapis.com/x",
+    "//fcm.googleapis.com/x",
+    "https:fcm.googleapis.com/x",
+    "https:///fcm.googleapis.com/x",
+    "wss://fcm.googleapis.com/x",
+]
+
+
+@pytest.mark.parametrize("endpoint", NOT_PUSH_SERVICES)
+def test_an_address_that_is_not_a_push_service_is_refused_and_nothing_stored(client, settings, service, endpoint):
+    assert push.PushHosts.of(replace(settings, push_loopback=False)).refuse(endpoint)
+    assert push.PushHosts.of(settings).refuse(endpoint)  # the test's own loopback allowance changes nothing here
+    sign_up(client, "river")
+    response = post_form(client, "/settings/devices", {**service.subscription("phone"), "endpoint": endpoint})
+    assert response.headers["location"] == "/settings?done=device-refused#reminders"
+    assert sql(settings, "SELECT count(*) FROM push_subscription")[0][0] == 0
+    assert "This phone could not be added." in client.get(response.headers["location"]).text
+
+
+def test_loopback_push_services_are_for_development_and_tests_only(settings):
+    local = "http://127.0.0.1:8080/push/x"
+    assert not push.PushHosts.of(settings).refuse(local)
+    assert push.PushHosts.of(replace(settings, push_loopback=False)).refuse(local)
+    assert push.PushHosts.of(replace(settings, env="production")).refuse(local)
+    assert push.PushHosts.of(settings).refuse("http://127.0.0.1:8080@fcm.googleapis.com/x")
+
+
+def _poison(settings, username: str, endpoint: str, p256dh: str, auth: str) -> None:  # type: ignore[no-untyped-def]
+    """A device row as an older version (or a bug) might have stored it, past today's checks."""
+    sql(settings, "INSERT INTO push_subscription (id, user_id, endpoint, endpoint_hash, p256dh, auth, device, created_at) "
+        "VALUES (:id, :user, :endpoint, :hash, :p256dh, :auth, 'phone', :now)", id=f"poison-{len(endpoint)}-{len(p256dh)}",
+        user=user_id(settings, username), endpoint=endpoint, hash=push.endpoint_hash(endpoint), p256dh=p256dh, auth=auth,
+        now=datetime.now(UTC))
+
+
+def test_a_poisoned_device_never_blocks_or_repeats_anyone_elses_reminder(app, client, other_client, settings, service, thread):
+    """Beside river's good phone: a stored address the sender must refuse, and one whose keys make the
+    encryption library raise. river's reminder goes once; the broken rows are counted, retried with
+    backoff and given up; nothing is sent twice."""
+    good = service.subscription("good")
+    make_user(settings, "sea")
+    _poison(settings, "sea", "https://fcm.googleapis.com:/x", good["p256dh"], good["auth"])
+    _poison(settings, "sea", service.origin + "/push/broken", "BAAA", good["auth"])
+    sea = user_id(settings, "sea")
+
+    async def queue_for_sea() -> None:
+        engine = make_engine(settings.database_url)
+        async with session_factory(engine)() as db:
+            await push.queue(db, sea, "messages", "message:poison", ref=None)
+            await db.commit()
+        await engine.dispose()
+
+    run(queue_for_sea())
+    post_form(other_client, f"/messages/{thread}", {"body": "Hello"})
+    counts = work(app, settings)
+    assert counts["sent"] == 1 and counts["gone"] == 1 and counts["retry"] == 1, counts
+    assert service.counts() == {"/push/phone": 1}
+    assert sql(settings, "SELECT endpoint FROM push_subscription WHERE user_id = :u", u=sea) == [(service.origin + "/push/broken",)]
+    later = datetime.now(UTC)
+    for _ in range(push.MAX_ATTEMPTS + 1):
+        later += timedelta(hours=7)
+        work(app, settings, later)
+    assert service.counts() == {"/push/phone": 1}  # river's reminder was never repeated
+    assert sql(settings, "SELECT state, attempts FROM push_outbox WHERE user_id = :u", u=sea) == [("failed", push.MAX_ATTEMPTS)]
+
+
+def test_a_redirecting_push_service_gets_one_post_and_no_more(app, client, other_client, settings, service, thread):
+    service.scripted["/push/phone"] = ["redirect:/push/elsewhere"]
+    post_form(other_client, f"/messages/{thread}", {"body": "Hello"})
+    counts = work(app, settings)
+    assert counts["failed"] == 1 and counts["sent"] == 0, counts
+    assert service.posts == {"/push/phone": 1}  # the 307 was not followed to /push/elsewhere
+    assert work(app, settings, datetime.now(UTC) + timedelta(hours=1))["sent"] == 0  # a 3xx is a failure, not a retry
 
 
 def test_devices_are_listed_and_removed_and_the_same_phone_replaces_itself(client, settings, service):

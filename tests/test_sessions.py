@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 import re
 
 from dataclasses import replace
@@ -15,6 +17,9 @@ from portal.db import make_engine, session_factory
 from portal.settings import new_document_key
 from portal.sessions import DatabaseSessionStore, RedisSessionStore, hash_token
 from tests.conftest import PASSWORD, REDIS_URL, make_user, post_form, run, sign_in, sign_up
+
+
+RANDOM_SECRET = secrets.token_urlsafe(48)
 
 
 def test_anonymous_visitors_get_no_session_cookie(client):
@@ -65,7 +70,7 @@ def test_production_cookies_are_secure_and_host_bound(database_url, tmp_path):
     from portal.settings import Settings
 
     settings = Settings.from_env(
-        {}, env="production", secret_key="s" * 40, document_key=new_document_key(), data_dir=tmp_path, database_url=database_url,
+        {}, env="production", secret_key=RANDOM_SECRET, document_key=new_document_key(), data_dir=tmp_path, database_url=database_url,
         redis_url=REDIS_URL, allowed_hosts=("testserver.local",),
     )
     cookie = create_app(settings).state.services.sessions.cookie("t")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import secrets
+
 from pathlib import Path
 
 import pytest
@@ -9,6 +12,9 @@ import pytest
 from portal.settings import SETTINGS_HELP, Settings, SettingsError, new_document_key
 
 README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+RANDOM_SECRET = secrets.token_urlsafe(48)
 
 
 def test_defaults(tmp_path):
@@ -32,8 +38,14 @@ def test_development_secret_is_generated_once_and_kept(tmp_path):
     [
         ({}, "PORTAL_SECRET_KEY"),
         ({"PORTAL_SECRET_KEY": "changeme"}, "PORTAL_SECRET_KEY"),
-        ({"PORTAL_SECRET_KEY": "s" * 40, "PORTAL_DEBUG": "true"}, "PORTAL_DEBUG"),
-        ({"PORTAL_SECRET_KEY": "s" * 40, "PORTAL_API_DOCS": "1"}, "PORTAL_API_DOCS"),
+        ({"PORTAL_SECRET_KEY": RANDOM_SECRET, "PORTAL_DEBUG": "true"}, "PORTAL_DEBUG"),
+        ({"PORTAL_SECRET_KEY": RANDOM_SECRET, "PORTAL_API_DOCS": "1"}, "PORTAL_API_DOCS"),
+        ({"PORTAL_SECRET_KEY": RANDOM_SECRET, "PORTAL_PUSH_LOOPBACK": "true"}, "PORTAL_PUSH_LOOPBACK"),
+        ({"PORTAL_SECRET_KEY": "a" * 36}, "PORTAL_SECRET_KEY"),  # long, but one character
+        ({"PORTAL_SECRET_KEY": "abcd" * 12}, "PORTAL_SECRET_KEY"),
+        ({"PORTAL_SECRET_KEY": RANDOM_SECRET, "PORTAL_DOCUMENT_KEY": base64.b64encode(bytes(32)).decode()}, "PORTAL_DOCUMENT_KEY"),
+        ({"PORTAL_SECRET_KEY": RANDOM_SECRET, "PORTAL_DOCUMENT_KEY": base64.b64encode(b"0123456789" * 3 + b"01").decode()},
+         "PORTAL_DOCUMENT_KEY"),
     ],
 )
 def test_production_refuses_unsafe_settings(tmp_path, environ, message):
@@ -53,7 +65,7 @@ def test_bad_values_are_refused_with_a_message(tmp_path, environ):
 
 
 def test_production_with_a_real_secret_and_document_key_starts(tmp_path):
-    environ = {"PORTAL_ENV": "production", "PORTAL_SECRET_KEY": "k" * 48, "PORTAL_DATA_DIR": str(tmp_path)}
+    environ = {"PORTAL_ENV": "production", "PORTAL_SECRET_KEY": RANDOM_SECRET, "PORTAL_DATA_DIR": str(tmp_path)}
     with pytest.raises(SettingsError, match="PORTAL_DOCUMENT_KEY"):
         Settings.from_env(environ)  # never a key made beside the data it protects
     assert not (tmp_path / "document_key").exists()
@@ -67,7 +79,7 @@ def test_production_serves_no_api_pages_and_sends_hsts(tmp_path, database_url):
     from app import create_app
 
     settings = Settings.from_env(
-        {}, env="production", secret_key="k" * 48, document_key=new_document_key(), data_dir=tmp_path, database_url=database_url,
+        {}, env="production", secret_key=RANDOM_SECRET, document_key=new_document_key(), data_dir=tmp_path, database_url=database_url,
         allowed_hosts=("testserver.local",),
     )
     with TestClient(create_app(settings), base_url="http://testserver.local") as client:
