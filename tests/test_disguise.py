@@ -18,7 +18,7 @@ from tests.test_passkeys import _post
 
 SAVE = {"idle_minutes": "15", "cover": "on"}
 PAGES = ["/home", "/goals", "/goals/new", "/appointments", "/appointments/new", "/documents", "/documents/new",
-         "/check-ins", "/check-ins/new", "/messages", "/sharing", "/settings", "/safety", "/no-such-page"]
+         "/check-ins", "/check-ins/new", "/messages", "/sharing", "/settings", "/safety", "/safety/practice", "/no-such-page"]
 SIGNED_OUT = ["/", "/sign-in", "/sign-up", "/safety"]
 
 
@@ -49,6 +49,8 @@ def test_with_notes_chosen_no_title_header_manifest_passkey_export_or_calendar_f
         assert "Waypoint" not in head_and_header(html), path
         assert title_of(html).startswith("Notes"), path
         assert '<a class="brand" href="/">Notes</a>' in html, path
+        # Nor anywhere on the page, but where Settings offers the name itself as a choice.
+        assert "Waypoint" not in (html.replace('<label for="app_name-waypoint">Waypoint</label>', "")), path
     home = client.get("/home").text
     manifest_href = re.search(r'<link rel="manifest" href="([^"]+)"', home).group(1)
     manifest = client.get(manifest_href)

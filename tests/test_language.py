@@ -56,6 +56,7 @@ def test_templates_show_no_english_outside_gettext():
                                  "app_name": "notes", "cover_when_hidden": True})()
     context = {
         "request": Request(), "csrf_input": "", "csrf_token": lambda: "t", "title": "", "viewer": viewer,
+        "brand": type("B", (), {"key": "notes", "title": "1234"})(),
         "values": {}, "errors": {}, "error": "", "saved": True, "default_exit_url": "https://x.example",
         "after_sign_up": True, "practice": True, "practised": True, "counts": {}, "connections": 3, "staff": [], "new_link": None,
         "notice": "", "heading": "⟦h⟧", "body": "⟦b⟧", "username": "river",
