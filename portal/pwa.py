@@ -5,6 +5,7 @@ The service worker caches static files and the offline page only: never a signed
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from litestar.response import Template
 
 from portal.disguise import CHOICES, NEUTRAL, brand
 from portal.i18n import _
-from portal.web import page
+from portal.web import page, services_of
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
@@ -55,11 +56,20 @@ async def manifest(request: Request[Any, Any, Any]) -> Response[Any]:
     return Response(body, media_type="application/manifest+json", headers={"Cache-Control": "no-cache"})
 
 
+# The line of sw.js that /sw.js fills with the portal's default exit destination, so the worker can
+# send an exit there when the portal cannot be reached (see "Exit now offline" in docs/decisions.md).
+EXIT_URL_LINE = b'var EXIT_URL = "about:blank";'
+
+
 @get("/sw.js", include_in_schema=False)
-async def service_worker() -> Response[bytes]:
+async def service_worker(request: Request[Any, Any, Any]) -> Response[bytes]:
     # Served from the root so it may control the whole site; never cached, so updates arrive.
+    exit_url = json.dumps(services_of(request).settings.exit_url).encode()
+    script = (STATIC_DIR / "sw.js").read_bytes()
+    if EXIT_URL_LINE not in script:
+        raise RuntimeError("static/sw.js lost its EXIT_URL line")
     return Response(
-        (STATIC_DIR / "sw.js").read_bytes(),
+        script.replace(EXIT_URL_LINE, b"var EXIT_URL = " + exit_url + b";"),
         media_type="text/javascript",
         headers={"Cache-Control": "no-cache"},
     )

@@ -9,6 +9,10 @@ once, even if the navigation that follows is cut off. The beacon leaves the (now
 place, and the link carries the person's chosen destination signed together with that cookie's
 session id: so /exit still knows where this person wanted to go, and the link is useless to anyone
 else (it cannot be used as an open redirect).
+
+Offline, the service worker answers an exit itself (with the destination, never a page of ours) and
+keeps the fact that an exit is owed; back online it first sends POST /exit?owed=1, which ends the
+session and clears the cookie, before it lets anything else through to the portal.
 """
 
 from __future__ import annotations
@@ -70,6 +74,11 @@ async def exit_now(request: Request[Any, Any, Any]) -> Response[Any]:
     token = request.cookies.get(sessions.cookie_name)
     await sessions.end(token)
     if request.method == "POST":
+        if "owed" in request.query_params:
+            # An exit made offline, sent back online by the service worker (or the page's script)
+            # before anything else: no navigation follows, so the cookie goes too. The same answer
+            # whether that session was still alive or had already ended.
+            return Response(content=b"", status_code=204, headers=EXIT_HEADERS, cookies=[sessions.cleared_cookie()])
         # The beacon sent by the page as it leaves: nothing to follow, only the session to end.
         return Response(content=b"", status_code=204, headers=BEACON_HEADERS)
     viewer = viewer_of(request)

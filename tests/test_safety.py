@@ -189,3 +189,37 @@ def test_logged_paths_never_carry_a_set_password_token():
 
     assert loggable_path("/set-password/SECRETTOKEN") == "/set-password/…"
     assert loggable_path("/home") == "/home"
+
+
+def test_an_owed_exit_ends_the_session_and_clears_the_cookie(client, settings):
+    """Sent back online by the service worker for an exit made offline: no navigation follows."""
+    make_user(settings, "harbour")
+    token = sign_in(client, "harbour").cookies["wp_session"]
+    response = client.post("/exit?owed=1", follow_redirects=False)
+    assert response.status_code == 204 and response.content == b""
+    assert response.headers["clear-site-data"] == '"cache", "cookies", "storage"'
+    assert response.headers["cache-control"] == "no-store"
+    assert 'wp_session=""' in response.headers["set-cookie"] and "Max-Age=0" in response.headers["set-cookie"]
+    client.cookies.set("wp_session", token, domain="testserver.local")
+    assert client.get("/home", follow_redirects=False).status_code == 303
+
+
+@pytest.mark.parametrize("cookie", ["ended", "never-a-session", None])
+def test_an_owed_exit_for_a_session_already_ended_just_succeeds(client, settings, cookie):
+    make_user(settings, "harbour")
+    token = sign_in(client, "harbour").cookies["wp_session"]
+    assert client.post("/exit").status_code == 204  # ended already (the beacon, the idle limit, elsewhere)
+    client.cookies.clear()
+    if cookie:
+        client.cookies.set("wp_session", token if cookie == "ended" else cookie, domain="testserver.local")
+    response = client.post("/exit?owed=1", follow_redirects=False)
+    assert response.status_code == 204 and response.content == b""
+    assert response.headers["clear-site-data"] == '"cache", "cookies", "storage"'
+    assert "harbour" not in str(response.headers)
+    assert client.get("/home", follow_redirects=False).status_code == 303
+
+
+def test_the_service_worker_knows_the_default_exit_destination(client):
+    script = client.get("/sw.js").text
+    assert f'var EXIT_URL = "{DEFAULT_EXIT}";' in script
+    assert "about:blank" not in script.split("var EXIT_URL", 1)[1].split(";", 1)[0]

@@ -53,8 +53,53 @@
     try { sessionStorage.clear(); } catch (e) { /* storage may be off */ }
     try { localStorage.clear(); } catch (e) { /* storage may be off */ }
     try { navigator.sendBeacon && navigator.sendBeacon(href); } catch (e) { /* navigation still ends it */ }
+    if (navigator.onLine === false && !(navigator.serviceWorker && navigator.serviceWorker.controller)) {
+      // Offline with no service worker to answer: /exit would be the browser's error page for this
+      // site. Go where the link leads (or to a blank page) and keep a bare flag: the session is
+      // ended the next time a page of this site runs this script online.
+      try { localStorage.setItem(OWED, "1"); } catch (e) { /* storage may be off */ }
+      location.replace(destination(href));
+      return;
+    }
     location.replace(href);
   }
+
+  var OWED = "wp-exit-owed";
+
+  // The person's destination, carried in the exit link as ?to=BASE64URL.SIGNATURE (only the
+  // server can check the signature: used only offline, where neither place can be reached).
+  function destination(href) {
+    var match = /[?&]to=([A-Za-z0-9_-]{1,1000})\./.exec(href);
+    if (match) {
+      try {
+        var code = match[1].replace(/-/g, "+").replace(/_/g, "/");
+        var bytes = atob(code + "===".slice((code.length + 3) % 4));
+        var text = new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(bytes, function (c) { return c.charCodeAt(0); }));
+        var url = new URL(text);
+        if ((url.protocol === "https:" || url.protocol === "http:") && !url.username && !url.password) { return url.href; }
+      } catch (e) { /* a blank page instead */ }
+    }
+    return "about:blank";
+  }
+
+  // An exit made offline without a service worker: end that session now. The page was already
+  // sent by the server (a service worker would have prevented that), so hide it, and show it
+  // again only as the server answers it after the exit.
+  function payOwedExit() {
+    var owed = false;
+    try { owed = localStorage.getItem(OWED) === "1"; } catch (e) { /* storage may be off */ }
+    if (!owed) { return; }
+    leaving = true;
+    cover();
+    if (navigator.onLine === false) { return; } // the "online" event tries again
+    fetch("/exit?owed=1", { method: "POST", credentials: "same-origin", cache: "no-store" }).then(function (response) {
+      if (!response.ok) { return; }
+      try { localStorage.removeItem(OWED); } catch (e) { /* Clear-Site-Data removed it */ }
+      location.replace(location.href);
+    }, function () { /* still offline: the "online" event tries again */ });
+  }
+  payOwedExit();
+  window.addEventListener("online", payOwedExit);
 
   // Any click on Exit now (also Ctrl/Cmd/Shift or middle click, which would open a new tab and
   // leave this one showing) leaves in this tab.
