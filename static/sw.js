@@ -1,5 +1,6 @@
 /* Waypoint service worker: keeps static files and one neutral offline page. Never a signed-in
-   page, never an API answer: everything else goes to the network untouched.
+   page, never an API answer: everything else goes to the network as it was asked (held back only
+   while an exit is owed, see below).
 
    Exit now offline: an exit is never answered with a page of the portal. It goes straight to the
    exit destination (the browser's own offline error for that site names nothing of ours), and the
