@@ -81,6 +81,22 @@ FOCUS = """() => {
           where: [Math.round(r.top), Math.round(r.bottom), Math.round(b.top)]};
 }"""
 
+# Text that does not grow with the root font size (sized in px, or a form control left at the browser's own
+# size) defeats a phone's text-size setting (WCAG 1.4.4). Every element with text of its own is measured
+# before and after; the sizes are kept on the page between the two calls.
+TEXT_SIZES = """(after) => {
+  const own = el => [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim()) ||
+    (el.matches('input:not([type=hidden]):not([type=checkbox]):not([type=radio]), select, textarea, button') && el.getClientRects().length);
+  const elements = [...document.body.querySelectorAll('*')].filter(el => !el.closest('.visually-hidden') && own(el));
+  if (!after) { window.__wpSizes = new Map(elements.map(el => [el, parseFloat(getComputedStyle(el).fontSize)])); return []; }
+  const small = [];
+  for (const [el, before] of window.__wpSizes) {
+    const now = parseFloat(getComputedStyle(el).fontSize);
+    if (now < 1.95 * before) small.push(el.tagName.toLowerCase() + (el.type ? '[type=' + el.type + ']' : '') + (el.id ? '#' + el.id : '') + ' ' + before + '->' + now);
+  }
+  return small;
+}"""
+
 END_CLEAR = """() => {
   window.scrollTo(0, document.documentElement.scrollHeight);
   const main = document.querySelector('main'), bar = document.querySelector('[data-exit-bar]');
@@ -164,14 +180,19 @@ def _urls(app, world, viewer: str) -> list[str]:  # type: ignore[no-untyped-def]
 
 def _problems_on(page, url: str) -> list[str]:  # type: ignore[no-untyped-def]
     """Every way the loaded page fails: sideways scrolling at 320 px, then at 360 px with 200% text the
-    same, the Exit bar off screen or too big, focus under the bar, the end of the page under the bar."""
+    same, text that did not grow, the Exit bar off screen or too big, focus under the bar, the end of the
+    page under the bar."""
     problems: list[str] = []
     small = page.evaluate(MEASURE)
     if small["scroll"] > small["client"]:
         problems.append(f"{url}: 320 px: {small['scroll']} px wide {small['out']}")
 
+    page.evaluate(TEXT_SIZES, False)
     page.set_viewport_size(PHONE)
     page.evaluate(LARGE_TEXT)
+    fixed = page.evaluate(TEXT_SIZES, True)
+    if fixed:
+        problems.append(f"{url}: text that does not grow with the text size: {fixed[:6]}")
     large = page.evaluate(MEASURE)
     bar = large["bar"]
     if large["scroll"] > large["client"]:
