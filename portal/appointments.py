@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal import policy, push, sharing
 from portal.dates import parse_date, year_span
+from portal.db import forget_on_disk
 from portal.i18n import _
 from portal.models import Appointment, Part, Reminder, utcnow
 from portal.timezones import local, to_utc
@@ -178,6 +179,7 @@ async def confirm_delete(request: Request[Any, Any, Any], db: NamedDependency[As
 async def remove(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[Any]:
     item = await policy.changeable(db, current_viewer(request), Appointment, item_id)
     await db.exec(delete(Appointment).where(col(Appointment.id) == item.id))  # type: ignore[call-overload]
+    forget_on_disk(db)
     await sharing.revoke_item_cards(db, Part.APPOINTMENTS, item.id)
     return deleted(request, "/appointments", _("Appointment deleted."))
 

@@ -20,6 +20,7 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal import policy, sharing
+from portal.db import forget_on_disk
 from portal.help_lines import help_lines
 from portal.i18n import _
 from portal.models import CheckIn, Part, SafeAnswer
@@ -224,6 +225,7 @@ async def confirm_delete(request: Request[Any, Any, Any], db: NamedDependency[As
 async def remove(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[Any]:
     item = await policy.changeable(db, current_viewer(request), CheckIn, item_id)
     await db.exec(delete(CheckIn).where(col(CheckIn.id) == item.id))  # type: ignore[call-overload]
+    forget_on_disk(db)
     await sharing.revoke_item_cards(db, Part.CHECKINS, item.id)
     return deleted(request, "/check-ins", _("Check-in deleted."))
 

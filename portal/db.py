@@ -3,10 +3,17 @@
 The request's session (the `db` dependency) commits when a handler returns and rolls back when it
 raises. A handler commits earlier itself only when what follows needs the data stored (a session
 that refers to a new user, ending sessions after a deactivation).
+
+On SQLite the data stays on this machine's disk, so it is kept private there: the data folder is
+0700 and the database with its `-wal` and `-shm` files 0600 (SQLite gives the two the database's own
+mode). Deleted rows are overwritten (`secure_delete`), and a request that deletes a person's words
+(`forget_on_disk`) has the write-ahead log checkpointed and emptied once it commits, so no copy of
+them waits in the log.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,6 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from portal.settings import private_folder
 from portal.sqlite_loop import Connection as LoopConnection, connector
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -36,7 +44,7 @@ def make_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
         database = make_url(url).database
         if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            _private_database(Path(database))
             # Queries run on the event loop's thread, not in a thread per connection (portal/sqlite_loop.py).
             # A connection is a file handle: keep enough for every request at once (a new one runs the
             # pragmas below), so the pool never opens and closes them under load.
@@ -49,6 +57,16 @@ def make_engine(url: str) -> AsyncEngine:
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, hide_parameters=True)
 
 
+def _private_database(database: Path) -> None:
+    """The database's folder 0700, and the database file 0600 before SQLite first opens it (its log and
+    shared-memory files are then made with the same mode); files an older version left are narrowed too."""
+    private_folder(database.parent)
+    os.close(os.open(database, os.O_CREAT | os.O_RDWR, 0o600))
+    for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm"), Path(f"{database}-journal")):
+        if path.exists():
+            path.chmod(0o600)
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
     # WAL lets readers run beside one writer; FULL makes a commit survive power loss;
     # the busy timeout makes a second writer wait instead of failing at once.
@@ -56,6 +74,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # What is deleted is overwritten with zeros, in the file and in the log, not only unlinked.
+    cursor.execute("PRAGMA secure_delete=ON")
     # No busy wait inside SQLite on the loop's connections (a lock is waited for asynchronously).
     cursor.execute("PRAGMA busy_timeout=0" if isinstance(dbapi_connection.driver_connection, LoopConnection) else
                    "PRAGMA busy_timeout=5000")
@@ -64,6 +84,21 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+def forget_on_disk(db: AsyncSession) -> None:
+    """This request deletes a person's words: once it commits, leave no copy of them in SQLite's log."""
+    db.info["forget_on_disk"] = True
+
+
+async def checkpoint(db: AsyncSession) -> None:
+    """SQLite: copy the log into the database and empty it (TRUNCATE). Best effort: a reader still holding
+    an old snapshot keeps the log for now, and the next checkpoint (SQLite's own, or the next deletion)
+    empties it."""
+    if db.bind.dialect.name == "sqlite":  # type: ignore[union-attr]
+        connection = await db.connection()
+        await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        await db.commit()
 
 
 def session_provider(factory: async_sessionmaker[AsyncSession]):  # type: ignore[no-untyped-def]
@@ -75,6 +110,8 @@ def session_provider(factory: async_sessionmaker[AsyncSession]):  # type: ignore
             except BaseException:
                 await db.rollback()
                 raise
+            if db.info.pop("forget_on_disk", False):
+                await checkpoint(db)
 
     return provide_db
 
@@ -92,4 +129,7 @@ def alembic_config(url: str) -> Config:
 
 def migrate(url: str) -> None:
     """Bring the database to the newest schema. Runs outside any event loop."""
+    database = make_url(url).database
+    if url.startswith("sqlite") and database and database != ":memory:":
+        _private_database(Path(database))
     command.upgrade(alembic_config(url), "head")

@@ -29,6 +29,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from portal import policy, push, sharing
 from portal.crypto import ChunkError, DocumentKeyError, open_chunk
 from portal.dates import parse_date, year_span
+from portal.db import forget_on_disk
 from portal.i18n import _
 from portal.models import Document, DocumentKind, Part, utcnow
 from portal.storage import MissingChunk
@@ -251,6 +252,7 @@ async def remove(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
     item = await policy.changeable(db, current_viewer(request), Document, item_id)
     await services_of(request).storage.delete(db, item.storage_key)
     await db.exec(delete(Document).where(col(Document.id) == item.id))  # type: ignore[call-overload]
+    forget_on_disk(db)
     await sharing.revoke_item_cards(db, Part.DOCUMENTS, item.id)
     return deleted(request, "/documents", _("Document deleted."))
 

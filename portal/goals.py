@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal import policy, sharing
 from portal.dates import parse_date, year_span
+from portal.db import forget_on_disk
 from portal.i18n import _
 from portal.models import Goal, GoalArea, GoalStatus, GoalStep, Part, utcnow
 from portal.web import (
@@ -201,6 +202,7 @@ async def delete_goal(request: Request[Any, Any, Any], db: NamedDependency[Async
     goal = await policy.changeable(db, current_viewer(request), Goal, goal_id)
     await db.exec(delete(GoalStep).where(col(GoalStep.goal_id) == goal.id))  # type: ignore[call-overload]
     await db.exec(delete(Goal).where(col(Goal.id) == goal.id))  # type: ignore[call-overload]
+    forget_on_disk(db)
     await sharing.revoke_item_cards(db, Part.GOALS, goal.id)
     return deleted(request, "/goals", _("Goal deleted."))
 

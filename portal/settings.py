@@ -281,11 +281,17 @@ def document_key_bytes(value: str) -> bytes:
         return b""
 
 
+def private_folder(path: Path) -> None:
+    """A folder only the portal's own user may open (0700), made if missing."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.chmod(0o700)
+
+
 def _key_file(path: Path, make: Callable[[], str]) -> str:
     """A random key kept in the data folder (mode 600), so what it protects survives a restart."""
     if path.exists():
         return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     # Written whole to a private temporary file, then linked into place: two workers starting at
     # once agree on one key, and neither can read a half-written file.
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".key-")
