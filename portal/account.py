@@ -144,9 +144,10 @@ async def settings_context(db: AsyncSession, request: Request[Any, Any, Any], vi
 
 
 async def password_matches(request: Request[Any, Any, Any], db: AsyncSession, viewer: Viewer, password: str) -> bool:
-    """The viewer's current password, checked under the same limits as signing in."""
+    """The viewer's current password. Wrong ones count against this session only: a stranger's guesses at
+    the sign-in page never block it, and the owner's typos here never slow the account down elsewhere."""
     services = services_of(request)
-    subjects = {"account": username_key(viewer.username)[:64], "address": client_address(request)}
+    subjects = {"session_password": viewer.session_id[:64]}  # the store's hash of the session id
     if await services.throttle.seconds_to_wait(**subjects):
         return False
     user = await db.get(User, viewer.user_id)

@@ -2,12 +2,16 @@
 
 A survivor needs only a nickname and a password: no e-mail or phone number, which an abuser might
 read. Sign-in answers the same for a wrong username and a wrong password, and failures slow the
-next try down, per account and per address, without ever locking anyone out for good.
+next try down without ever locking anyone out for good. A browser that has signed in to an account
+before holds a signed device cookie for it and is limited only by its own failures; other browsers
+are limited per (account, address) and per address, and per account only slowed (at most a minute),
+so strangers' guesses never keep the owner out (OWASP device cookies; docs/decisions.md).
 """
 
 from __future__ import annotations
 
 import unicodedata
+from datetime import timedelta
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -19,6 +23,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal.i18n import _
+from portal.limits import DEVICE_COOKIE_DAYS, device_of, new_device_token
 from portal.models import Role, User
 from portal.passwords import MAX_LENGTH, Hasher, password_problem
 from portal.sessions import device_label
@@ -85,6 +90,37 @@ async def create_user(db: AsyncSession, hasher: Hasher, username: str, password:
 
 def client_address(request: Request[Any, Any, Any]) -> str:
     return request.client.host if request.client else "unknown"
+
+
+def throttle_account(username: str) -> str:
+    """The account as sign-in limits name it: its username key (bounded, whether or not it exists)."""
+    return username_key(username)[:64]
+
+
+def _device_cookie_name(request: Request[Any, Any, Any]) -> str:
+    return "__Host-wp_device" if services_of(request).settings.production else "wp_device"
+
+
+def device_cookie(request: Request[Any, Any, Any], username: str) -> Cookie:
+    """A fresh device cookie for `username`'s account on this browser, given at each sign-in. It outlives
+    sign-out (it proves only that this browser has signed in before); Exit now clears it with the rest."""
+    secure = services_of(request).settings.production
+    token = new_device_token(services_of(request).settings.secret_key, throttle_account(username))
+    return Cookie(key=_device_cookie_name(request), value=token, path="/", httponly=True, secure=secure,
+                  samesite="strict", max_age=int(timedelta(days=DEVICE_COOKIE_DAYS).total_seconds()))
+
+
+def sign_in_subjects(request: Request[Any, Any, Any], username: str) -> dict[str, str]:
+    """What a password try for `username` from this browser counts against: its device, when it holds this
+    account's device cookie; otherwise the account with this address, the address, and the account's count
+    for all unknown browsers (which only slows them)."""
+    services = services_of(request)
+    account = throttle_account(username)
+    device = device_of(services.settings.secret_key, account, request.cookies.get(_device_cookie_name(request), ""))
+    if device:
+        return {"device": device}
+    address = client_address(request)
+    return {"account_address": f"{account}\0{address}", "address": address, "untrusted_account": account}
 
 
 async def session_cookie(request: Request[Any, Any, Any], user: User) -> Cookie:
@@ -154,7 +190,7 @@ async def sign_up(request: Request[Any, Any, Any], db: NamedDependency[AsyncSess
     await db.commit()  # the session below must refer to a stored user
     await services.throttle.failed(signup_address=address)  # counts sign-ups per address
     # The recovery codes are shown once, now; the page leads on to the safety introduction.
-    return codes_page(request, codes, first=True, cookies=[await session_cookie(request, user)])
+    return codes_page(request, codes, first=True, cookies=[await session_cookie(request, user), device_cookie(request, username)])
 
 
 # ----- sign in --------------------------------------------------------------------------------
@@ -178,7 +214,7 @@ async def sign_in(request: Request[Any, Any, Any], db: NamedDependency[AsyncSess
     values = {"username": username}
     if not username or not password:
         return _sign_in_page(request, values, _("Enter your username and your password."), 400)
-    subjects = {"account": username_key(username)[:64], "address": client_address(request)}
+    subjects = sign_in_subjects(request, username)
     if wait := await services.throttle.seconds_to_wait(**subjects):
         return _sign_in_page(
             request, values, _("Too many tries. Please wait {seconds} seconds, then try again.").format(seconds=wait), 429
@@ -190,11 +226,14 @@ async def sign_in(request: Request[Any, Any, Any], db: NamedDependency[AsyncSess
     if not ok or user is None:
         await services.throttle.failed(**subjects)
         return _sign_in_page(request, values, _("That username and password do not match. Check both and try again."), 400)
-    await services.throttle.succeeded(account=subjects["account"])
+    # This browser's own count starts again. The account's count for unknown browsers runs out on its own,
+    # so a stranger gains nothing from the owner signing in.
+    await services.throttle.succeeded(**{k: v for k, v in subjects.items() if k in ("device", "account_address")})
     if services.hasher.needs_rehash(user.password_hash):
         user.password_hash = await services.hasher.hash(password)
         db.add(user)
-    return await start_session(request, user, home_for(user.role))
+    cookies = [await session_cookie(request, user), device_cookie(request, user.username)]
+    return Redirect(home_for(user.role), status_code=303, cookies=cookies)
 
 
 # ----- sign out -------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from webauthn.helpers.structs import (
     AuthenticatorSelectionCriteria, PublicKeyCredentialDescriptor, ResidentKeyRequirement, UserVerificationRequirement,
 )
 
-from portal.accounts import client_address, session_cookie
+from portal.accounts import client_address, device_cookie, session_cookie
 from portal.disguise import brand_of
 from portal.i18n import _
 from portal.models import Passkey, PasskeyChallenge, User, utcnow
@@ -145,8 +145,9 @@ async def sign_in(request: Request[Any, Any, Any], db: NamedDependency[AsyncSess
     passkey.last_used_at = utcnow()
     db.add(passkey)
     await db.commit()
-    cookie = await session_cookie(request, user)
-    return Response({"redirect": home_for(user.role)}, status_code=200, cookies=[cookie], headers={"Cache-Control": "no-store"})
+    # Signed in here: this browser gets the account's device cookie too, as after a password (portal/limits.py).
+    cookies = [await session_cookie(request, user), device_cookie(request, user.username)]
+    return Response({"redirect": home_for(user.role)}, status_code=200, cookies=cookies, headers={"Cache-Control": "no-store"})
 
 
 # ----- in Settings ---------------------------------------------------------------------------------
