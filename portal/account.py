@@ -25,13 +25,13 @@ from sqlalchemy import delete, func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from portal import policy
+from portal import policy, push
 from portal.accounts import client_address, find_user, normalise_username, session_cookie, username_key
-from portal.db import forget_on_disk
 from portal.i18n import _
-from portal.passkeys import passkeys_of
-from portal.models import RecoveryCode, User, utcnow
+from portal.passkeys import CONFIRM_NEXT, passkeys_of
+from portal.models import Passkey, PasskeyChallenge, PushSubscription, RecoveryCode, User, utcnow
 from portal.passwords import MAX_LENGTH, password_problem
+from portal.sessions import hash_token
 from portal.timezones import local
 from portal.web import Viewer, current_viewer, form_value, home_for, page, services_of, signed_in, survivor_only
 
@@ -95,7 +95,8 @@ async def forgot_form(request: Request[Any, Any, Any]) -> Template:
 
 @post("/forgot-password")
 async def forgot(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
-    """Username + one recovery code + a new password: every other session ends, and this browser is signed in."""
+    """Username + one recovery code + a new password: every other session ends, every passkey and device for
+    reminders is removed, and this browser is signed in."""
     services = services_of(request)
     form = await request.form()
     username = normalise_username(form_value(form, "username", 200))
@@ -122,10 +123,35 @@ async def forgot(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
         return _forgot_page(request, values, {"code": _("That username and recovery code do not match. Check both and try again.")}, 400)
     user.password_hash = await services.hasher.hash(password)
     db.add(user)
+    passkeys, devices = await remove_ways_in(db, user.id or 0)
     await db.commit()
     await services.sessions.end_all(user.id or 0)  # whoever else was signed in is signed out
     cookie = await session_cookie(request, user)
-    return Redirect(f"{home_for(user.role)}", status_code=303, cookies=[cookie])
+    await services.sessions.confirm(hash_token(cookie.value))  # a code just proved it: add a passkey again at once
+    log.info("password reset with a recovery code for user %s: other sessions ended, passkeys and devices removed", user.id)
+    return _password_changed_page(request, home_for(user.role), passkeys, devices, cookie)
+
+
+# ----- a new password takes every other way in away --------------------------------------------------
+
+
+async def remove_ways_in(db: AsyncSession, user_id: int) -> tuple[list[str], list[str]]:
+    """Remove every passkey and every device for reminders of `user_id` (someone who held the phone may have
+    added them); the passkeys' names and the devices' labels, to tell the person what went."""
+    passkeys = [passkey.name for passkey in await passkeys_of(db, user_id)]
+    devices = [device.device or _("Unknown device") for device in await push.devices(db, user_id)]
+    for table in (Passkey, PasskeyChallenge, PushSubscription):
+        await db.exec(delete(table).where(col(table.user_id) == user_id))  # type: ignore[call-overload]
+    return passkeys, devices
+
+
+def _password_changed_page(request: Request[Any, Any, Any], home: str, passkeys: list[str], devices: list[str],
+                           cookie: Any) -> Template:
+    """The page after a new password: what was removed, by name (shown once; nothing about it is kept)."""
+    response = page(request, "accounts/password_changed.html", title=_("Password changed"), home=home,
+                    removed_passkeys=passkeys, removed_devices=devices)
+    response.cookies.append(cookie)
+    return response
 
 
 # ----- in Settings: codes, password, sessions ------------------------------------------------------
@@ -137,6 +163,7 @@ async def settings_context(db: AsyncSession, request: Request[Any, Any, Any], vi
     return {"account": {
         "codes_left": await codes_left(db, viewer.user_id), "local": local, "errors": {},
         "passkeys": await passkeys_of(db, viewer.user_id),
+        "confirmed": await services_of(request).sessions.confirmed(viewer.session_id),
         "done": request.query_params.get("done", ""),
         "sessions": [{"ref": record.id[:16], "device": record.device, "last_seen_at": record.last_seen_at,
                       "current": record.id == viewer.session_id} for record in records],
@@ -172,7 +199,8 @@ async def regenerate(request: Request[Any, Any, Any], db: NamedDependency[AsyncS
 
 @post("/settings/password", guards=[signed_in], name="change_password")
 async def change_password(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
-    """A new password; every other browser is signed out, this one stays signed in."""
+    """A new password; every other browser is signed out, every passkey and device for reminders is removed,
+    and this browser stays signed in (with a new session id)."""
     from portal.home import settings_page_with
 
     viewer = current_viewer(request)
@@ -191,10 +219,44 @@ async def change_password(request: Request[Any, Any, Any], db: NamedDependency[A
         raise NotFoundException()
     user.password_hash = await services.hasher.hash(new)
     db.add(user)
+    passkeys, devices = await remove_ways_in(db, viewer.user_id)
     await db.commit()
     await services.sessions.end_all(viewer.user_id)
     cookie = await session_cookie(request, user)
-    return Redirect("/settings?done=password#account", status_code=303, cookies=[cookie])
+    await services.sessions.confirm(hash_token(cookie.value))  # the password was just typed
+    log.info("password changed for user %s: other sessions ended, passkeys and devices removed", viewer.user_id)
+    return _password_changed_page(request, home_for(user.role), passkeys, devices, cookie)
+
+
+# ----- "Confirm it's you": the password (or a passkey) again, before adding a way in ----------------------
+
+async def _confirm_page(request: Request[Any, Any, Any], db: AsyncSession, kind: str, error: str = "",
+                        status: int = 200) -> Template:
+    viewer = current_viewer(request)
+    return page(request, "accounts/confirm.html", title=_("Confirm it's you"), kind=kind, error=error,
+                has_passkeys=bool(await passkeys_of(db, viewer.user_id)), status_code=status)
+
+
+def _kind(raw: str) -> str:
+    return raw if raw in CONFIRM_NEXT else "passkey"
+
+
+@get("/settings/confirm", guards=[signed_in], name="confirm_form")
+async def confirm_form(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Template:
+    return await _confirm_page(request, db, _kind(request.query_params.get("next", "")))
+
+
+@post("/settings/confirm", guards=[signed_in], name="confirm")
+async def confirm(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
+    """The password again: for 5 minutes this browser may add a passkey or a device for reminders.
+    Wrong passwords are limited as everywhere the password is asked for again (`password_matches`)."""
+    viewer = current_viewer(request)
+    form = await request.form()
+    kind = _kind(form_value(form, "next", 16))
+    if not await password_matches(request, db, viewer, form_value(form, "password", MAX_LENGTH + 1)):
+        return await _confirm_page(request, db, kind, _("That password is not right. Nothing was added."), 400)
+    await services_of(request).sessions.confirm(viewer.session_id)
+    return Redirect(CONFIRM_NEXT[kind], status_code=303)
 
 
 @post("/settings/sessions/{session_ref:str}/end", guards=[signed_in], name="end_session")
@@ -242,11 +304,10 @@ async def delete_account(request: Request[Any, Any, Any], db: NamedDependency[As
         return _delete_page(request, _("That password is not right. Nothing was deleted."), 400)
     services = services_of(request)
     await policy.forget_survivor(db, viewer)
-    forget_on_disk(db)
     await db.commit()
     await services.sessions.end_all(viewer.user_id)
     log.info("account %s deleted by its owner", viewer.user_id)
     return Redirect("/?deleted=1", status_code=303, cookies=[services.sessions.cleared_cookie()])
 
 
-routes = [forgot_form, forgot, regenerate, change_password, end_session, end_all_sessions, delete_form, delete_account]
+routes = [forgot_form, forgot, regenerate, change_password, confirm_form, confirm, end_session, end_all_sessions, delete_form, delete_account]

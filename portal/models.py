@@ -79,6 +79,9 @@ class WebSession(SQLModel, table=True):
     expires_at: datetime
     # A coarse device label ("Android phone"), never the full user agent.
     device: str = Field(default="", max_length=40)
+    # When the person last confirmed it was them (password or passkey again); adding a passkey or a
+    # device needs this within 5 minutes.
+    confirmed_at: datetime | None = Field(default=None)
 
 
 class PasswordSetup(SQLModel, table=True):

@@ -96,8 +96,22 @@ async def _json_body(request: Request[Any, Any, Any]) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
-def _refused(message: str, status: int = 400) -> Response[Any]:
-    return Response({"error": message}, status_code=status, headers={"Cache-Control": "no-store"})
+def _refused(message: str, status: int = 400, **more: str) -> Response[Any]:
+    return Response({"error": message, **more}, status_code=status, headers={"Cache-Control": "no-store"})
+
+
+# Where "Confirm it's you" is (portal.account), and where it leads back to: a fixed list, so nothing typed in
+# an address is followed.
+CONFIRM_URL = "/settings/confirm?next=passkey"
+CONFIRM_NEXT = {"passkey": "/settings?done=confirmed#passkeys", "device": "/settings?done=confirmed-device#reminders"}
+
+
+async def _not_confirmed(request: Request[Any, Any, Any]) -> Response[Any] | None:
+    """A refusal (403, with where to confirm) unless this browser confirmed it is the person in the last 5
+    minutes: someone holding the phone must not add a way in with the session alone."""
+    if await services_of(request).sessions.confirmed(current_viewer(request).session_id):
+        return None
+    return _refused(_("Confirm it's you first. So that only you can add a new way in."), 403, confirm=CONFIRM_URL)
 
 
 # ----- signing in ----------------------------------------------------------------------------------
@@ -159,6 +173,8 @@ async def passkeys_of(db: AsyncSession, user_id: int) -> list[Passkey]:
 
 @post("/settings/passkeys/options", guards=[signed_in], name="passkey_options")
 async def add_options(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
+    if refused := await _not_confirmed(request):
+        return refused
     viewer = current_viewer(request)
     rp_id, _origin = relying_party(request)
     existing = await passkeys_of(db, viewer.user_id)
@@ -176,6 +192,8 @@ async def add_options(request: Request[Any, Any, Any], db: NamedDependency[Async
 
 @post("/settings/passkeys", guards=[signed_in], name="add_passkey")
 async def add(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
+    if refused := await _not_confirmed(request):
+        return refused
     viewer = current_viewer(request)
     body = await _json_body(request)
     credential = body.get("credential") if isinstance(body.get("credential"), dict) else {}
@@ -203,6 +221,58 @@ async def add(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]
     return Response({"redirect": "/settings?done=passkey-added#passkeys"}, status_code=200)
 
 
+# ----- "Confirm it's you" with a passkey the person has already -----------------------------------------
+
+
+@post("/settings/confirm/passkey/options", guards=[signed_in], name="confirm_passkey_options")
+async def confirm_options(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
+    viewer = current_viewer(request)
+    rp_id, _origin = relying_party(request)
+    existing = await passkeys_of(db, viewer.user_id)
+    challenge = await _new_challenge(db, "confirm", viewer.user_id)
+    options = generate_authentication_options(
+        rp_id=rp_id, challenge=challenge, user_verification=UserVerificationRequirement.REQUIRED,
+        allow_credentials=[PublicKeyCredentialDescriptor(id=base64url_to_bytes(key.credential_id)) for key in existing],
+    )
+    return Response(json.loads(options_to_json(options)), status_code=200, headers={"Cache-Control": "no-store"})
+
+
+@post("/settings/confirm/passkey", guards=[signed_in], name="confirm_passkey")
+async def confirm(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
+    """One of the person's own passkeys, answered now: like the password again, for 5 minutes."""
+    services = services_of(request)
+    viewer = current_viewer(request)
+    subjects = {"address": client_address(request)}  # as for signing in with a passkey
+    if await services.throttle.seconds_to_wait(**subjects):
+        return _refused(_("Too many tries. Please wait a minute, then try again."), 429)
+    body = await _json_body(request)
+    credential = body.get("credential") if isinstance(body.get("credential"), dict) else {}
+    kind = body.get("next") if body.get("next") in CONFIRM_NEXT else "passkey"
+    challenge = await _spend_challenge(db, credential, "confirm", viewer.user_id)
+    passkey = (await db.exec(select(Passkey).where(col(Passkey.credential_id) == str(credential.get("rawId", ""))[:1400],
+                                                   col(Passkey.user_id) == viewer.user_id))).first()
+    rp_id, origin = relying_party(request)
+    try:
+        if challenge is None or passkey is None:
+            raise InvalidAuthenticationResponse("unknown challenge or passkey")
+        verified = verify_authentication_response(
+            credential=credential, expected_challenge=challenge, expected_rp_id=rp_id, expected_origin=origin,
+            credential_public_key=passkey.public_key, credential_current_sign_count=passkey.sign_count,
+            require_user_verification=True,
+        )
+    except (WebAuthnException, KeyError, TypeError, ValueError) as exc:  # any malformed part, too
+        log.info("passkey confirmation refused for user %s: %s", viewer.user_id, type(exc).__name__)
+        await db.commit()  # the challenge stays spent
+        await services.throttle.failed(**subjects)
+        return _refused(_("That passkey did not work here. Try again, or type your password."))
+    passkey.sign_count = verified.new_sign_count
+    passkey.last_used_at = utcnow()
+    db.add(passkey)
+    await db.commit()
+    await services.sessions.confirm(viewer.session_id)
+    return Response({"redirect": CONFIRM_NEXT[str(kind)]}, status_code=200, headers={"Cache-Control": "no-store"})
+
+
 async def _own(db: AsyncSession, user_id: int, passkey_id: str) -> Passkey:
     passkey = await db.get(Passkey, passkey_id[:32])
     if passkey is None or passkey.user_id != user_id:
@@ -228,4 +298,4 @@ async def remove(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
     return Redirect("/settings?done=passkey-removed#passkeys", status_code=303)
 
 
-routes = [sign_in_options, sign_in, add_options, add, rename, remove]
+routes = [sign_in_options, sign_in, add_options, add, confirm_options, confirm, rename, remove]

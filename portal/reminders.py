@@ -52,8 +52,11 @@ async def settings_context(db: AsyncSession, request: Request[Any, Any, Any], vi
 
 @post("/settings/devices", guards=[survivor_or_mentor], name="add_device")
 async def add_device(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
-    """Keep this browser's push subscription (sent by the page's script after the person said yes)."""
+    """Keep this browser's push subscription (sent by the page's script after the person said yes), once this
+    browser confirmed it is the person in the last 5 minutes: else "Confirm it's you" first, nothing kept."""
     viewer = current_viewer(request)
+    if not await services_of(request).sessions.confirmed(viewer.session_id):
+        return Redirect("/settings/confirm?next=device", status_code=303)
     form = await request.form()
     endpoint, p256dh, auth = (form_value(form, name, 2000).strip() for name in ("endpoint", "p256dh", "auth"))
     if push.subscription_problem(endpoint, p256dh, auth, services_of(request).push_hosts):

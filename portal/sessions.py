@@ -27,6 +27,8 @@ from portal.models import WebSession
 from portal.settings import Settings
 
 TOUCH_EVERY = timedelta(seconds=60)
+# How long "Confirm it's you" (the password again, or a passkey) lets this browser add a way in.
+CONFIRMED_FOR = timedelta(minutes=5)
 LONGEST_CHOSEN_IDLE = timedelta(minutes=60)  # a person may choose 5 to 60 minutes in Settings  # last-seen is written at most once a minute per session
 
 
@@ -50,6 +52,8 @@ class SessionRecord:
     last_seen_at: datetime
     expires_at: datetime
     device: str
+    # When the person last confirmed it was them (password or passkey again) on this browser; None: never.
+    confirmed_at: datetime | None = None
     # How long the session had been idle when this request found it (set by `find`, not stored).
     idle_for: timedelta = timedelta(0)
 
@@ -62,6 +66,7 @@ class SessionStore(Protocol):
     async def get(self, session_id: str) -> SessionRecord | None: ...
     async def touch(self, record: SessionRecord, now: datetime) -> None: ...
     async def delete(self, session_id: str) -> None: ...
+    async def confirm(self, session_id: str, now: datetime) -> None: ...
     async def delete_for_user(self, user_id: int) -> None: ...
     async def list_for_user(self, user_id: int) -> list[SessionRecord]: ...
     async def purge(self, now: datetime, idle: timedelta) -> None: ...
@@ -93,6 +98,11 @@ class DatabaseSessionStore:
             await db.exec(delete(WebSession).where(WebSession.id == session_id))  # type: ignore[call-overload]
             await db.commit()
 
+    async def confirm(self, session_id: str, now: datetime) -> None:
+        async with self._factory() as db:
+            await db.exec(update(WebSession).where(WebSession.id == session_id).values(confirmed_at=now))  # type: ignore[call-overload]
+            await db.commit()
+
     async def delete_for_user(self, user_id: int) -> None:
         async with self._factory() as db:
             await db.exec(delete(WebSession).where(WebSession.user_id == user_id))  # type: ignore[call-overload]
@@ -122,6 +132,7 @@ def _record(row: WebSession) -> SessionRecord:
         last_seen_at=row.last_seen_at,
         expires_at=row.expires_at,
         device=row.device,
+        confirmed_at=row.confirmed_at,
     )
 
 
@@ -158,6 +169,12 @@ class RedisSessionStore:
         # xx: never bring back a session deleted meanwhile (sign out everywhere, deactivation).
         await self._redis.set(self._key(record.id), _dump(record), xx=True, keepttl=True)
 
+    async def confirm(self, session_id: str, now: datetime) -> None:
+        record = await self.get(session_id)
+        if record is not None:
+            record.confirmed_at = now
+            await self._redis.set(self._key(session_id), _dump(record), xx=True, keepttl=True)
+
     async def delete(self, session_id: str) -> None:
         raw = await self._redis.getdel(self._key(session_id))
         if raw:
@@ -184,15 +201,15 @@ class RedisSessionStore:
 def _dump(record: SessionRecord) -> str:
     data = dict(record.__dict__)
     del data["idle_for"]  # worked out per request, never stored
-    for key in ("created_at", "last_seen_at", "expires_at"):
-        data[key] = data[key].isoformat()
+    for key in ("created_at", "last_seen_at", "expires_at", "confirmed_at"):
+        data[key] = data[key].isoformat() if data[key] else None
     return json.dumps(data)
 
 
 def _load(raw: bytes | str) -> SessionRecord:
     data = json.loads(raw)
-    for key in ("created_at", "last_seen_at", "expires_at"):
-        data[key] = datetime.fromisoformat(data[key])
+    for key in ("created_at", "last_seen_at", "expires_at", "confirmed_at"):
+        data[key] = datetime.fromisoformat(data[key]) if data.get(key) else None
     return SessionRecord(**data)
 
 
@@ -253,6 +270,17 @@ class Sessions:
 
     async def end_all(self, user_id: int) -> None:
         await self.store.delete_for_user(user_id)
+
+    async def confirm(self, session_id: str) -> None:
+        """The person proved again it is them, on this browser: for `CONFIRMED_FOR` it may add a way in."""
+        await self.store.confirm(session_id, _now())
+
+    async def confirmed(self, session_id: str) -> bool:
+        """Whether this session confirmed it was the person within the last `CONFIRMED_FOR`."""
+        record = await self.store.get(session_id)
+        if record is None or record.confirmed_at is None:
+            return False
+        return timedelta(0) <= _now() - record.confirmed_at < CONFIRMED_FOR
 
     def cookie(self, token: str) -> Cookie:
         # No max_age: the cookie dies with the browser session; the server enforces the limits.

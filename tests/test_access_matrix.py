@@ -56,6 +56,8 @@ RULES: dict[str, str] = {
     "POST /settings/passkeys/options": "signed-in-post", "POST /settings/passkeys": "signed-in-post",
     "POST /settings/passkeys/{passkey_id:str}/rename": "signed-in-other",
     "POST /settings/passkeys/{passkey_id:str}/remove": "signed-in-other",
+    "GET /settings/confirm": "signed-in", "POST /settings/confirm": "signed-in-post",
+    "POST /settings/confirm/passkey/options": "signed-in-post", "POST /settings/confirm/passkey": "signed-in-post",
     "POST /settings/export": "survivor-post", "GET /settings/delete": "survivor", "POST /settings/delete": "survivor-post",
     # A survivor's own space: lists and forms for any survivor, items for their owner only.
     "GET /home": "survivor-data", "GET /welcome": "survivor", "GET /goals": "survivor-data", "GET /goals/new": "survivor",

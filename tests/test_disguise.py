@@ -14,7 +14,7 @@ from icalendar import Calendar
 
 from tests.conftest import PASSWORD, post_form, sign_in, sign_up
 from tests.test_appointments import new_appointment
-from tests.test_passkeys import _post
+from tests.test_passkeys import _post, confirm
 
 SAVE = {"idle_minutes": "15", "cover": "on"}
 PAGES = ["/home", "/goals", "/goals/new", "/appointments", "/appointments/new", "/documents", "/documents/new",
@@ -57,6 +57,7 @@ def test_with_notes_chosen_no_title_header_manifest_passkey_export_or_calendar_f
     assert "Waypoint" not in manifest.text and manifest.json()["name"] == "Notes"
     assert 'href="/static/icons/notes.svg' in home  # the tab's icon too
 
+    confirm(client)  # adding a passkey asks for the password again
     options = _post(client, "/settings/passkeys/options").json()
     assert options["rp"]["name"] == "Notes"
 

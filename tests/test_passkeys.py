@@ -9,7 +9,7 @@ import json
 import pytest
 
 from tests.authenticator import Authenticator
-from tests.conftest import BASE_URL, csrf_token, post_form, sign_up, sql
+from tests.conftest import BASE_URL, PASSWORD, csrf_token, post_form, sign_up, sql
 
 
 def _post(client, path: str, body: object = None):  # type: ignore[no-untyped-def]
@@ -18,7 +18,16 @@ def _post(client, path: str, body: object = None):  # type: ignore[no-untyped-de
                        headers={"content-type": "application/json", "x-csrftoken": token}, follow_redirects=False)
 
 
+def confirm(client, password: str = PASSWORD, kind: str = "passkey"):  # type: ignore[no-untyped-def]
+    """ "Confirm it's you": the password again, which lets this browser add a way in for 5 minutes."""
+    response = post_form(client, "/settings/confirm", {"password": password, "next": kind}, token_from="/settings")
+    assert response.status_code == 303, response.text
+    return response
+
+
 def add_passkey(client, authenticator: Authenticator, name: str = "My phone"):  # type: ignore[no-untyped-def]
+    """Confirm it's you, then add a passkey."""
+    confirm(client)
     options = _post(client, "/settings/passkeys/options").json()
     return _post(client, "/settings/passkeys", {"credential": authenticator.create(options), "name": name})
 
@@ -35,6 +44,7 @@ def phone() -> Authenticator:
 
 def test_a_passkey_is_added_and_signs_in_without_a_username(client, phone, settings):
     sign_up(client, "river")
+    confirm(client)
     options = _post(client, "/settings/passkeys/options").json()
     assert options["authenticatorSelection"]["userVerification"] == "required"
     assert options["authenticatorSelection"]["residentKey"] == "required"
@@ -76,6 +86,7 @@ def test_an_answer_made_for_another_site_is_refused(client, phone):
 
 def test_a_passkey_for_another_site_cannot_be_added(client, phone):
     sign_up(client, "river")
+    confirm(client)
     options = _post(client, "/settings/passkeys/options").json()
     refused = _post(client, "/settings/passkeys", {"credential": phone.create(options, origin="https://evil.example")})
     assert refused.status_code == 400 and refused.json()["error"] == "The passkey was not added. Try again."
@@ -83,6 +94,7 @@ def test_a_passkey_for_another_site_cannot_be_added(client, phone):
 
 def test_without_user_verification_nothing_is_accepted(client, phone):
     sign_up(client, "river")
+    confirm(client)
     phone.verified = False
     options = _post(client, "/settings/passkeys/options").json()
     assert _post(client, "/settings/passkeys", {"credential": phone.create(options)}).status_code == 400
@@ -124,6 +136,7 @@ def test_forged_bodies_are_refused_without_a_500(client, body):
     _post(client, "/passkeys/sign-in/options")
     assert _post(client, "/passkeys/sign-in", body).status_code == 400
     sign_up(client, "sea")
+    confirm(client)
     assert _post(client, "/settings/passkeys", body).status_code == 400
     assert _post(client, "/settings/passkeys", {"credential": body}).status_code == 400
 
@@ -158,6 +171,7 @@ def test_staff_may_use_passkeys_too(client, settings, phone):
 
 def test_a_malformed_answer_to_a_real_challenge_is_refused_without_a_500(client, phone):
     sign_up(client, "river")
+    confirm(client)
     options = _post(client, "/settings/passkeys/options").json()
     made = phone.create(options)
     del made["response"]["attestationObject"]

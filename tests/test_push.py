@@ -19,6 +19,7 @@ from portal.db import make_engine, session_factory
 from portal.models import Role
 from tests.conftest import make_connection, make_user, post_form, run, sign_in, sign_up, sql, user_id
 from tests.push_service import PushService
+from tests.test_passkeys import confirm
 
 SECRET = "Court on Tuesday, bring the visa"
 
@@ -52,6 +53,8 @@ def work(app, settings, now: datetime | None = None, *, timeout: float = 10.0, w
 
 
 def add_device(client, service: PushService, name: str = "phone") -> None:  # type: ignore[no-untyped-def]
+    """Confirm it's you (the password again), then turn reminders on for a new phone."""
+    confirm(client, kind="device")
     response = post_form(client, "/settings/devices", service.subscription(name))
     assert response.headers["location"] == "/settings?done=device-added#reminders"
 
@@ -289,6 +292,7 @@ def test_a_refused_reminder_form_changes_nothing_and_is_not_a_500_on_any_databas
 ])
 def test_a_forged_subscription_is_refused(client, settings, service, change):
     sign_up(client, "river")
+    confirm(client, kind="device")
     form = {**service.subscription("phone"), **change}
     response = post_form(client, "/settings/devices", form)
     assert response.headers["location"] == "/settings?done=device-refused#reminders"
@@ -345,6 +349,7 @@ def test_an_address_that_is_not_a_push_service_is_refused_and_nothing_stored(cli
     assert push.PushHosts.of(replace(settings, push_loopback=False)).refuse(endpoint)
     assert push.PushHosts.of(settings).refuse(endpoint)  # the test's own loopback allowance changes nothing here
     sign_up(client, "river")
+    confirm(client, kind="device")
     response = post_form(client, "/settings/devices", {**service.subscription("phone"), "endpoint": endpoint})
     assert response.headers["location"] == "/settings?done=device-refused#reminders"
     assert sql(settings, "SELECT count(*) FROM push_subscription")[0][0] == 0
@@ -409,6 +414,7 @@ def test_a_redirecting_push_service_gets_one_post_and_no_more(app, client, other
 
 def test_devices_are_listed_and_removed_and_the_same_phone_replaces_itself(client, settings, service):
     sign_up(client, "river")
+    confirm(client, kind="device")
     same = service.subscription("phone")
     post_form(client, "/settings/devices", same)
     post_form(client, "/settings/devices", same)

@@ -1,5 +1,6 @@
-/* Passkeys: "Sign in with a passkey" and "Add a passkey". The browser turns the server's options into a
-   WebAuthn request and its answer back into JSON; the server checks everything. */
+/* Passkeys: "Sign in with a passkey", "Add a passkey" and "Confirm with a passkey". The browser turns the
+   server's options into a WebAuthn request and its answer back into JSON; the server checks everything.
+   When the server says to confirm it's you first (adding needs the password again), the page goes there. */
 (function () {
   "use strict";
   var PKC = window.PublicKeyCredential;
@@ -21,15 +22,18 @@
       event.preventDefault();
       note.textContent = "";
       post(form.action + "/options", token).then(function (options) {
-        if (mode === "sign-in") {
-          return navigator.credentials.get({ publicKey: PKC.parseRequestOptionsFromJSON(options) });
-        }
-        return navigator.credentials.create({ publicKey: PKC.parseCreationOptionsFromJSON(options) });
-      }).then(function (credential) {
-        var body = credential.toJSON();
-        if (mode !== "sign-in") { body = { credential: body, name: form.elements.name.value }; }
-        return post(form.action, token, body);
+        if (!options.ok) { return options; }  // refused: say why, or go to "Confirm it's you"
+        var made = mode === "add"
+          ? navigator.credentials.create({ publicKey: PKC.parseCreationOptionsFromJSON(options) })
+          : navigator.credentials.get({ publicKey: PKC.parseRequestOptionsFromJSON(options) });
+        return made.then(function (credential) {
+          var body = credential.toJSON();
+          if (mode === "add") { body = { credential: body, name: form.elements.name.value }; }
+          if (mode === "confirm") { body = { credential: body, next: form.elements.next.value }; }
+          return post(form.action, token, body);
+        });
       }).then(function (answer) {
+        if (answer.confirm) { location.assign(answer.confirm); return; }
         if (answer.ok && answer.redirect) { location.assign(answer.redirect); return; }
         note.textContent = answer.error || form.getAttribute("data-failed");
       }).catch(function () { note.textContent = form.getAttribute("data-failed"); });

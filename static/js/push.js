@@ -1,5 +1,6 @@
 /* Settings: "Turn on reminders on this phone". Asks the browser for a push subscription and sends it
-   with the page's ordinary form; the server checks it. Nothing is kept in browser storage. */
+   with the page's ordinary form; the server checks it. Nothing is kept in browser storage. Adding a phone
+   needs the password again first: until then the button leads to "Confirm it's you". */
 (function () {
   "use strict";
   var form = document.getElementById("push-form");
@@ -10,6 +11,7 @@
   form.addEventListener("submit", function (event) {
     if (form.elements.endpoint.value) { return; }
     event.preventDefault();
+    if (form.dataset.confirm) { location.assign(form.dataset.confirm); return; }
     Notification.requestPermission().then(function (answer) {
       if (answer !== "granted") { throw new Error(answer); }
       return navigator.serviceWorker.register("/sw.js").then(function () { return navigator.serviceWorker.ready; });
