@@ -94,12 +94,14 @@ def test_wrong_username_and_wrong_password_get_the_same_answer(client, settings)
 
 
 def test_failed_sign_ins_slow_down_the_account_even_for_the_right_password(client, settings):
+    """A browser the account does not know, at one address (tests/test_lockout.py: many addresses, and the
+    owner's device cookie)."""
     make_user(settings, "harbour")
     statuses = [
         post_form(client, "/sign-in", {"username": "harbour", "password": f"wrong-{n}-guess"}).status_code
         for n in range(7)
     ]
-    assert statuses[:6] == [400] * 6  # 5 free failures, the 6th starts a wait
+    assert statuses[:6] == [400] * 6  # 5 free failures per account and address, the 6th starts a wait
     assert statuses[6] == 429
     blocked = post_form(client, "/sign-in", {"username": "harbour", "password": PASSWORD})
     assert blocked.status_code == 429
