@@ -190,7 +190,8 @@ async def sign_up(request: Request[Any, Any, Any], db: NamedDependency[AsyncSess
     await db.commit()  # the session below must refer to a stored user
     await services.throttle.failed(signup_address=address)  # counts sign-ups per address
     # The recovery codes are shown once, now; the page leads on to the safety introduction.
-    return codes_page(request, codes, first=True, cookies=[await session_cookie(request, user), device_cookie(request, username)])
+    cookies = [await session_cookie(request, user), device_cookie(request, username)]
+    return codes_page(request, codes, first=True, cookies=cookies)
 
 
 # ----- sign in --------------------------------------------------------------------------------

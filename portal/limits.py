@@ -176,4 +176,5 @@ def device_of(secret: str, account: str, token: str) -> str | None:
     nonce, _, signature = token.partition(".")
     if not (_TOKEN_PART.fullmatch(nonce) and _TOKEN_PART.fullmatch(signature)):
         return None
-    return nonce if hmac.compare_digest(signature.encode(), _device_signature(secret, account, nonce).encode()) else None
+    expected = _device_signature(secret, account, nonce)
+    return nonce if hmac.compare_digest(signature.encode(), expected.encode()) else None

@@ -31,7 +31,8 @@ class Browser:
 
     def __init__(self, base: str, address: str) -> None:
         self.base = base
-        self.http = httpx.Client(base_url=base, follow_redirects=False, timeout=20, headers={"X-Forwarded-For": address})
+        self.http = httpx.Client(base_url=base, follow_redirects=False, timeout=20,
+                                 headers={"X-Forwarded-For": address})
 
     def post(self, path: str, form: dict[str, str], token_from: str = "/sign-in") -> httpx.Response:
         match = TOKEN.search(self.http.get(token_from).text)
@@ -70,7 +71,8 @@ def wait_in(response: httpx.Response) -> int:
     return int(found.group(1))
 
 
-def test_after_12_strangers_wrong_guesses_the_owner_signs_in_at_once_and_an_unknown_browser_only_waits(settings, server, browsers):
+def test_after_12_strangers_wrong_guesses_the_owner_signs_in_at_once_and_an_unknown_browser_only_waits(
+        settings, server, browsers):
     make_user(settings, "river")
     owner = new_browser(browsers, server, "198.51.100.7")
     assert owner.sign_in("river").headers["location"] == "/home"  # the owner's usual browser, before
