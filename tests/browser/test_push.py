@@ -1,8 +1,9 @@
 """Reminders on the phone in Chromium: the service worker shows a pushed reminder with the words it was
 given, or the neutral words when the payload is anything else, never with a body and always under one
 tag; Settings turns reminders on for this browser (the Push API stubbed: headless Chromium cannot reach a
-push service), lists the device, removes it, and says so plainly when the browser refuses. Nothing ever
-leaves localhost."""
+push service) once the person confirmed it's them (the password again; before that the phone is not even
+asked), lists the device, removes it, and says so plainly when the browser refuses. Nothing ever leaves
+localhost."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from webauthn.helpers import base64url_to_bytes as unb64url, bytes_to_base64url 
 
 from tests.browser.conftest import _loopback_only
 from tests.browser.helpers import sign_up
+from tests.browser.test_passkeys import confirm_it_is_me
 
 NEUTRAL = "You have a new update"
 LOOPBACK = {"localhost", "127.0.0.1"}
@@ -94,15 +96,15 @@ def test_a_push_shows_one_note_with_its_words_or_the_neutral_ones(page, context,
     registration = _registration_id(page, cdp, server)
 
     shown = _push(page, cdp, server, registration, json.dumps({"text": NEUTRAL, "open": "/messages"}), NEUTRAL)
-    assert shown == [{"title": NEUTRAL, "body": "", "tag": "waypoint", "data": {"open": "/messages"}}], shown
+    assert shown == [{"title": NEUTRAL, "body": "", "tag": "update", "data": {"open": "/messages"}}], shown
 
     # The words the person chose are shown; the note replaces the one before (one tag: one note at most).
     shown = _push(page, cdp, server, registration, json.dumps({"text": "Time to water the plants"}), "Time to water the plants")
-    assert [(n["title"], n["body"], n["tag"]) for n in shown] == [("Time to water the plants", "", "waypoint")], shown
+    assert [(n["title"], n["body"], n["tag"]) for n in shown] == [("Time to water the plants", "", "update")], shown
 
     # Anything but the expected JSON: the neutral words.
     shown = _push(page, cdp, server, registration, "not json", NEUTRAL)
-    assert [(n["title"], n["body"], n["tag"]) for n in shown] == [(NEUTRAL, "", "waypoint")], shown
+    assert [(n["title"], n["body"], n["tag"]) for n in shown] == [(NEUTRAL, "", "update")], shown
     assert hosts_seen and set(hosts_seen) <= LOOPBACK, set(hosts_seen)
 
 
@@ -144,6 +146,14 @@ def test_turning_reminders_on_lists_this_phone_and_remove_takes_it_off(page, con
     expect(turn_on).to_be_visible()  # shown by the page's script
     expect(page.locator("#push-note")).to_have_text("")
     turn_on.click()
+    # First the password again: until then the phone is not asked for anything and nothing is stored.
+    page.wait_for_url(f"{server}/settings/confirm?next=device")
+    expect(page.get_by_text("Then, for 5 minutes, you can turn on reminders on this phone.")).to_be_visible()
+    assert asked == [], asked
+    confirm_it_is_me(page, server, "device")
+    expect(page.get_by_text("Thank you. For 5 minutes you can turn on reminders on this phone.")).to_be_visible()
+    expect(_devices_heading(page)).to_have_count(0)
+    turn_on.click()
     page.wait_for_url(f"{server}/settings?done=device-added#reminders")
     expect(page.get_by_text("Reminders are on for this phone.")).to_be_visible()
     assert asked == [key], asked  # asked once, for notes the person sees, signed by this server
@@ -163,6 +173,8 @@ def test_a_refused_subscription_says_so_and_lists_nothing(page, context, server,
     sign_up(page, server)
     context.grant_permissions(["notifications"], origin=server)
     asked = _stub_subscribe(context, refuse=True)
+    page.goto(f"{server}/settings/confirm?next=device")
+    confirm_it_is_me(page, server, "device")
     page.goto(f"{server}/settings")
     page.get_by_role("button", name="Turn on reminders on this phone").click()
     expect(page.locator("#push-note")).to_have_text(REFUSED)
