@@ -1,4 +1,4 @@
-/* Waypoint service worker: keeps static files and one neutral offline page. Never a signed-in
+/* The service worker: keeps static files and one neutral offline page. Never a signed-in
    page, never an API answer: everything else goes to the network as it was asked (held back only
    while an exit is owed, see below).
 
@@ -8,12 +8,13 @@
    worker does back online, before it lets any request of the portal through, is end that session
    on the server. */
 "use strict";
-var CACHE = "waypoint-static-2";
+// Names the phone keeps (visible in its storage settings) say nothing of the app or of an exit.
+var CACHE = "static-3";
 var OFFLINE = "/offline";
 // Its own cache, so that a new version of this worker (which drops the old static cache) never
 // forgets an exit still owed.
-var OWED_CACHE = "waypoint-exit";
-var OWED = "/exit-owed";
+var OWED_CACHE = "pending";
+var OWED = "/pending";
 // Where Exit now leads when the person chose nowhere: /sw.js is served with the portal's setting.
 var EXIT_URL = "about:blank";
 
@@ -185,10 +186,10 @@ self.addEventListener("push", function (event) {
   var data = {};
   try { data = event.data ? event.data.json() : {}; } catch (e) { data = {}; }
   var text = typeof data.text === "string" && data.text ? data.text : "You have a new update";
-  event.waitUntil(self.registration.showNotification(text, { tag: "waypoint", renotify: true, data: { open: data.open } }));
+  event.waitUntil(self.registration.showNotification(text, { tag: "update", renotify: true, data: { open: data.open } }));
 });
 
-// Tapping it opens Waypoint (signing in is still needed): an open window if there is one.
+// Tapping it opens the portal (signing in is still needed): an open window if there is one.
 self.addEventListener("notificationclick", function (event) {
   event.notification.close();
   var open = event.notification.data && event.notification.data.open;

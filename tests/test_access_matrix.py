@@ -229,7 +229,7 @@ def _url(path: str, world, viewer: str, part: str) -> str:  # type: ignore[no-un
     values = {
         "{goal_id:str}": items["goals"], "{step_id:str}": items["step"], "{item_id:str}": item,
         "{connection_id:str}": connection, "{part:str}": part, "{line_id:int}": "1", "{user_id:int}": "1",
-        "{token:str}": "x" * 20, "{file_path:path}": "css/waypoint.css", "{request_id:str}": "request-one",
+        "{token:str}": "x" * 20, "{file_path:path}": "css/app.css", "{request_id:str}": "request-one",
         "{card_id:str}": world["card"], "{device_id:str}": "no-such-device",
         "{session_ref:str}": "0123456789abcdef", "{passkey_id:str}": "no-such-passkey",
     }

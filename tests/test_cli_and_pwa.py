@@ -78,7 +78,7 @@ def test_offline_page_never_shows_who_is_signed_in(client):
 
 
 def test_static_files_are_cached_long_and_carry_security_headers(client):
-    response = client.get("/static/js/waypoint.js")
+    response = client.get("/static/js/app.js")
     assert "max-age=31536000" in response.headers["cache-control"]
     assert response.headers["x-content-type-options"] == "nosniff"
     assert client.get("/static/../portal/settings.py").status_code == 404

@@ -111,7 +111,7 @@ def assert_a_plus(site: Site) -> observatory.Grade:
 # ----- the app as deployed: production behind TLS ----------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/", "/sign-in", "/static/css/waypoint.css", "/no-such-page"])
+@pytest.mark.parametrize("path", ["/", "/sign-in", "/static/css/app.css", "/no-such-page"])
 def test_signed_out_answers_grade_a_plus(browser, path):
     result = assert_a_plus(site := browser.site(path))
     assert {r.test: r.result for r in result.results}["redirection"] == "redirection-to-https"

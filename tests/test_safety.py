@@ -130,7 +130,7 @@ def test_exit_destination_must_be_a_web_address(client, bad):
     assert 'id="exit_url-error"' in response.text
 
 
-@pytest.mark.parametrize("path", ["/", "/sign-in", "/no-such-page", "/static/css/waypoint.css", "/exit", "/manifest.webmanifest"])
+@pytest.mark.parametrize("path", ["/", "/sign-in", "/no-such-page", "/static/css/app.css", "/exit", "/manifest.webmanifest"])
 def test_security_headers_on_every_response(client, path):
     headers = client.get(path, follow_redirects=False).headers
     csp = headers["content-security-policy"]

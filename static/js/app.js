@@ -1,4 +1,4 @@
-/* Waypoint: quick exit (click, Shift x3, Esc x2), the back/forward-cache guard, the practice mode,
+/* Quick exit (click, Shift x3, Esc x2), the back/forward-cache guard, the practice mode,
    and the service worker. No survivor data is ever put in browser storage. */
 (function () {
   "use strict";
@@ -64,7 +64,7 @@
     location.replace(href);
   }
 
-  var OWED = "wp-exit-owed";
+  var OWED = "wp-pending";
 
   // The person's destination, carried in the exit link as ?to=BASE64URL.SIGNATURE (only the
   // server can check the signature: used only offline, where neither place can be reached).
