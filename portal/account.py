@@ -27,6 +27,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal import policy, push
 from portal.accounts import client_address, find_user, normalise_username, session_cookie, username_key
+from portal.db import forget_on_disk
 from portal.i18n import _
 from portal.passkeys import CONFIRM_NEXT, passkeys_of
 from portal.models import Passkey, PasskeyChallenge, PushSubscription, RecoveryCode, User, utcnow
@@ -304,6 +305,7 @@ async def delete_account(request: Request[Any, Any, Any], db: NamedDependency[As
         return _delete_page(request, _("That password is not right. Nothing was deleted."), 400)
     services = services_of(request)
     await policy.forget_survivor(db, viewer)
+    forget_on_disk(db)
     await db.commit()
     await services.sessions.end_all(viewer.user_id)
     log.info("account %s deleted by its owner", viewer.user_id)
