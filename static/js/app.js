@@ -1,5 +1,4 @@
-/* Quick exit (click, Shift x3, Esc x2), the back/forward-cache guard, the practice mode,
-   and the service worker. No survivor data is ever put in browser storage. */
+/* Quick exit, back/forward guard, practice, service worker. Why: docs/decisions.md. */
 (function () {
   "use strict";
   var doc = document;
@@ -50,14 +49,12 @@
     }
     var link = doc.getElementById("exit-now");
     var href = link ? link.getAttribute("href") : "/exit";
-    try { sessionStorage.clear(); } catch (e) { /* storage may be off */ }
-    try { localStorage.clear(); } catch (e) { /* storage may be off */ }
-    try { navigator.sendBeacon && navigator.sendBeacon(href); } catch (e) { /* navigation still ends it */ }
+    try { sessionStorage.clear(); } catch (e) { /* off */ }
+    try { localStorage.clear(); } catch (e) { /* off */ }
+    try { navigator.sendBeacon && navigator.sendBeacon(href); } catch (e) { /**/ }
     if (navigator.onLine === false && !(navigator.serviceWorker && navigator.serviceWorker.controller)) {
-      // Offline with no service worker to answer: /exit would be the browser's error page for this
-      // site. Go where the link leads (or to a blank page) and keep a bare flag: the session is
-      // ended the next time a page of this site runs this script online.
-      try { localStorage.setItem(OWED, "1"); } catch (e) { /* storage may be off */ }
+      // Offline, no service worker: leave anyway; a bare flag ends the session once online.
+      try { localStorage.setItem(OWED, "1"); } catch (e) { /* off */ }
       location.replace(destination(href));
       return;
     }
@@ -66,8 +63,7 @@
 
   var OWED = "wp-pending";
 
-  // The person's destination, carried in the exit link as ?to=BASE64URL.SIGNATURE (only the
-  // server can check the signature: used only offline, where neither place can be reached).
+  // The destination in the link's ?to=BASE64URL.SIGNATURE (unchecked: offline only).
   function destination(href) {
     var match = /[?&]to=([A-Za-z0-9_-]{1,1000})\./.exec(href);
     if (match) {
@@ -77,32 +73,29 @@
         var text = new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(bytes, function (c) { return c.charCodeAt(0); }));
         var url = new URL(text);
         if ((url.protocol === "https:" || url.protocol === "http:") && !url.username && !url.password) { return url.href; }
-      } catch (e) { /* a blank page instead */ }
+      } catch (e) { /**/ }
     }
     return "about:blank";
   }
 
-  // An exit made offline without a service worker: end that session now. The page was already
-  // sent by the server (a service worker would have prevented that), so hide it, and show it
-  // again only as the server answers it after the exit.
+  // An exit owed from offline: hide this page, end the session, reload.
   function payOwedExit() {
     var owed = false;
-    try { owed = localStorage.getItem(OWED) === "1"; } catch (e) { /* storage may be off */ }
+    try { owed = localStorage.getItem(OWED) === "1"; } catch (e) { /* off */ }
     if (!owed) { return; }
     leaving = true;
     cover();
     if (navigator.onLine === false) { return; } // the "online" event tries again
     fetch("/exit?owed=1", { method: "POST", credentials: "same-origin", cache: "no-store" }).then(function (response) {
       if (!response.ok) { return; }
-      try { localStorage.removeItem(OWED); } catch (e) { /* Clear-Site-Data removed it */ }
+      try { localStorage.removeItem(OWED); } catch (e) { /**/ }
       location.replace(location.href);
-    }, function () { /* still offline: the "online" event tries again */ });
+    }, function () { /* offline */ });
   }
   payOwedExit();
   window.addEventListener("online", payOwedExit);
 
-  // Any click on Exit now (also Ctrl/Cmd/Shift or middle click, which would open a new tab and
-  // leave this one showing) leaves in this tab.
+  // Every click on Exit now (new-tab clicks too) leaves in this tab.
   function onExitClick(event) {
     var target = event.target.closest && event.target.closest("[data-exit], [data-practice-exit]");
     if (!target) { return; }
@@ -156,18 +149,17 @@
     resetEsc();
   }, true);
 
-  // A page brought back by Back or Forward from the browser's memory: hide it and ask the server
-  // again, which answers with the signed-out start page after an exit.
+  // Back/Forward from memory: hide and reload (signed out after an exit).
   window.addEventListener("pageshow", function (event) {
     if (event.persisted) { cover(); location.reload(); }
   });
 
-  // Cover the page while the app is in the background, so the app switcher shows no content.
+  // Cover the page in the app switcher.
   doc.addEventListener("visibilitychange", function () {
     if (doc.visibilityState === "hidden") { if (doc.body.hasAttribute("data-cover")) { cover(); } } else if (!leaving) { uncover(); }
   });
 
-  // Guess the time zone for a new account (it can be changed in Settings).
+  // A new account's time zone.
   doc.addEventListener("DOMContentLoaded", function () {
     var zone = doc.querySelector("[data-time-zone]");
     try { if (zone && !zone.value) { zone.value = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } } catch (e) { /* stays UTC */ }
@@ -175,7 +167,7 @@
 
   if ("serviceWorker" in navigator) {
     window.addEventListener("load", function () {
-      navigator.serviceWorker.register("/sw.js").catch(function () { /* works without it */ });
+      navigator.serviceWorker.register("/sw.js").catch(function () { /**/ });
     });
   }
 })();

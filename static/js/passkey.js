@@ -1,6 +1,4 @@
-/* Passkeys: "Sign in with a passkey", "Add a passkey" and "Confirm with a passkey". The browser turns the
-   server's options into a WebAuthn request and its answer back into JSON; the server checks everything.
-   When the server says to confirm it's you first (adding needs the password again), the page goes there. */
+/* Passkeys: sign in, add, confirm it's you. The server checks everything. */
 (function () {
   "use strict";
   var PKC = window.PublicKeyCredential;

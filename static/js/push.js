@@ -1,6 +1,4 @@
-/* Settings: "Turn on reminders on this phone". Asks the browser for a push subscription and sends it
-   with the page's ordinary form; the server checks it. Nothing is kept in browser storage. Adding a phone
-   needs the password again first: until then the button leads to "Confirm it's you". */
+/* "Turn on reminders on this phone": the subscription goes in the page's form; the server checks it. */
 (function () {
   "use strict";
   var form = document.getElementById("push-form");
