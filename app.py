@@ -35,7 +35,7 @@ from portal import (
 from portal.crypto import MasterKey
 from portal.db import make_engine, session_factory, session_provider
 from portal.i18n import DEFAULT_LOCALE, translations
-from portal.limits import MemoryCounters, RedisCounters, Rule, Throttle
+from portal.limits import MemoryCounters, RedisCounters, Throttle
 from portal.passwords import Hasher
 from portal.safety import exit_href
 from portal.sessions import DatabaseSessionStore, RedisSessionStore, Sessions
@@ -49,21 +49,6 @@ from portal.web import (
 ROOT = Path(__file__).resolve().parent
 STATIC_DIR = ROOT / "static"
 TEMPLATE_DIRS = [ROOT / "portal" / "templates", ROOT / "components"]
-
-# Failed sign-ins: 5 free per account and 20 per address each hour, then the wait doubles
-# (2 s, 4 s, 8 s ...) up to 5 minutes. Nobody is locked out for good. Sign-ups: 10 per address an hour.
-THROTTLE_RULES = (
-    Rule("account", free=5, window=3600, max_wait=300),
-    Rule("address", free=20, window=3600, max_wait=300),
-    Rule("signup_address", free=10, window=3600, max_wait=3600),
-    # Connection codes: wrong codes typed by one survivor, and codes shown by one staff member.
-    Rule("connect_account", free=5, window=3600, max_wait=900),
-    Rule("connect_address", free=20, window=3600, max_wait=900),
-    Rule("code_staff", free=20, window=3600, max_wait=900),
-    # Recovery codes typed at Forgot password: per account and per address.
-    Rule("recover_account", free=5, window=3600, max_wait=3600),
-    Rule("recover_address", free=20, window=3600, max_wait=3600),
-)
 
 
 class StaticAssets:
@@ -122,7 +107,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         settings=settings,
         sessions=sessions,
         hasher=Hasher(settings.password_hash_memory_kib, settings.password_hash_passes),
-        throttle=Throttle(counters, THROTTLE_RULES),
+        throttle=Throttle(counters),
         master_key=MasterKey(settings.document_key),
         csrf=CSRFConfig(
             secret=settings.secret_key,

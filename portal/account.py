@@ -26,7 +26,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal import policy, push
-from portal.accounts import client_address, find_user, normalise_username, session_cookie, username_key
+from portal.accounts import device_cookie, find_user, normalise_username, session_cookie, sign_in_subjects
 from portal.db import forget_on_disk
 from portal.i18n import _
 from portal.passkeys import CONFIRM_NEXT, passkeys_of
@@ -111,7 +111,9 @@ async def forgot(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
         errors["password"] = problem
     if errors:
         return _forgot_page(request, values, errors, 400)
-    subjects = {"recover_account": username_key(username)[:64], "recover_address": client_address(request)}
+    # Counted as password tries are: a browser that signed in to this account before only against itself,
+    # so a stranger's wrong codes never keep the owner from their own recovery.
+    subjects = sign_in_subjects(request, username)
     if wait := await services.throttle.seconds_to_wait(**subjects):
         return _forgot_page(request, values, {"code": _("Too many tries. Please wait {seconds} seconds, then try again.").format(
             seconds=wait)}, 429)
@@ -127,10 +129,13 @@ async def forgot(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
     passkeys, devices = await remove_ways_in(db, user.id or 0)
     await db.commit()
     await services.sessions.end_all(user.id or 0)  # whoever else was signed in is signed out
+    await services.throttle.succeeded(**{k: v for k, v in subjects.items() if k in ("device", "account_address")})
     cookie = await session_cookie(request, user)
     await services.sessions.confirm(hash_token(cookie.value))  # a code just proved it: add a passkey again at once
     log.info("password reset with a recovery code for user %s: other sessions ended, passkeys and devices removed", user.id)
-    return _password_changed_page(request, home_for(user.role), passkeys, devices, cookie)
+    response = _password_changed_page(request, home_for(user.role), passkeys, devices, cookie)
+    response.cookies.append(device_cookie(request, user.username))
+    return response
 
 
 # ----- a new password takes every other way in away --------------------------------------------------
@@ -171,18 +176,21 @@ async def settings_context(db: AsyncSession, request: Request[Any, Any, Any], vi
     }}
 
 
-async def password_matches(request: Request[Any, Any, Any], db: AsyncSession, viewer: Viewer, password: str) -> bool:
-    """The viewer's current password. Wrong ones count against this session only: a stranger's guesses at
-    the sign-in page never block it, and the owner's typos here never slow the account down elsewhere."""
+async def password_refusal(request: Request[Any, Any, Any], db: AsyncSession, viewer: Viewer, password: str,
+                           wrong: str) -> str:
+    """"" when `password` is the viewer's current one; otherwise what to say: `wrong`, or, after too many
+    wrong ones, how long to wait (the password is then not even checked). Wrong ones count against this
+    session only: a stranger's guesses at the sign-in page never block it, and the owner's typos here never
+    slow the account down elsewhere."""
     services = services_of(request)
     subjects = {"session_password": viewer.session_id[:64]}  # the store's hash of the session id
-    if await services.throttle.seconds_to_wait(**subjects):
-        return False
+    if wait := await services.throttle.seconds_to_wait(**subjects):
+        return _("Too many tries. Please wait {seconds} seconds, then try again.").format(seconds=wait)
     user = await db.get(User, viewer.user_id)
-    ok = await services.hasher.verify(user.password_hash if user and user.password_hash else None, password)
-    if not ok:
-        await services.throttle.failed(**subjects)
-    return ok
+    if await services.hasher.verify(user.password_hash if user and user.password_hash else None, password):
+        return ""
+    await services.throttle.failed(**subjects)
+    return wrong
 
 
 @post("/settings/recovery-codes", guards=[signed_in], name="new_recovery_codes")
@@ -191,9 +199,9 @@ async def regenerate(request: Request[Any, Any, Any], db: NamedDependency[AsyncS
 
     viewer = current_viewer(request)
     form = await request.form()
-    if not await password_matches(request, db, viewer, form_value(form, "password", MAX_LENGTH + 1)):
-        return await settings_page_with(request, db, status_code=400, account_errors={
-            "codes_password": _("That password is not right. Your old codes still work.")})
+    if refusal := await password_refusal(request, db, viewer, form_value(form, "password", MAX_LENGTH + 1),
+                                         _("That password is not right. Your old codes still work.")):
+        return await settings_page_with(request, db, status_code=400, account_errors={"codes_password": refusal})
     codes = await new_codes(db, viewer.user_id, services_of(request).settings.secret_key)
     return codes_page(request, codes, first=False)
 
@@ -210,8 +218,9 @@ async def change_password(request: Request[Any, Any, Any], db: NamedDependency[A
     errors: dict[str, str] = {}
     if problem := password_problem(new, viewer.username):
         errors["new_password"] = problem
-    if not await password_matches(request, db, viewer, form_value(form, "current_password", MAX_LENGTH + 1)):
-        errors["current_password"] = _("That is not your current password.")
+    if refusal := await password_refusal(request, db, viewer, form_value(form, "current_password", MAX_LENGTH + 1),
+                                         _("That is not your current password.")):
+        errors["current_password"] = refusal
     if errors:
         return await settings_page_with(request, db, status_code=400, account_errors=errors)
     services = services_of(request)
@@ -250,12 +259,13 @@ async def confirm_form(request: Request[Any, Any, Any], db: NamedDependency[Asyn
 @post("/settings/confirm", guards=[signed_in], name="confirm")
 async def confirm(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
     """The password again: for 5 minutes this browser may add a passkey or a device for reminders.
-    Wrong passwords are limited as everywhere the password is asked for again (`password_matches`)."""
+    Wrong passwords are limited as everywhere the password is asked for again (`password_refusal`)."""
     viewer = current_viewer(request)
     form = await request.form()
     kind = _kind(form_value(form, "next", 16))
-    if not await password_matches(request, db, viewer, form_value(form, "password", MAX_LENGTH + 1)):
-        return await _confirm_page(request, db, kind, _("That password is not right. Nothing was added."), 400)
+    if refusal := await password_refusal(request, db, viewer, form_value(form, "password", MAX_LENGTH + 1),
+                                         _("That password is not right. Nothing was added.")):
+        return await _confirm_page(request, db, kind, refusal, 400)
     await services_of(request).sessions.confirm(viewer.session_id)
     return Redirect(CONFIRM_NEXT[kind], status_code=303)
 
@@ -301,8 +311,9 @@ async def delete_account(request: Request[Any, Any, Any], db: NamedDependency[As
     cards, messages, devices, codes, the log of looks. Each person they were connected with keeps only a
     note that someone left. Then every session ends."""
     viewer = current_viewer(request)
-    if not await password_matches(request, db, viewer, form_value(await request.form(), "password", MAX_LENGTH + 1)):
-        return _delete_page(request, _("That password is not right. Nothing was deleted."), 400)
+    if refusal := await password_refusal(request, db, viewer, form_value(await request.form(), "password", MAX_LENGTH + 1),
+                                         _("That password is not right. Nothing was deleted.")):
+        return _delete_page(request, refusal, 400)
     services = services_of(request)
     await policy.forget_survivor(db, viewer)
     forget_on_disk(db)

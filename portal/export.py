@@ -183,13 +183,13 @@ async def archive_stream(factory: async_sessionmaker[AsyncSession], services: Se
 
 @post("/settings/export", guards=[survivor_only], name="export")
 async def export(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
-    from portal.account import password_matches
+    from portal.account import password_refusal
     from portal.home import settings_page_with
 
     viewer = current_viewer(request)
-    if not await password_matches(request, db, viewer, form_value(await request.form(), "export_password", 1000)):
-        return await settings_page_with(request, db, status_code=400, account_errors={
-            "export_password": _("That password is not right.")})
+    if refusal := await password_refusal(request, db, viewer, form_value(await request.form(), "export_password", 1000),
+                                         _("That password is not right.")):
+        return await settings_page_with(request, db, status_code=400, account_errors={"export_password": refusal})
     services = services_of(request)
     log.info("export for user %s", viewer.user_id)
     # Named like any notes export, with the name the person chose: a downloads list is easy to see.

@@ -111,9 +111,11 @@ class Rule:
         return min(self.max_wait, 2 ** (failures - self.free))
 
 
-# Password checks every deployment makes (docs/decisions.md, "Strangers' guesses never keep the owner out").
-SIGN_IN_RULES = (
-    # A browser holding this account's device cookie: its own count, nobody else's.
+# Every limit of the portal, by the name of what it counts. Nobody is locked out for good: after the free
+# ones, each failure doubles the wait (2 s, 4 s, 8 s ...) up to `max_wait`.
+RULES = (
+    # Password and recovery-code tries (docs/decisions.md, "Strangers' guesses never keep the owner out"):
+    # a browser holding this account's device cookie has its own count, nobody else's.
     Rule("device", free=5, window=3600, max_wait=900),
     # Browsers without one: per (account, address), and per account only slowed, up to a minute.
     Rule("account_address", free=5, window=3600, max_wait=900),
@@ -121,15 +123,23 @@ SIGN_IN_RULES = (
     Rule("address", free=20, window=3600, max_wait=300),
     # The password asked for again by a signed-in person (export, delete, new password, new codes): per session.
     Rule("session_password", free=5, window=3600, max_wait=900),
+    # Sign-ups per address an hour.
+    Rule("signup_address", free=10, window=3600, max_wait=3600),
+    # Connection codes: wrong codes typed by one survivor, and codes shown by one staff member.
+    Rule("connect_account", free=5, window=3600, max_wait=900),
+    Rule("connect_address", free=20, window=3600, max_wait=900),
+    Rule("code_staff", free=20, window=3600, max_wait=900),
+    # "Sign in with a passkey" asked for without an account: each ask stores a challenge for 5 minutes.
+    Rule("passkey_options_address", free=30, window=3600, max_wait=300),
 )
 
 
 class Throttle:
     """Growing delays after failures, per subject (a device, an account and address, a session ...)."""
 
-    def __init__(self, counters: Counters, rules: tuple[Rule, ...], clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, counters: Counters, rules: tuple[Rule, ...] = RULES, clock: Callable[[], float] = time.time) -> None:
         self._counters = counters
-        self._rules = {rule.name: rule for rule in (*SIGN_IN_RULES, *rules)}  # the deployment's own win
+        self._rules = {rule.name: rule for rule in rules}
         self._clock = clock
 
     async def seconds_to_wait(self, **subjects: str) -> int:

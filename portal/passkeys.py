@@ -119,6 +119,13 @@ async def _not_confirmed(request: Request[Any, Any, Any]) -> Response[Any] | Non
 
 @post("/passkeys/sign-in/options", name="passkey_sign_in_options")
 async def sign_in_options(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
+    """A challenge for "Sign in with a passkey". Anyone may ask, so each ask counts per address (every one
+    stores a row for 5 minutes, and expired ones are removed as new ones are made)."""
+    throttle = services_of(request).throttle
+    subjects = {"passkey_options_address": client_address(request)}
+    if await throttle.seconds_to_wait(**subjects):
+        return _refused(_("Too many tries. Please wait a minute, then try again."), 429)
+    await throttle.failed(**subjects)
     rp_id, _origin = relying_party(request)
     challenge = await _new_challenge(db, "sign-in", None)
     options = generate_authentication_options(rp_id=rp_id, challenge=challenge,

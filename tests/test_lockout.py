@@ -18,12 +18,13 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from portal.limits import SIGN_IN_RULES, MemoryCounters, Throttle, device_of, new_device_token
-from tests.conftest import PASSWORD, make_user
+from portal.limits import RULES, MemoryCounters, Throttle, device_of, new_device_token
+from tests.conftest import PASSWORD, make_user, post_form, sign_up, sql
 
 TOKEN = re.compile(r'"X-CSRFToken": "([^"]+)"')
 WAIT = re.compile(r"Please wait (\d+) seconds")
-UNTRUSTED_ACCOUNT_CAP = next(rule.max_wait for rule in SIGN_IN_RULES if rule.name == "untrusted_account")
+CODE = re.compile(r"<code>([A-Z2-9]{5}-[A-Z2-9]{5})</code>")
+UNTRUSTED_ACCOUNT_CAP = next(rule.max_wait for rule in RULES if rule.name == "untrusted_account")
 
 
 class Browser:
@@ -181,7 +182,7 @@ def test_a_window_starts_at_the_first_failure_and_later_failures_never_extend_it
     ends an hour after its first failure, whatever came after, and the wait for unknown browsers never passes
     a minute."""
     clock = Clock()
-    throttle = Throttle(MemoryCounters(clock), (), clock)
+    throttle = Throttle(MemoryCounters(clock), clock=clock)
     subjects = {"untrusted_account": "river"}
 
     async def scenario() -> list[int]:
@@ -221,3 +222,38 @@ def test_a_device_token_is_bound_to_its_account_and_to_the_secret() -> None:
     assert device_of("secret-two", "river", token) is None
     for broken in ("", ".", token + "x", token.replace(".", ""), "é" * 20 + "." + "é" * 43, "a" * 5000):
         assert device_of("secret-one", "river", broken) is None
+
+
+def test_strangers_wrong_recovery_codes_never_keep_the_owner_from_recovering(settings, server, browsers):
+    owner = new_browser(browsers, server, "198.51.100.7")
+    codes = CODE.findall(owner.post("/sign-up", {"username": "river", "password": PASSWORD}, "/sign-up").text)
+    assert len(codes) == 10
+    assert owner.post("/sign-out", {}, "/home").status_code == 303
+    for n in range(1, 13):
+        stranger = new_browser(browsers, server, f"203.0.113.{n}")
+        answer = stranger.post("/forgot-password", {"username": "river", "code": f"AAAA{n % 10}-BBBBB",
+                                                    "password": "a-new-pass-phrase-1"}, "/forgot-password")
+        assert answer.status_code in (400, 429), answer.status_code
+    assert answer.status_code == 429  # unknown browsers are slowed for this account
+    reset = owner.post("/forgot-password", {"username": "river", "code": codes[0], "password": "a-new-pass-phrase-2"},
+                       "/forgot-password")
+    assert reset.status_code == 200 and "Your new password is set" in reset.text, reset.text[:300]
+
+
+def test_asking_for_passkey_options_without_an_account_is_limited_per_address(settings, server, browsers):
+    limit = next(rule.free for rule in RULES if rule.name == "passkey_options_address")
+    asker = new_browser(browsers, server, "203.0.113.50")
+    answers = [asker.post("/passkeys/sign-in/options", {}, "/sign-in").status_code for _ in range(limit + 2)]
+    assert answers == [200] * (limit + 1) + [429], answers  # the ask past the free ones starts the wait
+    assert new_browser(browsers, server, "203.0.113.51").post("/passkeys/sign-in/options", {}, "/sign-in").status_code == 200
+    rows = sql(settings, "SELECT count(*) FROM passkey_challenge")[0][0]
+    assert rows == limit + 2  # nothing stored for the refused ask
+
+
+def test_a_settings_check_that_is_waiting_says_so_instead_of_wrong_password(client):
+    sign_up(client, "river")
+    for _ in range(6):
+        post_form(client, "/settings/delete", {"password": "not-it"}, token_from="/settings")
+    refused = post_form(client, "/settings/delete", {"password": PASSWORD}, token_from="/settings")
+    assert refused.status_code == 400 and "Too many tries. Please wait" in refused.text
+    assert "That password is not right" not in refused.text
