@@ -14,6 +14,7 @@ import hmac
 import logging
 import re
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -26,7 +27,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal import policy, push
-from portal.accounts import device_cookie, find_user, normalise_username, session_cookie, sign_in_subjects
+from portal.accounts import (
+    device_cookie, find_user, normalise_username, session_cookie, sign_in_subjects, signed_in_here,
+)
 from portal.db import forget_on_disk
 from portal.i18n import _
 from portal.passkeys import CONFIRM_NEXT, passkeys_of
@@ -126,14 +129,14 @@ async def forgot(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
         return _forgot_page(request, values, {"code": _("That username and recovery code do not match. Check both and try again.")}, 400)
     user.password_hash = await services.hasher.hash(password)
     db.add(user)
-    passkeys, devices = await remove_ways_in(db, user.id or 0)
+    removed = await remove_ways_in(db, user.id or 0, secret)
     await db.commit()
     await services.sessions.end_all(user.id or 0)  # whoever else was signed in is signed out
-    await services.throttle.succeeded(**{k: v for k, v in subjects.items() if k in ("device", "account_address")})
+    await signed_in_here(request, subjects)
     cookie = await session_cookie(request, user)
     await services.sessions.confirm(hash_token(cookie.value))  # a code just proved it: add a passkey again at once
     log.info("password reset with a recovery code for user %s: other sessions ended, passkeys and devices removed", user.id)
-    response = _password_changed_page(request, home_for(user.role), passkeys, devices, cookie)
+    response = _password_changed_page(request, home_for(user.role), removed, cookie)
     response.cookies.append(device_cookie(request, user.username))
     return response
 
@@ -141,21 +144,30 @@ async def forgot(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
 # ----- a new password takes every other way in away --------------------------------------------------
 
 
-async def remove_ways_in(db: AsyncSession, user_id: int) -> tuple[list[str], list[str]]:
-    """Remove every passkey and every device for reminders of `user_id` (someone who held the phone may have
-    added them); the passkeys' names and the devices' labels, to tell the person what went."""
+@dataclass(frozen=True)
+class WaysIn:
+    """What a new password took away (passkeys by name, devices by label) and the recovery codes it gave."""
+
+    passkeys: list[str]
+    devices: list[str]
+    codes: list[str]
+
+
+async def remove_ways_in(db: AsyncSession, user_id: int, secret: str) -> WaysIn:
+    """Remove every passkey and every device for reminders of `user_id`, and replace their recovery codes
+    (someone who held the phone, or knew the old password, may have added them or made codes of their own)."""
     passkeys = [passkey.name for passkey in await passkeys_of(db, user_id)]
     devices = [device.device or _("Unknown device") for device in await push.devices(db, user_id)]
     for table in (Passkey, PasskeyChallenge, PushSubscription):
         await db.exec(delete(table).where(col(table.user_id) == user_id))  # type: ignore[call-overload]
-    return passkeys, devices
+    return WaysIn(passkeys, devices, await new_codes(db, user_id, secret))
 
 
-def _password_changed_page(request: Request[Any, Any, Any], home: str, passkeys: list[str], devices: list[str],
-                           cookie: Any) -> Template:
-    """The page after a new password: what was removed, by name (shown once; nothing about it is kept)."""
+def _password_changed_page(request: Request[Any, Any, Any], home: str, removed: WaysIn, cookie: Any) -> Template:
+    """The page after a new password: what was removed, by name, and the new recovery codes (shown once;
+    nothing about it is kept)."""
     response = page(request, "accounts/password_changed.html", title=_("Password changed"), home=home,
-                    removed_passkeys=passkeys, removed_devices=devices)
+                    removed_passkeys=removed.passkeys, removed_devices=removed.devices, codes=removed.codes)
     response.cookies.append(cookie)
     return response
 
@@ -229,13 +241,13 @@ async def change_password(request: Request[Any, Any, Any], db: NamedDependency[A
         raise NotFoundException()
     user.password_hash = await services.hasher.hash(new)
     db.add(user)
-    passkeys, devices = await remove_ways_in(db, viewer.user_id)
+    removed = await remove_ways_in(db, viewer.user_id, services.settings.secret_key)
     await db.commit()
     await services.sessions.end_all(viewer.user_id)
     cookie = await session_cookie(request, user)
     await services.sessions.confirm(hash_token(cookie.value))  # the password was just typed
     log.info("password changed for user %s: other sessions ended, passkeys and devices removed", viewer.user_id)
-    return _password_changed_page(request, home_for(user.role), passkeys, devices, cookie)
+    return _password_changed_page(request, home_for(user.role), removed, cookie)
 
 
 # ----- "Confirm it's you": the password (or a passkey) again, before adding a way in ----------------------

@@ -123,6 +123,12 @@ def sign_in_subjects(request: Request[Any, Any, Any], username: str) -> dict[str
     return {"account_address": f"{account}\0{address}", "address": address, "untrusted_account": account}
 
 
+async def signed_in_here(request: Request[Any, Any, Any], subjects: dict[str, str]) -> None:
+    """A right password (or code) from this browser: its own counts start again, and nobody else's, so a
+    stranger gains nothing when the owner gets in."""
+    await services_of(request).throttle.succeeded(**{k: v for k, v in subjects.items() if k in ("device", "account_address")})
+
+
 async def session_cookie(request: Request[Any, Any, Any], user: User) -> Cookie:
     """Sign `user` in on this browser with a brand-new session id: the cookie that carries it."""
     services = services_of(request)
@@ -229,7 +235,7 @@ async def sign_in(request: Request[Any, Any, Any], db: NamedDependency[AsyncSess
         return _sign_in_page(request, values, _("That username and password do not match. Check both and try again."), 400)
     # This browser's own count starts again. The account's count for unknown browsers runs out on its own,
     # so a stranger gains nothing from the owner signing in.
-    await services.throttle.succeeded(**{k: v for k, v in subjects.items() if k in ("device", "account_address")})
+    await signed_in_here(request, subjects)
     if services.hasher.needs_rehash(user.password_hash):
         user.password_hash = await services.hasher.hash(password)
         db.add(user)

@@ -568,6 +568,6 @@ class PasskeyChallenge(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=64)
     # Who is adding a passkey; None for a sign-in, where the passkey itself says who.
     user_id: int | None = Field(default=None, sa_column=Column(ForeignKey("app_user.id", ondelete="CASCADE")))
-    # "register" or "sign-in".
+    # "register", "sign-in" or "confirm" (Confirm it's you).
     purpose: str = Field(max_length=10)
     expires_at: datetime

@@ -133,39 +133,50 @@ async def sign_in_options(request: Request[Any, Any, Any], db: NamedDependency[A
     return Response(json.loads(options_to_json(options)), status_code=200, headers={"Cache-Control": "no-store"})
 
 
-@post("/passkeys/sign-in", name="passkey_sign_in")
-async def sign_in(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
-    """Check a passkey's answer; sign its owner in on this browser."""
-    services = services_of(request)
-    refused = _("That passkey did not work here. Try again, or sign in with your username and password.")
-    subjects = {"address": client_address(request)}
-    if await services.throttle.seconds_to_wait(**subjects):
-        return _refused(_("Too many tries. Please wait a minute, then try again."), 429)
-    credential = await _json_body(request)
-    challenge = await _spend_challenge(db, credential, "sign-in", None)
-    passkey = (await db.exec(select(Passkey).where(col(Passkey.credential_id) == str(credential.get("rawId", ""))[:1400]))).first()
+async def _answered(request: Request[Any, Any, Any], db: AsyncSession, credential: dict[str, Any], purpose: str,
+                    user_id: int | None) -> tuple[Passkey, User] | None:
+    """The passkey that answered one of our challenges for `purpose` (and, given `user_id`, that person's own),
+    with its active owner; None when anything about the answer is wrong. The challenge is spent either way, and
+    a good answer moves the passkey's sign count on. The caller commits."""
+    challenge = await _spend_challenge(db, credential, purpose, user_id)
+    mine = [col(Passkey.user_id) == user_id] if user_id is not None else []
+    passkey = (await db.exec(select(Passkey).where(
+        col(Passkey.credential_id) == str(credential.get("rawId", ""))[:1400], *mine))).first()
     user = await db.get(User, passkey.user_id) if passkey else None
     rp_id, origin = relying_party(request)
     try:
         if challenge is None or passkey is None or user is None or not user.active:
             raise InvalidAuthenticationResponse("unknown challenge or passkey")
         handle = credential.get("response", {}).get("userHandle")
-        if handle and base64url_to_bytes(handle) != user_handle(services.settings.secret_key, user.id or 0):
+        if handle and base64url_to_bytes(handle) != user_handle(services_of(request).settings.secret_key, user.id or 0):
             raise InvalidAuthenticationResponse("passkey of another account")
         verified = verify_authentication_response(
             credential=credential, expected_challenge=challenge, expected_rp_id=rp_id, expected_origin=origin,
             credential_public_key=passkey.public_key, credential_current_sign_count=passkey.sign_count,
             require_user_verification=True,
         )
-    except (WebAuthnException, KeyError, TypeError, ValueError) as exc:  # any malformed part, too
-        log.info("passkey sign-in refused: %s", type(exc).__name__)
-        await db.commit()  # the challenge stays spent
-        await services.throttle.failed(**subjects)
-        return _refused(refused)
+    except (WebAuthnException, KeyError, TypeError, ValueError, AttributeError) as exc:  # any malformed part, too
+        log.info("passkey answer refused (%s): %s", purpose, type(exc).__name__)
+        return None
     passkey.sign_count = verified.new_sign_count
     passkey.last_used_at = utcnow()
     db.add(passkey)
-    await db.commit()
+    return passkey, user
+
+
+@post("/passkeys/sign-in", name="passkey_sign_in")
+async def sign_in(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
+    """Check a passkey's answer; sign its owner in on this browser."""
+    services = services_of(request)
+    subjects = {"address": client_address(request)}
+    if await services.throttle.seconds_to_wait(**subjects):
+        return _refused(_("Too many tries. Please wait a minute, then try again."), 429)
+    answered = await _answered(request, db, await _json_body(request), "sign-in", None)
+    await db.commit()  # the challenge stays spent, whatever the answer
+    if answered is None:
+        await services.throttle.failed(**subjects)
+        return _refused(_("That passkey did not work here. Try again, or sign in with your username and password."))
+    _passkey, user = answered
     # Signed in here: this browser gets the account's device cookie too, as after a password (portal/limits.py).
     cookies = [await session_cookie(request, user), device_cookie(request, user.username)]
     return Response({"redirect": home_for(user.role)}, status_code=200, cookies=cookies, headers={"Cache-Control": "no-store"})
@@ -245,37 +256,22 @@ async def confirm_options(request: Request[Any, Any, Any], db: NamedDependency[A
 
 
 @post("/settings/confirm/passkey", guards=[signed_in], name="confirm_passkey")
-async def confirm(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
-    """One of the person's own passkeys, answered now: like the password again, for 5 minutes."""
+async def confirm_with_passkey(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
+    """One of the person's own passkeys, answered now: like the password again, for 5 minutes. Failures count
+    against this session, as a password typed again in Settings does (never against an address others share)."""
     services = services_of(request)
     viewer = current_viewer(request)
-    subjects = {"address": client_address(request)}  # as for signing in with a passkey
+    subjects = {"session_password": viewer.session_id[:64]}
     if await services.throttle.seconds_to_wait(**subjects):
         return _refused(_("Too many tries. Please wait a minute, then try again."), 429)
     body = await _json_body(request)
     credential = body.get("credential") if isinstance(body.get("credential"), dict) else {}
-    kind = body.get("next") if body.get("next") in CONFIRM_NEXT else "passkey"
-    challenge = await _spend_challenge(db, credential, "confirm", viewer.user_id)
-    passkey = (await db.exec(select(Passkey).where(col(Passkey.credential_id) == str(credential.get("rawId", ""))[:1400],
-                                                   col(Passkey.user_id) == viewer.user_id))).first()
-    rp_id, origin = relying_party(request)
-    try:
-        if challenge is None or passkey is None:
-            raise InvalidAuthenticationResponse("unknown challenge or passkey")
-        verified = verify_authentication_response(
-            credential=credential, expected_challenge=challenge, expected_rp_id=rp_id, expected_origin=origin,
-            credential_public_key=passkey.public_key, credential_current_sign_count=passkey.sign_count,
-            require_user_verification=True,
-        )
-    except (WebAuthnException, KeyError, TypeError, ValueError) as exc:  # any malformed part, too
-        log.info("passkey confirmation refused for user %s: %s", viewer.user_id, type(exc).__name__)
-        await db.commit()  # the challenge stays spent
+    kind = body.get("next") if isinstance(body.get("next"), str) and body.get("next") in CONFIRM_NEXT else "passkey"
+    answered = await _answered(request, db, credential, "confirm", viewer.user_id)
+    await db.commit()  # the challenge stays spent, whatever the answer
+    if answered is None:
         await services.throttle.failed(**subjects)
         return _refused(_("That passkey did not work here. Try again, or type your password."))
-    passkey.sign_count = verified.new_sign_count
-    passkey.last_used_at = utcnow()
-    db.add(passkey)
-    await db.commit()
     await services.sessions.confirm(viewer.session_id)
     return Response({"redirect": CONFIRM_NEXT[str(kind)]}, status_code=200, headers={"Cache-Control": "no-store"})
 
@@ -305,4 +301,4 @@ async def remove(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
     return Redirect("/settings?done=passkey-removed#passkeys", status_code=303)
 
 
-routes = [sign_in_options, sign_in, add_options, add, confirm_options, confirm, rename, remove]
+routes = [sign_in_options, sign_in, add_options, add, confirm_options, confirm_with_passkey, rename, remove]

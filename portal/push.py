@@ -128,7 +128,7 @@ def endpoint_hash(endpoint: str) -> str:
 
 
 _HOST_NAME = re.compile(r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$")
-_LOOPBACK = re.compile(r"^(127\.0\.0\.1|localhost|\[::1\]):[0-9]{1,5}$")
+_LOOPBACK = re.compile(r"^(127\.0\.0\.1|localhost):[0-9]{1,5}$")
 
 
 @dataclass(frozen=True)
@@ -137,7 +137,7 @@ class PushHosts:
     its default port, and nothing else in the address's authority: no user info, no port (not even an
     empty one), no backslash, no percent-encoding, no IP address. The address is read by the parser that
     `requests` sends with too, and both readings must agree, so the host checked is the host connected to.
-    `loopback` (development and tests only) also lets `http(s)://127.0.0.1:PORT` through."""
+    `loopback` (development and tests only) also lets `http(s)://127.0.0.1:PORT` and `localhost:PORT` through."""
 
     names: tuple[str, ...]
     loopback: bool = False
@@ -157,7 +157,7 @@ class PushHosts:
         except (ValueError, LocationParseError):
             return True
         if self.loopback and ours.scheme in ("http", "https") and _LOOPBACK.match(ours.netloc):
-            return theirs.scheme != ours.scheme or f"{theirs.host}:{theirs.port}" != ours.netloc.replace("[::1]", "::1")
+            return theirs.scheme != ours.scheme or f"{theirs.host}:{theirs.port}" != ours.netloc
         host = ours.netloc.lower()
         if not endpoint.startswith("https://") or not _HOST_NAME.match(host) or _is_address(host):
             return True

@@ -376,8 +376,12 @@ async def approve(request: Request[Any, Any, Any], db: NamedDependency[AsyncSess
     until = form_value(form, "until", 10)
     if until not in UNTIL:
         return await _sharing_page(request, db, status_code=400, errors={asked.id: _("Choose until when, from the list.")})
-    # Only the part asked for changes: every other part keeps its own end.
+    # Only the part asked for changes: every other part keeps its own end. Two answers at once: the second
+    # waits for the first, then finds the request answered.
     await hold_connection(db, viewer, link.connection.id)
+    await db.refresh(asked)
+    if asked.answered_at is not None:
+        raise NotFoundException()
     await revoke(db, link.connection.id, parts=[asked.part])
     db.add(Grant(connection_id=link.connection.id, part=asked.part, ends_at=ends_at_for(until),
                  include_notes=form_value(form, "notes", 1) == "1" and asked.part in noted_parts()))

@@ -104,20 +104,23 @@ function blank() {
   });
 }
 
-// /exit, by link, script or beacon: to the network as always; if it cannot get there, leave anyway
-// and keep the exit owed.
+// /exit, by link, script or beacon: to the network as always. If it cannot get there, or the answer is
+// not the exit (an error page from the server or a proxy in front of it), leave anyway and keep the
+// exit owed: an exit is never answered with a page from this site.
+function leaveAnyway(request, url) {
+  return setOwed().then(function () {
+    if (request.method !== "GET") { return new Response(null, { status: 204 }); }
+    var to = destination(url);
+    return to.indexOf("http") === 0 ? Response.redirect(to, 303) : blank();
+  });
+}
+
 function exitAnswer(request, url) {
   return fetch(request).then(function (response) {
     // The server had the exit (303 seen as an opaque redirect, 204 for the beacon): nothing owed.
-    if (response.type !== "opaqueredirect" && !response.ok) { return response; }
+    if (response.type !== "opaqueredirect" && !response.ok) { return leaveAnyway(request, url); }
     return clearOwed().then(function () { return response; });
-  }, function () {
-    return setOwed().then(function () {
-      if (request.method !== "GET") { return new Response(null, { status: 204 }); }
-      var to = destination(url);
-      return to.indexOf("http") === 0 ? Response.redirect(to, 303) : blank();
-    });
-  });
+  }, function () { return leaveAnyway(request, url); });
 }
 
 // ----- everything else -------------------------------------------------------------------------

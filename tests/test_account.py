@@ -50,8 +50,11 @@ def test_a_recovery_code_sets_a_new_password_once_and_signs_out_everyone_else(cl
     client.cookies.clear()
     again = forgot(client, "river", codes[3], "another-long-phrase")
     assert again.status_code == 400 and "That username and recovery code do not match." in again.text
-    assert forgot(client, "river", codes[4], "another-long-phrase").status_code == 200
-    assert sql(settings, "SELECT count(*) FROM recovery_code WHERE used_at IS NOT NULL")[0][0] == 2
+    # The reset gave new codes (tests/test_ways_in.py): the next one works once, like the first.
+    fresh = codes_of(response)
+    assert forgot(client, "river", codes[4], "another-long-phrase").status_code == 400
+    assert forgot(client, "river", fresh[4], "another-long-phrase").status_code == 200
+    assert forgot(client, "river", fresh[4], "a-third-long-phrase").status_code == 400
 
 
 def test_new_codes_void_the_old_ones(client):

@@ -165,7 +165,9 @@ def test_an_existing_passkey_confirms_too(client, settings, phone):
     assert _post(client, "/settings/passkeys/options").status_code == 200
 
 
-@pytest.mark.parametrize("body", [None, {}, {"credential": "x"}, {"credential": {"rawId": "A" * 5000}}, [1], "text"])
+@pytest.mark.parametrize("body", [None, {}, {"credential": "x"}, {"credential": {"rawId": "A" * 5000}}, [1], "text",
+                                  {"credential": {}, "next": ["device"]}, {"credential": {}, "next": {"a": 1}},
+                                  {"credential": {"rawId": "x", "response": "not an object"}}])
 def test_forged_passkey_confirmations_are_refused_without_a_500(client, body):
     sign_up(client, "river")
     assert _post(client, "/settings/confirm/passkey", body).status_code == 400
@@ -254,3 +256,22 @@ def test_right_after_a_new_password_the_person_may_add_their_own_passkey_again(c
     post_form(client, "/settings/password", {"current_password": PASSWORD, "new_password": NEW})
     assert _post(client, "/settings/passkeys/options").status_code == 200  # the password was just typed
     assert _post(other_client, "/settings/passkeys/options").status_code in (401, 403)  # signed out there
+
+
+@pytest.mark.parametrize("how", ["settings", "recovery code"])
+def test_a_new_password_replaces_the_recovery_codes_and_shows_the_new_ones_once(client, settings, how):
+    """Someone who knew the old password could have made codes of their own: after a new password, only the
+    codes shown on the page after it work."""
+    old = codes_of(sign_up(client, "river"))
+    assert len(old) == 10
+    if how == "settings":
+        done = post_form(client, "/settings/password", {"current_password": PASSWORD, "new_password": NEW})
+    else:
+        client.cookies.clear()
+        done = forgot(client, "river", old[0])
+    assert done.status_code == 200 and "Your old codes no longer work" in done.text
+    new = codes_of(done)
+    assert len(new) == 10 and not set(new) & set(old)
+    client.cookies.clear()
+    assert forgot(client, "river", old[1], "another-pass-phrase").status_code == 400  # an old code is void
+    assert forgot(client, "river", new[0], "another-pass-phrase").status_code == 200

@@ -145,6 +145,21 @@ def test_connection_lost_during_the_exit_still_leaves_and_ends_the_session_first
     _first_portal_page_is_signed_out(page, context, server, old)
 
 
+def test_an_error_page_in_answer_to_the_exit_is_never_shown(page, context, server, destination):
+    """The server (or a proxy in front of it) answers the exit with its own error page: the person still
+    leaves, and the session is ended first thing when the portal answers again."""
+    _signed_in(page, server)
+    old = session_cookie(context)
+    context.route("**/exit*", lambda route: route.fulfill(
+        status=502, content_type="text/html", body=f"<title>{NAME} – Bad gateway</title><h1>{NAME} is down</h1>"))
+    page.locator("#exit-now").click()
+    page.wait_for_url(destination.url)
+    assert "Weather today" in page.content() and NAME not in page.content()
+    assert _alive_on_server(server, old)
+    context.unroute("**/exit*")
+    _first_portal_page_is_signed_out(page, context, server, old)
+
+
 def test_flapping_never_lets_a_portal_page_through_before_the_owed_exit(page, context, server, destination):
     _signed_in(page, server)
     old = session_cookie(context)
