@@ -34,11 +34,6 @@ class Brand:
     key: str
     title: str
 
-    @property
-    def file_stem(self) -> str:
-        """The name's word in the files the portal sends (`notes-export-….zip`)."""
-        return self.key or "export"
-
 
 NEUTRAL = Brand("", "")  # the offline page: cached on the phone, it names no app at all
 
@@ -66,7 +61,7 @@ def brand_of(request: Request[Any, Any, Any]) -> Brand:
     return brand(chosen(request))
 
 
-def device_cookie(key: str, secure: bool) -> Cookie:
+def name_cookie(key: str, secure: bool) -> Cookie:
     """The cookie that makes the device keep `key`; for the default, one that removes it."""
     if key == DEFAULT:
         return Cookie(key=COOKIE, value="", path="/", httponly=True, secure=secure, samesite="lax", max_age=0,
@@ -84,4 +79,4 @@ def cookie_to_sync(request: Request[Any, Any, Any], secure: bool) -> Cookie | No
     kept = request.cookies.get(COOKIE)
     if (kept or DEFAULT) == wanted and (kept is None or kept in CHOICES):
         return None
-    return device_cookie(wanted, secure)
+    return name_cookie(wanted, secure)

@@ -192,9 +192,9 @@ async def export(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
         return await settings_page_with(request, db, status_code=400, account_errors={"export_password": refusal})
     services = services_of(request)
     log.info("export for user %s", viewer.user_id)
-    # Named like any notes export, with the name the person chose: a downloads list is easy to see.
+    # Named like any notes app's export, whatever the app is called: a downloads list is easy to see.
     brand = brand_of(request)
-    filename = f"{brand.file_stem}-export-{local(utcnow(), viewer.time_zone).date().isoformat()}.zip"
+    filename = f"notes-export-{local(utcnow(), viewer.time_zone).date().isoformat()}.zip"
     return Stream(
         archive_stream(services.factory, services, viewer, brand.title),
         status_code=200,

@@ -37,7 +37,7 @@ async def landing(request: Request[Any, Any, Any]) -> Response[Any]:
         # The installed Notes app's start address: the phone keeps the name again, even after Exit now
         # cleared its cookies. Only this fixed word is read from the address; anything else is ignored.
         response.context["brand"] = disguise.brand(started_as)
-        response.cookies.append(disguise.device_cookie(started_as, services_of(request).settings.production))
+        response.cookies.append(disguise.name_cookie(started_as, services_of(request).settings.production))
     return response
 
 
@@ -188,7 +188,7 @@ async def save_safety(request: Request[Any, Any, Any], db: NamedDependency[Async
         db.add(user)
     # The phone keeps the name for the signed-out pages (portal.disguise).
     return Redirect("/settings?done=safety#safety", status_code=303,
-                    cookies=[disguise.device_cookie(app_name, services_of(request).settings.production)])
+                    cookies=[disguise.name_cookie(app_name, services_of(request).settings.production)])
 
 
 @get("/healthz", include_in_schema=False)

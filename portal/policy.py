@@ -87,26 +87,26 @@ def _card_in_force(viewer: Viewer, model: type[SQLModel], now: datetime | None, 
     return and_(col(columns.private).is_(False), exists(card))
 
 
-def visible(viewer: Viewer, model: type[SQLModel], now: datetime | None = None) -> ColumnElement[bool]:
-    """THE rule, as a condition on `model`'s rows: may `viewer` read this row now?"""
-    _noted(f"read {model.__name__}")
+def _owner_or_card(viewer: Viewer, model: type[SQLModel], now: datetime | None, *also: ColumnElement[bool]) -> ColumnElement[bool]:
+    """The owner's own rows; for staff, rows a card in force opens (with `also` asked of the card)."""
     columns: Any = model
     if viewer.role == Role.SURVIVOR:
         return col(columns.owner_id) == viewer.user_id  # type: ignore[no-any-return]
     if viewer.role not in STAFF_ROLES:
         return false()
-    return _card_in_force(viewer, model, now)
+    return _card_in_force(viewer, model, now, *also)
+
+
+def visible(viewer: Viewer, model: type[SQLModel], now: datetime | None = None) -> ColumnElement[bool]:
+    """THE rule, as a condition on `model`'s rows: may `viewer` read this row now?"""
+    _noted(f"read {model.__name__}")
+    return _owner_or_card(viewer, model, now)
 
 
 def notes_visible(viewer: Viewer, model: type[SQLModel], now: datetime | None = None) -> ColumnElement[bool]:
     """The notes rule, as a condition on `model`'s rows: may `viewer` read this row's notes now? The owner
     may; anyone else only through a card in force that says Include my notes."""
-    columns: Any = model
-    if viewer.role == Role.SURVIVOR:
-        return col(columns.owner_id) == viewer.user_id  # type: ignore[no-any-return]
-    if viewer.role not in STAFF_ROLES:
-        return false()
-    return _card_in_force(viewer, model, now, col(Grant.include_notes).is_(True))
+    return _owner_or_card(viewer, model, now, col(Grant.include_notes).is_(True))
 
 
 def _hold_notes(db: AsyncSession, model: type[SQLModel], item: Any) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import os
 import zipfile
 
@@ -41,6 +42,8 @@ def test_the_export_holds_everything_and_every_document_byte_for_byte(client, ot
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/zip"
     assert response.headers["cache-control"] == "no-store"
+    # Named like any notes app's export, even for someone who keeps the name Waypoint.
+    assert re.fullmatch(r'attachment; filename="notes-export-\d{4}-\d{2}-\d{2}\.zip"', response.headers["content-disposition"])
     archive = zipfile.ZipFile(io.BytesIO(response.content))
     assert archive.testzip() is None
     data = {name: json.loads(archive.read(name)) for name in archive.namelist() if name.endswith(".json")}
