@@ -29,7 +29,7 @@ from litestar.template.config import TemplateConfig
 from redis.asyncio import Redis
 
 from portal import (
-    account, accounts, export, passkeys, admin, appointments, checkins, documents, goals, help_lines, home, messages, people, push, pwa, reminders,
+    account, accounts, export, keys, outbox, passkeys, admin, appointments, checkins, documents, goals, help_lines, home, messages, people, push, pwa, reminders,
     safety, sharing,
 )
 from portal.crypto import MasterKey
@@ -40,7 +40,7 @@ from portal.passwords import Hasher
 from portal.safety import exit_href
 from portal.sessions import DatabaseSessionStore, RedisSessionStore, Sessions
 from portal.storage import DatabaseStorage
-from portal.settings import Settings
+from portal.config import Config
 from portal.web import (
     AllowedHostsMiddleware, CSRFMiddleware, HttpsRedirect, PortalRequest, Services, ViewerMiddleware, exception_handlers,
     headers_hook, page_link,
@@ -90,8 +90,8 @@ def template_environment(assets: StaticAssets, secret_key: str) -> Environment:
     return env
 
 
-def create_app(settings: Settings | None = None) -> Litestar:
-    settings = settings or Settings.from_env()
+def create_app(settings: Config | None = None) -> Litestar:
+    settings = settings or Config.from_env()
     engine = make_engine(settings.database_url)
     factory = session_factory(engine)
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
@@ -104,7 +104,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         counters = MemoryCounters()
     sessions = Sessions(store, settings)
     services = Services(
-        settings=settings,
+        config=settings,
         sessions=sessions,
         hasher=Hasher(settings.password_hash_memory_kib, settings.password_hash_passes),
         throttle=Throttle(counters),
@@ -120,7 +120,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             exclude=["^/exit$"],  # a pattern searched anywhere in the path: anchor it
         ),
         storage=DatabaseStorage(factory),
-        vapid=push.Vapid(settings.vapid_private_key, settings.push_contact),
+        vapid=keys.Vapid(settings.vapid_private_key, settings.push_contact),
         push_hosts=push.PushHosts.of(settings),
         factory=factory,
     )
@@ -130,7 +130,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         await documents.start_up(services)
         # Reminders go out from every process that runs the worker; rows are claimed, never sent twice.
-        sender = asyncio.create_task(push.Worker(factory, services.vapid, services.push_hosts).run_forever()) if settings.push_worker else None
+        sender = asyncio.create_task(outbox.Worker(factory, services.vapid, services.push_hosts).run_forever()) if settings.push_worker else None
         try:
             yield
         finally:

@@ -10,10 +10,10 @@ import os
 import sys
 from pathlib import Path
 
-from portal.settings import Settings, SettingsError
+from portal.config import Config, ConfigError
 
 
-def _run(settings: Settings) -> int:
+def _run(settings: Config) -> int:
     import uvicorn
 
     from portal.db import migrate
@@ -36,7 +36,7 @@ def _run(settings: Settings) -> int:
     return 0
 
 
-async def _create_admin(settings: Settings, username: str, password: str) -> str | None:
+async def _create_admin(settings: Config, username: str, password: str) -> str | None:
     from portal.accounts import create_user, find_user, normalise_username, username_problem
     from portal.db import make_engine, session_factory
     from portal.models import Role
@@ -59,7 +59,7 @@ async def _create_admin(settings: Settings, username: str, password: str) -> str
     return None
 
 
-def _backup(settings: Settings, target: Path | None) -> int:
+def _backup(settings: Config, target: Path | None) -> int:
     from portal.backup import BackupError, backup, human_size, key_reminder
 
     try:
@@ -72,7 +72,7 @@ def _backup(settings: Settings, target: Path | None) -> int:
     return 0
 
 
-def _confirmed(settings: Settings, source: Path) -> bool:
+def _confirmed(settings: Config, source: Path) -> bool:
     """Ask at a terminal; anywhere else the answer is no (a script must say --yes)."""
     from portal.backup import where
 
@@ -84,7 +84,7 @@ def _confirmed(settings: Settings, source: Path) -> bool:
     return input("Type yes to restore: ").strip().lower() == "yes"
 
 
-def _restore(settings: Settings, source: Path, yes: bool) -> int:
+def _restore(settings: Config, source: Path, yes: bool) -> int:
     from portal.backup import BackupError, check_backup, key_reminder, replace_database, where
 
     try:
@@ -116,8 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     restore.add_argument("--yes", action="store_true", help="do not ask first")
     args = parser.parse_args(argv)
     try:
-        settings = Settings.from_env()
-    except SettingsError as exc:
+        settings = Config.from_env()
+    except ConfigError as exc:
         print(f"Settings problem: {exc}", file=sys.stderr)
         return 2
     if args.command == "run":

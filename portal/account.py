@@ -121,7 +121,7 @@ async def forgot(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
         return _forgot_page(request, values, {"code": _("Too many tries. Please wait {seconds} seconds, then try again.").format(
             seconds=wait)}, 429)
     user = await find_user(db, username)
-    secret = services.settings.secret_key
+    secret = services.config.secret_key
     usable = user is not None and user.active
     if not usable or user is None or not await use_code(db, user.id or 0, code, secret):
         _digest(secret, code)  # the same work whether or not the account exists
@@ -214,7 +214,7 @@ async def regenerate(request: Request[Any, Any, Any], db: NamedDependency[AsyncS
     if refusal := await password_refusal(request, db, viewer, form_value(form, "password", MAX_LENGTH + 1),
                                          _("That password is not right. Your old codes still work.")):
         return await settings_page_with(request, db, status_code=400, account_errors={"codes_password": refusal})
-    codes = await new_codes(db, viewer.user_id, services_of(request).settings.secret_key)
+    codes = await new_codes(db, viewer.user_id, services_of(request).config.secret_key)
     return codes_page(request, codes, first=False)
 
 
@@ -241,7 +241,7 @@ async def change_password(request: Request[Any, Any, Any], db: NamedDependency[A
         raise NotFoundException()
     user.password_hash = await services.hasher.hash(new)
     db.add(user)
-    removed = await remove_ways_in(db, viewer.user_id, services.settings.secret_key)
+    removed = await remove_ways_in(db, viewer.user_id, services.config.secret_key)
     await db.commit()
     await services.sessions.end_all(viewer.user_id)
     cookie = await session_cookie(request, user)

@@ -98,14 +98,14 @@ def throttle_account(username: str) -> str:
 
 
 def _device_cookie_name(request: Request[Any, Any, Any]) -> str:
-    return "__Host-wp_device" if services_of(request).settings.production else "wp_device"
+    return "__Host-wp_device" if services_of(request).config.production else "wp_device"
 
 
 def device_cookie(request: Request[Any, Any, Any], username: str) -> Cookie:
     """A fresh device cookie for `username`'s account on this browser, given at each sign-in. It outlives
     sign-out (it proves only that this browser has signed in before); Exit now clears it with the rest."""
-    secure = services_of(request).settings.production
-    token = new_device_token(services_of(request).settings.secret_key, throttle_account(username))
+    secure = services_of(request).config.production
+    token = new_device_token(services_of(request).config.secret_key, throttle_account(username))
     return Cookie(key=_device_cookie_name(request), value=token, path="/", httponly=True, secure=secure,
                   samesite="strict", max_age=int(timedelta(days=DEVICE_COOKIE_DAYS).total_seconds()))
 
@@ -116,7 +116,7 @@ def sign_in_subjects(request: Request[Any, Any, Any], username: str) -> dict[str
     for all unknown browsers (which only slows them)."""
     services = services_of(request)
     account = throttle_account(username)
-    device = device_of(services.settings.secret_key, account, request.cookies.get(_device_cookie_name(request), ""))
+    device = device_of(services.config.secret_key, account, request.cookies.get(_device_cookie_name(request), ""))
     if device:
         return {"device": device}
     address = client_address(request)
@@ -192,7 +192,7 @@ async def sign_up(request: Request[Any, Any, Any], db: NamedDependency[AsyncSess
         return _sign_up_page(request, values, {"username": _("That username is taken. Try another one.")}, 400)
     from portal.account import codes_page, new_codes  # the account's own life builds on this module
 
-    codes = await new_codes(db, user.id or 0, services.settings.secret_key)
+    codes = await new_codes(db, user.id or 0, services.config.secret_key)
     await db.commit()  # the session below must refer to a stored user
     await services.throttle.failed(signup_address=address)  # counts sign-ups per address
     # The recovery codes are shown once, now; the page leads on to the safety introduction.

@@ -18,7 +18,7 @@ from sqlalchemy import delete
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from portal import policy, push, sharing
+from portal import policy, reminder_times, sharing
 from portal.dates import parse_date, year_span
 from portal.db import forget_on_disk
 from portal.i18n import _
@@ -123,7 +123,7 @@ async def create(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
     item = Appointment(owner_id=viewer.user_id, what=values["what"], starts_at=starts_at, time_zone=viewer.time_zone,
                        place=values["place"], with_whom=values["with_whom"], notes=values["notes"],
                        reminder=values["reminder"])
-    item.remind_at = push.appointment_remind_at(item, utcnow())
+    item.remind_at = reminder_times.appointment_remind_at(item, utcnow())
     db.add(item)
     await db.flush()
     return Redirect(f"/appointments/{item.id}", status_code=303)
@@ -161,7 +161,7 @@ async def update(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
         return _form_page(request, item, values, errors, 400)
     item.what, item.place, item.with_whom, item.notes = values["what"], values["place"], values["with_whom"], values["notes"]
     item.starts_at, item.time_zone, item.reminder = starts_at, viewer.time_zone, values["reminder"]
-    item.remind_at = push.appointment_remind_at(item, utcnow())
+    item.remind_at = reminder_times.appointment_remind_at(item, utcnow())
     db.add(item)
     return Redirect(f"/appointments/{item.id}", status_code=303)
 

@@ -32,7 +32,7 @@ from sqlalchemy.engine import make_url
 
 from portal.db import alembic_config, make_engine, migrate
 from portal.models import WebSession
-from portal.settings import Settings
+from portal.config import Config
 
 # The prefix app.py gives every Redis key; sessions are `session:…` and `user-sessions:…` under it.
 REDIS_PREFIX = "waypoint:"
@@ -48,14 +48,14 @@ class BackupError(Exception):
 # ----- backup ---------------------------------------------------------------------------------
 
 
-def default_backup_path(settings: Settings, now: datetime | None = None) -> Path:
+def default_backup_path(settings: Config, now: datetime | None = None) -> Path:
     """`backups/waypoint-YYYYmmdd-HHMMSS.sqlite3` (or `.dump` for PostgreSQL) in the data folder."""
     stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
     suffix = "sqlite3" if settings.sqlite else "dump"
     return Path(settings.data_dir) / "backups" / f"waypoint-{stamp}.{suffix}"
 
 
-def backup(settings: Settings, target: Path | None = None) -> Path:
+def backup(settings: Config, target: Path | None = None) -> Path:
     """Copy the configured database into one new file (mode 600) and return where it is."""
     if target is None:
         target = default_backup_path(settings)
@@ -121,7 +121,7 @@ def _private_folder(folder: Path) -> None:
 # ----- restore --------------------------------------------------------------------------------
 
 
-def check_backup(settings: Settings, source: Path) -> str:
+def check_backup(settings: Config, source: Path) -> str:
     """The schema revision a backup holds, after checking it is a whole Waypoint database this
     version of the portal can upgrade. Raises BackupError otherwise; nothing is changed."""
     if not source.is_file():
@@ -136,14 +136,14 @@ def check_backup(settings: Settings, source: Path) -> str:
     return revision
 
 
-def restore(settings: Settings, source: Path) -> str:
+def restore(settings: Config, source: Path) -> str:
     """Check the backup at `source`, then put it in place (`replace_database`). Returns its schema revision."""
     revision = check_backup(settings, source)
     replace_database(settings, source)
     return revision
 
 
-def replace_database(settings: Settings, source: Path) -> None:
+def replace_database(settings: Config, source: Path) -> None:
     """Replace the configured database with a backup that passed `check_backup`, upgrade it to the
     newest schema and sign everyone out."""
     if settings.sqlite:
@@ -237,7 +237,7 @@ def _restore_postgres(source: Path, url: str) -> None:
             raise BackupError(f"PostgreSQL could not restore {source}: {said.read().decode(errors='replace').strip()}")
 
 
-async def sign_everyone_out(settings: Settings) -> None:
+async def sign_everyone_out(settings: Config) -> None:
     """End every session, in the database and in Redis: a restored copy must not revive old ones."""
     engine = make_engine(settings.database_url)
     try:
@@ -272,7 +272,7 @@ def libpq_address(url: str) -> tuple[str, dict[str, str]]:
     return address.render_as_string(hide_password=False), env
 
 
-def where(settings: Settings) -> str:
+def where(settings: Config) -> str:
     """The configured database in words, without any password."""
     if settings.sqlite:
         return f"the SQLite database {_sqlite_path(settings)}"
@@ -280,7 +280,7 @@ def where(settings: Settings) -> str:
     return f"the PostgreSQL database {parsed.database} on {parsed.host or 'localhost'}"
 
 
-def key_reminder(settings: Settings) -> str:
+def key_reminder(settings: Config) -> str:
     return (
         "Documents are encrypted with the document key: PORTAL_DOCUMENT_KEY, or in development the file "
         f"{Path(settings.data_dir) / 'document_key'}. The key is NOT in the backup. Keep a copy of it safely, "
@@ -300,7 +300,7 @@ def human_size(size: int) -> str:
     return f"{amount:.1f} GB"
 
 
-def _sqlite_path(settings: Settings) -> Path:
+def _sqlite_path(settings: Config) -> Path:
     return Path(make_url(settings.database_url).database or "")
 
 

@@ -16,7 +16,7 @@ import os
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from portal.settings import document_key_bytes
+from portal.keys import document_key_bytes
 
 CHUNK_SIZE = 256 * 1024
 TAG_SIZE = 16

@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from portal.settings import private_folder
+from portal.config import private_folder
 from portal.sqlite_loop import Connection as LoopConnection, connector
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"

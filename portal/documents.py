@@ -26,7 +26,7 @@ from sqlalchemy import delete
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from portal import policy, push, sharing
+from portal import policy, reminder_times, sharing
 from portal.crypto import ChunkError, DocumentKeyError, open_chunk
 from portal.dates import parse_date, year_span
 from portal.db import forget_on_disk
@@ -108,7 +108,7 @@ def _read_fields(fields: dict[str, str], sealed: SealedFile | None) -> tuple[dic
 
 def _form_page(request: Request[Any, Any, Any], item: Document | None, values: dict[str, str], errors: dict[str, str],
                status_code: int = 200) -> Template:
-    limit_mb = services_of(request).settings.upload_max_mb
+    limit_mb = services_of(request).config.upload_max_mb
     return page(request, "documents/form.html", title=_("Documents"), item=item, values=values, errors=errors,
                 kinds=kind_labels(), limit_mb=limit_mb, span=year_span(*EXPIRY_SPAN), status_code=status_code)
 
@@ -152,7 +152,7 @@ async def new_document(request: Request[Any, Any, Any]) -> Template:
 async def upload(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
     viewer = current_viewer(request)
     services = services_of(request)
-    settings = services.settings
+    settings = services.config
     messages = file_messages(settings.upload_max_mb)
     try:
         fields, sealed = await receive(request, services.master_key, settings.upload_max_mb * 1024 * 1024,
@@ -179,7 +179,7 @@ async def upload(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
             owner_id=viewer.user_id, name=values["name"], kind=values["kind"], expires_on=expires_on,
             media_type=sealed.media_type, size=sealed.size, storage_key=sealed.storage_key,
             wrapped_key=sealed.wrapped_key, key_id=sealed.key_id, chunk_count=len(sealed.lengths),
-            warn_at=push.document_warn_at(expires_on, viewer.time_zone, utcnow()),
+            warn_at=reminder_times.document_warn_at(expires_on, viewer.time_zone, utcnow()),
         )
         await services.storage.write(db, sealed.storage_key, sealed.chunks())
         db.add(item)
@@ -233,7 +233,7 @@ async def update(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
     if errors:
         return _form_page(request, item, values, errors, 400)
     item.name, item.kind, item.expires_on = values["name"], values["kind"], expires_on
-    item.warn_at = push.document_warn_at(expires_on, viewer.time_zone, utcnow())
+    item.warn_at = reminder_times.document_warn_at(expires_on, viewer.time_zone, utcnow())
     db.add(item)
     return Redirect(f"/documents/{item.id}", status_code=303)
 
@@ -299,7 +299,7 @@ async def _plaintext(services: Services, item: Document, key: bytes) -> AsyncIte
 
 
 def spool_dir(services: Services) -> Path:
-    return services.settings.data_dir / "uploads"
+    return services.config.data_dir / "uploads"
 
 
 async def start_up(services: Services) -> None:

@@ -1,4 +1,4 @@
-"""Start pages: the signed-out landing page, the survivor's Home, the staff page, Settings."""
+"""Start pages: the signed-out landing page, the survivor's Home, the staff page, Config."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from portal.documents import expiring, expiry, today_for
 from portal import account, disguise, reminders, sharing
 from portal.i18n import _, ngettext
 from portal.models import CheckIn, Goal, GoalStatus, User
-from portal.settings import is_web_address
+from portal.config import is_web_address
 from portal.timezones import is_zone, local, zone_names
 from portal.web import (
     form_value, home_for, page, services_of, signed_in, staff_only, survivor_only, viewer_of, whole_number,
@@ -37,7 +37,7 @@ async def landing(request: Request[Any, Any, Any]) -> Response[Any]:
         # The installed Notes app's start address: the phone keeps the name again, even after Exit now
         # cleared its cookies. Only this fixed word is read from the address; anything else is ignored.
         response.context["brand"] = disguise.brand(started_as)
-        response.cookies.append(disguise.name_cookie(started_as, services_of(request).settings.production))
+        response.cookies.append(disguise.name_cookie(started_as, services_of(request).config.production))
     return response
 
 
@@ -97,7 +97,7 @@ async def settings_page_with(request: Request[Any, Any, Any], db: AsyncSession, 
     context.setdefault("zone_error", "")
     context.setdefault("safety_error", "")
     user = await db.get(User, viewer.user_id)
-    organisation_idle = services_of(request).settings.session_idle_minutes
+    organisation_idle = services_of(request).config.session_idle_minutes
     context.setdefault("safety", {
         "idle": (user.idle_minutes if user and user.idle_minutes else min(organisation_idle, 60)),
         "idle_choices": {str(n): ngettext("%(num)d minute", "%(num)d minutes", n) % {"num": n} for n in IDLE_CHOICES},
@@ -115,7 +115,7 @@ async def settings_page_with(request: Request[Any, Any, Any], db: AsyncSession, 
         reminders_context["push"]["chosen"] = [kind for kind in reminders_context["push"]["kinds"] if getattr(prefs, kind)]
     return page(
         request, "home/settings.html", title=_("Settings"),
-        default_exit_url=services_of(request).settings.exit_url, zones={name: name for name in zone_names()},
+        default_exit_url=services_of(request).config.exit_url, zones={name: name for name in zone_names()},
         **reminders_context, **account_context, **context,
     )
 
@@ -188,7 +188,7 @@ async def save_safety(request: Request[Any, Any, Any], db: NamedDependency[Async
         db.add(user)
     # The phone keeps the name for the signed-out pages (portal.disguise).
     return Redirect("/settings?done=safety#safety", status_code=303,
-                    cookies=[disguise.name_cookie(app_name, services_of(request).settings.production)])
+                    cookies=[disguise.name_cookie(app_name, services_of(request).config.production)])
 
 
 @get("/healthz", include_in_schema=False)

@@ -23,7 +23,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from portal import policy, push
+from portal import outbox, policy
 from portal.i18n import _, ngettext
 from portal.models import Connection, Message, Role, User, utcnow
 from portal.timezones import local
@@ -133,7 +133,7 @@ async def send(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession
     await db.flush()
     if not held:
         recipient = connection.survivor_id if viewer.role == Role.MENTOR else connection.staff_id
-        await push.queue_message(db, recipient, message.id or 0)
+        await outbox.queue_message(db, recipient, message.id or 0)
     if wants_fragment(request):
         return _thread_page(request, await _thread_context(request, db, connection), sent=True)
     return Redirect(f"/messages/{connection.id}?sent=1#latest", status_code=303)
@@ -158,7 +158,7 @@ async def resume(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
         db.add(connection)
         newest = await policy.release_held(db, current_viewer(request), connection)
         if newest:
-            await push.queue_message(db, connection.survivor_id, newest)
+            await outbox.queue_message(db, connection.survivor_id, newest)
     return Redirect(f"/messages/{connection.id}", status_code=303)
 
 

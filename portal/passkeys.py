@@ -50,7 +50,7 @@ MAX_PASSKEYS = 10
 
 def relying_party(request: Request[Any, Any, Any]) -> tuple[str, str]:
     """(rp id, origin) for this request: the host the person is on."""
-    scheme = "https" if services_of(request).settings.production else request.url.scheme
+    scheme = "https" if services_of(request).config.production else request.url.scheme
     host = request.url.hostname or "localhost"
     port = request.url.port
     default = (scheme == "https" and port in (None, 443)) or (scheme == "http" and port in (None, 80))
@@ -148,7 +148,7 @@ async def _answered(request: Request[Any, Any, Any], db: AsyncSession, credentia
         if challenge is None or passkey is None or user is None or not user.active:
             raise InvalidAuthenticationResponse("unknown challenge or passkey")
         handle = credential.get("response", {}).get("userHandle")
-        if handle and base64url_to_bytes(handle) != user_handle(services_of(request).settings.secret_key, user.id or 0):
+        if handle and base64url_to_bytes(handle) != user_handle(services_of(request).config.secret_key, user.id or 0):
             raise InvalidAuthenticationResponse("passkey of another account")
         verified = verify_authentication_response(
             credential=credential, expected_challenge=challenge, expected_rp_id=rp_id, expected_origin=origin,
@@ -200,7 +200,7 @@ async def add_options(request: Request[Any, Any, Any], db: NamedDependency[Async
     options = generate_registration_options(
         # The name a phone's passkey list shows for this site: the one the person chose ("Notes").
         rp_id=rp_id, rp_name=brand_of(request).title, user_name=viewer.username, user_display_name=viewer.username,
-        user_id=user_handle(services_of(request).settings.secret_key, viewer.user_id), challenge=challenge,
+        user_id=user_handle(services_of(request).config.secret_key, viewer.user_id), challenge=challenge,
         authenticator_selection=AuthenticatorSelectionCriteria(resident_key=ResidentKeyRequirement.REQUIRED,
                                                                user_verification=UserVerificationRequirement.REQUIRED),
         exclude_credentials=[PublicKeyCredentialDescriptor(id=base64url_to_bytes(key.credential_id)) for key in existing],

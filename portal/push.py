@@ -1,123 +1,49 @@
-"""Reminders on the phone (Web Push): devices, the durable outbox, and the worker that sends it.
+"""Web Push to a person's phones: which push services the portal talks to, the devices a person added,
+and sending one encrypted notification.
 
 Nothing a person wrote ever leaves in a notification. The payload holds the neutral words the person
 chose ("You have a new update" unless they chose others) and a plain address to open (`/messages`, never
-an item's id). Every notification is a row in `push_outbox` before anything is sent, so nothing is lost
-across a restart. Workers claim rows with one conditional UPDATE (`FOR UPDATE SKIP LOCKED` on
-PostgreSQL) under a lease, so several workers never send the same row twice; a worker that dies
-mid-send leaves its rows to be taken again when the lease ends. Failures are retried with backoff on
-429, 5xx and network errors; a device the push service no longer knows (404, 410) is removed.
-Quiet hours are checked just before sending: a notification inside them waits for the window to open.
+an item's id). What is sent when is portal.reminder_times; the durable queue and its worker are
+portal.outbox.
 """
 
 from __future__ import annotations
 
-import asyncio
-import base64
 import hashlib
 import ipaddress
 import json
 import logging
 import re
-import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
-import anyio
 import requests
 from urllib3.exceptions import LocationParseError
 from urllib3.util import parse_url
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from py_vapid import Vapid02
 from pywebpush import WebPushException, webpush
-from sqlalchemy import delete, or_, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy import delete
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal.i18n import _
+from portal.keys import Vapid, unb64url
 from portal.models import (
-    Appointment, Document, Message, OutboxState, PushOutbox, PushSettings, PushSubscription, Reminder, User, utcnow,
+    PushSubscription,
 )
-from portal.settings import Settings
-from portal.timezones import is_zone
+from portal.config import Config
 
 log = logging.getLogger("portal.push")
 
-KINDS = ("appointments", "checkins", "documents", "messages")
-# Where tapping a notification leads: a section, never an item (the address may show in the browser).
-OPEN = {"appointments": "/appointments", "checkins": "/check-ins/new", "documents": "/documents", "messages": "/messages"}
-REMINDER_SPANS = {Reminder.HOUR_BEFORE.value: timedelta(hours=1), Reminder.DAY_BEFORE.value: timedelta(days=1)}
-DOCUMENT_WARNINGS = (30, 7)  # days before a paper expires
-WARN_AT = time(10, 0)  # local time of a document warning
-BATCH = 50
-LEASE = timedelta(minutes=5)
 SEND_TIMEOUT = 10  # seconds; a push service that hangs longer is tried again later
 CONNECT_TIMEOUT = 3.05  # seconds to reach the push service at all
 TOPIC = "update"  # the same neutral Topic for every kind: the push service learns nothing of what it is about
-MAX_ATTEMPTS = 8
-PARALLEL_SENDS = 8
 TTL = 24 * 3600
-KEEP_DONE = timedelta(days=30)
-INTERVAL = 5.0  # seconds between rounds of the background worker
 
 
 def default_text() -> str:
     return _("You have a new update")
-
-
-# ----- keys ---------------------------------------------------------------------------------------
-
-
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unb64url(value: str) -> bytes:
-    return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
-
-
-def new_vapid_key() -> str:
-    """A new VAPID private key: the raw 32 bytes of a P-256 key, base64url."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    return _b64url(key.private_numbers().private_value.to_bytes(32, "big"))
-
-
-def vapid_key_problem(value: str) -> str:
-    """Why `value` is not a usable VAPID private key, or "" when it is."""
-    try:
-        raw = _unb64url(value.strip())
-        if len(raw) != 32:
-            return "it must be 32 bytes, base64url"
-        ec.derive_private_key(int.from_bytes(raw, "big"), ec.SECP256R1())
-    except (ValueError, TypeError):
-        return "it is not a P-256 private key in base64url"
-    return ""
-
-
-@dataclass(frozen=True)
-class Vapid:
-    """The server's VAPID identity: signs each push so push services know it comes from this portal."""
-
-    private_key: str
-    contact: str
-
-    @property
-    def public_key(self) -> str:
-        """The application server key a browser subscribes with (uncompressed point, base64url)."""
-        key = ec.derive_private_key(int.from_bytes(_unb64url(self.private_key), "big"), ec.SECP256R1())
-        return _b64url(key.public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint))
-
-    def signer(self) -> Vapid02:
-        return Vapid02.from_raw(self.private_key.encode())
 
 
 # ----- subscriptions --------------------------------------------------------------------------------
@@ -143,7 +69,7 @@ class PushHosts:
     loopback: bool = False
 
     @classmethod
-    def of(cls, settings: Settings) -> PushHosts:
+    def of(cls, settings: Config) -> PushHosts:
         return cls(tuple(name.lower() for name in settings.push_hosts), settings.push_loopback and not settings.production)
 
     def refuse(self, endpoint: str) -> bool:
@@ -181,14 +107,14 @@ def subscription_problem(endpoint: str, p256dh: str, auth: str, hosts: PushHosts
     if hosts.refuse(endpoint):
         return "endpoint"
     try:
-        point = _unb64url(p256dh)
+        point = unb64url(p256dh)
         ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
         if len(point) != 65:
             return "p256dh"
     except (ValueError, TypeError):
         return "p256dh"
     try:
-        if len(_unb64url(auth)) != 16:
+        if len(unb64url(auth)) != 16:
             return "auth"
     except (ValueError, TypeError):
         return "auth"
@@ -213,161 +139,6 @@ async def remove_device(db: AsyncSession, user_id: int, device_id: str) -> bool:
     result = await db.exec(delete(PushSubscription).where(  # type: ignore[call-overload]
         col(PushSubscription.id) == device_id, col(PushSubscription.user_id) == user_id))
     return bool(result.rowcount)
-
-
-async def settings_of(db: AsyncSession, user_id: int) -> PushSettings:
-    """The person's push settings (the defaults when they never saved any; not stored until they do)."""
-    return await db.get(PushSettings, user_id) or PushSettings(user_id=user_id)
-
-
-# ----- when: quiet hours and check-in days ----------------------------------------------------
-
-
-def parse_clock(value: str) -> time | None:
-    """ "21:00" -> 21:00; anything else -> None."""
-    try:
-        parsed = time.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if len(value) == 5 and value[2] == ":" else None
-
-
-def _zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name if name and is_zone(name) else "UTC")
-
-
-def _at(day: date, clock: time, zone: ZoneInfo) -> datetime:
-    """A local wall-clock moment, in UTC (a time skipped by the clocks changing lands just after it)."""
-    return datetime.combine(day, clock, tzinfo=zone).astimezone(UTC)
-
-
-def quiet_until(prefs: PushSettings, zone_name: str, now: datetime) -> datetime | None:
-    """When the quiet hours that `now` falls in end (UTC), or None when `now` is not in quiet hours."""
-    start, end = parse_clock(prefs.quiet_from), parse_clock(prefs.quiet_to)
-    if start is None or end is None or start == end:
-        return None
-    zone = _zone(zone_name)
-    here = now.astimezone(zone)
-    clock = here.time().replace(tzinfo=None)
-    if start < end:
-        return _at(here.date(), end, zone) if start <= clock < end else None
-    if clock >= start:
-        return _at(here.date() + timedelta(days=1), end, zone)
-    if clock < end:
-        return _at(here.date(), end, zone)
-    return None
-
-
-def next_checkin(prefs: PushSettings, zone_name: str, after: datetime) -> datetime | None:
-    """The next check-in reminder after `after` (UTC), or None when they are off."""
-    clock = parse_clock(prefs.checkin_time)
-    days = {int(day) for day in prefs.checkin_days if day.isdigit() and int(day) < 7}
-    if not prefs.checkins or clock is None or not days:
-        return None
-    zone = _zone(zone_name)
-    today = after.astimezone(zone).date()
-    for offset in range(8):
-        day = today + timedelta(days=offset)
-        if day.weekday() in days and (moment := _at(day, clock, zone)) > after:
-            return moment
-    return None
-
-
-def appointment_remind_at(appointment: Appointment, now: datetime) -> datetime | None:
-    """When the appointment's reminder is due, or None (no reminder, or its moment has passed)."""
-    span = REMINDER_SPANS.get(appointment.reminder)
-    if span is None:
-        return None
-    due = appointment.starts_at - span
-    return due if due > now else None
-
-
-def _document_points(expires_on: date, zone_name: str) -> list[tuple[int, datetime]]:
-    zone = _zone(zone_name)
-    return [(days, _at(expires_on - timedelta(days=days), WARN_AT, zone)) for days in DOCUMENT_WARNINGS]
-
-
-def document_warn_at(expires_on: date | None, zone_name: str, now: datetime) -> datetime | None:
-    """The next "expires soon" moment of a paper (30, then 7 days before, at 10:00 local), or None."""
-    if expires_on is None:
-        return None
-    return next((moment for _days, moment in _document_points(expires_on, zone_name) if moment > now), None)
-
-
-# ----- queueing -------------------------------------------------------------------------------------
-
-
-def _insert(db: AsyncSession) -> Callable[..., Any]:
-    return postgresql_insert if db.bind.dialect.name == "postgresql" else sqlite_insert  # type: ignore[union-attr]
-
-
-async def queue(db: AsyncSession, user_id: int, kind: str, key: str, ref: str | None = None,
-                now: datetime | None = None, prefs: PushSettings | None = None) -> int:
-    """One notification to every device of `user_id`, unless they switched this kind off. Queuing the
-    same `key` again adds nothing. Returns how many devices it was queued for."""
-    prefs = prefs or await settings_of(db, user_id)
-    if not getattr(prefs, kind):
-        return 0
-    ids = (await db.exec(select(PushSubscription.id).where(col(PushSubscription.user_id) == user_id))).all()
-    if not ids:
-        return 0
-    rows = [{"user_id": user_id, "subscription_id": device, "kind": kind, "ref": ref, "key": key[:120],
-             "state": OutboxState.WAITING.value, "next_at": now or utcnow(), "attempts": 0, "created_at": utcnow()}
-            for device in ids]
-    statement = _insert(db)(PushOutbox).values(rows).on_conflict_do_nothing(index_elements=["key", "subscription_id"])
-    await db.exec(statement)  # type: ignore[call-overload]
-    return len(ids)
-
-
-async def queue_message(db: AsyncSession, recipient_id: int, message_id: int) -> None:
-    await queue(db, recipient_id, "messages", f"message:{message_id}", ref=str(message_id))
-
-
-# ----- the reminder scan: what has come due -------------------------------------------------------
-
-
-async def schedule_due(db: AsyncSession, now: datetime) -> int:
-    """Queue appointment reminders, document warnings and check-in reminders that are due at `now`, and
-    move each marker on, so each is queued once. The scan acts for each owner on their own items, reads
-    only ids and times, and sends none of their words. Returns how many were queued."""
-    queued = 0
-    appointments = (await db.exec(
-        select(Appointment).where(col(Appointment.remind_at) <= now).limit(200).with_for_update(skip_locked=True)
-    )).all()
-    for appointment in appointments:
-        if appointment.starts_at > now and appointment.reminder in REMINDER_SPANS:
-            key = f"appointment:{appointment.id}:{appointment.starts_at:%Y%m%dT%H%M}:{appointment.reminder}"
-            queued += await queue(db, appointment.owner_id, "appointments", key, ref=appointment.id, now=now)
-        appointment.remind_at = None
-        db.add(appointment)
-
-    documents = (await db.exec(
-        select(Document, User.time_zone).join(User, col(User.id) == Document.owner_id)
-        .where(col(Document.warn_at) <= now).limit(200).with_for_update(skip_locked=True, of=Document)  # type: ignore[arg-type]
-    )).all()
-    for document, zone_name in documents:
-        if document.expires_on is not None:
-            passed = [(days, moment) for days, moment in _document_points(document.expires_on, zone_name) if moment <= now]
-            # A warning whose day has gone by (the portal was down, or the date was typed late) is not sent.
-            if passed and now - passed[-1][1] < timedelta(days=1):
-                days = passed[-1][0]
-                key = f"document:{document.id}:{document.expires_on.isoformat()}:{days}"
-                queued += await queue(db, document.owner_id, "documents", key, ref=document.id, now=now)
-        document.warn_at = document_warn_at(document.expires_on, zone_name, now)
-        db.add(document)
-
-    checkins = (await db.exec(
-        select(PushSettings, User.time_zone).join(User, col(User.id) == PushSettings.user_id)
-        .where(col(PushSettings.checkin_next_at) <= now).limit(200).with_for_update(skip_locked=True, of=PushSettings)  # type: ignore[arg-type]
-    )).all()
-    for prefs, zone_name in checkins:
-        due = prefs.checkin_next_at
-        if due is not None and now - due < timedelta(hours=6):
-            key = f"checkin:{prefs.user_id}:{due.astimezone(_zone(zone_name)).date().isoformat()}"
-            queued += await queue(db, prefs.user_id, "checkins", key, now=now, prefs=prefs)
-        prefs.checkin_next_at = next_checkin(prefs, zone_name, now)
-        db.add(prefs)
-    return queued
 
 
 # ----- sending --------------------------------------------------------------------------------------
@@ -425,156 +196,5 @@ def send(subscription: PushSubscription, data: bytes, vapid: Vapid, hosts: PushH
     return Outcome(sent=True, status=201)
 
 
-def backoff(attempts: int, retry_after: float | None) -> timedelta:
-    """30 s, 1 min, 2 min ... up to 6 hours; longer if the push service asked for it."""
-    seconds = min(30 * 2 ** max(attempts - 1, 0), 6 * 3600)
-    return timedelta(seconds=max(seconds, min(retry_after or 0, 24 * 3600)))
-
-
-async def _still_wanted(db: AsyncSession, row: PushOutbox, prefs: PushSettings, now: datetime) -> bool:
-    """Is this notification still worth sending now? (Read messages, moved or past appointments and
-    switched-off kinds are not.)"""
-    if not getattr(prefs, row.kind, False):
-        return False
-    if row.kind == "messages" and row.ref and row.ref.isdigit():
-        message = await db.get(Message, int(row.ref))
-        return message is not None and message.read_at is None and not message.held
-    if row.kind == "appointments" and row.ref:
-        appointment = await db.get(Appointment, row.ref)
-        return appointment is not None and appointment.starts_at > now and row.key.startswith(
-            f"appointment:{appointment.id}:{appointment.starts_at:%Y%m%dT%H%M}:")
-    if row.kind == "documents" and row.ref:
-        return await db.get(Document, row.ref) is not None
-    return True
-
-
-async def claim(db: AsyncSession, now: datetime, limit: int = BATCH) -> str:
-    """Take up to `limit` due rows for this worker (one UPDATE; rows another worker holds are skipped)."""
-    token = secrets.token_hex(8)
-    free = or_(col(PushOutbox.lease_until).is_(None), col(PushOutbox.lease_until) < now)
-    due = (
-        select(PushOutbox.id)
-        .where(col(PushOutbox.state) == OutboxState.WAITING.value, col(PushOutbox.next_at) <= now, free)
-        .order_by(col(PushOutbox.next_at), col(PushOutbox.id)).limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    await db.exec(update(PushOutbox).where(col(PushOutbox.id).in_(due.scalar_subquery()), free)  # type: ignore[call-overload]
-                  .values(claimed_by=token, lease_until=now + LEASE))
-    await db.commit()
-    return token
-
-
-async def deliver_due(factory: async_sessionmaker[AsyncSession], vapid: Vapid, hosts: PushHosts, now: datetime,
-                      limit: int = BATCH, timeout: float = SEND_TIMEOUT) -> dict[str, int]:
-    """Send one batch of due notifications. Returns counts by outcome ("claimed", "sent", ...)."""
-    counts = {"claimed": 0, "sent": 0, "waiting": 0, "dropped": 0, "retry": 0, "failed": 0, "gone": 0}
-    async with factory() as db:
-        token = await claim(db, now, limit)
-        rows = (await db.exec(
-            select(PushOutbox, PushSubscription, User.time_zone)
-            .join(PushSubscription, col(PushSubscription.id) == PushOutbox.subscription_id)
-            .join(User, col(User.id) == PushOutbox.user_id)
-            .where(col(PushOutbox.claimed_by) == token)
-        )).all()
-        counts["claimed"] = len(rows)
-        to_send: list[tuple[PushOutbox, PushSubscription, bytes]] = []
-        prefs_cache: dict[int, PushSettings] = {}
-        for row, subscription, zone_name in rows:
-            prefs = prefs_cache.get(row.user_id) or await settings_of(db, row.user_id)
-            prefs_cache[row.user_id] = prefs
-            if (opens := quiet_until(prefs, zone_name, now)) is not None:
-                row.next_at = opens
-                counts["waiting"] += 1
-            elif not await _still_wanted(db, row, prefs, now):
-                row.state = OutboxState.DROPPED.value
-                counts["dropped"] += 1
-            else:
-                # Still held under this worker's lease while it is being sent.
-                to_send.append((row, subscription, payload(prefs.text, row.kind)))
-                continue
-            row.claimed_by, row.lease_until = None, None
-            db.add(row)
-        await db.commit()
-
-        limiter = anyio.Semaphore(PARALLEL_SENDS)
-        outcomes: dict[int, Outcome] = {}
-
-        async def one(row: PushOutbox, subscription: PushSubscription, data: bytes) -> None:
-            async with limiter:
-                outcomes[row.id or 0] = await anyio.to_thread.run_sync(partial(send, subscription, data, vapid, hosts, timeout))
-
-        async with anyio.create_task_group() as group:
-            for row, subscription, data in to_send:
-                group.start_soon(one, row, subscription, data)
-
-        gone: set[str] = set()
-        for row, subscription, _data in to_send:
-            outcome = outcomes[row.id or 0]
-            row.attempts += 1
-            row.claimed_by, row.lease_until = None, None
-            if outcome.sent:
-                row.state, row.sent_at = OutboxState.SENT.value, now
-                subscription.last_sent_at = now
-                db.add(subscription)
-                counts["sent"] += 1
-            elif outcome.gone:
-                gone.add(subscription.id)
-                counts["gone"] += 1
-                continue
-            elif outcome.retry_after is not None or outcome.status in (-1, 0, 429) or outcome.status >= 500:
-                if row.attempts >= MAX_ATTEMPTS:
-                    row.state = OutboxState.FAILED.value
-                    counts["failed"] += 1
-                else:
-                    row.next_at = now + backoff(row.attempts, outcome.retry_after)
-                    counts["retry"] += 1
-            else:
-                row.state = OutboxState.FAILED.value
-                counts["failed"] += 1
-            db.add(row)
-        if gone:
-            await db.exec(delete(PushSubscription).where(col(PushSubscription.id).in_(gone)))  # type: ignore[call-overload]
-        await db.commit()
-        if to_send:
-            log.info("push: %s", " ".join(f"{name}={value}" for name, value in counts.items() if value))
-    return counts
-
-
-async def purge(db: AsyncSession, now: datetime) -> None:
-    """Forget notifications that are done (sent, dropped or failed) after 30 days."""
-    await db.exec(delete(PushOutbox).where(  # type: ignore[call-overload]
-        col(PushOutbox.state) != OutboxState.WAITING.value, col(PushOutbox.created_at) < now - KEEP_DONE))
-
-
-class Worker:
-    """The background task of each app process: scan for due reminders, then send until nothing is due."""
-
-    def __init__(self, factory: async_sessionmaker[AsyncSession], vapid: Vapid, hosts: PushHosts,
-                 clock: Callable[[], datetime] = utcnow, send_timeout: float = SEND_TIMEOUT) -> None:
-        self.factory = factory
-        self.vapid = vapid
-        self.hosts = hosts
-        self.clock = clock
-        self.send_timeout = send_timeout
-
-    async def run_once(self, now: datetime | None = None) -> dict[str, int]:
-        now = now or self.clock()
-        totals: dict[str, int] = {}
-        async with self.factory() as db:
-            totals["queued"] = await schedule_due(db, now)
-            await purge(db, now)
-            await db.commit()
-        while True:
-            counts = await deliver_due(self.factory, self.vapid, self.hosts, now, timeout=self.send_timeout)
-            for name, value in counts.items():
-                totals[name] = totals.get(name, 0) + value
-            if counts["claimed"] == 0:  # fewer than a batch may only mean another worker holds the rest
-                return totals
-
-    async def run_forever(self, interval: float = INTERVAL) -> None:
-        while True:
-            try:
-                await self.run_once()
-            except Exception:  # noqa: BLE001 - the worker must outlive a bad round; ids only are logged
-                log.exception("push round failed")
-            await asyncio.sleep(interval)
+# Where tapping a notification leads: a section, never an item (the address may show in the browser).
+OPEN = {"appointments": "/appointments", "checkins": "/check-ins/new", "documents": "/documents", "messages": "/messages"}

@@ -64,7 +64,7 @@ EXIT_URL_LINE = b'var EXIT_URL = "about:blank";'
 @get("/sw.js", include_in_schema=False)
 async def service_worker(request: Request[Any, Any, Any]) -> Response[bytes]:
     # Served from the root so it may control the whole site; never cached, so updates arrive.
-    exit_url = json.dumps(services_of(request).settings.exit_url).encode()
+    exit_url = json.dumps(services_of(request).config.exit_url).encode()
     script = (STATIC_DIR / "sw.js").read_bytes()
     if EXIT_URL_LINE not in script:
         raise RuntimeError("static/sw.js lost its EXIT_URL line")

@@ -16,7 +16,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from portal import push
+from portal import push, reminder_times
 from portal.i18n import _
 from portal.models import PushSettings, Role, User, utcnow
 from portal.sessions import device_label
@@ -42,7 +42,7 @@ async def settings_context(db: AsyncSession, request: Request[Any, Any, Any], vi
     """What the Settings page shows about reminders (nothing for an admin or a caseworker)."""
     if viewer.role not in (Role.SURVIVOR, Role.MENTOR):
         return {"push": None}
-    prefs = await push.settings_of(db, viewer.user_id)
+    prefs = await reminder_times.settings_of(db, viewer.user_id)
     return {"push": {
         "prefs": prefs, "devices": await push.devices(db, viewer.user_id), "kinds": kind_labels(viewer.role),
         "days": day_labels(), "key": services_of(request).vapid.public_key, "default_text": push.default_text(),
@@ -91,7 +91,7 @@ async def save_reminders(request: Request[Any, Any, Any], db: NamedDependency[As
         days = sorted({day for day in form.getall("days", []) if isinstance(day, str) and day in day_labels()})
         prefs.checkin_days = "".join(days)
         clock = form_value(form, "checkin_time", 10).strip()
-        if push.parse_clock(clock) is None:
+        if reminder_times.parse_clock(clock) is None:
             errors["checkin_time"] = _("Enter a time like 18:00.")
         else:
             prefs.checkin_time = clock
@@ -99,7 +99,7 @@ async def save_reminders(request: Request[Any, Any, Any], db: NamedDependency[As
             errors["days"] = _("Choose at least 1 day, or turn check-in reminders off.")
     quiet = {name: form_value(form, name, 10).strip() for name in ("quiet_from", "quiet_to")}
     for name, value in quiet.items():
-        if value and push.parse_clock(value) is None:
+        if value and reminder_times.parse_clock(value) is None:
             errors[name] = _("Enter a time like 21:00, or leave it empty.")
     if bool(quiet["quiet_from"]) != bool(quiet["quiet_to"]) and not errors.keys() & quiet.keys():
         errors["quiet_to" if quiet["quiet_from"] else "quiet_from"] = _("Enter both times, or leave both empty.")
@@ -111,7 +111,7 @@ async def save_reminders(request: Request[Any, Any, Any], db: NamedDependency[As
             db.expunge(prefs)
         return await settings_page_with(request, db, status_code=400, push_errors=errors, push_values=prefs)
     user = await db.get(User, viewer.user_id)
-    prefs.checkin_next_at = push.next_checkin(prefs, user.time_zone if user else "UTC", utcnow())
+    prefs.checkin_next_at = reminder_times.next_checkin(prefs, user.time_zone if user else "UTC", utcnow())
     db.add(prefs)
     return Redirect("/settings?done=reminders#reminders", status_code=303)
 
@@ -120,7 +120,7 @@ async def zone_changed(db: AsyncSession, user_id: int, zone: str) -> None:
     """The check-in reminder keeps its local time in the new zone."""
     prefs = await db.get(PushSettings, user_id)
     if prefs is not None:
-        prefs.checkin_next_at = push.next_checkin(prefs, zone, utcnow())
+        prefs.checkin_next_at = reminder_times.next_checkin(prefs, zone, utcnow())
         db.add(prefs)
 
 

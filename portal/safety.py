@@ -29,7 +29,7 @@ from litestar.response import Redirect, Template
 
 from portal.i18n import _
 from portal.sessions import hash_token
-from portal.settings import is_web_address
+from portal.config import is_web_address
 from portal.web import Viewer, page, services_of, survivor_only, viewer_of
 
 NO_TRACE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
@@ -83,9 +83,9 @@ async def exit_now(request: Request[Any, Any, Any]) -> Response[Any]:
         return Response(content=b"", status_code=204, headers=BEACON_HEADERS)
     viewer = viewer_of(request)
     session_id = hash_token(token) if token and len(token) <= 100 else ""
-    destination = _signed_destination(services.settings.secret_key, request.query_params.get("to", ""), session_id)
+    destination = _signed_destination(services.config.secret_key, request.query_params.get("to", ""), session_id)
     if destination is None:
-        destination = (viewer.exit_url if viewer and viewer.exit_url else "") or services.settings.exit_url
+        destination = (viewer.exit_url if viewer and viewer.exit_url else "") or services.config.exit_url
     return Redirect(destination, status_code=303, headers=EXIT_HEADERS, cookies=[sessions.cleared_cookie()])
 
 

@@ -24,7 +24,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal.models import WebSession
-from portal.settings import Settings
+from portal.config import Config
 
 TOUCH_EVERY = timedelta(seconds=60)
 # How long "Confirm it's you" (the password again, or a passkey) lets this browser add a way in.
@@ -216,7 +216,7 @@ def _load(raw: bytes | str) -> SessionRecord:
 class Sessions:
     """Starting, finding and ending sessions, and the cookie that carries them."""
 
-    def __init__(self, store: SessionStore, settings: Settings) -> None:
+    def __init__(self, store: SessionStore, settings: Config) -> None:
         self.store = store
         # The organisation's idle limit, for people who did not choose their own (checked with the user,
         # in portal.web); the store keeps a session up to the longest limit a person may choose.

@@ -32,10 +32,11 @@ from portal.i18n import _
 from portal.models import Role, User
 from portal.limits import Throttle
 from portal.passwords import Hasher
-from portal.push import PushHosts, Vapid
+from portal.keys import Vapid
+from portal.push import PushHosts
 from portal.sessions import Sessions
 from portal.storage import DocumentStorage
-from portal.settings import Settings
+from portal.config import Config
 
 log = logging.getLogger("portal")
 
@@ -44,7 +45,7 @@ log = logging.getLogger("portal")
 class Services:
     """Long-lived helpers built once by create_app and shared by every request."""
 
-    settings: Settings
+    config: Config
     sessions: Sessions
     hasher: Hasher
     throttle: Throttle
@@ -286,7 +287,7 @@ def page(
     `title` is a section name ("Goals"), never a person's words: it shows on the lock screen's
     app switcher and in history.
     """
-    sync = disguise.cookie_to_sync(request, services_of(request).settings.production)
+    sync = disguise.cookie_to_sync(request, services_of(request).config.production)
     return Template(
         template_name=fragment if fragment and wants_fragment(request) else template,
         # `brand`: the app's name as this person chose it (portal.disguise), for the title and header.

@@ -24,7 +24,7 @@ from portal.accounts import create_user
 from portal.db import make_engine, migrate, session_factory
 from portal.models import Role
 from portal.passwords import Hasher
-from portal.settings import Settings
+from portal.config import Config
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -95,9 +95,9 @@ async def _empty(url: str) -> None:
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
+def settings(database_url: str, tmp_path: Path) -> Config:
     run(_empty(database_url))
-    return Settings.from_env(
+    return Config.from_env(
         {},
         data_dir=tmp_path,
         database_url=database_url,
@@ -111,7 +111,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def app(settings: Settings):  # type: ignore[no-untyped-def]
+def app(settings: Config):  # type: ignore[no-untyped-def]
     return create_app(settings)
 
 
@@ -122,7 +122,7 @@ def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def other_client(settings: Settings) -> Iterator[TestClient]:
+def other_client(settings: Config) -> Iterator[TestClient]:
     """A second browser. It talks to its own app instance (as a second worker would), because
     each test client runs its own event loop and database connections belong to one loop."""
     with TestClient(create_app(settings), base_url=BASE_URL) as test_client:
@@ -130,7 +130,7 @@ def other_client(settings: Settings) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def third_client(settings: Settings) -> Iterator[TestClient]:
+def third_client(settings: Config) -> Iterator[TestClient]:
     with TestClient(create_app(settings), base_url=BASE_URL) as test_client:
         yield test_client
 
@@ -142,7 +142,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def server(settings: Settings) -> Iterator[str]:
+def server(settings: Config) -> Iterator[str]:
     """The portal on http://localhost:PORT for one test (loopback only)."""
     port = _free_port()
     config = uvicorn.Config(
@@ -164,7 +164,7 @@ def server(settings: Settings) -> Iterator[str]:
 # ----- builders -------------------------------------------------------------------------------
 
 
-def deployment_env(settings: Settings, *, push_worker: bool = False) -> dict[str, str]:
+def deployment_env(settings: Config, *, push_worker: bool = False) -> dict[str, str]:
     """What a deployment sets for each worker: the same database, Redis, data folder and keys."""
     return {
         "DATABASE_URL": settings.database_url, "REDIS_URL": REDIS_URL, "PORTAL_DATA_DIR": str(settings.data_dir),
@@ -175,7 +175,7 @@ def deployment_env(settings: Settings, *, push_worker: bool = False) -> dict[str
 
 
 
-def make_user(settings: Settings, username: str, role: Role = Role.SURVIVOR, password: str = PASSWORD) -> int:
+def make_user(settings: Config, username: str, role: Role = Role.SURVIVOR, password: str = PASSWORD) -> int:
     async def build() -> int:
         engine = make_engine(settings.database_url)
         async with session_factory(engine)() as db:
@@ -189,7 +189,7 @@ def make_user(settings: Settings, username: str, role: Role = Role.SURVIVOR, pas
     return run(build())
 
 
-def user_id(settings: Settings, username: str) -> int:
+def user_id(settings: Config, username: str) -> int:
     async def find() -> int:
         engine = make_engine(settings.database_url)
         async with engine.connect() as conn:
@@ -200,7 +200,7 @@ def user_id(settings: Settings, username: str) -> int:
     return run(find())
 
 
-def make_connection(settings: Settings, survivor: str, staff: str, parts: tuple[str, ...] = (), *, label: str = "Rivers",
+def make_connection(settings: Config, survivor: str, staff: str, parts: tuple[str, ...] = (), *, label: str = "Rivers",
                     ends_at: datetime | None = None, item_ids: tuple[tuple[str, str], ...] = (),
                     include_notes: bool = False) -> str:
     """A live connection from `survivor` to `staff` (usernames), with a share card for each part and for
@@ -228,7 +228,7 @@ def make_connection(settings: Settings, survivor: str, staff: str, parts: tuple[
     return run(build())
 
 
-def sql(settings: Settings, statement: str, **params: object) -> list:  # type: ignore[type-arg]
+def sql(settings: Config, statement: str, **params: object) -> list:  # type: ignore[type-arg]
     """Run one SQL statement on the test database (to age or mark rows as time or another tab would); its rows."""
 
     async def go() -> list:  # type: ignore[type-arg]

@@ -22,7 +22,6 @@ from portal.models import Role
 from tests.conftest import sql, PASSWORD, make_connection, make_user, post_form, sign_in, sign_up
 from tests.test_checkins import check_in
 from tests.test_documents import PDF, upload
-from tests.test_home import new_goal
 
 VIEWERS = ["owner", "other_survivor", "cw_none", "cw_part", "cw_notes", "cw_item", "cw_expired", "cw_revoked", "only_me",
            "other_caseworker", "mentor", "owners_mentor", "admin", "signed_out"]

@@ -63,7 +63,7 @@ def test_sign_up_bad_input_gets_a_message_beside_the_field_and_keeps_the_usernam
 async def _count_users(client) -> int:  # type: ignore[no-untyped-def]
     from portal.db import make_engine, session_factory
 
-    engine = make_engine(client.app.state.services.settings.database_url)
+    engine = make_engine(client.app.state.services.config.database_url)
     async with session_factory(engine)() as db:
         users = (await db.exec(select(User))).all()
     await engine.dispose()

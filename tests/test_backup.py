@@ -33,7 +33,7 @@ from sqlalchemy.engine import make_url
 from app import create_app
 from portal.backup import BackupError, check_backup, replace_database
 from portal.db import alembic_config, make_engine, migrate
-from portal.settings import Settings
+from portal.config import Config
 from tests.conftest import BASE_URL, PASSWORD, REDIS_URL, make_user, post_form, run, sign_in, sign_up, sql
 from tests.test_checkins import check_in
 from tests.test_documents import big_file, upload
@@ -60,7 +60,7 @@ def _in_thread(function, *args):  # type: ignore[no-untyped-def]
         return pool.submit(function, *args).result()
 
 
-def _new_database(settings: Settings, tmp_path: Path, name: str) -> str:
+def _new_database(settings: Config, tmp_path: Path, name: str) -> str:
     if settings.sqlite:
         (tmp_path / name).mkdir()
         return f"sqlite:///{(tmp_path / name / 'waypoint.db').as_posix()}"
@@ -68,13 +68,13 @@ def _new_database(settings: Settings, tmp_path: Path, name: str) -> str:
     return make_url(settings.database_url).set(database=name).render_as_string(hide_password=False)
 
 
-def _drop_database(settings: Settings, name: str) -> None:
+def _drop_database(settings: Config, name: str) -> None:
     if not settings.sqlite:
         run(_admin(settings.database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture
-def deployment(settings: Settings, tmp_path: Path) -> Iterator[Settings]:
+def deployment(settings: Config, tmp_path: Path) -> Iterator[Config]:
     """The suite's settings (keys, Redis, data folder) on a new database, migrated to the newest schema."""
     name = f"waypoint_backup_{uuid.uuid4().hex[:8]}"
     deployed = replace(settings, database_url=_new_database(settings, tmp_path, name))
@@ -85,7 +85,7 @@ def deployment(settings: Settings, tmp_path: Path) -> Iterator[Settings]:
         _drop_database(settings, name)
 
 
-def portal(deployed: Settings, *arguments: str) -> subprocess.CompletedProcess[str]:
+def portal(deployed: Config, *arguments: str) -> subprocess.CompletedProcess[str]:
     """`python -m portal ...` with the environment a deployment has, and no terminal."""
     env = {
         **os.environ, "DATABASE_URL": deployed.database_url, "REDIS_URL": deployed.redis_url,
@@ -96,11 +96,11 @@ def portal(deployed: Settings, *arguments: str) -> subprocess.CompletedProcess[s
                           capture_output=True, text=True, timeout=300, check=False)
 
 
-def portal_client(deployed: Settings) -> TestClient:
+def portal_client(deployed: Config) -> TestClient:
     return TestClient(create_app(deployed), base_url=BASE_URL)
 
 
-def snapshot(deployed: Settings) -> dict[str, list[tuple[object, ...]]]:
+def snapshot(deployed: Config) -> dict[str, list[tuple[object, ...]]]:
     """Every row of every table, as the database returns it, in a fixed order."""
 
     async def read() -> dict[str, list[tuple[object, ...]]]:
@@ -137,17 +137,17 @@ def redis_sessions() -> list[bytes]:
     return run(keys())  # type: ignore[no-any-return]
 
 
-def signed_in(deployed: Settings, token: str) -> bool:
+def signed_in(deployed: Config, token: str) -> bool:
     with portal_client(deployed) as browser:
         browser.cookies.set("wp_session", token, domain="testserver.local")
         return browser.get("/home", follow_redirects=False).status_code == 200
 
 
-def revision(deployed: Settings) -> str:
+def revision(deployed: Config) -> str:
     return str(sql(deployed, "SELECT version_num FROM alembic_version")[0][0])
 
 
-def backup_file(deployed: Settings, path: Path) -> Path:
+def backup_file(deployed: Config, path: Path) -> Path:
     made = portal(deployed, "backup", "--to", str(path))
     assert made.returncode == 0, made.stderr
     return path
@@ -322,7 +322,7 @@ def test_a_backup_taken_while_the_portal_writes_is_consistent(deployment, tmp_pa
 
 
 @pytest.fixture
-def running(deployment) -> Iterator[tuple[Settings, TestClient]]:
+def running(deployment) -> Iterator[tuple[Config, TestClient]]:
     """A deployment with a survivor signed in, and some data to lose."""
     with portal_client(deployment) as client:
         sign_up(client, "river")
@@ -330,7 +330,7 @@ def running(deployment) -> Iterator[tuple[Settings, TestClient]]:
         yield deployment, client
 
 
-def refused(deployed: Settings, client: TestClient, *arguments: str) -> str:
+def refused(deployed: Config, client: TestClient, *arguments: str) -> str:
     """Run a command that must be refused; what it said. Checks that nothing changed."""
     before, sessions = snapshot(deployed), redis_sessions()
     answer = portal(deployed, *arguments)

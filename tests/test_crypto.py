@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from portal.crypto import ChunkError, DocumentKeyError, MasterKey, open_chunk, seal_chunk
-from portal.settings import new_document_key
+from portal.config import new_document_key
 
 
 def sealed_document(master: MasterKey) -> tuple[bytes, bytes, list[bytes]]:

@@ -20,7 +20,7 @@ from sqlalchemy import text
 
 from app import create_app
 from portal.db import make_engine
-from portal.settings import Settings, new_document_key
+from portal.config import Config, new_document_key
 from tests.conftest import BASE_URL, _free_port, csrf_token, post_form, run, sign_up
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,7 +50,7 @@ def upload(client, content: bytes, filename: str = "scan.pdf", *, name: str = "P
     return client.post("/documents", data=data, files={"file": (filename, content, content_type)}, follow_redirects=False)
 
 
-def stored(settings: Settings) -> tuple[int, list[bytes]]:
+def stored(settings: Config) -> tuple[int, list[bytes]]:
     """How many document rows there are, and every stored chunk's bytes."""
 
     async def read() -> tuple[int, list[bytes]]:
@@ -64,7 +64,7 @@ def stored(settings: Settings) -> tuple[int, list[bytes]]:
     return run(read())
 
 
-def nothing_stored(settings: Settings) -> bool:
+def nothing_stored(settings: Config) -> bool:
     rows, chunks = stored(settings)
     spool = settings.data_dir / "uploads"
     return rows == 0 and chunks == [] and (not spool.exists() or not list(spool.iterdir()))

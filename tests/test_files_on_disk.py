@@ -16,7 +16,7 @@ from litestar.testing import TestClient
 from app import create_app
 from portal.db import migrate
 from portal.models import Role
-from portal.settings import Settings
+from portal.config import Config
 from tests.conftest import BASE_URL, DATABASE_URL, PASSWORD, make_connection, make_user, post_form, sign_in, sign_up
 from tests.test_checkins import check_in
 from tests.test_documents import PDF, upload
@@ -26,9 +26,9 @@ pytestmark = pytest.mark.skipif(DATABASE_URL.startswith("postgres"),
 
 
 @pytest.fixture
-def own(tmp_path: Path) -> Iterator[tuple[Settings, TestClient, TestClient]]:
+def own(tmp_path: Path) -> Iterator[tuple[Config, TestClient, TestClient]]:
     """The portal as `python -m portal run` sets it up: the database in the data folder, nothing made beforehand."""
-    settings = Settings.from_env({}, data_dir=tmp_path / "var", allowed_hosts=("testserver.local",), push_worker=False)
+    settings = Config.from_env({}, data_dir=tmp_path / "var", allowed_hosts=("testserver.local",), push_worker=False)
     with ThreadPoolExecutor(max_workers=1) as pool:
         pool.submit(migrate, settings.database_url).result()
     app = create_app(settings)

@@ -25,7 +25,7 @@ from schemathesis.python import asgi
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 from app import create_app
-from portal.settings import Settings
+from portal.config import Config
 from tests.conftest import BASE_URL, csrf_token, sign_in, sign_up
 
 EXAMPLES = 15  # per operation and generation mode; operations without parameters have one case only
@@ -37,13 +37,13 @@ FUZZ_SETTINGS = hypothesis_settings(
 
 
 @pytest.fixture
-def settings(settings: Settings) -> Settings:
+def settings(settings: Config) -> Config:
     """The usual test settings, with the OpenAPI schema served."""
     return replace(settings, api_docs=True)
 
 
 @pytest.fixture
-def schema(settings: Settings) -> Iterator[OpenApiSchema]:
+def schema(settings: Config) -> Iterator[OpenApiSchema]:
     """The schema, loaded from an app of its own: schemathesis runs it on its own event loop."""
     host = BASE_URL.split("://", 1)[1]
     loaded = schemathesis.openapi.from_asgi("/schema/openapi.json", create_app(settings), headers={"host": host})

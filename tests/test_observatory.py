@@ -24,7 +24,7 @@ import pytest
 from litestar.testing import TestClient
 
 from app import create_app
-from portal.settings import Settings, new_document_key
+from portal.config import Config, new_document_key
 from tests import observatory
 from tests.conftest import make_user, sign_in, sign_up
 from tests.observatory import Response, Site, grade
@@ -80,9 +80,9 @@ class Browser:
 
 
 @pytest.fixture
-def production(settings: Settings) -> Settings:
+def production(settings: Config) -> Config:
     """The same database, with production settings (which refuse placeholder secrets and debug)."""
-    return Settings.from_env(
+    return Config.from_env(
         {}, env="production", secret_key=RANDOM_SECRET, document_key=new_document_key(), data_dir=settings.data_dir,
         database_url=settings.database_url, redis_url=settings.redis_url, allowed_hosts=("testserver.local",),
         push_worker=False,
@@ -90,7 +90,7 @@ def production(settings: Settings) -> Settings:
 
 
 @pytest.fixture
-def browser(production: Settings) -> Iterator[Browser]:
+def browser(production: Config) -> Iterator[Browser]:
     with TestClient(create_app(production), base_url=HTTPS) as client:
         yield Browser(client)
 

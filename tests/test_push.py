@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from portal import push
+from portal import outbox as push_outbox, push
 from portal.db import make_engine, session_factory
 from portal.models import Role
 from tests.conftest import make_connection, make_user, post_form, run, sign_in, sign_up, sql, user_id
@@ -38,7 +38,7 @@ def work(app, settings, now: datetime | None = None, *, timeout: float = 10.0, w
     async def go() -> dict[str, int]:
         engine = make_engine(settings.database_url)
         try:
-            crew = [push.Worker(session_factory(engine), app.state.services.vapid, app.state.services.push_hosts,
+            crew = [push_outbox.Worker(session_factory(engine), app.state.services.vapid, app.state.services.push_hosts,
                                  send_timeout=timeout) for _ in range(workers)]
             results = await asyncio.gather(*(worker.run_once(now) for worker in crew))
         finally:
@@ -168,12 +168,12 @@ def test_rows_a_crashed_worker_claimed_are_sent_once_its_lease_ends(app, client,
     async def claim_and_die() -> None:
         engine = make_engine(settings.database_url)
         async with session_factory(engine)() as db:
-            await push.claim(db, now)
+            await push_outbox.claim(db, now)
         await engine.dispose()
 
     run(claim_and_die())
     assert work(app, settings, now + timedelta(minutes=1))["claimed"] == 0
-    assert work(app, settings, now + push.LEASE + timedelta(seconds=1))["sent"] == 1
+    assert work(app, settings, now + push_outbox.LEASE + timedelta(seconds=1))["sent"] == 1
 
 
 def test_two_workers_at_once_send_each_notification_once(app, client, settings, service):
@@ -192,7 +192,7 @@ def test_two_workers_at_once_send_each_notification_once(app, client, settings, 
         engine = make_engine(settings.database_url)
         async with session_factory(engine)() as db:
             for message_id in ids:
-                await push.queue_message(db, survivor, message_id)
+                await push_outbox.queue_message(db, survivor, message_id)
             await db.commit()
         await engine.dispose()
 
@@ -385,7 +385,7 @@ def test_a_poisoned_device_never_blocks_or_repeats_anyone_elses_reminder(app, cl
     async def queue_for_sea() -> None:
         engine = make_engine(settings.database_url)
         async with session_factory(engine)() as db:
-            await push.queue(db, sea, "messages", "message:poison", ref=None)
+            await push_outbox.queue(db, sea, "messages", "message:poison", ref=None)
             await db.commit()
         await engine.dispose()
 
@@ -396,11 +396,11 @@ def test_a_poisoned_device_never_blocks_or_repeats_anyone_elses_reminder(app, cl
     assert service.counts() == {"/push/phone": 1}
     assert sql(settings, "SELECT endpoint FROM push_subscription WHERE user_id = :u", u=sea) == [(service.origin + "/push/broken",)]
     later = datetime.now(UTC)
-    for _ in range(push.MAX_ATTEMPTS + 1):
+    for _ in range(push_outbox.MAX_ATTEMPTS + 1):
         later += timedelta(hours=7)
         work(app, settings, later)
     assert service.counts() == {"/push/phone": 1}  # river's reminder was never repeated
-    assert sql(settings, "SELECT state, attempts FROM push_outbox WHERE user_id = :u", u=sea) == [("failed", push.MAX_ATTEMPTS)]
+    assert sql(settings, "SELECT state, attempts FROM push_outbox WHERE user_id = :u", u=sea) == [("failed", push_outbox.MAX_ATTEMPTS)]
 
 
 def test_a_redirecting_push_service_gets_one_post_and_no_more(app, client, other_client, settings, service, thread):

@@ -14,7 +14,7 @@ from bench import server
 from portal.db import make_engine, session_factory
 from portal.models import PushOutbox, PushSubscription
 from portal.push import endpoint_hash
-from portal.settings import Settings
+from portal.config import Config
 from tests.conftest import deployment_env, make_user, run, sql
 from tests.push_service import PushService
 
@@ -22,15 +22,15 @@ COUNT = 1000
 
 
 @pytest.fixture
-def service(settings: Settings) -> Iterator[PushService]:
-    from portal.push import Vapid
+def service(settings: Config) -> Iterator[PushService]:
+    from portal.keys import Vapid
 
     started = PushService(Vapid(settings.vapid_private_key, settings.push_contact).public_key, settings.push_contact).start()
     yield started
     started.close()
 
 
-def _queue(settings: Settings, service: PushService, due: datetime) -> None:
+def _queue(settings: Config, service: PushService, due: datetime) -> None:
     """One survivor with 1,000 devices and one waiting notification for each."""
     make_user(settings, "river")
     owner = sql(settings, "SELECT id FROM app_user WHERE username = 'river'")[0][0]

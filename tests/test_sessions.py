@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 
 from app import create_app
 from portal.db import make_engine, session_factory
-from portal.settings import new_document_key
+from portal.config import new_document_key
 from portal.sessions import DatabaseSessionStore, RedisSessionStore, hash_token
 from tests.conftest import PASSWORD, REDIS_URL, make_user, post_form, run, sign_in, sign_up
 
@@ -67,9 +67,9 @@ def test_session_cookie_flags(client, settings):
 
 
 def test_production_cookies_are_secure_and_host_bound(database_url, tmp_path):
-    from portal.settings import Settings
+    from portal.config import Config
 
-    settings = Settings.from_env(
+    settings = Config.from_env(
         {}, env="production", secret_key=RANDOM_SECRET, document_key=new_document_key(), data_dir=tmp_path, database_url=database_url,
         redis_url=REDIS_URL, allowed_hosts=("testserver.local",),
     )

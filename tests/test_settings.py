@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from portal.settings import SETTINGS_HELP, Settings, SettingsError, new_document_key
+from portal.config import CONFIG_HELP, Config, ConfigError, new_document_key
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -18,7 +18,7 @@ RANDOM_SECRET = secrets.token_urlsafe(48)
 
 
 def test_defaults(tmp_path):
-    settings = Settings.from_env({"PORTAL_DATA_DIR": str(tmp_path)})
+    settings = Config.from_env({"PORTAL_DATA_DIR": str(tmp_path)})
     assert settings.port == 8000
     assert settings.env == "development"
     assert settings.database_url == f"sqlite:///{tmp_path.as_posix()}/waypoint.db"
@@ -27,8 +27,8 @@ def test_defaults(tmp_path):
 
 
 def test_development_secret_is_generated_once_and_kept(tmp_path):
-    first = Settings.from_env({"PORTAL_DATA_DIR": str(tmp_path)}).secret_key
-    second = Settings.from_env({"PORTAL_DATA_DIR": str(tmp_path)}).secret_key
+    first = Config.from_env({"PORTAL_DATA_DIR": str(tmp_path)}).secret_key
+    second = Config.from_env({"PORTAL_DATA_DIR": str(tmp_path)}).secret_key
     assert first == second and len(first) >= 32
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
 
@@ -49,8 +49,8 @@ def test_development_secret_is_generated_once_and_kept(tmp_path):
     ],
 )
 def test_production_refuses_unsafe_settings(tmp_path, environ, message):
-    with pytest.raises(SettingsError, match=message):
-        Settings.from_env({"PORTAL_ENV": "production", "PORTAL_DATA_DIR": str(tmp_path), **environ})
+    with pytest.raises(ConfigError, match=message):
+        Config.from_env({"PORTAL_ENV": "production", "PORTAL_DATA_DIR": str(tmp_path), **environ})
     assert not (tmp_path / "secret_key").exists()
 
 
@@ -60,16 +60,16 @@ def test_production_refuses_unsafe_settings(tmp_path, environ, message):
      {"PORTAL_ARGON2_MEMORY_KIB": "1024"}, {"PORTAL_SESSION_IDLE_MINUTES": "1"}, {"PORTAL_EXIT_URL": "javascript:x"}],
 )
 def test_bad_values_are_refused_with_a_message(tmp_path, environ):
-    with pytest.raises(SettingsError):
-        Settings.from_env({"PORTAL_DATA_DIR": str(tmp_path), **environ})
+    with pytest.raises(ConfigError):
+        Config.from_env({"PORTAL_DATA_DIR": str(tmp_path), **environ})
 
 
 def test_production_with_a_real_secret_and_document_key_starts(tmp_path):
     environ = {"PORTAL_ENV": "production", "PORTAL_SECRET_KEY": RANDOM_SECRET, "PORTAL_DATA_DIR": str(tmp_path)}
-    with pytest.raises(SettingsError, match="PORTAL_DOCUMENT_KEY"):
-        Settings.from_env(environ)  # never a key made beside the data it protects
+    with pytest.raises(ConfigError, match="PORTAL_DOCUMENT_KEY"):
+        Config.from_env(environ)  # never a key made beside the data it protects
     assert not (tmp_path / "document_key").exists()
-    settings = Settings.from_env({**environ, "PORTAL_DOCUMENT_KEY": new_document_key()})
+    settings = Config.from_env({**environ, "PORTAL_DOCUMENT_KEY": new_document_key()})
     assert settings.production
 
 
@@ -78,7 +78,7 @@ def test_production_serves_no_api_pages_and_sends_hsts(tmp_path, database_url):
 
     from app import create_app
 
-    settings = Settings.from_env(
+    settings = Config.from_env(
         {}, env="production", secret_key=RANDOM_SECRET, document_key=new_document_key(), data_dir=tmp_path, database_url=database_url,
         allowed_hosts=("testserver.local",),
     )
@@ -90,15 +90,15 @@ def test_production_serves_no_api_pages_and_sends_hsts(tmp_path, database_url):
 
 def test_every_setting_is_documented_in_the_readme():
     readme = README.read_text()
-    for name in SETTINGS_HELP:
+    for name in CONFIG_HELP:
         assert f"`{name}`" in readme, f"{name} missing from README"
 
 
 def test_document_key_is_generated_once_private_and_32_bytes(tmp_path):
-    from portal.settings import document_key_bytes
+    from portal.config import document_key_bytes
 
-    first = Settings.from_env({"PORTAL_DATA_DIR": str(tmp_path)}).document_key
-    second = Settings.from_env({"PORTAL_DATA_DIR": str(tmp_path)}).document_key
+    first = Config.from_env({"PORTAL_DATA_DIR": str(tmp_path)}).document_key
+    second = Config.from_env({"PORTAL_DATA_DIR": str(tmp_path)}).document_key
     assert first == second and len(document_key_bytes(first)) == 32
     assert (tmp_path / "document_key").stat().st_mode & 0o077 == 0
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".key-")]
@@ -108,7 +108,7 @@ def test_a_given_document_key_is_used_and_nothing_is_written(tmp_path):
     import base64
 
     key = base64.b64encode(bytes(range(32))).decode()  # the standard alphabet is accepted too
-    settings = Settings.from_env({"PORTAL_DATA_DIR": str(tmp_path), "PORTAL_DOCUMENT_KEY": key})
+    settings = Config.from_env({"PORTAL_DATA_DIR": str(tmp_path), "PORTAL_DOCUMENT_KEY": key})
     assert settings.document_key == key
     assert not (tmp_path / "document_key").exists()
 
@@ -123,5 +123,5 @@ def test_a_given_document_key_is_used_and_nothing_is_written(tmp_path):
     ],
 )
 def test_bad_document_settings_are_refused(tmp_path, environ, message):
-    with pytest.raises(SettingsError, match=message):
-        Settings.from_env({"PORTAL_DATA_DIR": str(tmp_path), **environ})
+    with pytest.raises(ConfigError, match=message):
+        Config.from_env({"PORTAL_DATA_DIR": str(tmp_path), **environ})

@@ -2,7 +2,7 @@
 
 Adding a passkey or a phone for reminders needs "Confirm it's you" (the password, or a passkey, again) on this
 browser in the last 5 minutes; without it nothing is stored. A new password (in Settings, or with a recovery
-code) ends every other session and removes every passkey and device: Settings says so, by name, before the
+code) ends every other session and removes every passkey and device: Config says so, by name, before the
 person confirms, and the page after lists what was removed."""
 
 from __future__ import annotations

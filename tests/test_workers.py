@@ -17,7 +17,7 @@ import pytest
 
 from bench import server
 from portal.models import Role
-from portal.settings import Settings
+from portal.config import Config
 from tests.conftest import PASSWORD, REDIS_URL, deployment_env, make_connection, make_user
 
 TOKEN = re.compile(r'"X-CSRFToken": "([^"]+)"')
@@ -25,7 +25,7 @@ HTMX = {"HX-Request": "true", "HX-Request-Type": "partial"}  # as the open threa
 
 
 @pytest.fixture
-def workers(settings: Settings, tmp_path: Path) -> Iterator[list[str]]:
+def workers(settings: Config, tmp_path: Path) -> Iterator[list[str]]:
     """Two app processes on the test database; their base URLs."""
     started = [server.start("app:create_app", deployment_env(settings), tmp_path / f"worker-{n}.log") for n in range(2)]
     try:

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from portal.settings import Settings
+from portal.config import Config
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = [
@@ -76,7 +76,7 @@ def destination() -> Iterator[Destination]:
 
 
 @pytest.fixture
-def settings(settings: Settings, destination: Destination) -> Settings:
+def settings(settings: Config, destination: Destination) -> Config:
     return replace(settings, exit_url=destination.url)
 
 

@@ -236,7 +236,7 @@ def test_adding_a_passkey_without_the_password_adds_nothing(page, context, serve
     page.get_by_role("button", name="Add a passkey").click()
     page.wait_for_url(f"{server}{CONFIRM_URL}")
 
-    # A wrong password confirms nothing: Settings still adds nothing.
+    # A wrong password confirms nothing: Config still adds nothing.
     page.get_by_label("Your password").fill("not-my-password")
     page.get_by_role("button", name="Confirm it's me").click()
     expect(page.get_by_text(NOT_RIGHT).first).to_be_visible()

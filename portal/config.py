@@ -1,12 +1,11 @@
 """One typed settings object, read once from the environment.
 
-Every field has a help line; `SETTINGS_HELP` is what the README table and the `--help` of the
+Every field has a help line; `CONFIG_HELP` is what the README table and the `--help` of the
 command line are checked against, so a new setting cannot go undocumented.
 """
 
 from __future__ import annotations
 
-import base64
 import os
 import re
 import secrets
@@ -17,11 +16,13 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from portal.keys import document_key_bytes, new_document_key, new_vapid_key, vapid_key_problem
+
 DEFAULT_EXIT_URL = "https://www.bbc.co.uk/weather"
 PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "dev", "development", "placeholder"}
 
 
-class SettingsError(ValueError):
+class ConfigError(ValueError):
     """A setting has a value the portal refuses to start with."""
 
 
@@ -30,8 +31,8 @@ def _setting(env: str, help: str, default: object = None) -> object:  # noqa: A0
 
 
 @dataclass(frozen=True)
-class Settings:
-    """Everything the portal can be told from outside. Built by `Settings.from_env()`."""
+class Config:
+    """Everything the portal can be told from outside. Built by `Config.from_env()`."""
 
     env: str = _setting(  # type: ignore[assignment]
         "PORTAL_ENV",
@@ -143,7 +144,7 @@ class Settings:
         return self.database_url.startswith("sqlite")
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Config:
         """Read every field from `environ` (default: the process environment), then apply `overrides`."""
         environ = os.environ if environ is None else environ
         values: dict[str, object] = {}
@@ -156,7 +157,7 @@ class Settings:
         settings = cls(**values)  # type: ignore[arg-type]
         return settings.completed()
 
-    def completed(self) -> Settings:
+    def completed(self) -> Config:
         """Fill in derived defaults (database file, development secret) and check the values."""
         data_dir = Path(self.data_dir)
         database_url = self.database_url or f"sqlite:///{(data_dir / 'waypoint.db').as_posix()}"
@@ -166,7 +167,7 @@ class Settings:
         document_key = self.document_key
         if not document_key and not self.production:
             document_key = _key_file(data_dir / "document_key", new_document_key)
-        vapid_private_key = self.vapid_private_key or _key_file(data_dir / "vapid_private_key", _new_vapid_key)
+        vapid_private_key = self.vapid_private_key or _key_file(data_dir / "vapid_private_key", new_vapid_key)
         done = _replace(self, data_dir=data_dir, database_url=database_url, secret_key=secret_key, document_key=document_key,
                         vapid_private_key=vapid_private_key)
         done.check()
@@ -175,42 +176,42 @@ class Settings:
     def check(self) -> None:
         """Refuse values that are unsafe or meaningless."""
         if self.env not in ("development", "production"):
-            raise SettingsError("PORTAL_ENV must be 'development' or 'production'.")
+            raise ConfigError("PORTAL_ENV must be 'development' or 'production'.")
         scheme = urlsplit(self.database_url).scheme
         if not (scheme.startswith("sqlite") or scheme.startswith("postgres")):
-            raise SettingsError("DATABASE_URL must be a sqlite:// or postgresql:// URL.")
+            raise ConfigError("DATABASE_URL must be a sqlite:// or postgresql:// URL.")
         if not 5 <= self.session_idle_minutes <= 24 * 60:
-            raise SettingsError("PORTAL_SESSION_IDLE_MINUTES must be between 5 and 1440.")
+            raise ConfigError("PORTAL_SESSION_IDLE_MINUTES must be between 5 and 1440.")
         if not 1 <= self.session_absolute_hours <= 72:
-            raise SettingsError("PORTAL_SESSION_ABSOLUTE_HOURS must be between 1 and 72.")
+            raise ConfigError("PORTAL_SESSION_ABSOLUTE_HOURS must be between 1 and 72.")
         if self.password_hash_memory_kib < 19456 or self.password_hash_passes < 2:
-            raise SettingsError("argon2id below the ASVS minimum (19456 KiB, 2 passes) is refused.")
+            raise ConfigError("argon2id below the ASVS minimum (19456 KiB, 2 passes) is refused.")
         if not 1 <= self.upload_max_mb <= 100:
-            raise SettingsError("PORTAL_UPLOAD_MAX_MB must be between 1 and 100.")
+            raise ConfigError("PORTAL_UPLOAD_MAX_MB must be between 1 and 100.")
         if not is_web_address(self.exit_url):
-            raise SettingsError("PORTAL_EXIT_URL must be an http(s) address.")
+            raise ConfigError("PORTAL_EXIT_URL must be an http(s) address.")
         if self.production:
             if self.secret_key.lower() in PLACEHOLDER_SECRETS or len(self.secret_key) < 32:
-                raise SettingsError("Production needs PORTAL_SECRET_KEY: at least 32 random characters.")
+                raise ConfigError("Production needs PORTAL_SECRET_KEY: at least 32 random characters.")
             if self.debug:
-                raise SettingsError("Production refuses PORTAL_DEBUG.")
+                raise ConfigError("Production refuses PORTAL_DEBUG.")
             if self.api_docs:
-                raise SettingsError("Production refuses PORTAL_API_DOCS.")
+                raise ConfigError("Production refuses PORTAL_API_DOCS.")
             if self.push_loopback:
-                raise SettingsError("Production refuses PORTAL_PUSH_LOOPBACK.")
+                raise ConfigError("Production refuses PORTAL_PUSH_LOOPBACK.")
             if len(set(self.secret_key)) < 16:
-                raise SettingsError("PORTAL_SECRET_KEY looks made by hand (too few different characters): use random ones.")
+                raise ConfigError("PORTAL_SECRET_KEY looks made by hand (too few different characters): use random ones.")
             if len(set(document_key_bytes(self.document_key))) < 16:
                 # 32 random bytes have about 30 different values; fewer than 16 happens by chance about never.
-                raise SettingsError("PORTAL_DOCUMENT_KEY is not random (too few different bytes): make a new one.")
+                raise ConfigError("PORTAL_DOCUMENT_KEY is not random (too few different bytes): make a new one.")
         if not re.match(r"^(mailto:\S+@\S+|https://\S+)$", self.push_contact):
-            raise SettingsError("PORTAL_PUSH_CONTACT must be a mailto: or https:// address.")
-        if problem := _vapid_key_problem(self.vapid_private_key):
-            raise SettingsError(f"PORTAL_VAPID_PRIVATE_KEY: {problem}.")
+            raise ConfigError("PORTAL_PUSH_CONTACT must be a mailto: or https:// address.")
+        if problem := vapid_key_problem(self.vapid_private_key):
+            raise ConfigError(f"PORTAL_VAPID_PRIVATE_KEY: {problem}.")
         if len(document_key_bytes(self.document_key)) != 32:
             # In production the key must come from outside the data folder: a key file beside the
             # database would travel with every copy of it, and each machine would make its own.
-            raise SettingsError("PORTAL_DOCUMENT_KEY must be set to 32 random bytes, base64-encoded.")
+            raise ConfigError("PORTAL_DOCUMENT_KEY must be set to 32 random bytes, base64-encoded.")
 
 
 _HOST_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
@@ -229,7 +230,7 @@ def is_web_address(url: str, max_length: int = 500) -> bool:
     return parts.scheme in ("http", "https") and not parts.username and bool(_HOST_NAME.match(host))
 
 
-SETTINGS_HELP: dict[str, str] = {f.metadata["env"]: f.metadata["help"] for f in fields(Settings)}
+CONFIG_HELP: dict[str, str] = {f.metadata["env"]: f.metadata["help"] for f in fields(Config)}
 
 
 def _parse(name: str, default: object, raw: str) -> object:
@@ -238,12 +239,12 @@ def _parse(name: str, default: object, raw: str) -> object:
             return True
         if raw.lower() in ("0", "false", "no", "off"):
             return False
-        raise SettingsError(f"{name}: expected true or false, got {raw!r}.")
+        raise ConfigError(f"{name}: expected true or false, got {raw!r}.")
     if isinstance(default, int):
         try:
             return int(raw)
         except ValueError as exc:
-            raise SettingsError(f"{name}: expected a whole number, got {raw!r}.") from exc
+            raise ConfigError(f"{name}: expected a whole number, got {raw!r}.") from exc
     if isinstance(default, tuple):
         return tuple(part.strip() for part in raw.split(",") if part.strip())
     if isinstance(default, Path):
@@ -251,34 +252,10 @@ def _parse(name: str, default: object, raw: str) -> object:
     return raw
 
 
-def _replace(settings: Settings, **changes: object) -> Settings:
+def _replace(settings: Config, **changes: object) -> Config:
     values = {f.name: getattr(settings, f.name) for f in fields(settings)}
     values.update(changes)
-    return Settings(**values)  # type: ignore[arg-type]
-
-
-def _new_vapid_key() -> str:
-    from portal.push import new_vapid_key  # the key belongs with the code that signs with it
-
-    return new_vapid_key()
-
-
-def _vapid_key_problem(value: str) -> str:
-    from portal.push import vapid_key_problem
-
-    return vapid_key_problem(value)
-
-
-def new_document_key() -> str:
-    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
-
-
-def document_key_bytes(value: str) -> bytes:
-    """The master key's bytes, or b"" when the value is not base64 (standard or URL-safe alphabet)."""
-    try:
-        return base64.urlsafe_b64decode(value.strip().replace("+", "-").replace("/", "_").encode())
-    except (ValueError, UnicodeError):
-        return b""
+    return Config(**values)  # type: ignore[arg-type]
 
 
 def private_folder(path: Path) -> None:
