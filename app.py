@@ -41,10 +41,10 @@ from portal.safety import exit_href
 from portal.sessions import DatabaseSessionStore, RedisSessionStore, Sessions
 from portal.storage import DatabaseStorage
 from portal.config import Config
-from portal.web import (
-    AllowedHostsMiddleware, CSRFMiddleware, HttpsRedirect, PortalRequest, Services, ViewerMiddleware, exception_handlers,
-    headers_hook, page_link,
+from portal.middleware import (
+    AllowedHostsMiddleware, CSRFMiddleware, headers_hook, HttpsRedirect, PortalRequest, ViewerMiddleware,
 )
+from portal.web import exception_handlers, page_link, Services
 
 ROOT = Path(__file__).resolve().parent
 STATIC_DIR = ROOT / "static"

@@ -37,7 +37,9 @@ from portal.models import Passkey, PasskeyChallenge, PushSubscription, RecoveryC
 from portal.passwords import MAX_LENGTH, password_problem
 from portal.sessions import hash_token
 from portal.timezones import local
-from portal.web import Viewer, current_viewer, form_value, home_for, page, services_of, signed_in, survivor_only
+from portal.forms import form_value
+from portal.viewer import current_viewer, home_for, signed_in, survivor_only, Viewer
+from portal.web import page, services_of
 
 log = logging.getLogger("portal")
 

@@ -22,13 +22,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from portal.web import client_address
 from portal.i18n import _
 from portal.limits import DEVICE_COOKIE_DAYS, device_of, new_device_token
 from portal.models import Role, User
 from portal.passwords import MAX_LENGTH, Hasher, password_problem
 from portal.sessions import device_label
 from portal.timezones import is_zone
-from portal.web import form_value, home_for, page, services_of, viewer_of
+from portal.forms import form_value
+from portal.viewer import home_for, viewer_of
+from portal.web import page, services_of
 
 USERNAME_MIN = 3
 USERNAME_MAX = 32
@@ -88,8 +91,6 @@ async def create_user(db: AsyncSession, hasher: Hasher, username: str, password:
     return user
 
 
-def client_address(request: Request[Any, Any, Any]) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 def throttle_account(username: str) -> str:

@@ -27,7 +27,9 @@ from portal.models import STAFF_ROLES, Connection, PasswordSetup, Role, User, ut
 from portal.passwords import MAX_LENGTH, password_problem
 from portal.sharing import end_connection, links
 from portal.sessions import hash_token
-from portal.web import admin_only, form_value, home_for, page, services_of
+from portal.forms import form_value
+from portal.viewer import admin_only, home_for
+from portal.web import page, services_of
 
 LINK_LIFETIME = timedelta(hours=72)
 

@@ -24,10 +24,9 @@ from portal.db import forget_on_disk
 from portal.i18n import _
 from portal.models import Appointment, Part, Reminder, utcnow
 from portal.timezones import local, to_utc
-from portal.web import (
-    Viewer, ask_before_delete, card, current_viewer, deleted, form_value, page, page_number, survivor_only,
-    text_errors,
-)
+from portal.forms import form_value, page_number, text_errors
+from portal.viewer import current_viewer, survivor_only, Viewer
+from portal.web import ask_before_delete, card, deleted, page
 
 PER_PAGE = 20
 DATE_SPAN = (5, 10)  # appointments: from 5 years back (a record) to 10 years ahead

@@ -25,10 +25,9 @@ from portal.help_lines import help_lines
 from portal.i18n import _
 from portal.models import CheckIn, Part, SafeAnswer
 from portal.timezones import local
-from portal.web import (
-    Viewer, ask_before_delete, card, current_viewer, deleted, form_value, page, page_number, survivor_only,
-    text_errors,
-)
+from portal.forms import form_value, page_number, text_errors
+from portal.viewer import current_viewer, survivor_only, Viewer
+from portal.web import ask_before_delete, card, deleted, page
 
 PER_PAGE = 20
 NOTE_MAX = 2000

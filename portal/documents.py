@@ -35,10 +35,10 @@ from portal.models import Document, DocumentKind, Part, utcnow
 from portal.storage import MissingChunk
 from portal.timezones import local
 from portal.uploads import EXTENSIONS, Refused, SealedFile, name_from_file, receive
-from portal.web import (
-    Viewer, Services, ask_before_delete, card, csrf_checker, current_viewer, deleted, form_value, page, page_number,
-    services_of, survivor_only, text_errors,
-)
+from portal.forms import form_value, page_number, text_errors
+from portal.middleware import csrf_checker
+from portal.viewer import current_viewer, survivor_only, Viewer
+from portal.web import ask_before_delete, card, deleted, page, Services, services_of
 
 log = logging.getLogger("portal")
 

@@ -32,7 +32,9 @@ from portal.models import (
 )
 from portal.models import utcnow
 from portal.timezones import local
-from portal.web import Services, Viewer, current_viewer, form_value, services_of, survivor_only
+from portal.forms import form_value
+from portal.viewer import current_viewer, survivor_only, Viewer
+from portal.web import Services, services_of
 
 log = logging.getLogger("portal")
 

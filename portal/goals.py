@@ -24,10 +24,9 @@ from portal.dates import parse_date, year_span
 from portal.db import forget_on_disk
 from portal.i18n import _
 from portal.models import Goal, GoalArea, GoalStatus, GoalStep, Part, utcnow
-from portal.web import (
-    Viewer, ask_before_delete, card, current_viewer, deleted, form_value, page, page_number, survivor_only,
-    text_errors, text_problem, wants_fragment,
-)
+from portal.forms import form_value, page_number, text_errors, text_problem
+from portal.viewer import current_viewer, survivor_only, Viewer
+from portal.web import ask_before_delete, card, deleted, page, wants_fragment
 
 PER_PAGE = 20
 MAX_STEPS = 50

@@ -21,7 +21,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal.i18n import _
 from portal.models import HelpLine
-from portal.web import admin_only, form_value, page, text_errors
+from portal.forms import form_value, text_errors
+from portal.viewer import admin_only
+from portal.web import page
 
 MAX_LINES = 10
 LABEL_MAX = 120

@@ -21,9 +21,9 @@ from portal.i18n import _, ngettext
 from portal.models import CheckIn, Goal, GoalStatus, User
 from portal.config import is_web_address
 from portal.timezones import is_zone, local, zone_names
-from portal.web import (
-    form_value, home_for, page, services_of, signed_in, staff_only, survivor_only, viewer_of, whole_number,
-)
+from portal.forms import form_value, whole_number
+from portal.viewer import home_for, signed_in, staff_only, survivor_only, viewer_of
+from portal.web import page, services_of
 
 
 @get("/", name="landing")

@@ -27,7 +27,9 @@ from portal import outbox, policy
 from portal.i18n import _, ngettext
 from portal.models import Connection, Message, Role, User, utcnow
 from portal.timezones import local
-from portal.web import current_viewer, form_value, page, survivor_or_mentor, text_problem, wants_fragment, whole_number
+from portal.forms import form_value, text_problem, whole_number
+from portal.viewer import current_viewer, survivor_or_mentor
+from portal.web import page, wants_fragment
 
 MESSAGE_MAX = 1000
 PER_PAGE = 30

@@ -35,11 +35,15 @@ from webauthn.helpers.structs import (
     AuthenticatorSelectionCriteria, PublicKeyCredentialDescriptor, ResidentKeyRequirement, UserVerificationRequirement,
 )
 
-from portal.accounts import client_address, device_cookie, session_cookie
+from portal.accounts import device_cookie, session_cookie
+
+from portal.web import client_address
 from portal.disguise import brand_of
 from portal.i18n import _
 from portal.models import Passkey, PasskeyChallenge, User, utcnow
-from portal.web import current_viewer, form_value, home_for, services_of, signed_in, text_problem
+from portal.forms import form_value, text_problem
+from portal.viewer import current_viewer, home_for, signed_in
+from portal.web import services_of
 
 log = logging.getLogger("portal")
 

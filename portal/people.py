@@ -33,7 +33,9 @@ from portal.sharing import (
     CODE_ALPHABET, CODE_LENGTH, Link, end_connection, hash_code, links, noted_parts, own_link, part_labels, part_phrases,
 )
 from portal.timezones import local
-from portal.web import current_viewer, form_value, page, page_number, services_of, staff_only, text_errors
+from portal.forms import form_value, page_number, text_errors
+from portal.viewer import current_viewer, staff_only
+from portal.web import page, services_of
 
 CODE_LIFETIME = timedelta(minutes=15)
 PEOPLE_PER_PAGE = 20  # people connected most recently first; a caseworker may have thousands

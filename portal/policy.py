@@ -37,7 +37,7 @@ from portal.models import (
     STAFF_ROLES, AccessLog, Appointment, CheckIn, Connection, Departure, Document, DocumentChunk, Goal, Grant, Message, Part,
     Role, User, utcnow,
 )
-from portal.web import Viewer
+from portal.viewer import Viewer
 
 Item = TypeVar("Item", bound=SQLModel)
 MAX_ID_LENGTH = 32

@@ -21,7 +21,9 @@ from portal.i18n import _
 from portal.models import PushSettings, Role, User, utcnow
 from portal.sessions import device_label
 from portal.timezones import local
-from portal.web import Viewer, current_viewer, form_value, services_of, survivor_or_mentor, text_problem
+from portal.forms import form_value, text_problem
+from portal.viewer import current_viewer, survivor_or_mentor, Viewer
+from portal.web import services_of
 
 TEXT_MAX = 60
 

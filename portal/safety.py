@@ -30,7 +30,8 @@ from litestar.response import Redirect, Template
 from portal.i18n import _
 from portal.sessions import hash_token
 from portal.config import is_web_address
-from portal.web import Viewer, page, services_of, survivor_only, viewer_of
+from portal.viewer import survivor_only, Viewer, viewer_of
+from portal.web import page, services_of
 
 NO_TRACE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 EXIT_HEADERS = {"Clear-Site-Data": '"cache", "cookies", "storage"', **NO_TRACE}

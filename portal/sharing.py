@@ -27,11 +27,13 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal import policy
-from portal.accounts import client_address
+from portal.web import client_address
 from portal.i18n import _
 from portal.models import AccessLog, AccessRequest, Connection, ConnectionCode, Grant, Part, Role, User, utcnow
 from portal.timezones import local
-from portal.web import Viewer, current_viewer, form_value, page, page_number, services_of, survivor_only, text_problem
+from portal.forms import form_value, page_number, text_problem
+from portal.viewer import current_viewer, survivor_only, Viewer
+from portal.web import page, services_of
 
 LABEL_MAX = 60
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to mix up

@@ -23,7 +23,7 @@ from multipart import MultipartError, MultipartSegment, PushMultipartParser, par
 
 from portal.crypto import CHUNK_SIZE, TAG_SIZE, MasterKey, seal_chunk
 from portal.models import new_public_id
-from portal.web import whole_number
+from portal.forms import whole_number
 
 # Kinds judged by content. HEIC: an ISO box "ftyp" whose brand is one of HEIF's image brands.
 HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
