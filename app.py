@@ -29,8 +29,8 @@ from litestar.template.config import TemplateConfig
 from redis.asyncio import Redis
 
 from portal import (
-    account, accounts, export, keys, outbox, passkeys, admin, appointments, checkins, documents, goals, help_lines, home, messages, people, push, pwa, reminders,
-    safety, sharing,
+    account, admin, appointments, checkins, documents, export, goals, help_lines, home, keys, messages, outbox, passkeys,
+    people, push, pwa, reminders, safety, settings_page, sharing, sign_in,
 )
 from portal.crypto import MasterKey
 from portal.db import make_engine, session_factory, session_provider
@@ -153,7 +153,7 @@ def create_app(settings: Config | None = None) -> Litestar:
     )
     app = Litestar(
         route_handlers=[
-            static, *accounts.routes, *safety.routes, *home.routes, *admin.routes, *help_lines.routes, *pwa.routes, goals.router,
+            static, *sign_in.routes, *safety.routes, *home.routes, *settings_page.routes, *admin.routes, *help_lines.routes, *pwa.routes, goals.router,
             appointments.router, documents.router, checkins.router, sharing.router, people.router, messages.router,
             *messages.routes, *reminders.routes, *account.routes, *export.routes, *passkeys.routes,
         ],

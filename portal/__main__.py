@@ -37,7 +37,7 @@ def _run(settings: Config) -> int:
 
 
 async def _create_admin(settings: Config, username: str, password: str) -> str | None:
-    from portal.accounts import create_user, find_user, normalise_username, username_problem
+    from portal.users import create_user, find_user, normalise_username, username_problem
     from portal.db import make_engine, session_factory
     from portal.models import Role
     from portal.passwords import Hasher, password_problem

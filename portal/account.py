@@ -9,11 +9,7 @@ account and per address, and a wrong username gets the same answer as a wrong co
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
-import re
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,69 +18,39 @@ from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
-from sqlalchemy import delete, func, update
-from sqlmodel import col, select
+from sqlalchemy import delete
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from portal.settings_page import settings_page_with
 from portal import policy, push
-from portal.accounts import (
-    device_cookie, find_user, normalise_username, session_cookie, sign_in_subjects, signed_in_here,
-)
+from portal.sign_in import device_cookie, session_cookie, sign_in_subjects, signed_in_here
+from portal.users import find_user, normalise_username
+from portal.recovery_codes import code_digest, codes_page, new_codes, normalise_code, use_code
 from portal.db import forget_on_disk
 from portal.i18n import _
 from portal.passkeys import CONFIRM_NEXT, passkeys_of
-from portal.models import Passkey, PasskeyChallenge, PushSubscription, RecoveryCode, User, utcnow
+from portal.models import Passkey, PasskeyChallenge, PushSubscription, User
 from portal.passwords import MAX_LENGTH, password_problem
 from portal.sessions import hash_token
-from portal.timezones import local
 from portal.forms import form_value
 from portal.viewer import current_viewer, home_for, signed_in, survivor_only, Viewer
 from portal.web import page, services_of
 
 log = logging.getLogger("portal")
 
-CODE_COUNT = 10
-CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to mix up
-CODE_LENGTH = 10  # 50 bits each
 
 
-def _normalise(code: str) -> str:
-    return re.sub(r"[^A-Z0-9]", "", code.upper())[: CODE_LENGTH * 2]
 
 
-def _digest(secret: str, code: str) -> str:
-    return hmac.new(secret.encode(), _normalise(code).encode(), hashlib.sha256).hexdigest()
 
 
-async def new_codes(db: AsyncSession, user_id: int, secret: str) -> list[str]:
-    """10 fresh codes for `user_id` (shown once, as "ABCDE-FGHJK"); every earlier code stops working."""
-    await db.exec(delete(RecoveryCode).where(col(RecoveryCode.user_id) == user_id))  # type: ignore[call-overload]
-    codes = ["".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH)) for _ in range(CODE_COUNT)]
-    for code in codes:
-        db.add(RecoveryCode(user_id=user_id, digest=_digest(secret, code)))
-    return [f"{code[:5]}-{code[5:]}" for code in codes]
 
 
-async def use_code(db: AsyncSession, user_id: int, code: str, secret: str) -> bool:
-    """Spend one code of `user_id`: True once per code (one conditional UPDATE, so two tries cannot both win)."""
-    result = await db.exec(update(RecoveryCode).where(  # type: ignore[call-overload]
-        col(RecoveryCode.user_id) == user_id, col(RecoveryCode.digest) == _digest(secret, code),
-        col(RecoveryCode.used_at).is_(None)).values(used_at=utcnow()))
-    return bool(result.rowcount)
 
 
-async def codes_left(db: AsyncSession, user_id: int) -> int:
-    query = select(func.count()).select_from(RecoveryCode).where(
-        col(RecoveryCode.user_id) == user_id, col(RecoveryCode.used_at).is_(None))
-    return int((await db.exec(query)).one())  # type: ignore[call-overload]
 
 
-def codes_page(request: Request[Any, Any, Any], codes: list[str], *, first: bool, cookies: list[Any] | None = None) -> Template:
-    """The one time the codes are shown."""
-    response = page(request, "accounts/recovery_codes.html", title=_("Recovery codes"), codes=codes, first=first)
-    if cookies:
-        response.cookies.extend(cookies)
-    return response
 
 
 # ----- forgot password ------------------------------------------------------------------------------
@@ -110,7 +76,7 @@ async def forgot(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
     password = form_value(form, "password", MAX_LENGTH + 1)
     values = {"username": username, "code": code}
     errors: dict[str, str] = {}
-    if not username or not _normalise(code):
+    if not username or not normalise_code(code):
         errors["code"] = _("Enter your username and one of your recovery codes.")
     if problem := password_problem(password, username):
         errors["password"] = problem
@@ -126,7 +92,7 @@ async def forgot(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
     secret = services.config.secret_key
     usable = user is not None and user.active
     if not usable or user is None or not await use_code(db, user.id or 0, code, secret):
-        _digest(secret, code)  # the same work whether or not the account exists
+        code_digest(secret, code)  # the same work whether or not the account exists
         await services.throttle.failed(**subjects)
         return _forgot_page(request, values, {"code": _("That username and recovery code do not match. Check both and try again.")}, 400)
     user.password_hash = await services.hasher.hash(password)
@@ -177,17 +143,6 @@ def _password_changed_page(request: Request[Any, Any, Any], home: str, removed: 
 # ----- in Settings: codes, password, sessions ------------------------------------------------------
 
 
-async def settings_context(db: AsyncSession, request: Request[Any, Any, Any], viewer: Viewer) -> dict[str, Any]:
-    records = await services_of(request).sessions.store.list_for_user(viewer.user_id)
-    records.sort(key=lambda record: record.last_seen_at, reverse=True)
-    return {"account": {
-        "codes_left": await codes_left(db, viewer.user_id), "local": local, "errors": {},
-        "passkeys": await passkeys_of(db, viewer.user_id),
-        "confirmed": await services_of(request).sessions.confirmed(viewer.session_id),
-        "done": request.query_params.get("done", ""),
-        "sessions": [{"ref": record.id[:16], "device": record.device, "last_seen_at": record.last_seen_at,
-                      "current": record.id == viewer.session_id} for record in records],
-    }}
 
 
 async def password_refusal(request: Request[Any, Any, Any], db: AsyncSession, viewer: Viewer, password: str,
@@ -209,8 +164,6 @@ async def password_refusal(request: Request[Any, Any, Any], db: AsyncSession, vi
 
 @post("/settings/recovery-codes", guards=[signed_in], name="new_recovery_codes")
 async def regenerate(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
-    from portal.home import settings_page_with
-
     viewer = current_viewer(request)
     form = await request.form()
     if refusal := await password_refusal(request, db, viewer, form_value(form, "password", MAX_LENGTH + 1),
@@ -224,8 +177,6 @@ async def regenerate(request: Request[Any, Any, Any], db: NamedDependency[AsyncS
 async def change_password(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
     """A new password; every other browser is signed out, every passkey and device for reminders is removed,
     and this browser stays signed in (with a new session id)."""
-    from portal.home import settings_page_with
-
     viewer = current_viewer(request)
     form = await request.form()
     new = form_value(form, "new_password", MAX_LENGTH + 1)

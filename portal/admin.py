@@ -21,7 +21,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from portal.accounts import create_user, find_user, normalise_username, start_session, username_problem
+from portal.sign_in import start_session
+
+from portal.users import create_user, find_user, normalise_username, username_problem
 from portal.i18n import _
 from portal.models import STAFF_ROLES, Connection, PasswordSetup, Role, User, utcnow
 from portal.passwords import MAX_LENGTH, password_problem

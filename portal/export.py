@@ -22,6 +22,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from portal.account import password_refusal
+from portal.settings_page import settings_page_with
 from portal import policy
 from portal.crypto import open_chunk
 from portal.disguise import brand_of
@@ -185,9 +187,6 @@ async def archive_stream(factory: async_sessionmaker[AsyncSession], services: Se
 
 @post("/settings/export", guards=[survivor_only], name="export")
 async def export(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
-    from portal.account import password_refusal
-    from portal.home import settings_page_with
-
     viewer = current_viewer(request)
     if refusal := await password_refusal(request, db, viewer, form_value(await request.form(), "export_password", 1000),
                                          _("That password is not right.")):

@@ -35,7 +35,7 @@ from webauthn.helpers.structs import (
     AuthenticatorSelectionCriteria, PublicKeyCredentialDescriptor, ResidentKeyRequirement, UserVerificationRequirement,
 )
 
-from portal.accounts import device_cookie, session_cookie
+from portal.sign_in import device_cookie, session_cookie
 
 from portal.web import client_address
 from portal.disguise import brand_of

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal.models import (
+    utcnow,
     Appointment, PushSettings, Reminder,
 )
 from portal.timezones import is_zone
@@ -96,3 +97,11 @@ def document_warn_at(expires_on: date | None, zone_name: str, now: datetime) -> 
     if expires_on is None:
         return None
     return next((moment for _days, moment in document_points(expires_on, zone_name) if moment > now), None)
+
+
+async def zone_changed(db: AsyncSession, user_id: int, zone: str) -> None:
+    """The check-in reminder keeps its local time in the new zone."""
+    prefs = await db.get(PushSettings, user_id)
+    if prefs is not None:
+        prefs.checkin_next_at = next_checkin(prefs, zone, utcnow())
+        db.add(prefs)

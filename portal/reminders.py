@@ -16,40 +16,23 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from portal.settings_page import settings_page_with
 from portal import push, reminder_times
+from portal.settings_page import day_labels, kind_labels
 from portal.i18n import _
 from portal.models import PushSettings, Role, User, utcnow
 from portal.sessions import device_label
-from portal.timezones import local
 from portal.forms import form_value, text_problem
-from portal.viewer import current_viewer, survivor_or_mentor, Viewer
+from portal.viewer import current_viewer, survivor_or_mentor
 from portal.web import services_of
 
 TEXT_MAX = 60
 
 
-def kind_labels(role: Role) -> dict[str, str]:
-    """What can be pushed, for this kind of person (a mentor only has messages)."""
-    labels = {"appointments": _("Appointment reminders"), "checkins": _("Check-in reminders"),
-              "documents": _("Documents that expire in 30 and in 7 days"), "messages": _("New messages")}
-    return labels if role == Role.SURVIVOR else {"messages": labels["messages"]}
 
 
-def day_labels() -> dict[str, str]:
-    return {"0": _("Monday"), "1": _("Tuesday"), "2": _("Wednesday"), "3": _("Thursday"), "4": _("Friday"),
-            "5": _("Saturday"), "6": _("Sunday")}
 
 
-async def settings_context(db: AsyncSession, request: Request[Any, Any, Any], viewer: Viewer) -> dict[str, Any]:
-    """What the Settings page shows about reminders (nothing for an admin or a caseworker)."""
-    if viewer.role not in (Role.SURVIVOR, Role.MENTOR):
-        return {"push": None}
-    prefs = await reminder_times.settings_of(db, viewer.user_id)
-    return {"push": {
-        "prefs": prefs, "devices": await push.devices(db, viewer.user_id), "kinds": kind_labels(viewer.role),
-        "days": day_labels(), "key": services_of(request).vapid.public_key, "default_text": push.default_text(),
-        "errors": {}, "saved": request.query_params.get("done", ""), "local": local,
-    }}
 
 
 @post("/settings/devices", guards=[survivor_or_mentor], name="add_device")
@@ -76,8 +59,6 @@ async def remove_device(request: Request[Any, Any, Any], db: NamedDependency[Asy
 
 @post("/settings/reminders", guards=[survivor_or_mentor], name="save_reminders")
 async def save_reminders(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
-    from portal.home import settings_page_with  # the Settings page is drawn in one place
-
     viewer = current_viewer(request)
     form = await request.form()
     prefs = await db.get(PushSettings, viewer.user_id) or PushSettings(user_id=viewer.user_id)
@@ -118,12 +99,6 @@ async def save_reminders(request: Request[Any, Any, Any], db: NamedDependency[As
     return Redirect("/settings?done=reminders#reminders", status_code=303)
 
 
-async def zone_changed(db: AsyncSession, user_id: int, zone: str) -> None:
-    """The check-in reminder keeps its local time in the new zone."""
-    prefs = await db.get(PushSettings, user_id)
-    if prefs is not None:
-        prefs.checkin_next_at = reminder_times.next_checkin(prefs, zone, utcnow())
-        db.add(prefs)
 
 
 routes = [add_device, remove_device, save_reminders]

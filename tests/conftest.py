@@ -20,7 +20,7 @@ from litestar.testing import TestClient
 from sqlalchemy import text
 
 from app import create_app
-from portal.accounts import create_user
+from portal.users import create_user
 from portal.db import make_engine, migrate, session_factory
 from portal.models import Role
 from portal.passwords import Hasher

@@ -10,7 +10,6 @@ so strangers' guesses never keep the owner out (OWASP device cookies; docs/decis
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import timedelta
 from typing import Any
 
@@ -19,76 +18,31 @@ from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from portal.recovery_codes import codes_page, new_codes
+from portal.users import create_user, find_user, normalise_username, username_key, username_problem
 from portal.web import client_address
 from portal.i18n import _
 from portal.limits import DEVICE_COOKIE_DAYS, device_of, new_device_token
 from portal.models import Role, User
-from portal.passwords import MAX_LENGTH, Hasher, password_problem
+from portal.passwords import MAX_LENGTH, password_problem
 from portal.sessions import device_label
 from portal.timezones import is_zone
 from portal.forms import form_value
 from portal.viewer import home_for, viewer_of
 from portal.web import page, services_of
 
-USERNAME_MIN = 3
-USERNAME_MAX = 32
-_USERNAME_PUNCTUATION = set("._-")
 
 
-def normalise_username(raw: str) -> str:
-    """The username as kept and shown: NFC, no surrounding spaces."""
-    return unicodedata.normalize("NFC", raw.strip())
 
 
-def username_key(raw: str) -> str:
-    """The form two usernames are compared in: compatibility-normalised and case-folded, so
-    'Ｍaria', 'maria' and 'MARIA' are one account."""
-    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", raw.strip()).casefold())
 
 
-def username_problem(username: str) -> str | None:
-    if not username:
-        return _("Enter a username.")
-    if len(username) < USERNAME_MIN:
-        return _("Use at least 3 characters.")
-    if len(username) > USERNAME_MAX:
-        return _("Use 32 characters or fewer.")
-    for char in username:
-        category = unicodedata.category(char)
-        if not (category[0] in "LN" or category[0] == "M" or char in _USERNAME_PUNCTUATION):
-            return _("Use letters, numbers, dots, dashes or underscores. No spaces.")
-    if unicodedata.category(username[0])[0] not in "LN":
-        return _("Start with a letter or a number.")
-    if len(username_key(username)) > 64:
-        return _("Use 32 characters or fewer.")
-    return None
 
 
-async def find_user(db: AsyncSession, raw_username: str) -> User | None:
-    # A name that could never have been made matches nobody (and keeps NUL and the like out of SQL).
-    if username_problem(normalise_username(raw_username)):
-        return None
-    key = username_key(raw_username)
-    return (await db.exec(select(User).where(User.username_key == key))).first()
 
 
-async def create_user(db: AsyncSession, hasher: Hasher, username: str, password: str, role: Role) -> User:
-    """Add a user (the caller has checked the username and password). Flushes to learn the id.
-
-    An empty password leaves the account without one until its set-password link is used.
-    """
-    user = User(
-        username=username,
-        username_key=username_key(username),
-        role=role.value,
-        password_hash=await hasher.hash(password) if password else "",
-    )
-    db.add(user)
-    await db.flush()
-    return user
 
 
 
@@ -191,8 +145,6 @@ async def sign_up(request: Request[Any, Any, Any], db: NamedDependency[AsyncSess
     except IntegrityError:  # the same name, taken a moment ago
         await db.rollback()
         return _sign_up_page(request, values, {"username": _("That username is taken. Try another one.")}, 400)
-    from portal.account import codes_page, new_codes  # the account's own life builds on this module
-
     codes = await new_codes(db, user.id or 0, services.config.secret_key)
     await db.commit()  # the session below must refer to a stored user
     await services.throttle.failed(signup_address=address)  # counts sign-ups per address
