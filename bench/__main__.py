@@ -13,73 +13,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
-import os
-import platform
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from bench import load, server
 from bench.client import Browser
-from bench.seed import CASEWORKER, MAIN, PASSWORD, Seeded, seed
-from portal.settings import Settings
-
-
-@dataclass
-class Run:
-    """One seeded database and the environment a server needs to serve it."""
-
-    settings: Settings
-    env: dict[str, str]
-    workers: int
-    folder: Path
-
-
-def prepare(folder: Path, database: str, redis: str, workers: int) -> Run:
-    if database.startswith("postgres"):
-        ensure_database(database)
-    settings = Settings.from_env({}, data_dir=folder, database_url=database or f"sqlite:///{folder / 'bench.db'}",
-                                 redis_url=redis)
-    env = {"PORTAL_DATA_DIR": str(folder), "DATABASE_URL": settings.database_url, "REDIS_URL": redis,
-           "PORTAL_SECRET_KEY": settings.secret_key, "PORTAL_DOCUMENT_KEY": settings.document_key,
-           "PORTAL_VAPID_PRIVATE_KEY": settings.vapid_private_key, "PORTAL_ENV": "development", "PORTAL_DEBUG": "false"}
-    return Run(settings, env, workers, folder)
-
-
-def ensure_database(url: str) -> None:
-    """Create the PostgreSQL database the benchmark was pointed at, if the server does not have it yet."""
-    from sqlalchemy import make_url, text
-
-    from portal.db import make_engine
-
-    name = make_url(url).database
-
-    async def create() -> None:
-        engine = make_engine(str(make_url(url).set(database="postgres")))
-        async with engine.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            if not (await conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})).first():
-                await conn.execute(text(f'CREATE DATABASE "{name}"'))
-        await engine.dispose()
-
-    asyncio.run(create())
-
-
-async def browsers_for(url: str, username: str, count: int) -> list[Browser]:
-    port = int(url.rsplit(":", 1)[1])
-    signed_in = []
-    for _ in range(count):
-        browser = Browser("127.0.0.1", port)
-        await browser.sign_in(username, PASSWORD)
-        signed_in.append(browser)
-    return signed_in
-
-
-def close(browsers: list[Browser]) -> None:
-    for browser in browsers:
-        browser.close()
+from bench.common import browsers_for, close, machine, prepare
+from bench.seed import CASEWORKER, MAIN, Seeded, seed
 
 
 async def hello_figures(url: str, concurrency: int, seconds: float) -> load.Result:
@@ -111,12 +53,15 @@ async def portal_figures(url: str, seeded: Seeded, concurrency: int, seconds: fl
     try:
         await load.drive("warm-up", survivors, lambda b: b.get("/home"), seconds=1, limit=2000)
         return [
-            await load.drive("survivor home  /home", survivors, lambda b: b.get("/home"), seconds=seconds, limit=1_000_000),
+            await load.drive("survivor home  /home", survivors, lambda b: b.get("/home"),
+                             seconds=seconds, limit=1_000_000),
             await load.drive("list  /goals", survivors, lambda b: b.get("/goals"), seconds=seconds, limit=1_000_000),
-            await load.drive("caseworker's shared list", staff, lambda b: b.get(shared), seconds=seconds, limit=1_000_000),
-            await load.drive("check-in save (POST)", survivors, save_checkin, seconds=seconds, limit=1_000_000, ok=(303,)),
-            await load.drive("5 MB document download", downloads, lambda b: b.get(download, {"Accept-Encoding": "identity"}),
-                             seconds=seconds, limit=500),
+            await load.drive("caseworker's shared list", staff, lambda b: b.get(shared),
+                             seconds=seconds, limit=1_000_000),
+            await load.drive("check-in save (POST)", survivors, save_checkin,
+                             seconds=seconds, limit=1_000_000, ok=(303,)),
+            await load.drive("5 MB document download", downloads,
+                             lambda b: b.get(download, {"Accept-Encoding": "identity"}), seconds=seconds, limit=500),
         ]
     finally:
         close(survivors + staff)
@@ -134,12 +79,6 @@ async def weights(url: str, seeded: Seeded) -> list[load.Weight]:
     found.append(await load.weigh(caseworker, f"/people/{seeded.connection_id}/goals"))
     close([stranger, survivor, caseworker])
     return found
-
-
-def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, {platform.system()} {platform.release()}"
 
 
 def main_run(args: argparse.Namespace) -> int:
@@ -180,14 +119,15 @@ def main_run(args: argparse.Namespace) -> int:
           f"p95 {home.percentile(95):.1f} ms (bar: at most 50 ms with 50 at once on SQLite)")
     download = results[-1]
     if download.seconds:
-        print(f"downloads: {download.received / download.seconds / 1e6:.0f} MB/s through {min(args.concurrency, 10)} browsers")
+        print(f"downloads: {download.received / download.seconds / 1e6:.0f} MB/s "
+              f"through {min(args.concurrency, 10)} browsers")
     print(f"\n{'page (br/gzip, headers included)':<34} {'first KB':>9} {'repeat KB':>10} {'JS KB':>7} {'files':>6}")
     for page in pages:
         print(f"{page.page[:34]:<34} {page.first / 1024:>9.1f} {page.repeat / 1024:>10.1f} {page.script / 1024:>7.1f} "
               f"{page.assets + 1:>6}")
     print("bars: at most 60 KB first visit, 15 KB of it JavaScript")
     print("\nserver peak memory (VmHWM): " + ", ".join(f"{mib:.0f} MiB" for mib in memory.values())
-          + f"  (master first when several workers)")
+          + "  (master first when several workers)")
     bad = sum(sum(r.wrong.values()) for r in results)
     return 1 if bad else 0
 
@@ -200,12 +140,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--redis", default="", help="a redis:// URL for sessions and limits; default: none")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--survivors", type=int, default=100)
-    parser.add_argument("--items", type=int, default=10, help="goals, appointments, check-ins and documents of one survivor")
+    parser.add_argument("--items", type=int, default=10,
+                        help="goals, appointments, check-ins and documents of one survivor")
     parser.add_argument("--concurrency", type=int, default=50, help="browsers at once")
     parser.add_argument("--seconds", type=float, default=8.0, help="how long each page is driven")
     parser.add_argument("--minutes", type=float, default=10.0, help="soak: how long")
     parser.add_argument("--large-survivors", type=int, default=100_000, help="growth: survivors in the large database")
-    parser.add_argument("--large-items", type=int, default=10_000, help="growth: items of each kind for the one measured")
+    parser.add_argument("--large-items", type=int, default=10_000,
+                        help="growth: items of each kind for the one measured")
     parser.add_argument("--base-items", type=int, default=25, help="growth: items of each kind in the base database")
     args = parser.parse_args(argv)
     if args.mode == "growth":

@@ -73,16 +73,17 @@ class Connection:
         return await self._request(method, path, headers, body)
 
     async def _request(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Answer:
-        if self._writer is None:
+        if self._reader is None or self._writer is None:  # both are set and cleared together
             self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
-        lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}", *(f"{k}: {v}" for k, v in headers.items())]
+        reader, writer = self._reader, self._writer
+        lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}",
+                 *(f"{k}: {v}" for k, v in headers.items())]
         if body or method == "POST":
             lines.append(f"Content-Length: {len(body)}")
         try:
-            assert self._writer is not None and self._reader is not None
-            self._writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
-            await self._writer.drain()
-            answer = await _read(self._reader)
+            writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
+            await writer.drain()
+            answer = await _read(reader)
         except (ConnectionError, asyncio.IncompleteReadError, OSError) as exc:
             self.close()
             nothing = isinstance(exc, asyncio.IncompleteReadError) and not exc.partial

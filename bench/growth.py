@@ -17,9 +17,11 @@ import time
 from pathlib import Path
 
 from bench import load, server
+from bench.common import browsers_for, close, machine, prepare
 from bench.seed import CASEWORKER, MAIN, Seeded, seed
 
 BAR = 1.5
+TIMES = "\N{MULTIPLICATION SIGN}"  # after a ratio ("1.20 times the base"), not the letter x
 
 
 def pages(seeded: Seeded) -> list[tuple[str, str, str]]:
@@ -33,23 +35,25 @@ def pages(seeded: Seeded) -> list[tuple[str, str, str]]:
     ]
 
 
-async def measure(url: str, seeded: Seeded, concurrency: int, seconds: float) -> dict[str, load.Result]:
-    from bench.__main__ import browsers_for, close
+def _get(path: str) -> load.Request:
+    """A GET of `path`, the same whichever page the loop has moved on to."""
+    return lambda browser: browser.get(path)
 
-    people = {MAIN: await browsers_for(url, MAIN, concurrency), CASEWORKER: await browsers_for(url, CASEWORKER, concurrency)}
-    found = {}
+
+async def measure(url: str, seeded: Seeded, concurrency: int, seconds: float) -> dict[str, load.Result]:
+    people = {MAIN: await browsers_for(url, MAIN, concurrency),
+              CASEWORKER: await browsers_for(url, CASEWORKER, concurrency)}
+    found: dict[str, load.Result] = {}
     try:
         for name, who, path in pages(seeded):
-            await load.drive("warm-up", people[who], lambda b, p=path: b.get(p), seconds=0.5, limit=200)
-            found[name] = await load.drive(name, people[who], lambda b, p=path: b.get(p), seconds=seconds, limit=100_000)
+            await load.drive("warm-up", people[who], _get(path), seconds=0.5, limit=200)
+            found[name] = await load.drive(name, people[who], _get(path), seconds=seconds, limit=100_000)
     finally:
         close([b for browsers in people.values() for b in browsers])
     return found
 
 
 def main_growth(args: argparse.Namespace) -> int:
-    from bench.__main__ import machine, prepare
-
     print(f"machine: {machine()}")
     print(f"{args.concurrency} browsers at once, {args.seconds:g} s per page, {args.workers} worker(s)")
     base_items = args.base_items
@@ -82,8 +86,8 @@ def main_growth(args: argparse.Namespace) -> int:
             ratios.append(result.percentile(50) / base[name].percentile(50))
         worst = max(worst, *ratios[1:])
         wrong = sum(sum(results[label][name].wrong.values()) for label, _s, _i in sizes)
-        print(f"{name:<26} " + " ".join(cells) + "  " + " ".join(f"{r:.2f}×" for r in ratios[1:])
+        print(f"{name:<26} " + " ".join(cells) + "  " + " ".join(f"{r:.2f}{TIMES}" for r in ratios[1:])
               + (f"   ({wrong} wrong answers)" if wrong else ""))
-    print(f"\nworst ratio to the base: {worst:.2f}× (bar: at most {BAR}×)")
+    print(f"\nworst ratio to the base: {worst:.2f}{TIMES} (bar: at most {BAR}{TIMES})")
     bad = sum(sum(r.wrong.values()) for by_page in results.values() for r in by_page.values())
     return 1 if bad or worst > BAR else 0

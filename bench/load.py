@@ -34,7 +34,7 @@ class Result:
         if not self.latencies:
             return float("nan")
         ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] * 1000
+        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] * 1000
 
     def row(self) -> str:
         wrong = ", ".join(f"{k}: {v}" for k, v in sorted(self.wrong.items())) or "none"

@@ -16,18 +16,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, text
+from sqlalchemy import Table, insert, inspect, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlmodel import SQLModel
 
-from portal.accounts import username_key
+from portal.config import Config
 from portal.crypto import CHUNK_SIZE, MasterKey, seal_chunk
 from portal.db import make_engine, migrate
 from portal.models import (
     Appointment, CheckIn, Connection, Document, DocumentChunk, Goal, Grant, Part, Role, User,
 )
 from portal.passwords import Hasher
-from portal.settings import Settings
+from portal.users import username_key
 
-PASSWORD = "bench-orchard-lantern-7"
+# Not a secret: every seeded account's password, in a database made for one benchmark run and emptied by the next.
+PASSWORD = "bench-orchard-lantern-7"  # noqa: S105
 BATCH = 5000
 MAIN, CASEWORKER, MENTOR = "bench-main", "bench-caseworker", "bench-mentor"
 
@@ -62,11 +65,12 @@ def _user(username: str, role: Role, password_hash: str, now: datetime) -> dict[
             "idle_minutes": 0, "cover_when_hidden": True, "app_name": "waypoint"}
 
 
-def _items(owner: int, count: int, now: datetime) -> dict[Any, Iterator[dict[str, Any]]]:
+def _items(owner: int, count: int, now: datetime) -> dict[type[SQLModel], Iterator[dict[str, Any]]]:
     """`count` goals, appointments and check-ins for one survivor, spread over the past and future."""
-    goals = ({"id": _id(), "owner_id": owner, "private": False, "title": f"Goal {n}", "why": "Because it matters to me.",
-              "area": "housing", "target_date": None, "status": "active", "created_at": now - timedelta(minutes=n),
-              "achieved_at": None, "steps_total": 0, "steps_done": 0} for n in range(count))
+    goals = ({"id": _id(), "owner_id": owner, "private": False, "title": f"Goal {n}",
+              "why": "Because it matters to me.", "area": "housing", "target_date": None, "status": "active",
+              "created_at": now - timedelta(minutes=n), "achieved_at": None, "steps_total": 0, "steps_done": 0}
+             for n in range(count))
     appointments = ({"id": _id(), "owner_id": owner, "private": False, "what": f"Appointment {n}",
                      "starts_at": now + timedelta(hours=n - count // 2), "time_zone": "UTC", "place": "Town hall",
                      "with_whom": "", "notes": "", "reminder": "none", "created_at": now, "remind_at": None}
@@ -76,12 +80,21 @@ def _items(owner: int, count: int, now: datetime) -> dict[Any, Iterator[dict[str
     return {Goal: goals, Appointment: appointments, CheckIn: checkins}
 
 
-async def _insert(conn: Any, model: Any, rows: Iterator[dict[str, Any]]) -> None:
+def _table(model: type[SQLModel]) -> Table:
+    """The table a model maps (SQLModel sets `__table__` on each class, but declares it to no type checker)."""
+    table = inspect(model).local_table
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} maps {table!r}, not a table")
+    return table
+
+
+async def _insert(conn: AsyncConnection, model: type[SQLModel], rows: Iterator[dict[str, Any]]) -> None:
     for batch in _batches(rows):
-        await conn.execute(insert(model.__table__), batch)
+        await conn.execute(insert(_table(model)), batch)
 
 
-def _document(master: MasterKey, owner: int, size: int, name: str, now: datetime) -> tuple[dict[str, Any], list[dict[str, Any]], bytes]:
+def _document(master: MasterKey, owner: int, size: int, name: str,
+              now: datetime) -> tuple[dict[str, Any], list[dict[str, Any]], bytes]:
     """A PDF of `size` bytes sealed as an upload would be: its row, its chunk rows, and its plaintext."""
     plaintext = b"%PDF-1.7\n" + os.urandom(max(size - 9, 1))
     storage_key = _id()
@@ -104,18 +117,20 @@ async def _empty(url: str) -> None:
     await engine.dispose()
 
 
-async def _seed(settings: Settings, survivors: int, items: int) -> Seeded:
+async def _seed(settings: Config, survivors: int, items: int) -> Seeded:
     now = datetime.now(UTC).replace(microsecond=0)
     password_hash = await Hasher(settings.password_hash_memory_kib, settings.password_hash_passes).hash(PASSWORD)
     master = MasterKey(settings.document_key)
     engine = make_engine(settings.database_url)
     try:
         async with engine.begin() as conn:
-            people = [_user(MAIN, Role.SURVIVOR, password_hash, now), _user(CASEWORKER, Role.CASEWORKER, password_hash, now),
+            people = [_user(MAIN, Role.SURVIVOR, password_hash, now),
+                      _user(CASEWORKER, Role.CASEWORKER, password_hash, now),
                       _user(MENTOR, Role.MENTOR, password_hash, now)]
-            await conn.execute(insert(User.__table__), people)
-            await _insert(conn, User, (_user(f"bench-{n:06d}", Role.SURVIVOR, password_hash, now) for n in range(survivors)))
-            ids = dict((await conn.execute(text("SELECT username, id FROM app_user"))).all())
+            await conn.execute(insert(_table(User)), people)
+            await _insert(conn, User, (_user(f"bench-{n:06d}", Role.SURVIVOR, password_hash, now)
+                                       for n in range(survivors)))
+            ids: dict[str, int] = dict((await conn.execute(text("SELECT username, id FROM app_user"))).all())
             main, caseworker = ids[MAIN], ids[CASEWORKER]
 
             # Everyone else: two of each kind, and every tenth shares goals and check-ins with the caseworker.
@@ -132,18 +147,20 @@ async def _seed(settings: Settings, survivors: int, items: int) -> Seeded:
                                         for c in connections for part in (Part.GOALS.value, Part.CHECKINS.value)))
 
             # The main survivor: `items` of each kind, documents, and every part shared with the caseworker.
-            for model, rows in _items(main, items, now).items():
-                await _insert(conn, model, rows)
-            connection = {"id": _id(), "survivor_id": main, "staff_id": caseworker, "survivor_label": "Main",
-                          "created_at": now, "ended_at": None, "paused_at": None}
-            await conn.execute(insert(Connection.__table__), [connection])
-            await conn.execute(insert(Grant.__table__), [
+            for kind, rows in _items(main, items, now).items():
+                await _insert(conn, kind, rows)
+            connection: dict[str, Any] = {"id": _id(), "survivor_id": main, "staff_id": caseworker,
+                                          "survivor_label": "Main", "created_at": now, "ended_at": None,
+                                          "paused_at": None}
+            await conn.execute(insert(_table(Connection)), [connection])
+            await conn.execute(insert(_table(Grant)), [
                 {"id": _id(), "connection_id": connection["id"], "part": part.value, "item_id": None, "created_at": now,
                  "ends_at": None, "revoked_at": None} for part in Part])
             big, big_chunks, big_bytes = _document(master, main, 5 * 1024 * 1024, "Passport scan", now)
             small = [_document(master, main, 2048, f"Letter {n}", now - timedelta(minutes=n)) for n in range(items - 1)]
             await _insert(conn, Document, iter([big, *(row for row, _chunks, _plain in small)]))
-            await _insert(conn, DocumentChunk, iter([*big_chunks, *(c for _row, chunks, _plain in small for c in chunks)]))
+            await _insert(conn, DocumentChunk,
+                          iter([*big_chunks, *(c for _row, chunks, _plain in small for c in chunks)]))
         if settings.database_url.startswith("postgres"):
             async with engine.connect() as conn:
                 await conn.execution_options(isolation_level="AUTOCOMMIT")
@@ -166,7 +183,7 @@ async def _empty_redis(url: str) -> None:
         await redis.aclose()
 
 
-def seed(settings: Settings, survivors: int, items: int) -> Seeded:
+def seed(settings: Config, survivors: int, items: int) -> Seeded:
     """Empty the database (and the portal's keys in Redis), bring it to the newest schema and fill it.
     Returns what the load needs."""
     asyncio.run(_empty(settings.database_url))

@@ -38,7 +38,8 @@ class Server:
         last: Exception | None = None
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"the server stopped (exit {self.process.returncode}): {self.log.read_text()[-3000:]}")
+                raise RuntimeError(f"the server stopped (exit {self.process.returncode}): "
+                                   f"{self.log.read_text()[-3000:]}")
             try:
                 with urllib.request.urlopen(f"{self.url}{path}", timeout=2) as answer:  # noqa: S310 - loopback only
                     if answer.status == 200:
@@ -63,7 +64,8 @@ class Server:
 
     def peak_memory_mib(self) -> dict[int, float]:
         """Each process's peak resident memory (VmHWM), in MiB: the master and every live worker."""
-        return {pid: peak for pid in [self.process.pid, *children(self.process.pid)] if (peak := _peak_mib(pid)) is not None}
+        return {pid: peak for pid in [self.process.pid, *children(self.process.pid)]
+                if (peak := _peak_mib(pid)) is not None}
 
     def resident_mib(self) -> dict[int, float]:
         return {pid: rss for pid in self.workers() if (rss := _status_mib(pid, "VmRSS")) is not None}
@@ -122,5 +124,7 @@ def start(target: str, env: dict[str, str], log: Path, *, workers: int = 1, port
     if workers > 1:
         command += ["--workers", str(workers)]
     with log.open("wb") as output:  # the child keeps its own copy of the file
-        process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=output, stderr=subprocess.STDOUT)
+        # Our own interpreter running uvicorn on 127.0.0.1, with an argument list and no shell.
+        process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env},  # noqa: S603
+                                   stdout=output, stderr=subprocess.STDOUT)
     return Server(process, port, log)

@@ -25,10 +25,12 @@ from sqlalchemy import text
 
 from bench import server
 from bench.client import Answer, Browser, Closed
+from bench.common import machine, prepare
 from bench.seed import MAIN, PASSWORD, seed
 from portal.db import make_engine
 
 PDF = b"%PDF-1.7\n" + b"soak " * 4000  # 20 KB: a small letter, as phones upload them
+TIMES = "\N{MULTIPLICATION SIGN}"  # before a count ("GET /home 200" so many times), not the letter x
 
 
 @dataclass
@@ -72,10 +74,11 @@ class Report:
             f"soak: {self.seconds:.0f} s, {self.requests:,} answers ({self.requests / max(self.seconds, 1):.0f}/s), "
             f"{self.dropped} connections dropped mid-answer, {self.resent} requests sent again after a kept-alive "
             "connection closed unanswered (the killed worker's)",
-            "answers: " + ", ".join(f"{answer} ×{n:,}" for answer, n in sorted(self.answers.items())),
+            "answers: " + ", ".join(f"{answer} {TIMES}{n:,}" for answer, n in sorted(self.answers.items())),
             f"worker {self.killed} killed half-way; started again: {'yes' if self.restarted else 'NO'}",
             f"writes acknowledged: {acknowledged:,} ("
-            + ", ".join(f"{kind} {len(marks):,}" for kind, marks in self.acknowledged.items()) + f"); lost: {self.lost}",
+            + ", ".join(f"{kind} {len(marks):,}" for kind, marks in self.acknowledged.items())
+            + f"); lost: {self.lost}",
             f"server errors (5xx): {self.server_errors}",
             f"memory of the worker that lived through it: {start:.0f} MiB after warm-up, {end:.0f} MiB at the end "
             f"({growth:+.0%})",
@@ -89,8 +92,8 @@ async def _browse(browser: Browser, report: Report, number: int, deadline: float
         step += 1
         mark = f"soak {number}-{step}"
         kind, method, path = [
-            ("read", "GET", "/home"), ("read", "GET", "/goals"), ("goal", "POST", "/goals"), ("read", "GET", "/check-ins"),
-            ("checkin", "POST", "/check-ins"), ("document", "POST", "/documents"),
+            ("read", "GET", "/home"), ("read", "GET", "/goals"), ("goal", "POST", "/goals"),
+            ("read", "GET", "/check-ins"), ("checkin", "POST", "/check-ins"), ("document", "POST", "/documents"),
         ][step % (6 if number % 3 == 0 else 5)]  # every third phone uploads too
         try:
             if kind == "read":
@@ -119,7 +122,8 @@ async def _upload(browser: Browser, mark: str) -> Answer:
         f"Content-Type: application/pdf\r\n\r\n".encode() + PDF + b"\r\n",
         f"--{boundary}--\r\n".encode(),
     ]
-    return await browser.post("/documents", body=b"".join(parts), content_type=f"multipart/form-data; boundary={boundary}")
+    return await browser.post("/documents", body=b"".join(parts),
+                              content_type=f"multipart/form-data; boundary={boundary}")
 
 
 async def _watch_memory(portal: server.Server, report: Report, began: float, deadline: float) -> None:
@@ -167,7 +171,8 @@ async def drive(portal: server.Server, workers: int, browsers: int, seconds: flo
 
 async def find_missing(database_url: str, report: Report) -> None:
     """Ask the database for every acknowledged mark: the ones it does not have were lost."""
-    queries = {"goal": "SELECT title FROM goal", "checkin": "SELECT note FROM checkin", "document": "SELECT name FROM document"}
+    queries = {"goal": "SELECT title FROM goal", "checkin": "SELECT note FROM checkin",
+               "document": "SELECT name FROM document"}
     engine = make_engine(database_url)
     try:
         async with engine.connect() as conn:
@@ -178,7 +183,8 @@ async def find_missing(database_url: str, report: Report) -> None:
         await engine.dispose()
 
 
-def soak(env: dict[str, str], database_url: str, folder: Path, *, workers: int, browsers: int, seconds: float) -> Report:
+def soak(env: dict[str, str], database_url: str, folder: Path, *,
+         workers: int, browsers: int, seconds: float) -> Report:
     """Serve the seeded database at `database_url` with `workers` processes and soak it for `seconds`."""
     portal = server.start("app:create_app", env, folder / "soak.log", workers=workers)
     try:
@@ -192,8 +198,6 @@ def soak(env: dict[str, str], database_url: str, folder: Path, *, workers: int, 
 
 
 def main_soak(args: argparse.Namespace) -> int:
-    from bench.__main__ import machine, prepare
-
     workers = max(args.workers, 2)  # one is killed: the other keeps serving
     print(f"machine: {machine()}")
     with tempfile.TemporaryDirectory(prefix="waypoint-soak-") as tmp:
