@@ -24,8 +24,17 @@ from portal.config import Config
 from portal.crypto import CHUNK_SIZE, MasterKey, seal_chunk
 from portal.db import make_engine, migrate
 from portal.models import (
-    Appointment, CheckIn, Connection, Document, DocumentChunk, Goal, Grant, Part, Role, User,
+    Appointment,
+    CheckIn,
+    Connection,
+    Document,
+    DocumentChunk,
+    Goal,
+    Grant,
+    Role,
+    User,
 )
+from portal.parts import PARTS
 from portal.passwords import Hasher
 from portal.users import username_key
 
@@ -144,7 +153,7 @@ async def _seed(settings: Config, survivors: int, items: int) -> Seeded:
             await _insert(conn, Connection, iter(connections))
             await _insert(conn, Grant, ({"id": _id(), "connection_id": c["id"], "part": part, "item_id": None,
                                          "created_at": now, "ends_at": None, "revoked_at": None}
-                                        for c in connections for part in (Part.GOALS.value, Part.CHECKINS.value)))
+                                        for c in connections for part in ("goals", "checkins")))
 
             # The main survivor: `items` of each kind, documents, and every part shared with the caseworker.
             for kind, rows in _items(main, items, now).items():
@@ -154,8 +163,8 @@ async def _seed(settings: Config, survivors: int, items: int) -> Seeded:
                                           "paused_at": None}
             await conn.execute(insert(_table(Connection)), [connection])
             await conn.execute(insert(_table(Grant)), [
-                {"id": _id(), "connection_id": connection["id"], "part": part.value, "item_id": None, "created_at": now,
-                 "ends_at": None, "revoked_at": None} for part in Part])
+                {"id": _id(), "connection_id": connection["id"], "part": part, "item_id": None, "created_at": now,
+                 "ends_at": None, "revoked_at": None} for part in (p.key for p in PARTS)])
             big, big_chunks, big_bytes = _document(master, main, 5 * 1024 * 1024, "Passport scan", now)
             small = [_document(master, main, 2048, f"Letter {n}", now - timedelta(minutes=n)) for n in range(items - 1)]
             await _insert(conn, Document, iter([big, *(row for row, _chunks, _plain in small)]))

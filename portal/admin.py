@@ -27,10 +27,11 @@ from portal.users import create_user, find_user, normalise_username, username_pr
 from portal.i18n import _
 from portal.models import STAFF_ROLES, Connection, PasswordSetup, Role, User, utcnow
 from portal.passwords import MAX_LENGTH, password_problem
-from portal.sharing import end_connection, links
+from portal import policy
+from portal.shares import end_connection
 from portal.sessions import hash_token
 from portal.forms import form_value
-from portal.viewer import admin_only, home_for
+from portal.viewer import admin_only, current_viewer, home_for
 from portal.web import page, services_of
 
 LINK_LIFETIME = timedelta(hours=72)
@@ -108,13 +109,13 @@ async def _staff_member(db: AsyncSession, user_id: int) -> User:
 
 
 async def _set_active(request: Request[Any, Any, Any], db: AsyncSession, user_id: int, active: bool) -> Template:
-    user = await _staff_member(db, user_id)
+    viewer, user = current_viewer(request), await _staff_member(db, user_id)
     user.active = active
     db.add(user)
     if not active:
         # Every connection ends with the account, and every share card with it: reactivating the account
         # later must not quietly give back what survivors shared.
-        for link in await links(db, staff_id=user_id):
+        for link in await policy.connections(db, viewer, staff_id=user_id):
             await end_connection(db, link)
     await db.commit()
     if active:

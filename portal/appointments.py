@@ -18,11 +18,12 @@ from sqlalchemy import delete
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from portal import policy, reminder_times, sharing
+from portal import policy, reminder_times, shares
 from portal.dates import parse_date, year_span
 from portal.db import forget_on_disk
 from portal.i18n import _
-from portal.models import Appointment, Part, Reminder, utcnow
+from portal.survivor_part import SurvivorPart
+from portal.models import Appointment, Reminder, utcnow
 from portal.timezones import local, to_utc
 from portal.forms import form_value, page_number, text_errors
 from portal.viewer import current_viewer, survivor_only, Viewer
@@ -80,7 +81,7 @@ async def appointments_of(db: AsyncSession, viewer: Viewer, owner_id: int, upcom
     """Upcoming (soonest first, including the last hour) or past (latest first) appointments `viewer` may see."""
     since = utcnow() - timedelta(hours=1)
     starts = col(Appointment.starts_at)
-    return await policy.listed(db, viewer, Appointment, owner_id, where=[starts >= since if upcoming else starts < since],
+    return await policy.listed(db, viewer, PART, owner_id, where=[starts >= since if upcoming else starts < since],
                                order_by=[starts if upcoming else starts.desc()], page=number, per_page=per_page)
 
 
@@ -94,7 +95,7 @@ async def _list_page(request: Request[Any, Any, Any], db: AsyncSession, *, past:
     viewer = current_viewer(request)
     items, has_next = await appointments_of(db, viewer, viewer.user_id, not past, number)
     return page(request, "appointments/list.html", title=_("Appointments"), items=items, past=past,
-                seen=(await sharing.seen_by_part(db, viewer.user_id))[Part.APPOINTMENTS],
+                seen=await shares.seen_by(db, viewer.user_id, PART),
                 page_number=number, has_next=has_next, local=local)
 
 
@@ -130,21 +131,21 @@ async def create(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
 
 @get("/{item_id:str}", name="appointment")
 async def show(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Template:
-    item = await policy.readable(db, current_viewer(request), Appointment, item_id)
+    item = await policy.readable(db, current_viewer(request), PART, item_id)
     return page(request, "appointments/detail.html", title=_("Appointments"), item=item,
-                **await sharing.item_sharing(request, db, item),
+                **await shares.item_sharing(request, db, PART, item),
                 reminders=reminder_labels())
 
 
 @get("/{item_id:str}/card")
 async def appointment_card(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[Any]:
-    item = await policy.readable(db, current_viewer(request), Appointment, item_id)
+    item = await policy.readable(db, current_viewer(request), PART, item_id)
     return card(request, "appointments/_card.html", f"/appointments/{item.id}", item=item, local=local)
 
 
 @get("/{item_id:str}/edit")
 async def edit(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Template:
-    item = await policy.changeable(db, current_viewer(request), Appointment, item_id)
+    item = await policy.changeable(db, current_viewer(request), PART, item_id)
     when = local(item.starts_at, current_viewer(request).time_zone)
     values = {"what": item.what, "place": item.place, "with_whom": item.with_whom, "notes": item.notes,
               "date": when.date().isoformat(), "time": when.strftime("%H:%M"), "reminder": item.reminder}
@@ -154,7 +155,7 @@ async def edit(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession
 @post("/{item_id:str}/edit")
 async def update(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[Any]:
     viewer = current_viewer(request)
-    item = await policy.changeable(db, viewer, Appointment, item_id)
+    item = await policy.changeable(db, viewer, PART, item_id)
     values, errors, starts_at = _read_form(await request.form(), viewer.time_zone)
     if errors or starts_at is None:
         return _form_page(request, item, values, errors, 400)
@@ -167,7 +168,7 @@ async def update(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
 
 @get("/{item_id:str}/delete")
 async def confirm_delete(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Template:
-    item = await policy.changeable(db, current_viewer(request), Appointment, item_id)
+    item = await policy.changeable(db, current_viewer(request), PART, item_id)
     return ask_before_delete(
         request, title=_("Appointments"), heading=_("Delete this appointment?"), item_id=item.id, list_href="/appointments",
         message=_("“{what}” will be gone for good. This cannot be undone.").format(what=item.what),
@@ -176,10 +177,10 @@ async def confirm_delete(request: Request[Any, Any, Any], db: NamedDependency[As
 
 @post("/{item_id:str}/delete")
 async def remove(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[Any]:
-    item = await policy.changeable(db, current_viewer(request), Appointment, item_id)
+    item = await policy.changeable(db, current_viewer(request), PART, item_id)
     await db.exec(delete(Appointment).where(col(Appointment.id) == item.id))  # type: ignore[call-overload]
     forget_on_disk(db)
-    await sharing.revoke_item_cards(db, Part.APPOINTMENTS, item.id)
+    await shares.revoke_item_cards(db, PART.key, item.id)
     return deleted(request, "/appointments", _("Appointment deleted."))
 
 
@@ -223,7 +224,7 @@ def ics(item: Appointment, with_details: bool = False) -> bytes:
 
 @get("/{item_id:str}/calendar.ics")
 async def calendar_file(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[bytes]:
-    item = await policy.readable(db, current_viewer(request), Appointment, item_id)
+    item = await policy.readable(db, current_viewer(request), PART, item_id)
     return Response(
         ics(item, with_details=request.query_params.get("details") == "1"), media_type="text/calendar; charset=utf-8",
         # A neutral file name: the phone's downloads list may be seen by others.
@@ -233,11 +234,34 @@ async def calendar_file(request: Request[Any, Any, Any], db: NamedDependency[Asy
 
 @post("/{item_id:str}/private")
 async def appointment_private(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[Any]:
-    return await sharing.set_private(request, db, Appointment, item_id, "/appointments")
+    return await shares.set_private(request, db, PART, item_id)
 
 
 router = Router(
     path="/appointments",
     guards=[survivor_only],
     route_handlers=[upcoming, past, new, create, show, appointment_card, appointment_private, edit, update, confirm_delete, remove, calendar_file],
+)
+
+
+# ----- the registry entry: how the rest of the portal knows appointments ---------------------------
+
+
+async def _staff_list(db: AsyncSession, viewer: Viewer, owner_id: int, request: Request[Any, Any, Any],
+                      number: int) -> tuple[list[Appointment], bool, dict[str, Any]]:
+    past = request.query_params.get("past") == "1"
+    items, has_next = await appointments_of(db, viewer, owner_id, not past, number)
+    return items, has_next, {"past": past}
+
+
+async def _staff_item(db: AsyncSession, viewer: Viewer, item: Appointment) -> dict[str, Any]:
+    return {"reminders": reminder_labels()}
+
+
+PART = SurvivorPart(
+    key="appointments", model=Appointment, path="/appointments", label=lambda: _("Appointments"),
+    phrase=lambda: _("your appointments"), title="what", notes="notes", staff_list=_staff_list, staff_item=_staff_item,
+    list_template="appointments/_shared_card.html", list_intro="appointments/_shared_intro.html",
+    item_template="appointments/_shared_item.html",
+    export_about="your appointments (times in UTC, with the time zone you typed them in)",
 )

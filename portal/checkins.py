@@ -19,11 +19,12 @@ from sqlalchemy import delete
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from portal import policy, sharing
+from portal import policy, shares
 from portal.db import forget_on_disk
 from portal.help_lines import help_lines
 from portal.i18n import _
-from portal.models import CheckIn, Part, SafeAnswer
+from portal.survivor_part import SurvivorPart
+from portal.models import CheckIn, SafeAnswer
 from portal.timezones import local
 from portal.forms import form_value, page_number, text_errors
 from portal.viewer import current_viewer, survivor_only, Viewer
@@ -133,17 +134,17 @@ def trend(feelings_newest_first: list[int]) -> Trend | None:
 
 async def history(db: AsyncSession, viewer: Viewer, owner_id: int, number: int) -> dict[str, Any]:
     """A page of check-ins `viewer` may see, newest first, and the trend of the last 30: what a list page shows."""
-    items, has_next = await policy.listed(db, viewer, CheckIn, owner_id, order_by=[col(CheckIn.created_at).desc()],
+    items, has_next = await policy.listed(db, viewer, PART, owner_id, order_by=[col(CheckIn.created_at).desc()],
                                           page=number, per_page=PER_PAGE)
     # The first page already holds every check-in when there are few; otherwise one more small query.
     recent = items if number == 1 and not has_next else (await policy.listed(
-        db, viewer, CheckIn, owner_id, order_by=[col(CheckIn.created_at).desc()], per_page=TREND_SIZE, log=False))[0]
+        db, viewer, PART, owner_id, order_by=[col(CheckIn.created_at).desc()], per_page=TREND_SIZE, log=False))[0]
     return {"items": items, "has_next": has_next, "page_number": number, "trend": trend([item.feeling for item in recent]),
             "feelings": feeling_labels(), "safe_answers": safe_labels(), "local": local, "width": WIDTH, "height": HEIGHT}
 
 
 async def last_checkin(db: AsyncSession, viewer: Viewer) -> CheckIn | None:
-    items, _more = await policy.listed(db, viewer, CheckIn, viewer.user_id, order_by=[col(CheckIn.created_at).desc()],
+    items, _more = await policy.listed(db, viewer, PART, viewer.user_id, order_by=[col(CheckIn.created_at).desc()],
                                        per_page=1)
     return items[0] if items else None
 
@@ -152,7 +153,7 @@ async def last_checkin(db: AsyncSession, viewer: Viewer) -> CheckIn | None:
 async def checkin_list(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Template:
     viewer = current_viewer(request)
     return page(request, "checkins/list.html", title=_("Check-ins"),
-                seen=(await sharing.seen_by_part(db, viewer.user_id))[Part.CHECKINS],
+                seen=await shares.seen_by(db, viewer.user_id, PART),
                 **await history(db, viewer, viewer.user_id, page_number(request)))
 
 
@@ -176,31 +177,31 @@ async def create_checkin(request: Request[Any, Any, Any], db: NamedDependency[As
 
 @get("/{item_id:str}", name="checkin")
 async def show(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Template:
-    item = await policy.readable(db, current_viewer(request), CheckIn, item_id)
+    item = await policy.readable(db, current_viewer(request), PART, item_id)
     not_safe = item.safe == SafeAnswer.NO
     return page(request, "checkins/detail.html", title=_("Check-ins"), item=item, feelings=feeling_labels(),
-                **await sharing.item_sharing(request, db, item),
+                **await shares.item_sharing(request, db, PART, item),
                 safe_answers=safe_labels(), needs=need_labels(), chosen_needs=needs_of(item),
                 saved=request.query_params.get("saved") == "1", lines=await help_lines(db) if not_safe else [])
 
 
 @get("/{item_id:str}/card")
 async def checkin_card(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[Any]:
-    item = await policy.readable(db, current_viewer(request), CheckIn, item_id)
+    item = await policy.readable(db, current_viewer(request), PART, item_id)
     return card(request, "checkins/_card.html", f"/check-ins/{item.id}", item=item, feelings=feeling_labels(),
                 safe_answers=safe_labels(), local=local)
 
 
 @get("/{item_id:str}/edit")
 async def edit(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Template:
-    item = await policy.changeable(db, current_viewer(request), CheckIn, item_id)
+    item = await policy.changeable(db, current_viewer(request), PART, item_id)
     values = {"feeling": str(item.feeling), "safe": item.safe, "needs": needs_of(item), "note": item.note}
     return _form_page(request, item, values, {})
 
 
 @post("/{item_id:str}/edit")
 async def update(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[Any]:
-    item = await policy.changeable(db, current_viewer(request), CheckIn, item_id)
+    item = await policy.changeable(db, current_viewer(request), PART, item_id)
     values, errors, answers = _read_form(await request.form())
     if answers is None:
         return _form_page(request, item, values, errors, 400)
@@ -212,7 +213,7 @@ async def update(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
 @get("/{item_id:str}/delete")
 async def confirm_delete(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Template:
     viewer = current_viewer(request)
-    item = await policy.changeable(db, viewer, CheckIn, item_id)
+    item = await policy.changeable(db, viewer, PART, item_id)
     return ask_before_delete(
         request, title=_("Check-ins"), heading=_("Delete this check-in?"), item_id=item.id, list_href="/check-ins",
         message=_("The check-in from {date} will be gone for good. This cannot be undone.").format(
@@ -222,20 +223,44 @@ async def confirm_delete(request: Request[Any, Any, Any], db: NamedDependency[As
 
 @post("/{item_id:str}/delete")
 async def remove(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[Any]:
-    item = await policy.changeable(db, current_viewer(request), CheckIn, item_id)
+    item = await policy.changeable(db, current_viewer(request), PART, item_id)
     await db.exec(delete(CheckIn).where(col(CheckIn.id) == item.id))  # type: ignore[call-overload]
     forget_on_disk(db)
-    await sharing.revoke_item_cards(db, Part.CHECKINS, item.id)
+    await shares.revoke_item_cards(db, PART.key, item.id)
     return deleted(request, "/check-ins", _("Check-in deleted."))
 
 
 @post("/{item_id:str}/private")
 async def checkin_private(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[Any]:
-    return await sharing.set_private(request, db, CheckIn, item_id, "/check-ins")
+    return await shares.set_private(request, db, PART, item_id)
 
 
 router = Router(
     path="/check-ins",
     guards=[survivor_only],
     route_handlers=[checkin_list, new_checkin, create_checkin, show, checkin_card, checkin_private, edit, update, confirm_delete, remove],
+)
+
+
+# ----- the registry entry: how the rest of the portal knows check-ins ------------------------------
+
+
+async def _staff_list(db: AsyncSession, viewer: Viewer, owner_id: int, request: Request[Any, Any, Any],
+                      number: int) -> tuple[list[CheckIn], bool, dict[str, Any]]:
+    context = await history(db, viewer, owner_id, number)
+    items, has_next = context.pop("items"), context.pop("has_next")
+    del context["page_number"], context["local"]
+    return items, has_next, context
+
+
+async def _staff_item(db: AsyncSession, viewer: Viewer, item: CheckIn) -> dict[str, Any]:
+    return {"feelings": feeling_labels(), "safe_answers": safe_labels(), "needs": need_labels(),
+            "chosen_needs": needs_of(item)}
+
+
+PART = SurvivorPart(
+    key="checkins", model=CheckIn, path="/check-ins", label=lambda: _("Check-ins"), phrase=lambda: _("your check-ins"),
+    title="created_at", notes="note", staff_list=_staff_list, staff_item=_staff_item,
+    list_template="checkins/_shared_card.html", list_intro="checkins/_shared_intro.html",
+    item_template="checkins/_shared_item.html", export_about="your check-ins",
 )

@@ -26,12 +26,13 @@ from sqlalchemy import delete
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from portal import policy, reminder_times, sharing
+from portal import policy, reminder_times, shares
 from portal.crypto import ChunkError, DocumentKeyError, open_chunk
 from portal.dates import parse_date, year_span
 from portal.db import forget_on_disk
 from portal.i18n import _
-from portal.models import Document, DocumentKind, Part, utcnow
+from portal.survivor_part import SurvivorPart
+from portal.models import Document, DocumentKind, utcnow
 from portal.storage import MissingChunk
 from portal.timezones import local
 from portal.uploads import EXTENSIONS, Refused, SealedFile, name_from_file, receive
@@ -118,16 +119,16 @@ def _form_page(request: Request[Any, Any, Any], item: Document | None, values: d
 
 async def documents_of(db: AsyncSession, viewer: Viewer, owner_id: int, number: int = 1) -> tuple[list[Document], bool]:
     """A page of `owner_id`'s documents that `viewer` may see, newest first."""
-    return await policy.listed(db, viewer, Document, owner_id, order_by=[col(Document.created_at).desc()], page=number,
+    return await policy.listed(db, viewer, PART, owner_id, order_by=[col(Document.created_at).desc()], page=number,
                                per_page=PER_PAGE)
 
 
 async def expiring(db: AsyncSession, viewer: Viewer, today: date, limit: int = 3) -> tuple[list[Document], int]:
     """The viewer's own documents expired or expiring within 60 days, soonest first (a few), and how many in all."""
     soon = col(Document.expires_on) <= today + timedelta(days=EXPIRING_DAYS)
-    items, _more = await policy.listed(db, viewer, Document, viewer.user_id, where=[soon],
+    items, _more = await policy.listed(db, viewer, PART, viewer.user_id, where=[soon],
                                        order_by=[col(Document.expires_on)], per_page=limit)
-    return items, await policy.counted(db, viewer, Document, viewer.user_id, soon)
+    return items, await policy.counted(db, viewer, PART, viewer.user_id, soon)
 
 
 @get("/", name="documents")
@@ -136,7 +137,7 @@ async def document_list(request: Request[Any, Any, Any], db: NamedDependency[Asy
     number = page_number(request)
     items, has_next = await documents_of(db, viewer, viewer.user_id, number)
     return page(request, "documents/list.html", title=_("Documents"), items=items, page_number=number,
-                seen=(await sharing.seen_by_part(db, viewer.user_id))[Part.DOCUMENTS],
+                seen=await shares.seen_by(db, viewer.user_id, PART),
                 has_next=has_next, kinds=kind_labels(), expiry=expiry, today=today_for(viewer.time_zone),
                 size_label=size_label)
 
@@ -204,23 +205,23 @@ def _keep_token(request: Request[Any, Any, Any]) -> None:
 @get("/{item_id:str}", name="document")
 async def show(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Template:
     viewer = current_viewer(request)
-    item = await policy.readable(db, viewer, Document, item_id)
+    item = await policy.readable(db, viewer, PART, item_id)
     return page(request, "documents/detail.html", title=_("Documents"), item=item, kinds=kind_labels(),
-                **await sharing.item_sharing(request, db, item),
+                **await shares.item_sharing(request, db, PART, item),
                 state=expiry(item, today_for(viewer.time_zone)), size_label=size_label)
 
 
 @get("/{item_id:str}/card")
 async def document_card(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[Any]:
     viewer = current_viewer(request)
-    item = await policy.readable(db, viewer, Document, item_id)
+    item = await policy.readable(db, viewer, PART, item_id)
     return card(request, "documents/_card.html", f"/documents/{item.id}", item=item, kinds=kind_labels(),
                 size_label=size_label, expiry=expiry, today=today_for(viewer.time_zone))
 
 
 @get("/{item_id:str}/edit")
 async def edit(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Template:
-    item = await policy.changeable(db, current_viewer(request), Document, item_id)
+    item = await policy.changeable(db, current_viewer(request), PART, item_id)
     values = {"name": item.name, "kind": item.kind, "expires_on": item.expires_on.isoformat() if item.expires_on else ""}
     return _form_page(request, item, values, {})
 
@@ -228,7 +229,7 @@ async def edit(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession
 @post("/{item_id:str}/edit")
 async def update(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[Any]:
     viewer = current_viewer(request)
-    item = await policy.changeable(db, viewer, Document, item_id)
+    item = await policy.changeable(db, viewer, PART, item_id)
     values, errors, expires_on = _read_fields(dict(await request.form()), None)
     if errors:
         return _form_page(request, item, values, errors, 400)
@@ -240,7 +241,7 @@ async def update(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
 
 @get("/{item_id:str}/delete")
 async def confirm_delete(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Template:
-    item = await policy.changeable(db, current_viewer(request), Document, item_id)
+    item = await policy.changeable(db, current_viewer(request), PART, item_id)
     return ask_before_delete(
         request, title=_("Documents"), heading=_("Delete this document?"), item_id=item.id, list_href="/documents",
         message=_("“{name}” will be gone for good, with its file. This cannot be undone.").format(name=item.name),
@@ -249,17 +250,17 @@ async def confirm_delete(request: Request[Any, Any, Any], db: NamedDependency[As
 
 @post("/{item_id:str}/delete")
 async def remove(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[Any]:
-    item = await policy.changeable(db, current_viewer(request), Document, item_id)
+    item = await policy.changeable(db, current_viewer(request), PART, item_id)
     await services_of(request).storage.delete(db, item.storage_key)
     await db.exec(delete(Document).where(col(Document.id) == item.id))  # type: ignore[call-overload]
     forget_on_disk(db)
-    await sharing.revoke_item_cards(db, Part.DOCUMENTS, item.id)
+    await shares.revoke_item_cards(db, PART.key, item.id)
     return deleted(request, "/documents", _("Document deleted."))
 
 
 @get("/{item_id:str}/download", name="download_document")
 async def download(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[Any]:
-    return file_response(request, await policy.readable(db, current_viewer(request), Document, item_id, action="download"))
+    return file_response(request, await policy.readable(db, current_viewer(request), PART, item_id, action="download"))
 
 
 def file_response(request: Request[Any, Any, Any], item: Document) -> Response[Any]:
@@ -312,11 +313,42 @@ async def start_up(services: Services) -> None:
 
 @post("/{item_id:str}/private")
 async def document_private(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[Any]:
-    return await sharing.set_private(request, db, Document, item_id, "/documents")
+    return await shares.set_private(request, db, PART, item_id)
 
 
 router = Router(
     path="/documents",
     guards=[survivor_only],
     route_handlers=[document_list, new_document, upload, show, document_card, document_private, edit, update, confirm_delete, remove, download],
+)
+
+
+# ----- the registry entry: how the rest of the portal knows documents ------------------------------
+
+
+async def _staff_list(db: AsyncSession, viewer: Viewer, owner_id: int, request: Request[Any, Any, Any],
+                      number: int) -> tuple[list[Document], bool, dict[str, Any]]:
+    items, has_next = await documents_of(db, viewer, owner_id, number)
+    return items, has_next, {"kinds": kind_labels(), "size_label": size_label, "expiry": expiry,
+                             "today": today_for(viewer.time_zone)}
+
+
+async def _staff_item(db: AsyncSession, viewer: Viewer, item: Document) -> dict[str, Any]:
+    return {"kinds": kind_labels(), "size_label": size_label, "state": expiry(item, today_for(viewer.time_zone))}
+
+
+async def _export_file(db: AsyncSession, item: Document) -> dict[str, Any]:
+    return {"file": export_name(item)}
+
+
+def export_name(item: Document) -> str:
+    """Where the export keeps the document's file."""
+    return f"documents/{item.id}.{EXTENSIONS.get(item.media_type, 'bin')}"
+
+
+PART = SurvivorPart(
+    key="documents", model=Document, path="/documents", label=lambda: _("Documents"), phrase=lambda: _("your documents"),
+    title="name", notes=None, staff_list=_staff_list, staff_item=_staff_item, list_template="documents/_shared_card.html",
+    item_template="documents/_shared_item.html",
+    export_about="your documents' names, types and dates; the files are in documents/", export_extra=_export_file,
 )

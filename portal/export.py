@@ -24,13 +24,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal.account import password_refusal
 from portal.settings_page import settings_page_with
-from portal import policy
+from portal import documents, parts, policy
 from portal.crypto import open_chunk
 from portal.disguise import brand_of
-from portal.documents import EXTENSIONS
 from portal.i18n import _
+from portal.survivor_part import SurvivorPart
 from portal.models import (
-    AccessLog, AccessRequest, Appointment, CheckIn, Connection, Document, Goal, GoalStep, Grant, User,
+    AccessLog, AccessRequest, Connection, Grant, User,
 )
 from portal.models import utcnow
 from portal.timezones import local
@@ -70,22 +70,29 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _deep(value: Any) -> Any:
+    """A value for JSON: dates as ISO text, in lists and dicts too."""
+    if isinstance(value, list):
+        return [_deep(each) for each in value]
+    if isinstance(value, dict):
+        return {name: _deep(each) for name, each in value.items()}
+    return _plain(value)
+
+
 def _record(row: SQLModel, **extra: Any) -> dict[str, Any]:
     return {**{name: _plain(value) for name, value in row.model_dump().items() if name not in HIDDEN}, **extra}
 
 
-README = """Your {name} data, exported {when}.
-
-goals.json          your goals, each with its steps
-appointments.json   your appointments (times in UTC, with the time zone you typed them in)
-checkins.json       your check-ins
-documents.json      your documents' names, types and dates; the files are in documents/
-messages.json       your messages with peer mentors
-sharing.json        who you connected with, what you shared with them and until when, and what they asked for
-who_has_looked.json every time someone else looked at something of yours
-
-Keep this file somewhere safe: it holds everything in your account, unencrypted.
-"""
+def readme(name: str, when: str) -> str:
+    """The export's README: what each file holds (one line for each part in the registry)."""
+    files = [(part.export_file, part.export_about) for part in parts.PARTS] + [
+        ("messages.json", "your messages with peer mentors"),
+        ("sharing.json", "who you connected with, what you shared with them and until when, and what they asked for"),
+        ("who_has_looked.json", "every time someone else looked at something of yours"),
+    ]
+    lines = "\n".join(f"{file:<20}{about}" if len(file) < 20 else f"{file} {about}" for file, about in files)
+    return (f"Your {name} data, exported {when}.\n\n{lines}\n\n"
+            "Keep this file somewhere safe: it holds everything in your account, unencrypted.\n")
 
 
 async def _json_array(archive: zipfile.ZipFile, sink: _Sink, name: str, rows: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]:
@@ -113,27 +120,19 @@ async def archive_stream(factory: async_sessionmaker[AsyncSession], services: Se
     sink = _Sink()
     async with factory() as db:
         with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            archive.writestr("README.txt", README.format(name=name, when=datetime.now().astimezone().date().isoformat()))
+            archive.writestr("README.txt", readme(name, datetime.now().astimezone().date().isoformat()))
 
-            async def goal(row: Goal) -> dict[str, Any]:
-                steps = (await db.exec(select(GoalStep).where(col(GoalStep.goal_id) == row.id)
-                                       .order_by(col(GoalStep.position)))).all()
-                return _record(row, steps=[_record(step, goal_id=None) for step in steps])
+            for part in parts.PARTS:
+                async def record(row: Any, part: SurvivorPart[Any] = part) -> dict[str, Any]:
+                    return _record(row, **{field: _deep(value) for field, value in (await part.export_extra(db, row)).items()})
 
-            async def plain(row: SQLModel) -> dict[str, Any]:
-                return _record(row)
-
-            async def document(row: Document) -> dict[str, Any]:
-                return _record(row, file=f"documents/{row.id}.{EXTENSIONS.get(row.media_type, 'bin')}")
-
-            for name, model, convert in (("goals.json", Goal, goal), ("appointments.json", Appointment, plain),
-                                         ("checkins.json", CheckIn, plain), ("documents.json", Document, document)):
-                async for piece in _json_array(archive, sink, name, _mapped(policy.own_rows(db, viewer, model), convert)):
+                rows = _mapped(policy.own_rows(db, viewer, part), record)
+                async for piece in _json_array(archive, sink, part.export_file, rows):
                     yield piece
 
-            async for row in policy.own_rows(db, viewer, Document):
+            async for row in policy.own_rows(db, viewer, documents.PART):
                 key = services.master_key.open_document_key(row.wrapped_key, row.storage_key, row.key_id)
-                name = f"documents/{row.id}.{EXTENSIONS.get(row.media_type, 'bin')}"
+                name = documents.export_name(row)
                 with archive.open(zipfile.ZipInfo(name, date_time=row.created_at.timetuple()[:6]), "w") as entry:
                     position, last = 0, row.chunk_count - 1
                     async for sealed in services.storage.read(row.storage_key, row.chunk_count):

@@ -19,11 +19,12 @@ from sqlalchemy import delete, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from portal import policy, sharing
+from portal import policy, shares
 from portal.dates import parse_date, year_span
 from portal.db import forget_on_disk
 from portal.i18n import _
-from portal.models import Goal, GoalArea, GoalStatus, GoalStep, Part, utcnow
+from portal.survivor_part import SurvivorPart
+from portal.models import Goal, GoalArea, GoalStatus, GoalStep, utcnow
 from portal.forms import form_value, page_number, text_errors, text_problem
 from portal.viewer import current_viewer, survivor_only, Viewer
 from portal.web import ask_before_delete, card, deleted, page, wants_fragment
@@ -76,12 +77,12 @@ def _form_page(request: Request[Any, Any, Any], goal: Goal | None, values: dict[
 async def goals_of(db: AsyncSession, viewer: Viewer, owner_id: int, statuses: list[str], page_number: int = 1,
                    per_page: int = PER_PAGE) -> tuple[list[Goal], bool]:
     """A page of `owner_id`'s goals with these statuses that `viewer` may see, newest first."""
-    return await policy.listed(db, viewer, Goal, owner_id, where=[col(Goal.status).in_(statuses)],
+    return await policy.listed(db, viewer, PART, owner_id, where=[col(Goal.status).in_(statuses)],
                                order_by=[col(Goal.created_at).desc()], page=page_number, per_page=per_page)
 
 
 async def count_goals(db: AsyncSession, viewer: Viewer, owner_id: int, status: str) -> int:
-    return await policy.counted(db, viewer, Goal, owner_id, col(Goal.status) == status)
+    return await policy.counted(db, viewer, PART, owner_id, col(Goal.status) == status)
 
 
 @get("/", name="goals")
@@ -91,7 +92,7 @@ async def goal_list(request: Request[Any, Any, Any], db: NamedDependency[AsyncSe
     goals, has_next = await goals_of(db, viewer, viewer.user_id, [GoalStatus.ACTIVE.value, GoalStatus.PAUSED.value], number)
     achieved = await count_goals(db, viewer, viewer.user_id, GoalStatus.ACHIEVED.value)
     return page(request, "goals/list.html", title=_("Goals"), goals=goals, page_number=number, has_next=has_next,
-                seen=(await sharing.seen_by_part(db, viewer.user_id))[Part.GOALS],
+                seen=await shares.seen_by(db, viewer.user_id, PART),
                 achieved_count=achieved, areas=area_labels())
 
 
@@ -134,7 +135,7 @@ async def _goal_page(request: Request[Any, Any, Any], db: AsyncSession, goal: Go
                      edit_value: str = "", focus: str = "") -> Template:
     return page(
         request, "goals/detail.html", title=_("Goals"), fragment="goals/_steps.html", status_code=status_code,
-        **await sharing.item_sharing(request, db, goal),
+        **await shares.item_sharing(request, db, PART, goal),
         goal=goal, steps=await steps_of(db, goal), areas=area_labels(), step_error=step_error, step_value=step_value,
         editing=editing, edit_error=edit_error, edit_value=edit_value,
         # After a step is changed (or not), focus returns to its Change button.
@@ -145,19 +146,19 @@ async def _goal_page(request: Request[Any, Any, Any], db: AsyncSession, goal: Go
 
 @get("/{goal_id:str}", name="goal")
 async def show_goal(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], goal_id: FromPath[str]) -> Template:
-    goal = await policy.readable(db, current_viewer(request), Goal, goal_id)
+    goal = await policy.readable(db, current_viewer(request), PART, goal_id)
     return await _goal_page(request, db, goal)
 
 
 @get("/{goal_id:str}/card")
 async def goal_card(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], goal_id: FromPath[str]) -> Response[Any]:
-    goal = await policy.readable(db, current_viewer(request), Goal, goal_id)
+    goal = await policy.readable(db, current_viewer(request), PART, goal_id)
     return card(request, "goals/_card.html", f"/goals/{goal.id}", item=goal, areas=area_labels())
 
 
 @get("/{goal_id:str}/edit", name="edit_goal")
 async def edit_goal(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], goal_id: FromPath[str]) -> Template:
-    goal = await policy.changeable(db, current_viewer(request), Goal, goal_id)
+    goal = await policy.changeable(db, current_viewer(request), PART, goal_id)
     values = {"title": goal.title, "why": goal.why, "area": goal.area,
               "target_date": goal.target_date.isoformat() if goal.target_date else ""}
     return _form_page(request, goal, values, {})
@@ -165,7 +166,7 @@ async def edit_goal(request: Request[Any, Any, Any], db: NamedDependency[AsyncSe
 
 @post("/{goal_id:str}/edit")
 async def update_goal(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], goal_id: FromPath[str]) -> Response[Any]:
-    goal = await policy.changeable(db, current_viewer(request), Goal, goal_id)
+    goal = await policy.changeable(db, current_viewer(request), PART, goal_id)
     values, errors, target = _goal_form(await request.form())
     if errors:
         return _form_page(request, goal, values, errors, 400)
@@ -176,7 +177,7 @@ async def update_goal(request: Request[Any, Any, Any], db: NamedDependency[Async
 
 @post("/{goal_id:str}/status")
 async def change_status(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], goal_id: FromPath[str]) -> Response[Any]:
-    goal = await policy.changeable(db, current_viewer(request), Goal, goal_id)
+    goal = await policy.changeable(db, current_viewer(request), PART, goal_id)
     status = form_value(await request.form(), "status", 20)
     if status not in [s.value for s in GoalStatus]:
         return await _goal_page(request, db, goal, status_code=400)
@@ -189,7 +190,7 @@ async def change_status(request: Request[Any, Any, Any], db: NamedDependency[Asy
 
 @get("/{goal_id:str}/delete", name="confirm_delete_goal")
 async def confirm_delete(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], goal_id: FromPath[str]) -> Template:
-    goal = await policy.changeable(db, current_viewer(request), Goal, goal_id)
+    goal = await policy.changeable(db, current_viewer(request), PART, goal_id)
     return ask_before_delete(
         request, title=_("Goals"), heading=_("Delete this goal?"), item_id=goal.id, list_href="/goals",
         message=_("“{title}” and its steps will be gone for good. This cannot be undone.").format(title=goal.title),
@@ -198,11 +199,11 @@ async def confirm_delete(request: Request[Any, Any, Any], db: NamedDependency[As
 
 @post("/{goal_id:str}/delete")
 async def delete_goal(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], goal_id: FromPath[str]) -> Response[Any]:
-    goal = await policy.changeable(db, current_viewer(request), Goal, goal_id)
+    goal = await policy.changeable(db, current_viewer(request), PART, goal_id)
     await db.exec(delete(GoalStep).where(col(GoalStep.goal_id) == goal.id))  # type: ignore[call-overload]
     await db.exec(delete(Goal).where(col(Goal.id) == goal.id))  # type: ignore[call-overload]
     forget_on_disk(db)
-    await sharing.revoke_item_cards(db, Part.GOALS, goal.id)
+    await shares.revoke_item_cards(db, PART.key, goal.id)
     return deleted(request, "/goals", _("Goal deleted."))
 
 
@@ -223,7 +224,7 @@ async def _recount(db: AsyncSession, goal: Goal) -> None:
 
 @post("/{goal_id:str}/steps")
 async def add_step(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], goal_id: FromPath[str]) -> Response[Any]:
-    goal = await policy.changeable(db, current_viewer(request), Goal, goal_id)
+    goal = await policy.changeable(db, current_viewer(request), PART, goal_id)
     text = form_value(await request.form(), "step", STEP_MAX * 4).strip()
     problem = text_problem(text, STEP_MAX, _("Write the step in a few words."))
     if not problem and goal.steps_total >= MAX_STEPS:
@@ -238,7 +239,7 @@ async def add_step(request: Request[Any, Any, Any], db: NamedDependency[AsyncSes
 
 
 async def _step(db: AsyncSession, request: Request[Any, Any, Any], goal_id: str, step_id: str) -> tuple[Goal, GoalStep]:
-    goal = await policy.changeable(db, current_viewer(request), Goal, goal_id)
+    goal = await policy.changeable(db, current_viewer(request), PART, goal_id)
     step = await db.get(GoalStep, step_id) if len(step_id) <= policy.MAX_ID_LENGTH else None
     if step is None or step.goal_id != goal.id:
         raise NotFoundException()
@@ -304,7 +305,7 @@ async def delete_step(request: Request[Any, Any, Any], db: NamedDependency[Async
 
 @post("/{goal_id:str}/private")
 async def goal_private(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], goal_id: FromPath[str]) -> Response[Any]:
-    return await sharing.set_private(request, db, Goal, goal_id, "/goals")
+    return await shares.set_private(request, db, PART, goal_id)
 
 
 router = Router(
@@ -312,4 +313,30 @@ router = Router(
     guards=[survivor_only],
     route_handlers=[goal_list, achieved_list, new_goal, create_goal, show_goal, goal_card, goal_private, edit_goal, update_goal, change_status,
                     confirm_delete, delete_goal, add_step, edit_step, update_step, toggle_step, move_step, delete_step],
+)
+
+
+# ----- the registry entry: how the rest of the portal knows goals ----------------------------------
+
+
+async def _staff_list(db: AsyncSession, viewer: Viewer, owner_id: int, request: Request[Any, Any, Any],
+                      number: int) -> tuple[list[Goal], bool, dict[str, Any]]:
+    statuses = [GoalStatus.ACTIVE.value, GoalStatus.PAUSED.value, GoalStatus.ACHIEVED.value]
+    items, has_next = await goals_of(db, viewer, owner_id, statuses, number)
+    return items, has_next, {"areas": area_labels()}
+
+
+async def _staff_item(db: AsyncSession, viewer: Viewer, item: Goal) -> dict[str, Any]:
+    return {"steps": await steps_of(db, item), "areas": area_labels()}
+
+
+async def _export_steps(db: AsyncSession, item: Goal) -> dict[str, Any]:
+    steps = await steps_of(db, item)
+    return {"steps": [{**step.model_dump(), "goal_id": None} for step in steps]}
+
+
+PART = SurvivorPart(
+    key="goals", model=Goal, path="/goals", label=lambda: _("Goals"), phrase=lambda: _("your goals"), title="title",
+    notes="why", staff_list=_staff_list, staff_item=_staff_item, list_template="goals/_shared_card.html",
+    item_template="goals/_shared_item.html", export_about="your goals, each with its steps", export_extra=_export_steps,
 )

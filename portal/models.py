@@ -290,15 +290,6 @@ class HelpLine(SQLModel, table=True):
 # ----- sharing: connections, share cards, the access log ----------------------------------------
 
 
-class Part(enum.StrEnum):
-    """The parts of a survivor's space that can be shared. Mentor messages are a thread, not a part."""
-
-    GOALS = "goals"
-    APPOINTMENTS = "appointments"
-    DOCUMENTS = "documents"
-    CHECKINS = "checkins"
-
-
 class ConnectionCode(SQLModel, table=True):
     """The short code a caseworker or mentor shows a survivor, so the survivor can connect to them."""
 

@@ -22,16 +22,13 @@ from sqlalchemy import or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from portal import policy
-from portal.appointments import appointments_of, reminder_labels
-from portal.checkins import feeling_labels, history, need_labels, needs_of, safe_labels
-from portal.documents import documents_of, expiry, file_response, kind_labels, size_label, today_for
-from portal.goals import area_labels, goals_of, steps_of
+from portal import documents, parts, policy
+from portal.documents import file_response
 from portal.i18n import _
-from portal.models import AccessRequest, ConnectionCode, Departure, Document, GoalStatus, Part, utcnow
-from portal.sharing import (
-    CODE_ALPHABET, CODE_LENGTH, Link, end_connection, hash_code, links, noted_parts, own_link, part_labels, part_phrases,
-)
+from portal.models import AccessRequest, ConnectionCode, Departure, utcnow
+from portal.links import Link
+from portal.sharing import CODE_ALPHABET, CODE_LENGTH, hash_code
+from portal.shares import end_connection
 from portal.timezones import local
 from portal.forms import form_value, page_number, text_errors
 from portal.viewer import current_viewer, staff_only
@@ -48,9 +45,9 @@ async def _list_page(request: Request[Any, Any, Any], db: AsyncSession, *, code:
     departures = (await db.exec(select(Departure).where(col(Departure.staff_id) == viewer.user_id)
                                 .order_by(col(Departure.left_on).desc()).limit(20))).all()
     number = page_number(request)
-    found = await links(db, staff_id=viewer.user_id, page=number, per_page=PEOPLE_PER_PAGE)
+    found = await policy.connections(db, viewer, page=number, per_page=PEOPLE_PER_PAGE)
     return page(request, "people/list.html", title=_("My people"), links=found[:PEOPLE_PER_PAGE],
-                has_next=len(found) > PEOPLE_PER_PAGE, page_number=number, parts=part_labels(), code=code, wait=wait,
+                has_next=len(found) > PEOPLE_PER_PAGE, page_number=number, parts=parts.labels(), code=code, wait=wait,
                 departures=departures if number == 1 else [], status_code=status_code)
 
 
@@ -88,26 +85,26 @@ async def _person_page(request: Request[Any, Any, Any], db: AsyncSession, link: 
         select(AccessRequest).where(AccessRequest.connection_id == link.connection.id)
         .order_by(col(AccessRequest.created_at).desc()).limit(10)
     )).all()
-    askable = {part: label for part, label in part_labels().items() if part not in link.parts}
+    askable = {part: label for part, label in parts.labels().items() if part not in link.parts}
     return page(request, "people/person.html", title=_("My people"), status_code=status_code, link=link,
-                parts=part_labels(), phrases=part_phrases(), noted=noted_parts(), local=local, requests=requests, askable=askable,
+                parts=parts.labels(), phrases=parts.phrases(), noted=parts.noted(), local=local, requests=requests, askable=askable,
                 values=values or {}, errors=errors or {}, asked=asked)
 
 
 @get("/{connection_id:str}", name="person")
 async def person(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], connection_id: FromPath[str]) -> Template:
-    link = await own_link(db, current_viewer(request), connection_id)
+    link = await policy.own_connection(db, current_viewer(request), connection_id)
     return await _person_page(request, db, link, asked=request.query_params.get("done") == "asked")
 
 
 @post("/{connection_id:str}/ask")
 async def ask(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], connection_id: FromPath[str]) -> Response[Any]:
     """Ask the person to share a part, with a reason; they answer when they choose."""
-    link = await own_link(db, current_viewer(request), connection_id)
+    link = await policy.own_connection(db, current_viewer(request), connection_id)
     form = await request.form()
     values = {"part": form_value(form, "part", 20), "reason": form_value(form, "reason", REASON_MAX * 4).strip()}
     errors = text_errors(values, {"reason": (REASON_MAX, _("Say why you need it, in a sentence or two."))})
-    if values["part"] not in part_labels() or values["part"] in link.parts:
+    if values["part"] not in parts.labels() or values["part"] in link.parts:
         errors["part"] = _("Choose something they do not share with you yet.")
     since = utcnow() - timedelta(days=1)
     mine = (await db.exec(select(AccessRequest).where(
@@ -125,78 +122,50 @@ async def ask(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]
 
 @post("/{connection_id:str}/end")
 async def end(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], connection_id: FromPath[str]) -> Response[Any]:
-    await end_connection(db, await own_link(db, current_viewer(request), connection_id))
+    await end_connection(db, await policy.own_connection(db, current_viewer(request), connection_id))
     return Redirect("/people", status_code=303)
 
 
 # ----- what a person shares -------------------------------------------------------------------
 
 
-async def _shared(request: Request[Any, Any, Any], db: AsyncSession, connection_id: str, part: str) -> Link:
-    """The staff member's own live connection, when it has a card in force for `part`; 404 otherwise,
-    like a page that does not exist. Which items may be seen is still the policy's answer, per query."""
-    if part not in part_labels():
+def _part(key: str) -> Any:
+    """The registry entry a staff address names; 404 for anything else."""
+    if key not in parts.BY_KEY:
         raise NotFoundException()
-    link = await own_link(db, current_viewer(request), connection_id)
-    if not any(card.part == part for card in link.cards):
-        raise NotFoundException()
-    return link
+    return parts.BY_KEY[key]
 
 
 @get("/{connection_id:str}/{part:str}", name="shared_part")
 async def shared_part(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], connection_id: FromPath[str],
                       part: FromPath[str]) -> Template:
-    link = await _shared(request, db, connection_id, part)
-    viewer, owner, number = current_viewer(request), link.connection.survivor_id, page_number(request)
-    context: dict[str, Any] = {}
-    if part == Part.GOALS:
-        items, has_next = await goals_of(db, viewer, owner, [GoalStatus.ACTIVE.value, GoalStatus.PAUSED.value,
-                                                             GoalStatus.ACHIEVED.value], number)
-        context = {"areas": area_labels()}
-    elif part == Part.APPOINTMENTS:
-        items, has_next = await appointments_of(db, viewer, owner, request.query_params.get("past") != "1", number)
-        context = {"past": request.query_params.get("past") == "1"}
-    elif part == Part.DOCUMENTS:
-        items, has_next = await documents_of(db, viewer, owner, number)
-        context = {"kinds": kind_labels(), "size_label": size_label, "expiry": expiry, "today": today_for(viewer.time_zone)}
-    else:
-        context = await history(db, viewer, owner, number)
-        items, has_next = context.pop("items"), context.pop("has_next")
-        del context["page_number"], context["local"]
-    return page(request, "people/part.html", title=_("My people"), link=link, part=part, parts=part_labels(),
-                phrases=part_phrases(), items=items, has_next=has_next, page_number=number, local=local,
-                base=f"/people/{link.connection.id}/{part}", **context)
+    entry, viewer, number = _part(part), current_viewer(request), page_number(request)
+    link = await policy.shared_with_me(db, viewer, connection_id, entry)
+    items, has_next, context = await entry.staff_list(db, viewer, link.connection.survivor_id, request, number)
+    return page(request, "people/part.html", title=_("My people"), link=link, part=entry, parts=parts.labels(),
+                items=items, has_next=has_next, page_number=number, local=local,
+                base=f"/people/{link.connection.id}/{entry.key}", **context)
 
 
 @get("/{connection_id:str}/{part:str}/{item_id:str}", name="shared_item")
 async def shared_item(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], connection_id: FromPath[str],
                       part: FromPath[str], item_id: FromPath[str]) -> Template:
-    link = await _shared(request, db, connection_id, part)
-    item: Any = await policy.readable(db, current_viewer(request), policy.MODELS[part], item_id,
-                                      owner_id=link.connection.survivor_id)
-    extra: dict[str, Any] = {}
-    if part == Part.GOALS:
-        extra = {"steps": await steps_of(db, item), "areas": area_labels()}
-    elif part == Part.APPOINTMENTS:
-        extra = {"reminders": reminder_labels()}
-    elif part == Part.DOCUMENTS:
-        extra = {"kinds": kind_labels(), "size_label": size_label,
-                 "state": expiry(item, today_for(current_viewer(request).time_zone))}
-    else:
-        extra = {"feelings": feeling_labels(), "safe_answers": safe_labels(), "needs": need_labels(),
-                 "chosen_needs": needs_of(item)}
-    return page(request, "people/item.html", title=_("My people"), link=link, part=part, item=item, local=local,
-                base=f"/people/{link.connection.id}/{part}", **extra)
+    entry, viewer = _part(part), current_viewer(request)
+    link = await policy.shared_with_me(db, viewer, connection_id, entry)
+    item = await policy.readable(db, viewer, entry, item_id, owner_id=link.connection.survivor_id)
+    return page(request, "people/item.html", title=_("My people"), link=link, part=entry, item=item, local=local,
+                base=f"/people/{link.connection.id}/{entry.key}", **await entry.staff_item(db, viewer, item))
 
 
 # The part is a path parameter here too: a fixed "documents" segment would shadow the item pages above.
 @get("/{connection_id:str}/{part:str}/{item_id:str}/download", name="shared_download")
 async def shared_download(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
                           connection_id: FromPath[str], part: FromPath[str], item_id: FromPath[str]) -> Response[Any]:
-    if part != Part.DOCUMENTS:
+    if part != documents.PART.key:
         raise NotFoundException()
-    link = await _shared(request, db, connection_id, part)
-    item = await policy.readable(db, current_viewer(request), Document, item_id, action="download",
+    viewer = current_viewer(request)
+    link = await policy.shared_with_me(db, viewer, connection_id, documents.PART)
+    item = await policy.readable(db, viewer, documents.PART, item_id, action="download",
                                  owner_id=link.connection.survivor_id)
     return file_response(request, item)
 

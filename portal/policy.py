@@ -1,5 +1,5 @@
-"""Who may see what: the only place that decides, for every read of a survivor's goals, appointments,
-documents and check-ins.
+"""Who may see what: the only place that decides, for every read of a survivor's parts (goals, appointments,
+documents, check-ins and any other part in `portal.parts`), of their connections and of their messages.
 
 The rule is written once, as a SQL condition (`visible`), and used two ways: to filter a list and
 to fetch one item. The owner sees their own items. A caseworker or mentor sees an item only while a
@@ -16,6 +16,10 @@ None (never written back: the row is taken out of the session first), and the pa
 
 Only the owner ever changes an item (`changeable`), whatever is shared.
 
+Connections follow from the same idea (`connections`): a survivor sees their own live connections, a
+caseworker or mentor theirs, and an admin a staff member's, only to end them; with each, the cards in force.
+Which person can see a part or an item (`seen_by`) is the rule `visible` asked the other way round.
+
 Messages follow a second, smaller rule (`thread`): a thread is a live connection between a survivor and
 a peer mentor, and only those two people read or write it. A caseworker never sees one, and no share card
 opens one to anybody else.
@@ -26,27 +30,22 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextvars import ContextVar
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from litestar.exceptions import NotFoundException
 from sqlalchemy import ColumnElement, and_, delete, exists, false, func, or_, update
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from portal.links import Card, Link
 from portal.models import (
-    STAFF_ROLES, AccessLog, Appointment, CheckIn, Connection, Departure, Document, DocumentChunk, Goal, Grant, Message, Part,
-    Role, User, utcnow,
+    STAFF_ROLES, AccessLog, Connection, Departure, Document, DocumentChunk, Grant, Message, Role, User, utcnow,
 )
+from portal.survivor_part import SurvivorPart
 from portal.viewer import Viewer
 
 Item = TypeVar("Item", bound=SQLModel)
 MAX_ID_LENGTH = 32
-PARTS: dict[type[SQLModel], Part] = {
-    Goal: Part.GOALS, Appointment: Part.APPOINTMENTS, Document: Part.DOCUMENTS, CheckIn: Part.CHECKINS,
-}
-MODELS: dict[str, type[SQLModel]] = {part.value: model for model, part in PARTS.items()}
-# Each part's free-text notes, private to the survivor unless a card includes them (documents have none).
-NOTES: dict[type[SQLModel], str] = {Goal: "why", Appointment: "notes", CheckIn: "note"}
 
 # The decisions asked for during one request, when someone is listening (the test that proves every
 # route that shows survivor data asked the policy sets a list here; otherwise nothing is kept).
@@ -69,16 +68,17 @@ def live_grant(now: datetime) -> ColumnElement[bool]:
     )
 
 
-def _card_in_force(viewer: Viewer, model: type[SQLModel], now: datetime | None, *also: ColumnElement[bool]) -> ColumnElement[bool]:
+def _card_in_force(viewer: Viewer, part: SurvivorPart[Any], now: datetime | None,
+                   *also: ColumnElement[bool]) -> ColumnElement[bool]:
     """A card in force from the row's owner to this staff member, for the row's part or the row itself."""
-    columns: Any = model
+    model, columns = part.model, cast(Any, part.model)
     card = (
         select(Grant.id)
         .where(
             live_grant(now or utcnow()),
             col(Connection.staff_id) == viewer.user_id,
             col(Connection.survivor_id) == columns.owner_id,
-            col(Grant.part) == PARTS[model].value,
+            col(Grant.part) == part.key,
             or_(col(Grant.item_id).is_(None), col(Grant.item_id) == columns.id),
             *also,
         )
@@ -87,98 +87,102 @@ def _card_in_force(viewer: Viewer, model: type[SQLModel], now: datetime | None, 
     return and_(col(columns.private).is_(False), exists(card))
 
 
-def _owner_or_card(viewer: Viewer, model: type[SQLModel], now: datetime | None, *also: ColumnElement[bool]) -> ColumnElement[bool]:
+def _owner_or_card(viewer: Viewer, part: SurvivorPart[Any], now: datetime | None,
+                   *also: ColumnElement[bool]) -> ColumnElement[bool]:
     """The owner's own rows; for staff, rows a card in force opens (with `also` asked of the card)."""
-    columns: Any = model
+    columns = cast(Any, part.model)
     if viewer.role == Role.SURVIVOR:
-        return col(columns.owner_id) == viewer.user_id  # type: ignore[no-any-return]
+        return cast(ColumnElement[bool], col(columns.owner_id) == viewer.user_id)
     if viewer.role not in STAFF_ROLES:
         return false()
-    return _card_in_force(viewer, model, now, *also)
+    return _card_in_force(viewer, part, now, *also)
 
 
-def visible(viewer: Viewer, model: type[SQLModel], now: datetime | None = None) -> ColumnElement[bool]:
-    """THE rule, as a condition on `model`'s rows: may `viewer` read this row now?"""
-    _noted(f"read {model.__name__}")
-    return _owner_or_card(viewer, model, now)
+def visible(viewer: Viewer, part: SurvivorPart[Any], now: datetime | None = None) -> ColumnElement[bool]:
+    """THE rule, as a condition on the part's rows: may `viewer` read this row now?"""
+    _noted(f"read {part.model.__name__}")
+    return _owner_or_card(viewer, part, now)
 
 
-def notes_visible(viewer: Viewer, model: type[SQLModel], now: datetime | None = None) -> ColumnElement[bool]:
-    """The notes rule, as a condition on `model`'s rows: may `viewer` read this row's notes now? The owner
+def notes_visible(viewer: Viewer, part: SurvivorPart[Any], now: datetime | None = None) -> ColumnElement[bool]:
+    """The notes rule, as a condition on the part's rows: may `viewer` read this row's notes now? The owner
     may; anyone else only through a card in force that says Include my notes."""
-    return _owner_or_card(viewer, model, now, col(Grant.include_notes).is_(True))
+    return _owner_or_card(viewer, part, now, col(Grant.include_notes).is_(True))
 
 
-def _hold_notes(db: AsyncSession, model: type[SQLModel], item: Any) -> None:
+def _hold_notes(db: AsyncSession, part: SurvivorPart[Any], item: Any) -> None:
     """Take the row out of the session (so nothing is written back) and blank its notes: None, "not shared"."""
-    if model in NOTES:
+    if part.notes is not None:
         db.expunge(item)
-        setattr(item, NOTES[model], None)
+        setattr(item, part.notes, None)
 
 
-async def _with_notes(db: AsyncSession, viewer: Viewer, model: type[Item], shape: Callable[[Any], Any]) -> list[Item]:
-    """The rows of `select(model)` as `shape` narrows it, notes held back where the notes rule says no."""
-    if viewer.role == Role.SURVIVOR or model not in NOTES:
-        return list((await db.exec(shape(select(model)))).all())
-    rows = (await db.exec(shape(select(model, notes_visible(viewer, model).label("notes_shown"))))).all()
+async def _with_notes(db: AsyncSession, viewer: Viewer, part: SurvivorPart[Item],
+                      shape: Callable[[Any], Any]) -> list[Item]:
+    """The rows of the part's table as `shape` narrows it, notes held back where the notes rule says no."""
+    if viewer.role == Role.SURVIVOR or part.notes is None:
+        return list((await db.exec(shape(select(part.model)))).all())
+    rows = (await db.exec(shape(select(part.model, notes_visible(viewer, part).label("notes_shown"))))).all()
     for item, shown in rows:
         if not shown:
-            _hold_notes(db, model, item)
+            _hold_notes(db, part, item)
     return [item for item, _shown in rows]
 
 
-def _log(db: AsyncSession, viewer: Viewer, owner_id: int, part: Part, item_id: str | None, action: str) -> None:
+def _log(db: AsyncSession, viewer: Viewer, owner_id: int, part: SurvivorPart[Any], item_id: str | None,
+         action: str) -> None:
     """A line in the owner's Who has looked, in the same transaction as the read it records."""
     if viewer.user_id != owner_id:
         db.add(AccessLog(survivor_id=owner_id, viewer_id=viewer.user_id, viewer_name=viewer.username,
-                         viewer_role=viewer.role.value, part=part.value, item_id=item_id, action=action))
+                         viewer_role=viewer.role.value, part=part.key, item_id=item_id, action=action))
 
 
-async def readable(db: AsyncSession, viewer: Viewer, model: type[Item], item_id: str, *, action: str = "item",
+async def readable(db: AsyncSession, viewer: Viewer, part: SurvivorPart[Item], item_id: str, *, action: str = "item",
                    owner_id: int | None = None) -> Item:
     """The item if this viewer may see it now (and, given `owner_id`, it is that person's); otherwise 404.
     A look by anyone but the owner is logged."""
     if not item_id or len(item_id) > MAX_ID_LENGTH:
         raise NotFoundException()
-    columns: Any = model
+    columns = cast(Any, part.model)
     mine = [col(columns.owner_id) == owner_id] if owner_id is not None else []
-    found = await _with_notes(db, viewer, model,
-                              lambda query: query.where(col(columns.id) == item_id, visible(viewer, model), *mine))
+    found = await _with_notes(db, viewer, part,
+                              lambda query: query.where(col(columns.id) == item_id, visible(viewer, part), *mine))
     if not found:
         raise NotFoundException()
     item = found[0]
-    _log(db, viewer, item.owner_id, PARTS[model], item_id, action)  # type: ignore[attr-defined]
+    _log(db, viewer, cast(Any, item).owner_id, part, item_id, action)
     return item
 
 
 async def listed(
-    db: AsyncSession, viewer: Viewer, model: type[Item], owner_id: int, *, where: Sequence[Any] = (),
+    db: AsyncSession, viewer: Viewer, part: SurvivorPart[Item], owner_id: int, *, where: Sequence[Any] = (),
     order_by: Sequence[Any] = (), page: int = 1, per_page: int = 20, log: bool = True,
 ) -> tuple[list[Item], bool]:
-    """One page of `owner_id`'s items of one kind that this viewer may see, and whether there are more.
+    """One page of `owner_id`'s items of one part that this viewer may see, and whether there are more.
     A look by anyone but the owner is logged (`log=False` for a second query of the same look)."""
-    columns: Any = model
+    columns = cast(Any, part.model)
     rows = await _with_notes(
-        db, viewer, model,
-        lambda query: query.where(col(columns.owner_id) == owner_id, visible(viewer, model), *where)
+        db, viewer, part,
+        lambda query: query.where(col(columns.owner_id) == owner_id, visible(viewer, part), *where)
         .order_by(*order_by, col(columns.id)).offset((page - 1) * per_page).limit(per_page + 1),
     )
     if log:
-        _log(db, viewer, owner_id, PARTS[model], None, "list")
+        _log(db, viewer, owner_id, part, None, "list")
     return list(rows[:per_page]), len(rows) > per_page
 
 
-async def counted(db: AsyncSession, viewer: Viewer, model: type[SQLModel], owner_id: int, *where: Any) -> int:
-    """How many of `owner_id`'s items of one kind this viewer may see (not logged: it shows no item)."""
-    columns: Any = model
-    query = select(func.count()).select_from(model).where(col(columns.owner_id) == owner_id, visible(viewer, model), *where)
-    return int((await db.exec(query)).one())  # type: ignore[call-overload]
+async def counted(db: AsyncSession, viewer: Viewer, part: SurvivorPart[Any], owner_id: int, *where: Any) -> int:
+    """How many of `owner_id`'s items of one part this viewer may see (not logged: it shows no item)."""
+    columns = cast(Any, part.model)
+    query = select(func.count()).select_from(part.model).where(
+        col(columns.owner_id) == owner_id, visible(viewer, part), *where)
+    return int((await db.exec(query)).one())
 
 
-async def changeable(db: AsyncSession, viewer: Viewer, model: type[Item], item_id: str) -> Item:
+async def changeable(db: AsyncSession, viewer: Viewer, part: SurvivorPart[Item], item_id: str) -> Item:
     """The item if this viewer may change it (only its owner, ever); otherwise 404."""
-    _noted(f"change {model.__name__}")
-    item = await db.get(model, item_id) if item_id and len(item_id) <= MAX_ID_LENGTH else None
+    _noted(f"change {part.model.__name__}")
+    item = await db.get(part.model, item_id) if item_id and len(item_id) <= MAX_ID_LENGTH else None
     if item is None or getattr(item, "owner_id", None) != viewer.user_id or viewer.role != Role.SURVIVOR:
         raise NotFoundException()
     return item
@@ -186,40 +190,122 @@ async def changeable(db: AsyncSession, viewer: Viewer, model: type[Item], item_i
 
 # ----- what the survivor is told about their own sharing --------------------------------------
 
-TITLES: dict[type[SQLModel], Any] = {
-    Goal: Goal.title, Appointment: Appointment.what, Document: Document.name, CheckIn: CheckIn.created_at,
-}
 
-
-async def item_names(db: AsyncSession, viewer: Viewer, entries: Sequence[AccessLog]) -> dict[tuple[str, str], Any]:
+async def item_names(db: AsyncSession, viewer: Viewer, entries: Sequence[AccessLog],
+                     parts: Sequence[SurvivorPart[Any]]) -> dict[tuple[str, str], Any]:
     """For lines of the viewer's own access log: the title of each item still there (a date for a check-in)."""
+    by_key = {part.key: part for part in parts}
     wanted: dict[str, set[str]] = {}
     for entry in entries:
-        if entry.item_id and entry.part in MODELS:
+        if entry.item_id and entry.part in by_key:
             wanted.setdefault(entry.part, set()).add(entry.item_id)
     names: dict[tuple[str, str], Any] = {}
-    for part, ids in wanted.items():
-        model: Any = MODELS[part]
-        rows = (await db.exec(select(model.id, TITLES[model]).where(col(model.id).in_(ids), visible(viewer, model)))).all()
-        names.update({(part, item_id): title for item_id, title in rows})
+    for key, ids in wanted.items():
+        part = by_key[key]
+        columns = cast(Any, part.model)
+        rows = (await db.exec(select(columns.id, getattr(columns, part.title))
+                              .where(col(columns.id).in_(ids), visible(viewer, part)))).all()
+        names.update({(key, item_id): title for item_id, title in rows})
     return names
 
 
-async def seen_by_part(db: AsyncSession, owner_id: int) -> dict[str, list[tuple[str, str]]]:
-    """Who besides the owner can see each whole part now (items marked Only me excepted): part -> (name, role).
-    The same conditions as `visible`, asked the other way round."""
-    rows = (await db.exec(
-        select(Grant.part, User.username, User.role)
+def _seen(owner_id: int) -> Any:
+    """Staff with a card in force from `owner_id`: (card's part, card's item, name, role)."""
+    return (
+        select(Grant.part, Grant.item_id, User.username, User.role)
         .join(Connection, col(Connection.id) == Grant.connection_id)
         .join(User, col(User.id) == Connection.staff_id)
-        .where(col(Connection.survivor_id) == owner_id, live_grant(utcnow()), col(Grant.item_id).is_(None))
-        .distinct()
-        .order_by(col(User.username))
-    )).all()
-    found: dict[str, list[tuple[str, str]]] = {part.value: [] for part in Part}
-    for part, name, role in rows:
-        found[part].append((name, role))
+        .where(col(Connection.survivor_id) == owner_id, live_grant(utcnow()))
+    )
+
+
+async def seen_by_part(db: AsyncSession, owner_id: int) -> dict[str, list[tuple[str, str]]]:
+    """Who besides the owner can see each whole part now (items marked Only me excepted): part key -> (name, role),
+    a part nobody sees missing. The same conditions as `visible`, asked the other way round."""
+    rows = (await db.exec(_seen(owner_id).where(col(Grant.item_id).is_(None)).order_by(col(User.username)))).all()
+    found: dict[str, list[tuple[str, str]]] = {}
+    for part, _item, name, role in rows:
+        if (name, role) not in found.setdefault(part, []):
+            found[part].append((name, role))
     return found
+
+
+async def seen_by_item(db: AsyncSession, part: SurvivorPart[Any], item: Any) -> list[tuple[str, str]]:
+    """Who besides the owner can see this one item now: a card for its whole part or for it alone, unless it
+    is marked Only me (then nobody). `visible` asked the other way round."""
+    if item.private:
+        return []
+    rows = (await db.exec(_seen(item.owner_id).where(
+        col(Grant.part) == part.key, or_(col(Grant.item_id).is_(None), col(Grant.item_id) == item.id),
+    ).order_by(col(User.username)))).all()
+    found: list[tuple[str, str]] = []
+    for _part, _item, name, role in rows:
+        if (name, role) not in found:
+            found.append((name, role))
+    return found
+
+
+# ----- connections: whose they are, and what is shared on them -----------------------------------
+
+
+async def connections(db: AsyncSession, viewer: Viewer, *, staff_id: int | None = None,
+                      connection_id: str | None = None, page: int = 0, per_page: int = 20) -> list[Link]:
+    """The viewer's own live connections, each with its cards in force now: a survivor's, a caseworker's or
+    mentor's own; an admin's only those of the staff member `staff_id` (to end them when the account stops).
+    `staff_id` also narrows a survivor's to one person, `connection_id` to one connection. With `page`, one
+    page of them, newest first, and one more when there is a next page."""
+    _noted("connections")
+    if viewer.role == Role.SURVIVOR:
+        mine = col(Connection.survivor_id) == viewer.user_id
+    elif viewer.role in STAFF_ROLES:
+        mine = col(Connection.staff_id) == viewer.user_id
+    elif viewer.role == Role.ADMIN and staff_id is not None:
+        mine = col(User.role).in_([role.value for role in STAFF_ROLES])
+    else:
+        return []
+    query = (
+        select(Connection, User.username, User.role)
+        .join(User, col(User.id) == Connection.staff_id)
+        .where(mine, col(Connection.ended_at).is_(None))
+    )
+    if page:
+        query = query.order_by(col(Connection.created_at).desc(), col(Connection.id)).offset((page - 1) * per_page).limit(
+            per_page + 1)
+    else:
+        query = query.order_by(col(Connection.created_at))
+    if staff_id is not None:
+        query = query.where(col(Connection.staff_id) == staff_id)
+    if connection_id is not None:
+        query = query.where(col(Connection.id) == connection_id[:MAX_ID_LENGTH])
+    rows = (await db.exec(query)).all()
+    ids = [connection.id for connection, _name, _role in rows]
+    cards: dict[str, list[Card]] = {cid: [] for cid in ids}
+    if ids:
+        live = (await db.exec(
+            select(Grant).join(Connection, col(Connection.id) == Grant.connection_id)
+            .where(col(Grant.connection_id).in_(ids), live_grant(utcnow())).order_by(col(Grant.part))
+        )).all()
+        for grant in live:
+            cards[grant.connection_id].append(
+                Card(grant.id, grant.part, grant.item_id, grant.created_at, grant.ends_at, grant.include_notes))
+    return [Link(connection, name, role, cards[connection.id]) for connection, name, role in rows]
+
+
+async def own_connection(db: AsyncSession, viewer: Viewer, connection_id: str) -> Link:
+    """One live connection of the viewer's own (either side); 404 for anyone else's or an ended one."""
+    found = await connections(db, viewer, connection_id=connection_id) if viewer.role != Role.ADMIN else []
+    if not found:
+        raise NotFoundException()
+    return found[0]
+
+
+async def shared_with_me(db: AsyncSession, viewer: Viewer, connection_id: str, part: SurvivorPart[Any]) -> Link:
+    """A staff member's own live connection when a card in force on it opens `part` (whole, or some items);
+    404 otherwise, like a page that does not exist. Which items may be read is still `visible`, per query."""
+    link = await own_connection(db, viewer, connection_id)
+    if viewer.role not in STAFF_ROLES or not any(card.part == part.key for card in link.cards):
+        raise NotFoundException()
+    return link
 
 
 # ----- the thread rule: messages between a survivor and a peer mentor ----------------------------
@@ -333,13 +419,13 @@ async def release_held(db: AsyncSession, viewer: Viewer, connection: Connection)
 # ----- everything a survivor owns, for their own export -----------------------------------------
 
 
-async def own_rows(db: AsyncSession, viewer: Viewer, model: type[Item], batch: int = 200) -> AsyncIterator[Item]:
-    """Every item of one kind that the viewer owns, a batch at a time (memory stays flat however many).
+async def own_rows(db: AsyncSession, viewer: Viewer, part: SurvivorPart[Item], batch: int = 200) -> AsyncIterator[Item]:
+    """Every item of one part that the viewer owns, a batch at a time (memory stays flat however many).
     Only a survivor owns items; for anyone else this yields nothing."""
-    _noted(f"read {model.__name__}")
+    _noted(f"read {part.model.__name__}")
     if viewer.role != Role.SURVIVOR:
         return
-    columns: Any = model
+    model, columns = part.model, cast(Any, part.model)
     last = ""
     while True:
         rows = (await db.exec(

@@ -35,7 +35,8 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from litestar.testing import TestClient
 
-from portal.models import GoalArea, Part, Reminder, Role, SafeAnswer
+from portal.models import GoalArea, Reminder, Role, SafeAnswer
+from portal.parts import PARTS
 from portal.timezones import zone_names
 from tests.conftest import PASSWORD, csrf_token, make_connection, make_user, sign_in, sql
 
@@ -415,11 +416,11 @@ def test_checkin_form(client, settings):
 def test_sharing_forms(client, settings):
     token = signed_in_survivor(client, settings)
     make_user(settings, "casey", Role.CASEWORKER)
-    connection = make_connection(settings, "river", "casey", (Part.GOALS,))
+    connection = make_connection(settings, "river", "casey", ("goals",))
     goal = created(send(client, "/goals", plain(title="Find a flat", area="housing"), token), "/goals/")
     codes = Field(st.text("ABCDEFGHJKMNPQRSTVWXYZ23456789 -", min_size=8, max_size=12))
     untils = choice(["week", "month", "3months", "stop"])
-    parts = [part.value for part in Part]
+    parts = [part.key for part in PARTS]
 
     @FUZZ
     @given(body=bodies({"code": codes}))

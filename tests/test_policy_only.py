@@ -33,11 +33,11 @@ ALLOWED = {
     ("export.py", "archive_stream", "GoalStep"),  # the same query, seen from the function around it
     # The reminder worker acts for each owner on their own items: it reads ids and times to queue a
     # notification for that owner's own phones, and sends none of their words (tests/test_push.py).
-    ("push.py", "schedule_due", "Appointment"),
-    ("push.py", "schedule_due", "Document"),
-    ("push.py", "_still_wanted", "Appointment"),
-    ("push.py", "_still_wanted", "Document"),
-    ("push.py", "_still_wanted", "Message"),
+    ("outbox.py", "schedule_due", "Appointment"),
+    ("outbox.py", "schedule_due", "Document"),
+    ("outbox.py", "_still_wanted", "Appointment"),
+    ("outbox.py", "_still_wanted", "Document"),
+    ("outbox.py", "_still_wanted", "Message"),
 }
 QUERY_CALLS = {"select", "get", "exec", "delete", "update", "insert"}
 

@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from portal.models import Part, Role
+from portal.models import Role
+from portal.parts import PARTS
 from tests.conftest import DATABASE_URL, make_connection, make_user, sign_in, sign_up
 from tests.test_sharing import make_item
 
@@ -49,7 +50,7 @@ def test_no_list_page_sorts_everything_or_reads_a_whole_table(client, other_clie
     for part in ("goals", "appointments", "documents", "checkins"):
         make_item(client, part, f"One of the {part}")
     make_user(settings, "Ana", Role.CASEWORKER)
-    connection = make_connection(settings, "river", "Ana", tuple(part.value for part in Part))
+    connection = make_connection(settings, "river", "Ana", tuple(part.key for part in PARTS))
     sign_in(other_client, "Ana")
     statements.clear()
     for path in ("/home", "/goals", "/goals/achieved", "/appointments", "/appointments?past=1", "/documents",

@@ -1,0 +1,54 @@
+"""What a part of a survivor's life is to the portal (goals, appointments, documents, check-ins, ...): one
+`SurvivorPart` says everything the rest of the portal needs to list it, decide who reads it, share it, show
+it to staff, export it and delete it. Each part's own module makes its entry; `portal.parts` lists them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from litestar import Request
+from sqlmodel import SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from portal.viewer import Viewer
+
+Item = TypeVar("Item", bound=SQLModel)
+
+# A staff member's list of one person's items: (db, viewer, owner_id, request, page) -> (items, has_next, context).
+StaffList = Callable[[AsyncSession, Viewer, int, Request[Any, Any, Any], int],
+                     Awaitable[tuple[list[Any], bool, dict[str, Any]]]]
+# What a staff member's page of one item shows besides the item: (db, viewer, item) -> context.
+StaffItem = Callable[[AsyncSession, Viewer, Any], Awaitable[dict[str, Any]]]
+# What the export adds to one item's record (a goal's steps, a document's file name): (db, item) -> fields.
+ExportExtra = Callable[[AsyncSession, Any], Awaitable[dict[str, Any]]]
+
+
+async def _nothing_more(_db: AsyncSession, _item: Any) -> dict[str, Any]:
+    return {}
+
+
+@dataclass(frozen=True, eq=False)
+class SurvivorPart(Generic[Item]):
+    """One part a survivor keeps. Its table has `id` (opaque), `owner_id` and `private` ("Only me")."""
+
+    key: str  # in share cards, the access log, requests and staff addresses: "goals"
+    model: type[Item]
+    path: str  # the survivor's own pages: "/goals"
+    label: Callable[[], str]  # its name in a list or a heading: "Goals"
+    phrase: Callable[[], str]  # its name inside a sentence: "your goals"
+    title: str  # the field that names one item in Who has looked (a check-in: its date)
+    notes: str | None  # the field of the survivor's private notes, held back from staff unless shared; None: none
+    staff_list: StaffList
+    staff_item: StaffItem
+    list_template: str  # one item's card in a staff member's list, e.g. "goals/_shared_card.html"
+    item_template: str  # the body of a staff member's page of one item, e.g. "goals/_shared_item.html"
+    export_about: str  # one line for the export's README: "your goals, each with its steps"
+    export_extra: ExportExtra = field(default=_nothing_more)
+    list_intro: str = ""  # what a staff member's list shows above the cards (a trend, a link to past ones)
+
+    @property
+    def export_file(self) -> str:
+        return f"{self.key}.json"
