@@ -158,8 +158,9 @@ def create_app(settings: Config | None = None) -> Litestar:
             *messages.routes, *reminders.routes, *account.routes, *export.routes, *passkeys.routes,
         ],
         dependencies={"db": Provide(session_provider(factory))},
-        # CSRF first: the innermost of these, next to the handler, where Litestar's own would sit.
-        middleware=[DefineMiddleware(CSRFMiddleware, config=services.csrf), AllowedHostsMiddleware(settings.allowed_hosts),
+        # Outermost first: a request to a host name the portal does not answer to is refused (400) before
+        # anything else; then the CSRF check (403), so a forged form never touches a session; then the viewer.
+        middleware=[AllowedHostsMiddleware(settings.allowed_hosts), DefineMiddleware(CSRFMiddleware, config=services.csrf),
                     ViewerMiddleware(sessions, factory)],
         template_config=TemplateConfig(instance=JinjaTemplateEngine.from_environment(template_environment(assets, settings.secret_key))),
         openapi_config=(

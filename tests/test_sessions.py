@@ -220,3 +220,12 @@ def test_a_csrf_token_with_characters_no_real_token_has_is_refused_not_a_500(cli
     upload = client.post("/documents", data={"_csrf_token": token}, files={"file": ("a.pdf", b"%PDF-1.7\n")},
                          follow_redirects=False)
     assert upload.status_code == 403
+
+
+def test_an_unknown_host_is_refused_before_the_csrf_check(client):
+    """The host check is the outermost middleware: a form sent to a name the portal does not answer to is
+    400 Unknown host, whatever its token, before the CSRF check could answer 403."""
+    for path in ("/sign-in", "/goals"):
+        answer = client.post(path, data={"username": "someone"}, headers={"host": "evil.example"})
+        assert (answer.status_code, answer.text) == (400, "Unknown host")
+    assert client.get("/sign-in", headers={"host": "evil.example"}).status_code == 400
