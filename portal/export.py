@@ -19,7 +19,7 @@ from litestar import Request, Response, post
 from litestar.di import NamedDependency
 from litestar.response import Stream
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import SQLModel, col, select
+from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal.account import password_refusal
@@ -29,9 +29,6 @@ from portal.crypto import open_chunk
 from portal.disguise import brand_of
 from portal.i18n import _
 from portal.survivor_part import SurvivorPart
-from portal.models import (
-    AccessLog, AccessRequest, Connection, Grant, User,
-)
 from portal.models import utcnow
 from portal.timezones import local
 from portal.forms import form_value
@@ -152,13 +149,7 @@ async def archive_stream(factory: async_sessionmaker[AsyncSession], services: Se
                 yield piece
 
             async def sharing() -> AsyncIterator[dict[str, Any]]:
-                rows = (await db.exec(
-                    select(Connection, User.username, User.role).join(User, col(User.id) == Connection.staff_id)
-                    .where(col(Connection.survivor_id) == viewer.user_id).order_by(col(Connection.created_at))
-                )).all()
-                for connection, name, role in rows:
-                    cards = (await db.exec(select(Grant).where(col(Grant.connection_id) == connection.id))).all()
-                    asks = (await db.exec(select(AccessRequest).where(col(AccessRequest.connection_id) == connection.id))).all()
+                async for connection, name, role, cards, asks in policy.sharing_history(db, viewer):
                     yield {"person": name, "role": role, "name_they_saw": connection.survivor_label,
                            "connected_at": _plain(connection.created_at), "ended_at": _plain(connection.ended_at),
                            "share_cards": [_record(card, connection_id=None) for card in cards],
@@ -168,16 +159,8 @@ async def archive_stream(factory: async_sessionmaker[AsyncSession], services: Se
                 yield piece
 
             async def looks() -> AsyncIterator[dict[str, Any]]:
-                last = 0
-                while True:
-                    rows = (await db.exec(select(AccessLog).where(col(AccessLog.survivor_id) == viewer.user_id,
-                                                                  col(AccessLog.id) > last)
-                                          .order_by(col(AccessLog.id)).limit(500))).all()
-                    for row in rows:
-                        yield _record(row, survivor_id=None, viewer_id=None)
-                    if len(rows) < 500:
-                        return
-                    last = rows[-1].id or 0
+                async for row in policy.own_access_log(db, viewer):
+                    yield _record(row, survivor_id=None, viewer_id=None)
 
             async for piece in _json_array(archive, sink, "who_has_looked.json", looks()):
                 yield piece

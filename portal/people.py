@@ -81,10 +81,8 @@ ASKS_PER_DAY = 3
 
 async def _person_page(request: Request[Any, Any, Any], db: AsyncSession, link: Link, *, status_code: int = 200,
                        values: dict[str, str] | None = None, errors: dict[str, str] | None = None, asked: bool = False) -> Template:
-    requests = (await db.exec(
-        select(AccessRequest).where(AccessRequest.connection_id == link.connection.id)
-        .order_by(col(AccessRequest.created_at).desc()).limit(10)
-    )).all()
+    requests = await policy.access_requests(db, current_viewer(request), [link.connection.id], newest_first=True,
+                                            limit=10)
     askable = {part: label for part, label in parts.labels().items() if part not in link.parts}
     return page(request, "people/person.html", title=_("My people"), status_code=status_code, link=link,
                 parts=parts.labels(), phrases=parts.phrases(), noted=parts.noted(), local=local, requests=requests, askable=askable,
@@ -107,9 +105,8 @@ async def ask(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]
     if values["part"] not in parts.labels() or values["part"] in link.parts:
         errors["part"] = _("Choose something they do not share with you yet.")
     since = utcnow() - timedelta(days=1)
-    mine = (await db.exec(select(AccessRequest).where(
-        AccessRequest.connection_id == link.connection.id,
-        or_(col(AccessRequest.answered_at).is_(None), col(AccessRequest.created_at) > since)))).all()
+    mine = await policy.access_requests(db, current_viewer(request), [link.connection.id],
+                                        or_(col(AccessRequest.answered_at).is_(None), col(AccessRequest.created_at) > since))
     if any(row.part == values["part"] and row.answered_at is None for row in mine):
         errors["part"] = _("You have asked for this already. They will answer when they choose.")
     elif sum(1 for row in mine if row.created_at > since) >= ASKS_PER_DAY:

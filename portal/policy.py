@@ -39,7 +39,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal.links import Card, Link
 from portal.models import (
-    STAFF_ROLES, AccessLog, Connection, Departure, Document, DocumentChunk, Grant, Message, Role, User, utcnow,
+    STAFF_ROLES, AccessLog, AccessRequest, Connection, Departure, Document, DocumentChunk, Grant, Message, Role, User, utcnow,
 )
 from portal.survivor_part import SurvivorPart
 from portal.viewer import Viewer
@@ -255,10 +255,8 @@ async def connections(db: AsyncSession, viewer: Viewer, *, staff_id: int | None 
     `staff_id` also narrows a survivor's to one person, `connection_id` to one connection. With `page`, one
     page of them, newest first, and one more when there is a next page."""
     _noted("connections")
-    if viewer.role == Role.SURVIVOR:
-        mine = col(Connection.survivor_id) == viewer.user_id
-    elif viewer.role in STAFF_ROLES:
-        mine = col(Connection.staff_id) == viewer.user_id
+    if viewer.role in (Role.SURVIVOR, *STAFF_ROLES):
+        mine = _own_side(viewer)
     elif viewer.role == Role.ADMIN and staff_id is not None:
         mine = col(User.role).in_([role.value for role in STAFF_ROLES])
     else:
@@ -306,6 +304,58 @@ async def shared_with_me(db: AsyncSession, viewer: Viewer, connection_id: str, p
     if viewer.role not in STAFF_ROLES or not any(card.part == part.key for card in link.cards):
         raise NotFoundException()
     return link
+
+
+async def access_requests(db: AsyncSession, viewer: Viewer, connection_ids: Sequence[str], *where: Any,
+                          newest_first: bool = False, limit: int | None = None) -> list[AccessRequest]:
+    """Requests for access on these connections, those of them that are the viewer's own and live (either
+    side reads them: the survivor answers, the staff member asked); `where` narrows them further."""
+    _noted("requests")
+    own = select(Connection.id).where(_own_side(viewer), col(Connection.ended_at).is_(None))
+    created = col(AccessRequest.created_at)
+    query = (select(AccessRequest)
+             .where(col(AccessRequest.connection_id).in_(connection_ids), col(AccessRequest.connection_id).in_(own), *where)
+             .order_by(created.desc() if newest_first else created, col(AccessRequest.id)))
+    return list((await db.exec(query.limit(limit) if limit else query)).all())
+
+
+def _own_side(viewer: Viewer) -> ColumnElement[bool]:
+    """Connections the viewer is one side of: a survivor's own, or a caseworker's or mentor's own."""
+    if viewer.role == Role.SURVIVOR:
+        return cast(ColumnElement[bool], col(Connection.survivor_id) == viewer.user_id)
+    if viewer.role in STAFF_ROLES:
+        return cast(ColumnElement[bool], col(Connection.staff_id) == viewer.user_id)
+    return false()
+
+
+# ----- Who has looked: the survivor's own access log ----------------------------------------------
+
+
+def _own_log(viewer: Viewer) -> ColumnElement[bool]:
+    """Lines of the access log the viewer reads: their own, as the survivor looked at; nobody else's."""
+    if viewer.role != Role.SURVIVOR:
+        return false()
+    return cast(ColumnElement[bool], col(AccessLog.survivor_id) == viewer.user_id)
+
+
+async def access_log(db: AsyncSession, viewer: Viewer, *, person: str = "", page: int = 1,
+                     per_page: int = 30) -> tuple[list[AccessLog], bool]:
+    """One page of the viewer's own Who has looked, newest first (only one person's looks, given `person`),
+    and whether there is a next page."""
+    _noted("access log")
+    query = select(AccessLog).where(_own_log(viewer))
+    if person:
+        query = query.where(col(AccessLog.viewer_name) == person)
+    rows = (await db.exec(query.order_by(col(AccessLog.at).desc(), col(AccessLog.id).desc())
+                          .offset((page - 1) * per_page).limit(per_page + 1))).all()
+    return list(rows[:per_page]), len(rows) > per_page
+
+
+async def access_log_people(db: AsyncSession, viewer: Viewer) -> list[tuple[str, str]]:
+    """Everyone in the viewer's own Who has looked: (name, role)."""
+    _noted("access log")
+    rows = (await db.exec(select(AccessLog.viewer_name, AccessLog.viewer_role).where(_own_log(viewer)).distinct())).all()
+    return [(name, role) for name, role in rows]
 
 
 # ----- the thread rule: messages between a survivor and a peer mentor ----------------------------
@@ -437,6 +487,37 @@ async def own_rows(db: AsyncSession, viewer: Viewer, part: SurvivorPart[Item], b
         if len(rows) < batch:
             return
         last = rows[-1].id  # type: ignore[attr-defined]
+
+
+async def sharing_history(db: AsyncSession, viewer: Viewer) -> AsyncIterator[
+        tuple[Connection, str, str, list[Grant], list[AccessRequest]]]:
+    """Every connection the survivor ever had, ended ones too, with every card and request on it: for their
+    own export. (name and role: the staff member's.) Nothing for anyone but a survivor."""
+    _noted("connections")
+    if viewer.role != Role.SURVIVOR:
+        return
+    rows = (await db.exec(
+        select(Connection, User.username, User.role).join(User, col(User.id) == Connection.staff_id)
+        .where(col(Connection.survivor_id) == viewer.user_id).order_by(col(Connection.created_at))
+    )).all()
+    for connection, name, role in rows:
+        cards = (await db.exec(select(Grant).where(col(Grant.connection_id) == connection.id))).all()
+        asks = (await db.exec(select(AccessRequest).where(col(AccessRequest.connection_id) == connection.id))).all()
+        yield connection, name, role, list(cards), list(asks)
+
+
+async def own_access_log(db: AsyncSession, viewer: Viewer, batch: int = 500) -> AsyncIterator[AccessLog]:
+    """Every line of the viewer's own Who has looked, oldest first, a batch at a time: for their own export."""
+    _noted("access log")
+    last = 0
+    while True:
+        rows = (await db.exec(select(AccessLog).where(_own_log(viewer), col(AccessLog.id) > last)
+                              .order_by(col(AccessLog.id)).limit(batch))).all()
+        for row in rows:
+            yield row
+        if len(rows) < batch:
+            return
+        last = rows[-1].id or 0
 
 
 async def thread_history(db: AsyncSession, viewer: Viewer, connection: Connection, batch: int = 200) -> AsyncIterator[Message]:

@@ -29,7 +29,7 @@ from portal.links import Link, person_label
 from portal.shares import KEEP, UNTIL, end_connection, ends_at_for, hold_connection, revoke, until_labels
 from portal.web import client_address
 from portal.i18n import _
-from portal.models import AccessLog, AccessRequest, Connection, ConnectionCode, Grant, User, utcnow
+from portal.models import AccessRequest, Connection, ConnectionCode, Grant, User, utcnow
 from portal.timezones import local
 from portal.forms import form_value, page_number, text_problem
 from portal.viewer import current_viewer, survivor_only, Viewer
@@ -52,15 +52,12 @@ def hash_code(code: str) -> str:
 # ----- the Sharing page -----------------------------------------------------------------------
 
 
-async def open_requests(db: AsyncSession, link_list: list[Link]) -> list[tuple[AccessRequest, Link]]:
-    """Requests waiting for an answer on these live connections, oldest first."""
+async def open_requests(db: AsyncSession, viewer: Viewer, link_list: list[Link]) -> list[tuple[AccessRequest, Link]]:
+    """Requests waiting for an answer on these live connections of the viewer's, oldest first."""
     by_id = {link.connection.id: link for link in link_list}
     if not by_id:
         return []
-    rows = (await db.exec(
-        select(AccessRequest).where(col(AccessRequest.connection_id).in_(by_id), col(AccessRequest.answered_at).is_(None))
-        .order_by(col(AccessRequest.created_at))
-    )).all()
+    rows = await policy.access_requests(db, viewer, list(by_id), col(AccessRequest.answered_at).is_(None))
     return [(row, by_id[row.connection_id]) for row in rows]
 
 
@@ -71,7 +68,7 @@ async def _sharing_page(request: Request[Any, Any, Any], db: AsyncSession, *, st
     context.setdefault("errors", {})
     link_list = await policy.connections(db, viewer)
     return page(request, "sharing/sharing.html", title=_("Sharing"), status_code=status_code,
-                links=link_list, requests=await open_requests(db, link_list), parts=parts.labels(), phrases=parts.phrases(),
+                links=link_list, requests=await open_requests(db, viewer, link_list), parts=parts.labels(), phrases=parts.phrases(),
                 untils=until_labels(), noted=parts.noted(), local=local, notice=_notice(request), **context)
 
 
@@ -202,7 +199,7 @@ async def end(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]
 async def _open_request(db: AsyncSession, viewer: Viewer, request_id: str) -> tuple[AccessRequest, Link]:
     """A request still waiting, on one of the viewer's own live connections; 404 otherwise."""
     link_list = await policy.connections(db, viewer)
-    found = [(row, link) for row, link in await open_requests(db, link_list) if row.id == request_id]
+    found = [(row, link) for row, link in await open_requests(db, viewer, link_list) if row.id == request_id]
     if not found:
         raise NotFoundException()
     return found[0]
@@ -253,18 +250,9 @@ async def who_has_looked(request: Request[Any, Any, Any], db: NamedDependency[As
     viewer = current_viewer(request)
     number = page_number(request)
     person = request.query_params.get("person", "")[:64]
-    query = select(AccessLog).where(AccessLog.survivor_id == viewer.user_id)
-    if person:
-        query = query.where(AccessLog.viewer_name == person)
-    rows = (await db.exec(
-        query.order_by(col(AccessLog.at).desc(), col(AccessLog.id).desc())
-        .offset((number - 1) * LOG_PER_PAGE).limit(LOG_PER_PAGE + 1)
-    )).all()
-    people = (await db.exec(
-        select(AccessLog.viewer_name, AccessLog.viewer_role).where(AccessLog.survivor_id == viewer.user_id).distinct()
-    )).all()
-    entries = list(rows[:LOG_PER_PAGE])
-    return page(request, "sharing/log.html", title=_("Sharing"), entries=entries, has_next=len(rows) > LOG_PER_PAGE,
+    entries, has_next = await policy.access_log(db, viewer, person=person, page=number, per_page=LOG_PER_PAGE)
+    people = await policy.access_log_people(db, viewer)
+    return page(request, "sharing/log.html", title=_("Sharing"), entries=entries, has_next=has_next,
                 page_number=number, person=person, people={name: person_label(name, role) for name, role in people},
                 names=await policy.item_names(db, viewer, entries, parts.PARTS), phrases=parts.phrases(), local=local,
                 person_label=person_label)
