@@ -19,9 +19,9 @@ import pytest
 
 from portal import policy
 from portal.models import Role
-from tests.conftest import sql, PASSWORD, make_connection, make_user, post_form, sign_in, sign_up
-from tests.test_checkins import check_in
-from tests.test_documents import PDF, upload
+from portal.parts import BY_KEY, PARTS, noted
+from tests.conftest import PASSWORD, make_connection, make_user, post_form, sign_in, sign_up, sql
+from tests.part_builders import BUILDERS
 
 VIEWERS = ["owner", "other_survivor", "cw_none", "cw_part", "cw_notes", "cw_item", "cw_expired", "cw_revoked", "only_me",
            "other_caseworker", "mentor", "owners_mentor", "admin", "signed_out"]
@@ -90,7 +90,9 @@ RULES: dict[str, str] = {
     "POST /admin/staff/{user_id:int}/deactivate": "admin-post", "POST /admin/staff/{user_id:int}/link": "admin-post",
     "POST /admin/staff/{user_id:int}/reactivate": "admin-post",
 }
-ITEM_ROUTE = re.compile(r"^(GET|POST) /(goals|appointments|documents|check-ins)/\{(goal_id|item_id):str\}")
+# Every part's own pages, from the registry: /goals/{goal_id}, /check-ins/{item_id}, ...
+ITEM_ROUTE = re.compile(r"^(GET|POST) (" + "|".join(re.escape(part.path) for part in PARTS) + r")/\{(goal_id|item_id):str\}")
+KEY_OF_PATH = {part.path: part.key for part in PARTS}
 
 
 def rule_of(route: str) -> str:
@@ -140,24 +142,15 @@ def note(part: str, private: bool) -> str:
 
 
 def _items(client, private: bool) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    """One goal (with a step), appointment, document and check-in of the signed-in survivor, each
-    with its own words in its private notes (documents have none)."""
-    goal = post_form(client, "/goals", {"title": "Private goal" if private else "Shared goal", "why": note("goals", private),
-                                        "area": "work", "target_date": ""}).headers["location"]
-    post_form(client, f"{goal}/steps", {"step": "A step"})
-    step = re.search(r"/steps/([A-Za-z0-9_-]+)/toggle", client.get(goal).text).group(1)  # type: ignore[union-attr]
-    urls = {
-        "goals": goal,
-        "appointments": post_form(client, "/appointments", {"what": "Clinic", "date": "2030-01-02", "time": "10:00",
-                                                            "reminder": "none", "notes": note("appointments", private)}
-                                  ).headers["location"],
-        "documents": upload(client, PDF).headers["location"],
-        "check-ins": check_in(client, note=note("checkins", private)).split("?")[0],
-    }
+    """One item of every part of the signed-in survivor (a goal with a step), each with its own words in its
+    private notes (where the part has notes): part key -> id, and "step"."""
+    urls = {part.key: BUILDERS[part.key](client, note(part.key, private)) for part in PARTS}
+    post_form(client, f"{urls['goals']}/steps", {"step": "A step"})
+    step = re.search(r"/steps/([A-Za-z0-9_-]+)/toggle", client.get(urls["goals"]).text).group(1)  # type: ignore[union-attr]
     if private:
         for url in urls.values():
             assert post_form(client, f"{url}/private", {"private": "1"}).status_code == 303
-    ids = {prefix: url.rsplit("/", 1)[1] for prefix, url in urls.items()}
+    ids = {key: url.rsplit("/", 1)[1] for key, url in urls.items()}
     ids["step"] = step
     return ids
 
@@ -175,13 +168,12 @@ def world(client, settings):  # type: ignore[no-untyped-def]
              "admin": "org-admin"}
     for viewer, name in names.items():
         make_user(settings, name, Role.MENTOR if viewer in MENTORS else Role.ADMIN if viewer == "admin" else Role.CASEWORKER)
-    parts = ("goals", "appointments", "documents", "checkins")
-    part_of = {"goals": "goals", "appointments": "appointments", "documents": "documents", "check-ins": "checkins"}
+    parts = tuple(BY_KEY)
     connections = {
         "cw_none": make_connection(settings, "river", "cw-none"),
         "cw_part": make_connection(settings, "river", "cw-part", parts),
         "cw_notes": make_connection(settings, "river", "cw-notes", parts, include_notes=True),
-        "cw_item": make_connection(settings, "river", "cw-item", item_ids=tuple((part_of[p], shared[p]) for p in part_of)),
+        "cw_item": make_connection(settings, "river", "cw-item", item_ids=tuple((key, shared[key]) for key in BY_KEY)),
         "cw_expired": make_connection(settings, "river", "cw-expired", parts, ends_at=datetime.now(UTC) - timedelta(minutes=1)),
         "cw_revoked": make_connection(settings, "river", "cw-revoked", parts),
         "owners_mentor": make_connection(settings, "river", "rivers-mentor"),
@@ -206,15 +198,12 @@ def _as(client, world, viewer: str) -> None:  # type: ignore[no-untyped-def]
         sign_in(client, world["names"][viewer], PASSWORD)
 
 
-PREFIX_OF = {"goals": "goals", "appointments": "appointments", "documents": "documents", "checkins": "check-ins"}
-
-
 def _urls(route: str, world, viewer: str) -> list[str]:  # type: ignore[no-untyped-def]
     """The route's URL for this viewer; one per part where the route takes a part."""
     path = route.split(" ", 1)[1]
     if "{part:str}" not in path:
         return [_url(path, world, viewer, "goals")]
-    parts = ["documents"] if path.endswith("/download") else list(PREFIX_OF)
+    parts = ["documents"] if path.endswith("/download") else list(BY_KEY)
     return [_url(path, world, viewer, part) for part in parts]
 
 
@@ -224,7 +213,7 @@ def _url(path: str, world, viewer: str, part: str) -> str:  # type: ignore[no-un
     # Thread routes are asked about the owner's thread with their mentor, by everyone.
     connection = world["connections"]["owners_mentor" if prefix == "/messages" else viewer] \
         if prefix == "/messages" or viewer in world["connections"] else world["connections"]["cw_part"]
-    item = items[PREFIX_OF[part] if prefix == "/people" else prefix.strip("/")] if "{item_id" in path else ""
+    item = items[part if prefix == "/people" else KEY_OF_PATH[prefix]] if "{item_id" in path else ""
     values = {
         "{goal_id:str}": items["goals"], "{step_id:str}": items["step"], "{item_id:str}": item,
         "{connection_id:str}": connection, "{part:str}": part, "{line_id:int}": "1", "{user_id:int}": "1",
@@ -276,7 +265,7 @@ def test_the_survivors_notes_reach_only_the_owner_and_cards_that_include_them(ap
     """Every page of every route, asked by every viewer: a note's words appear only for the owner and for
     the caseworker whose cards say Include my notes (and never an Only me item's); a caseworker whose card
     does not include them reads "Notes not shared" on each item instead."""
-    notes = {part: (note(part, False), note(part, True)) for part in ("goals", "appointments", "checkins")}
+    notes = {part: (note(part, False), note(part, True)) for part in noted()}
     wrong: list[str] = []
     held = 0
     for viewer in VIEWERS:
@@ -292,18 +281,18 @@ def test_the_survivors_notes_reach_only_the_owner_and_cards_that_include_them(ap
                     if private in text and viewer != "owner":
                         wrong.append(f"{viewer} read an Only me {part} note at {url}")
                 if viewer in {"cw_part", "cw_item"} and route == "GET /people/{connection_id:str}/{part:str}/{item_id:str}" \
-                        and not url.split("/")[3] == "documents":
+                        and BY_KEY[url.split("/")[3]].notes is not None:
                     assert "Notes not shared" in text, url
                     held += 1
                 if viewer == "cw_notes" and route == "GET /people/{connection_id:str}/{part:str}/{item_id:str}":
                     part = url.split("/")[3]
-                    assert part == "documents" or notes[part][0] in text, url
+                    assert BY_KEY[part].notes is None or notes[part][0] in text, url
     assert not wrong, "\n".join(wrong)
-    assert held == 6, held
+    assert held == 2 * len(noted()), held
     # The owner's own pages still show every note in full: holding them back changed nothing stored.
     _as(client, world, "owner")
     assert note("goals", False) in client.get(f"/goals/{world['shared']['goals']}").text
-    assert note("checkins", False) in client.get(f"/check-ins/{world['shared']['check-ins']}").text
+    assert note("checkins", False) in client.get(f"/check-ins/{world['shared']['checkins']}").text
 
 
 # ----- every route that shows survivor data asked the policy --------------------------------------

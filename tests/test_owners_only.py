@@ -9,26 +9,22 @@ from datetime import UTC, datetime
 
 from portal.models import Role
 from tests.conftest import make_connection, make_user, post_form, sign_up, sql
-from tests.test_checkins import check_in
-from tests.test_documents import PDF, upload
-from tests.test_home import new_goal
+from portal.parts import PARTS
+from tests.part_builders import BUILDERS
 
 # The routes with an id that are not a survivor's item.
 NOT_SURVIVOR_ITEMS = ("/admin/", "/set-password/", "/static/", "/exit")
 
 
 def _own_items(client) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    """One item of each kind, made by the survivor using `client`: route prefix -> id."""
-    goal = new_goal(client, "Mine")
-    assert post_form(client, f"{goal}/steps", {"step": "A step"}).status_code == 303
-    step = re.search(r"/steps/([A-Za-z0-9_-]+)/toggle", client.get(goal).text).group(1)  # type: ignore[union-attr]
-    appointment = post_form(client, "/appointments", {"what": "Clinic", "date": "2030-01-02", "time": "10:00",
-                                                      "reminder": "none"}).headers["location"]
-    return {
-        "goal": goal.rsplit("/", 1)[1], "step": step, "/appointments": appointment.rsplit("/", 1)[1],
-        "/documents": upload(client, PDF).headers["location"].rsplit("/", 1)[1],
-        "/check-ins": check_in(client).split("?")[0].rsplit("/", 1)[1],
-    }
+    """One item of every part in the registry, made by the survivor using `client`: the part's address -> id
+    (and the goal's step)."""
+    ids = {part.path: BUILDERS[part.key](client, "").rsplit("/", 1)[1] for part in PARTS}
+    assert post_form(client, f"/goals/{ids['/goals']}/steps", {"step": "A step"}).status_code == 303
+    ids["step"] = re.search(r"/steps/([A-Za-z0-9_-]+)/toggle",  # type: ignore[union-attr]
+                            client.get(f"/goals/{ids['/goals']}").text).group(1)
+    ids["goal"] = ids["/goals"]
+    return ids
 
 
 def _fill(path: str, ids: dict[str, str]) -> str:
@@ -82,4 +78,5 @@ def test_another_survivor_gets_404_on_every_route_that_names_an_item(app, client
         if "GET" in route.methods and not route.path.startswith("/people/"):  # staff pages: see test_sharing
             assert client.get(url, follow_redirects=False).status_code in (200, 303), url
     assert len(checked) >= 20, checked
-    assert any(path.startswith(("GET /check-ins", "POST /check-ins")) for path in checked)
+    for part in PARTS:  # every part's own pages were swept
+        assert any(path.startswith((f"GET {part.path}/", f"POST {part.path}/")) for path in checked), part.key
