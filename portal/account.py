@@ -102,6 +102,8 @@ async def forgot(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
     await services.sessions.end_all(user.id or 0)  # whoever else was signed in is signed out
     await signed_in_here(request, subjects)
     cookie = await session_cookie(request, user)
+    if cookie.value is None:  # session_cookie always carries the new session's token
+        raise RuntimeError("a session cookie without its token")
     await services.sessions.confirm(hash_token(cookie.value))  # a code just proved it: add a passkey again at once
     log.info("password reset with a recovery code for user %s: other sessions ended, passkeys and devices removed", user.id)
     response = _password_changed_page(request, home_for(user.role), removed, cookie)
@@ -127,7 +129,7 @@ async def remove_ways_in(db: AsyncSession, user_id: int, secret: str) -> WaysIn:
     passkeys = [passkey.name for passkey in await passkeys_of(db, user_id)]
     devices = [device.device or _("Unknown device") for device in await push.devices(db, user_id)]
     for table in (Passkey, PasskeyChallenge, PushSubscription):
-        await db.exec(delete(table).where(col(table.user_id) == user_id))  # type: ignore[call-overload]
+        await db.exec(delete(table).where(col(table.user_id) == user_id))
     return WaysIn(passkeys, devices, await new_codes(db, user_id, secret))
 
 
@@ -198,6 +200,8 @@ async def change_password(request: Request[Any, Any, Any], db: NamedDependency[A
     await db.commit()
     await services.sessions.end_all(viewer.user_id)
     cookie = await session_cookie(request, user)
+    if cookie.value is None:  # session_cookie always carries the new session's token
+        raise RuntimeError("a session cookie without its token")
     await services.sessions.confirm(hash_token(cookie.value))  # the password was just typed
     log.info("password changed for user %s: other sessions ended, passkeys and devices removed", viewer.user_id)
     return _password_changed_page(request, home_for(user.role), removed, cookie)

@@ -40,7 +40,7 @@ LINK_LIFETIME = timedelta(hours=72)
 async def new_setup_link(db: AsyncSession, request: Request[Any, Any, Any], user_id: int) -> str:
     """A fresh one-time link for `user_id`; earlier unused links for them stop working."""
     now = utcnow()
-    await db.exec(  # type: ignore[call-overload]
+    await db.exec(
         update(PasswordSetup)
         .where(col(PasswordSetup.user_id) == user_id, col(PasswordSetup.used_at).is_(None))
         .values(used_at=now)
@@ -54,11 +54,11 @@ async def _staff_page(
     request: Request[Any, Any, Any], db: AsyncSession, *, status_code: int = 200, **context: Any
 ) -> Template:
     counts = dict(
-        (await db.exec(  # type: ignore[call-overload]
+        (await db.exec(
             select(User.role, func.count()).where(col(User.active).is_(True)).group_by(User.role)
         )).all()
     )
-    connections = (await db.exec(select(func.count()).where(col(Connection.ended_at).is_(None)))).one()  # type: ignore[call-overload]
+    connections = (await db.exec(select(func.count()).where(col(Connection.ended_at).is_(None)))).one()
     staff = (
         await db.exec(select(User).where(col(User.role).in_([r.value for r in STAFF_ROLES])).order_by(User.username_key))
     ).all()
@@ -194,7 +194,7 @@ async def set_password(request: Request[Any, Any, Any], db: NamedDependency[Asyn
         )
     services = services_of(request)
     # Claim the link first: of two submissions at once, only one changes anything.
-    claimed = await db.exec(  # type: ignore[call-overload]
+    claimed = await db.exec(
         update(PasswordSetup)
         .where(col(PasswordSetup.id) == setup.id, col(PasswordSetup.used_at).is_(None))
         .values(used_at=utcnow())

@@ -1,7 +1,7 @@
 """Appointments: what, when (in the survivor's own time zone, stored in UTC), where, with whom.
 
 Upcoming and past lists, one appointment as an .ics file for the phone's calendar. Every read and
-change goes through `portal.policy`; titles stay "Waypoint – Appointments" (or the name the person
+change goes through `portal.policy`; titles stay "Waypoint - Appointments" (or the name the person
 chose); ids are opaque. Calendar files are plain unless the person asks for the details.
 """
 
@@ -178,7 +178,7 @@ async def confirm_delete(request: Request[Any, Any, Any], db: NamedDependency[As
 @post("/{item_id:str}/delete")
 async def remove(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[Any]:
     item = await policy.changeable(db, current_viewer(request), PART, item_id)
-    await db.exec(delete(Appointment).where(col(Appointment.id) == item.id))  # type: ignore[call-overload]
+    await db.exec(delete(Appointment).where(col(Appointment.id) == item.id))
     forget_on_disk(db)
     await shares.revoke_item_cards(db, PART.key, item.id)
     return deleted(request, "/appointments", _("Appointment deleted."))
@@ -190,7 +190,8 @@ def _ics_text(value: str) -> str:
 
 def _fold(line: str) -> str:
     """RFC 5545: lines of at most 75 octets, continued with CRLF and a space, never splitting a character."""
-    out, current = [], b""
+    out: list[str] = []
+    current = b""
     for char in line:
         encoded = char.encode()
         if len(current) + len(encoded) > (75 if not out else 74):

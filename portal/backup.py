@@ -21,7 +21,7 @@ import subprocess
 import tempfile
 from collections.abc import Callable
 from contextlib import suppress
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic.script import ScriptDirectory
@@ -50,7 +50,7 @@ class BackupError(Exception):
 
 def default_backup_path(settings: Config, now: datetime | None = None) -> Path:
     """`backups/waypoint-YYYYmmdd-HHMMSS.sqlite3` (or `.dump` for PostgreSQL) in the data folder."""
-    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+    stamp = (now or datetime.now(UTC).astimezone()).strftime("%Y%m%d-%H%M%S")
     suffix = "sqlite3" if settings.sqlite else "dump"
     return Path(settings.data_dir) / "backups" / f"waypoint-{stamp}.{suffix}"
 
@@ -213,13 +213,14 @@ def _restore_postgres(source: Path, url: str) -> None:
     address, env = libpq_address(url)
     psql, pg_restore = _program("psql"), _program("pg_restore")
     with tempfile.TemporaryFile() as said:
-        loader = subprocess.Popen(
+        loader = subprocess.Popen(  # noqa: S603 - our own psql, a fixed argument list
             [psql, "--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1", f"--dbname={address}"],
             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=said, env={**os.environ, **env},
         )
-        reader = subprocess.Popen([pg_restore, "--no-owner", "--file=-", str(source)],
+        reader = subprocess.Popen([pg_restore, "--no-owner", "--file=-", str(source)],  # noqa: S603 - our own tool
                                   stdout=subprocess.PIPE, stderr=said)
-        assert loader.stdin is not None and reader.stdout is not None
+        if loader.stdin is None or reader.stdout is None:  # both were asked for as pipes
+            raise RuntimeError("psql or pg_restore started without its pipe")
         try:
             loader.stdin.write(b"SET client_min_messages = warning;\nBEGIN;\n"
                                b"DROP SCHEMA public CASCADE;\nCREATE SCHEMA public;\n")
@@ -313,7 +314,7 @@ def _program(tool: str) -> str:
 
 def _run_tool(tool: str, arguments: list[str], env: dict[str, str], failure: str = "") -> str:
     """Run a PostgreSQL client tool; its standard output, or BackupError with what it said."""
-    result = subprocess.run(
+    result = subprocess.run(  # noqa: S603 - a PostgreSQL client tool with arguments we build
         [_program(tool), *arguments], env={**os.environ, **env}, capture_output=True, text=True, check=False
     )
     if result.returncode != 0:

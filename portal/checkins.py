@@ -3,7 +3,7 @@
 A short form (one answer needed; everything else can be skipped), a history with a small trend
 picture drawn on the server, and help shown at once to someone who says they do not feel safe.
 Saying so alerts nobody. Every read and change goes through `portal.policy`; titles stay
-"Waypoint – Check-ins"; ids are opaque.
+"Waypoint - Check-ins"; ids are opaque.
 """
 
 from __future__ import annotations
@@ -224,7 +224,7 @@ async def confirm_delete(request: Request[Any, Any, Any], db: NamedDependency[As
 @post("/{item_id:str}/delete")
 async def remove(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[Any]:
     item = await policy.changeable(db, current_viewer(request), PART, item_id)
-    await db.exec(delete(CheckIn).where(col(CheckIn.id) == item.id))  # type: ignore[call-overload]
+    await db.exec(delete(CheckIn).where(col(CheckIn.id) == item.id))
     forget_on_disk(db)
     await shares.revoke_item_cards(db, PART.key, item.id)
     return deleted(request, "/check-ins", _("Check-in deleted."))

@@ -67,7 +67,7 @@ def _private_database(database: Path) -> None:
             path.chmod(0o600)
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # WAL lets readers run beside one writer; FULL makes a commit survive power loss;
     # the busy timeout makes a second writer wait instead of failing at once.
     cursor = dbapi_connection.cursor()
@@ -101,7 +101,7 @@ async def checkpoint(db: AsyncSession) -> None:
         await db.commit()
 
 
-def session_provider(factory: async_sessionmaker[AsyncSession]):  # type: ignore[no-untyped-def]
+def session_provider(factory: async_sessionmaker[AsyncSession]):
     async def provide_db() -> AsyncIterator[AsyncSession]:
         async with factory() as db:
             try:

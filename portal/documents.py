@@ -3,7 +3,7 @@
 Uploads stream in through `portal.uploads` (kind judged by content, size limited as it arrives,
 sealed chunk by chunk); the chunks and the row are stored together in one transaction through
 `portal.storage`. Downloads stream the chunks back, opened one at a time. Every read and change
-goes through `portal.policy`; titles stay "Waypoint – Documents" (or the name the person chose);
+goes through `portal.policy`; titles stay "Waypoint - Documents" (or the name the person chose);
 ids are opaque; the file name a phone saves is neutral ("document.pdf"), because a downloads list
 is easy to see.
 """
@@ -252,7 +252,7 @@ async def confirm_delete(request: Request[Any, Any, Any], db: NamedDependency[As
 async def remove(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[Any]:
     item = await policy.changeable(db, current_viewer(request), PART, item_id)
     await services_of(request).storage.delete(db, item.storage_key)
-    await db.exec(delete(Document).where(col(Document.id) == item.id))  # type: ignore[call-overload]
+    await db.exec(delete(Document).where(col(Document.id) == item.id))
     forget_on_disk(db)
     await shares.revoke_item_cards(db, PART.key, item.id)
     return deleted(request, "/documents", _("Document deleted."))

@@ -1,7 +1,7 @@
 """Goals: what a survivor is working towards, with small steps they tick off.
 
 Every read and change goes through `portal.policy`. URLs carry opaque ids only; page titles stay
-"Waypoint – Goals". With htmx, step changes swap the step list in place; without JavaScript the
+"Waypoint - Goals". With htmx, step changes swap the step list in place; without JavaScript the
 same forms post and come back to the goal's page.
 """
 
@@ -200,8 +200,8 @@ async def confirm_delete(request: Request[Any, Any, Any], db: NamedDependency[As
 @post("/{goal_id:str}/delete")
 async def delete_goal(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], goal_id: FromPath[str]) -> Response[Any]:
     goal = await policy.changeable(db, current_viewer(request), PART, goal_id)
-    await db.exec(delete(GoalStep).where(col(GoalStep.goal_id) == goal.id))  # type: ignore[call-overload]
-    await db.exec(delete(Goal).where(col(Goal.id) == goal.id))  # type: ignore[call-overload]
+    await db.exec(delete(GoalStep).where(col(GoalStep.goal_id) == goal.id))
+    await db.exec(delete(Goal).where(col(Goal.id) == goal.id))
     forget_on_disk(db)
     await shares.revoke_item_cards(db, PART.key, goal.id)
     return deleted(request, "/goals", _("Goal deleted."))
@@ -231,7 +231,7 @@ async def add_step(request: Request[Any, Any, Any], db: NamedDependency[AsyncSes
         problem = _("A goal can have up to 50 steps.")
     if problem:
         return await _goal_page(request, db, goal, status_code=400, step_error=problem, step_value=text)
-    last = (await db.exec(select(func.max(GoalStep.position)).where(GoalStep.goal_id == goal.id))).one()  # type: ignore[call-overload]
+    last = (await db.exec(select(func.max(GoalStep.position)).where(GoalStep.goal_id == goal.id))).one()
     db.add(GoalStep(goal_id=goal.id, text=text, position=(last or 0) + 1))
     await db.flush()
     await _recount(db, goal)

@@ -100,7 +100,7 @@ async def lines_page(request: Request[Any, Any, Any], db: NamedDependency[AsyncS
 @post("/admin/help-lines", guards=[admin_only])
 async def add_line(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
     values, errors = _read_line(await request.form())
-    count, last = (await db.exec(select(func.count(), func.max(HelpLine.position)))).one()  # type: ignore[call-overload]
+    count, last = (await db.exec(select(func.count(), func.max(HelpLine.position)))).one()
     if count >= MAX_LINES:
         errors["label"] = _("Up to 10 lines can be shown. Remove one first.")
     if errors:
@@ -111,7 +111,7 @@ async def add_line(request: Request[Any, Any, Any], db: NamedDependency[AsyncSes
 
 @post("/admin/help-lines/{line_id:int}/delete", guards=[admin_only])
 async def remove_line(db: NamedDependency[AsyncSession], line_id: FromPath[int]) -> Response[Any]:
-    await db.exec(delete(HelpLine).where(col(HelpLine.id) == line_id))  # type: ignore[call-overload]
+    await db.exec(delete(HelpLine).where(col(HelpLine.id) == line_id))
     return Redirect("/admin/help-lines", status_code=303)
 
 

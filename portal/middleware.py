@@ -18,7 +18,7 @@ from litestar.exceptions import ClientException
 from litestar.middleware import ASGIMiddleware
 from litestar.middleware import csrf as litestar_csrf
 from litestar.middleware.csrf import CSRF_SECRET_LENGTH, generate_csrf_hash
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, HTTPResponseBodyEvent, Message, Receive, Scope, Send
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -48,7 +48,7 @@ class ViewerMiddleware(ASGIMiddleware):
         self.factory = factory
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        state = scope.setdefault("state", {})  # type: ignore[typeddict-item]
+        state = scope.setdefault("state", {})
         state["viewer"] = None
         token = ASGIConnection(scope).cookies.get(self.sessions.cookie_name)
         if token:
@@ -116,7 +116,8 @@ class AllowedHostsMiddleware(ASGIMiddleware):
         if match is None or match.group(1) not in self.hosts:
             await send({"type": "http.response.start", "status": 400,
                         "headers": [(b"content-type", b"text/plain"), (b"content-length", b"12")]})
-            await send({"type": "http.response.body", "body": b"Unknown host"})
+            body: HTTPResponseBodyEvent = {"type": "http.response.body", "body": b"Unknown host", "more_body": False}
+            await send(body)
             return
         await next_app(scope, receive, send)
 
@@ -135,7 +136,7 @@ class HttpsRedirect:
         self.hosts = frozenset(host.lower() for host in hosts)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["scheme"] == "http":
+        if scope["type"] == ScopeType.HTTP and scope["scheme"] == "http":
             headers = ASGIConnection(scope).headers
             match = _HOST_HEADER.match(headers.get("host", "").lower())
             proto = headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
@@ -149,7 +150,8 @@ class HttpsRedirect:
                 status = 301 if scope["method"] in ("GET", "HEAD") else 307
                 await send({"type": "http.response.start", "status": status,
                             "headers": [(b"location", location), (b"content-length", b"0")]})
-                await send({"type": "http.response.body", "body": b""})
+                empty: HTTPResponseBodyEvent = {"type": "http.response.body", "body": b"", "more_body": False}
+                await send(empty)
                 return
         await self.app(scope, receive, send)
 
@@ -195,7 +197,7 @@ def security_headers(production: bool) -> list[tuple[str, str]]:
     return headers
 
 
-def headers_hook(production: bool):  # type: ignore[no-untyped-def]
+def headers_hook(production: bool):
     """A before_send hook: headers on every response, including errors and 404s.
 
     Anything that did not choose its own caching (only static files do) is `no-store`: signed-in

@@ -63,7 +63,7 @@ async def queue(db: AsyncSession, user_id: int, kind: str, key: str, ref: str | 
              "state": OutboxState.WAITING.value, "next_at": now or utcnow(), "attempts": 0, "created_at": utcnow()}
             for device in ids]
     statement = _insert(db)(PushOutbox).values(rows).on_conflict_do_nothing(index_elements=["key", "subscription_id"])
-    await db.exec(statement)  # type: ignore[call-overload]
+    await db.exec(statement)
     return len(ids)
 
 
@@ -88,7 +88,7 @@ async def schedule_due(db: AsyncSession, now: datetime) -> int:
 
     documents = (await db.exec(
         select(Document, User.time_zone).join(User, col(User.id) == Document.owner_id)
-        .where(col(Document.warn_at) <= now).limit(200).with_for_update(skip_locked=True, of=Document)  # type: ignore[arg-type]
+        .where(col(Document.warn_at) <= now).limit(200).with_for_update(skip_locked=True, of=Document)
     )).all()
     for document, zone_name in documents:
         if document.expires_on is not None:
@@ -103,7 +103,7 @@ async def schedule_due(db: AsyncSession, now: datetime) -> int:
 
     checkins = (await db.exec(
         select(PushSettings, User.time_zone).join(User, col(User.id) == PushSettings.user_id)
-        .where(col(PushSettings.checkin_next_at) <= now).limit(200).with_for_update(skip_locked=True, of=PushSettings)  # type: ignore[arg-type]
+        .where(col(PushSettings.checkin_next_at) <= now).limit(200).with_for_update(skip_locked=True, of=PushSettings)
     )).all()
     for prefs, zone_name in checkins:
         due = prefs.checkin_next_at
@@ -148,7 +148,7 @@ async def claim(db: AsyncSession, now: datetime, limit: int = BATCH) -> str:
         .order_by(col(PushOutbox.next_at), col(PushOutbox.id)).limit(limit)
         .with_for_update(skip_locked=True)
     )
-    await db.exec(update(PushOutbox).where(col(PushOutbox.id).in_(due.scalar_subquery()), free)  # type: ignore[call-overload]
+    await db.exec(update(PushOutbox).where(col(PushOutbox.id).in_(due.scalar_subquery()), free)
                   .values(claimed_by=token, lease_until=now + LEASE))
     await db.commit()
     return token
@@ -223,7 +223,7 @@ async def deliver_due(factory: async_sessionmaker[AsyncSession], vapid: Vapid, h
                 counts["failed"] += 1
             db.add(row)
         if gone:
-            await db.exec(delete(PushSubscription).where(col(PushSubscription.id).in_(gone)))  # type: ignore[call-overload]
+            await db.exec(delete(PushSubscription).where(col(PushSubscription.id).in_(gone)))
         await db.commit()
         if to_send:
             log.info("push: %s", " ".join(f"{name}={value}" for name, value in counts.items() if value))
@@ -232,7 +232,7 @@ async def deliver_due(factory: async_sessionmaker[AsyncSession], vapid: Vapid, h
 
 async def purge(db: AsyncSession, now: datetime) -> None:
     """Forget notifications that are done (sent, dropped or failed) after 30 days."""
-    await db.exec(delete(PushOutbox).where(  # type: ignore[call-overload]
+    await db.exec(delete(PushOutbox).where(
         col(PushOutbox.state) != OutboxState.WAITING.value, col(PushOutbox.created_at) < now - KEEP_DONE))
 
 
@@ -265,6 +265,6 @@ class Worker:
         while True:
             try:
                 await self.run_once()
-            except Exception:  # noqa: BLE001 - the worker must outlive a bad round; ids only are logged
+            except Exception:  # the worker must outlive a bad round; ids only are logged
                 log.exception("push round failed")
             await asyncio.sleep(interval)

@@ -69,7 +69,7 @@ def user_handle(secret: str, user_id: int) -> bytes:
 async def _new_challenge(db: AsyncSession, purpose: str, user_id: int | None) -> bytes:
     challenge = secrets.token_bytes(32)
     now = utcnow()
-    await db.exec(delete(PasskeyChallenge).where(col(PasskeyChallenge.expires_at) < now))  # type: ignore[call-overload]
+    await db.exec(delete(PasskeyChallenge).where(col(PasskeyChallenge.expires_at) < now))
     db.add(PasskeyChallenge(id=hashlib.sha256(challenge).hexdigest(), purpose=purpose, user_id=user_id,
                             expires_at=now + CHALLENGE_LIFETIME))
     return challenge
@@ -88,7 +88,7 @@ async def _spend_challenge(db: AsyncSession, credential: dict[str, Any], purpose
         col(PasskeyChallenge.expires_at) > utcnow(),
         col(PasskeyChallenge.user_id).is_(None) if user_id is None else col(PasskeyChallenge.user_id) == user_id,
     )
-    result = await db.exec(query)  # type: ignore[call-overload]
+    result = await db.exec(query)
     return challenge if result.rowcount == 1 else None
 
 
@@ -218,7 +218,8 @@ async def add(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]
         return refused
     viewer = current_viewer(request)
     body = await _json_body(request)
-    credential = body.get("credential") if isinstance(body.get("credential"), dict) else {}
+    given = body.get("credential")
+    credential: dict[str, Any] = given if isinstance(given, dict) else {}
     name = str(body.get("name") or "").strip()[: NAME_MAX * 4] or _("My passkey")
     if problem := text_problem(name, NAME_MAX):
         return _refused(problem)
@@ -269,7 +270,8 @@ async def confirm_with_passkey(request: Request[Any, Any, Any], db: NamedDepende
     if await services.throttle.seconds_to_wait(**subjects):
         return _refused(_("Too many tries. Please wait a minute, then try again."), 429)
     body = await _json_body(request)
-    credential = body.get("credential") if isinstance(body.get("credential"), dict) else {}
+    given = body.get("credential")
+    credential: dict[str, Any] = given if isinstance(given, dict) else {}
     kind = body.get("next") if isinstance(body.get("next"), str) and body.get("next") in CONFIRM_NEXT else "passkey"
     answered = await _answered(request, db, credential, "confirm", viewer.user_id)
     await db.commit()  # the challenge stays spent, whatever the answer

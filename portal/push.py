@@ -125,7 +125,7 @@ async def subscribe(db: AsyncSession, user_id: int, endpoint: str, p256dh: str, 
     """Keep this browser's subscription for `user_id`; the same browser again replaces its old row (even
     one another account on this phone had)."""
     key = endpoint_hash(endpoint)
-    await db.exec(delete(PushSubscription).where(col(PushSubscription.endpoint_hash) == key))  # type: ignore[call-overload]
+    await db.exec(delete(PushSubscription).where(col(PushSubscription.endpoint_hash) == key))
     db.add(PushSubscription(user_id=user_id, endpoint=endpoint, endpoint_hash=key, p256dh=p256dh, auth=auth, device=device[:40]))
 
 
@@ -136,7 +136,7 @@ async def devices(db: AsyncSession, user_id: int) -> list[PushSubscription]:
 
 
 async def remove_device(db: AsyncSession, user_id: int, device_id: str) -> bool:
-    result = await db.exec(delete(PushSubscription).where(  # type: ignore[call-overload]
+    result = await db.exec(delete(PushSubscription).where(
         col(PushSubscription.id) == device_id, col(PushSubscription.user_id) == user_id))
     return bool(result.rowcount)
 
@@ -164,7 +164,7 @@ class _NoRedirects(requests.Session):
     """A session that never follows a redirect: a 3xx from a push service is its answer, and a 307 cannot
     make the sender post again to a host, port or path of someone else's choosing."""
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def request(self, method: str, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs["allow_redirects"] = False
         return super().request(method, url, *args, **kwargs)
 
@@ -190,7 +190,7 @@ def send(subscription: PushSubscription, data: bytes, vapid: Vapid, hosts: PushH
         return Outcome(status=status)
     except requests.RequestException:
         return Outcome(retry_after=None, status=0)
-    except Exception as exc:  # noqa: BLE001 - one broken row (a key or address a library chokes on) must not stop the round
+    except Exception as exc:  # one broken row (a key or address a library chokes on) must not stop the round
         log.warning("push: subscription %s could not be sent to: %s", subscription.id, type(exc).__name__)
         return Outcome(status=-1)
     return Outcome(sent=True, status=201)

@@ -26,7 +26,8 @@ APPS = {
     "waypoint": {"icons": ("icon-192.png", "icon-512.png", "icon-maskable-512.png", "icon.svg")},
     "notes": {"icons": ("notes-192.png", "notes-512.png", "notes-maskable-512.png", "notes.svg")},
 }
-assert set(APPS) == set(CHOICES)
+if set(APPS) != set(CHOICES):
+    raise RuntimeError("portal.pwa.APPS and portal.disguise.CHOICES name different apps")
 
 
 @get("/manifest.webmanifest", include_in_schema=False)

@@ -39,7 +39,7 @@ def code_digest(secret: str, code: str) -> str:
 
 async def new_codes(db: AsyncSession, user_id: int, secret: str) -> list[str]:
     """10 fresh codes for `user_id` (shown once, as "ABCDE-FGHJK"); every earlier code stops working."""
-    await db.exec(delete(RecoveryCode).where(col(RecoveryCode.user_id) == user_id))  # type: ignore[call-overload]
+    await db.exec(delete(RecoveryCode).where(col(RecoveryCode.user_id) == user_id))
     codes = ["".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH)) for _ in range(CODE_COUNT)]
     for code in codes:
         db.add(RecoveryCode(user_id=user_id, digest=code_digest(secret, code)))
@@ -48,7 +48,7 @@ async def new_codes(db: AsyncSession, user_id: int, secret: str) -> list[str]:
 
 async def use_code(db: AsyncSession, user_id: int, code: str, secret: str) -> bool:
     """Spend one code of `user_id`: True once per code (one conditional UPDATE, so two tries cannot both win)."""
-    result = await db.exec(update(RecoveryCode).where(  # type: ignore[call-overload]
+    result = await db.exec(update(RecoveryCode).where(
         col(RecoveryCode.user_id) == user_id, col(RecoveryCode.digest) == code_digest(secret, code),
         col(RecoveryCode.used_at).is_(None)).values(used_at=utcnow()))
     return bool(result.rowcount)
@@ -57,7 +57,7 @@ async def use_code(db: AsyncSession, user_id: int, code: str, secret: str) -> bo
 async def codes_left(db: AsyncSession, user_id: int) -> int:
     query = select(func.count()).select_from(RecoveryCode).where(
         col(RecoveryCode.user_id) == user_id, col(RecoveryCode.used_at).is_(None))
-    return int((await db.exec(query)).one())  # type: ignore[call-overload]
+    return int((await db.exec(query)).one())
 
 
 def codes_page(request: Request[Any, Any, Any], codes: list[str], *, first: bool, cookies: list[Any] | None = None) -> Template:

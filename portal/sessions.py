@@ -20,7 +20,7 @@ from litestar.datastructures import Cookie
 from redis.asyncio import Redis
 from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal.models import WebSession
@@ -90,35 +90,35 @@ class DatabaseSessionStore:
 
     async def touch(self, record: SessionRecord, now: datetime) -> None:
         async with self._factory() as db:
-            await db.exec(update(WebSession).where(WebSession.id == record.id).values(last_seen_at=now))  # type: ignore[call-overload]
+            await db.exec(update(WebSession).where(col(WebSession.id) == record.id).values(last_seen_at=now))
             await db.commit()
 
     async def delete(self, session_id: str) -> None:
         async with self._factory() as db:
-            await db.exec(delete(WebSession).where(WebSession.id == session_id))  # type: ignore[call-overload]
+            await db.exec(delete(WebSession).where(col(WebSession.id) == session_id))
             await db.commit()
 
     async def confirm(self, session_id: str, now: datetime) -> None:
         async with self._factory() as db:
-            await db.exec(update(WebSession).where(WebSession.id == session_id).values(confirmed_at=now))  # type: ignore[call-overload]
+            await db.exec(update(WebSession).where(col(WebSession.id) == session_id).values(confirmed_at=now))
             await db.commit()
 
     async def delete_for_user(self, user_id: int) -> None:
         async with self._factory() as db:
-            await db.exec(delete(WebSession).where(WebSession.user_id == user_id))  # type: ignore[call-overload]
+            await db.exec(delete(WebSession).where(col(WebSession.user_id) == user_id))
             await db.commit()
 
     async def list_for_user(self, user_id: int) -> list[SessionRecord]:
         async with self._factory() as db:
-            rows = await db.exec(select(WebSession).where(WebSession.user_id == user_id))
+            rows = await db.exec(select(WebSession).where(col(WebSession.user_id) == user_id))
             return [_record(row) for row in rows]
 
     async def purge(self, now: datetime, idle: timedelta) -> None:
         """Forget sessions that can no longer be used (no sign-in times kept longer than needed)."""
         async with self._factory() as db:
-            await db.exec(  # type: ignore[call-overload]
+            await db.exec(
                 delete(WebSession).where(
-                    (WebSession.expires_at <= now) | (WebSession.last_seen_at <= now - idle)  # type: ignore[operator]
+                    (col(WebSession.expires_at) <= now) | (col(WebSession.last_seen_at) <= now - idle)
                 )
             )
             await db.commit()

@@ -44,7 +44,7 @@ def ends_at_for(until: str) -> datetime | None:
 async def hold_connection(db: AsyncSession, viewer: Viewer, connection_id: str) -> None:
     """Take the connection's row lock for this transaction, so two saves of its sharing at once run one
     after the other and the second reads what the first wrote (PostgreSQL row lock; SQLite has one writer)."""
-    await db.exec(update(Connection).where(  # type: ignore[call-overload]
+    await db.exec(update(Connection).where(
         col(Connection.id) == connection_id[:32], col(Connection.survivor_id) == viewer.user_id)
         .values(survivor_label=Connection.survivor_label))
 
@@ -56,12 +56,12 @@ async def revoke(db: AsyncSession, *connection_ids: str, parts: Sequence[str] | 
     query = update(Grant).where(col(Grant.connection_id).in_(connection_ids), col(Grant.revoked_at).is_(None))
     if parts is not None:
         query = query.where(col(Grant.item_id).is_(None), col(Grant.part).in_(parts))
-    await db.exec(query.values(revoked_at=utcnow()))  # type: ignore[call-overload]
+    await db.exec(query.values(revoked_at=utcnow()))
 
 
 async def revoke_item_cards(db: AsyncSession, part: str, item_id: str) -> None:
     """An item deleted: the cards that named it stop with it."""
-    await db.exec(update(Grant).where(  # type: ignore[call-overload]
+    await db.exec(update(Grant).where(
         col(Grant.part) == part, col(Grant.item_id) == item_id, col(Grant.revoked_at).is_(None)).values(revoked_at=utcnow()))
 
 

@@ -128,7 +128,7 @@ class _RightHere:
         future, function = item
         try:
             future.set_result(function())
-        except Exception as error:  # noqa: BLE001 - handed to whoever awaits the future, as aiosqlite does
+        except Exception as error:  # handed to whoever awaits the future, as aiosqlite does
             future.set_exception(error)
 
 

@@ -46,7 +46,7 @@ class DatabaseStorage:
         count = 0
         async for data in chunks:
             # A core insert: ORM objects would keep every chunk in the session until commit.
-            await db.exec(insert(DocumentChunk).values(storage_key=storage_key, position=count, data=data))  # type: ignore[call-overload]
+            await db.exec(insert(DocumentChunk).values(storage_key=storage_key, position=count, data=data))
             count += 1
         return count
 
@@ -66,12 +66,12 @@ class DatabaseStorage:
             yield data
 
     async def delete(self, db: AsyncSession, storage_key: str) -> None:
-        await db.exec(delete(DocumentChunk).where(col(DocumentChunk.storage_key) == storage_key))  # type: ignore[call-overload]
+        await db.exec(delete(DocumentChunk).where(col(DocumentChunk.storage_key) == storage_key))
 
     async def remove_orphans(self) -> int:
         async with self._factory() as db:
-            result = await db.exec(  # type: ignore[call-overload]
+            result = await db.exec(
                 delete(DocumentChunk).where(col(DocumentChunk.storage_key).not_in(select(Document.storage_key)))
             )
             await db.commit()
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return int(result.rowcount or 0)

@@ -11,7 +11,8 @@ from portal.i18n import _
 
 @cache
 def zone_names() -> tuple[str, ...]:
-    return tuple(sorted(name for name in available_timezones() if "/" in name and not name.startswith(("Etc/", "SystemV/"))) + ["UTC"])
+    named = (name for name in available_timezones() if "/" in name and not name.startswith(("Etc/", "SystemV/")))
+    return (*sorted(named), "UTC")
 
 
 def is_zone(name: str) -> bool:

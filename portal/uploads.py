@@ -85,7 +85,8 @@ class SealedFile:
     spool: IO[bytes] | None = None
 
     async def chunks(self) -> AsyncIterator[bytes]:
-        assert self.spool is not None
+        if self.spool is None:
+            raise RuntimeError("the sealed file was already discarded")
         self.spool.seek(0)
         for length in self.lengths:
             yield self.spool.read(length)
@@ -103,7 +104,7 @@ class _Sealer:
         storage_key = new_public_id()
         self._key, wrapped = master.new_document_key(storage_key)
         self.file = SealedFile(storage_key=storage_key, key_id=master.key_id, wrapped_key=wrapped, filename=filename,
-                               spool=tempfile.TemporaryFile(dir=spool_dir))
+                               spool=tempfile.TemporaryFile(dir=spool_dir))  # noqa: SIM115 - closed by discard()
         self._limit = limit
         self._buffer = bytearray()
 
@@ -138,7 +139,8 @@ class _Sealer:
     def _seal(self, plaintext: bytes, last: bool) -> None:
         position = len(self.file.lengths)
         sealed = seal_chunk(self._key, self.file.storage_key, position, last, plaintext)
-        assert self.file.spool is not None and len(sealed) == len(plaintext) + TAG_SIZE
+        if self.file.spool is None or len(sealed) != len(plaintext) + TAG_SIZE:
+            raise RuntimeError("a sealed chunk has no spool to go to, or the wrong length")
         self.file.spool.write(sealed)
         self.file.lengths.append(len(sealed))
 
@@ -233,7 +235,8 @@ class _Form:
             self._sealer = _Sealer(self._master, segment.filename, self._limit, self._spool_dir)
 
     def _data(self, data: bytes) -> None:
-        assert self._segment is not None
+        if self._segment is None:  # the parser only gives bytes inside a part
+            raise RuntimeError("multipart data arrived outside a part")
         if self._segment.filename is None:
             # Longer text is cut here (memory stays bounded) and refused by the field's own check.
             self._text += data[: max(0, FIELD_LIMIT - len(self._text))]

@@ -28,7 +28,7 @@ def normalise_username(raw: str) -> str:
 
 def username_key(raw: str) -> str:
     """The form two usernames are compared in: compatibility-normalised and case-folded, so
-    'Ｍaria', 'maria' and 'MARIA' are one account."""
+    'Maria' (with a full-width M), 'maria' and 'MARIA' are one account."""
     return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", raw.strip()).casefold())
 
 

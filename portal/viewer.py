@@ -40,7 +40,7 @@ def signed_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandle
         raise NotAuthorizedException()
 
 
-def _role_guard(*roles: Role):  # type: ignore[no-untyped-def]
+def _role_guard(*roles: Role):
     def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         viewer = viewer_of(connection)
         if viewer is None:

@@ -49,7 +49,7 @@ class Services:
 
 
 def services_of(request: Request[Any, Any, Any]) -> Services:
-    return request.app.state.services  # type: ignore[no-any-return]
+    return request.app.state.services
 
 
 # ----- rendering ------------------------------------------------------------------------------
