@@ -92,7 +92,8 @@ def readme(name: str, when: str) -> str:
             "Keep this file somewhere safe: it holds everything in your account, unencrypted.\n")
 
 
-async def _json_array(archive: zipfile.ZipFile, sink: _Sink, name: str, rows: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]:
+async def _json_array(archive: zipfile.ZipFile, sink: _Sink, name: str,
+                      rows: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]:
     with archive.open(name, "w") as entry:
         entry.write(b"[\n")
         first = True
@@ -121,7 +122,8 @@ async def archive_stream(factory: async_sessionmaker[AsyncSession], services: Se
 
             for part in parts.PARTS:
                 async def record(row: Any, part: SurvivorPart[Any] = part) -> dict[str, Any]:
-                    return _record(row, **{field: _deep(value) for field, value in (await part.export_extra(db, row)).items()})
+                    extra = await part.export_extra(db, row)
+                    return _record(row, **{field: _deep(value) for field, value in extra.items()})
 
                 rows = _mapped(policy.own_rows(db, viewer, part), record)
                 async for piece in _json_array(archive, sink, part.export_file, rows):
@@ -141,7 +143,8 @@ async def archive_stream(factory: async_sessionmaker[AsyncSession], services: Se
             async def messages() -> AsyncIterator[dict[str, Any]]:
                 for connection, mentor in await policy.threads(db, viewer, ended_too=True):
                     history = [{"from": "you" if message.sender_id == viewer.user_id else mentor, "text": message.body,
-                                "at": _plain(message.created_at)} async for message in policy.thread_history(db, viewer, connection)]
+                                "at": _plain(message.created_at)}
+                               async for message in policy.thread_history(db, viewer, connection)]
                     yield {"with": mentor, "connected_at": _plain(connection.created_at),
                            "ended_at": _plain(connection.ended_at), "messages": history}
 

@@ -66,8 +66,9 @@ async def show_code(request: Request[Any, Any, Any], db: NamedDependency[AsyncSe
         return await _list_page(request, db, wait=wait, status_code=429)
     await throttle.failed(**subjects)  # each code shown counts towards the limit
     now = utcnow()
-    await db.exec(  # type: ignore[call-overload]
-        update(ConnectionCode).where(col(ConnectionCode.staff_id) == viewer.user_id, col(ConnectionCode.used_at).is_(None))
+    await db.exec(
+        update(ConnectionCode).where(col(ConnectionCode.staff_id) == viewer.user_id,
+                                     col(ConnectionCode.used_at).is_(None))
         .values(used_at=now)
     )
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
@@ -80,23 +81,27 @@ ASKS_PER_DAY = 3
 
 
 async def _person_page(request: Request[Any, Any, Any], db: AsyncSession, link: Link, *, status_code: int = 200,
-                       values: dict[str, str] | None = None, errors: dict[str, str] | None = None, asked: bool = False) -> Template:
+                       values: dict[str, str] | None = None, errors: dict[str, str] | None = None,
+                       asked: bool = False) -> Template:
     requests = await policy.access_requests(db, current_viewer(request), [link.connection.id], newest_first=True,
                                             limit=10)
     askable = {part: label for part, label in parts.labels().items() if part not in link.parts}
     return page(request, "people/person.html", title=_("My people"), status_code=status_code, link=link,
-                parts=parts.labels(), phrases=parts.phrases(), noted=parts.noted(), local=local, requests=requests, askable=askable,
+                parts=parts.labels(), phrases=parts.phrases(), noted=parts.noted(), local=local, requests=requests,
+                askable=askable,
                 values=values or {}, errors=errors or {}, asked=asked)
 
 
 @get("/{connection_id:str}", name="person")
-async def person(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], connection_id: FromPath[str]) -> Template:
+async def person(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+                 connection_id: FromPath[str]) -> Template:
     link = await policy.own_connection(db, current_viewer(request), connection_id)
     return await _person_page(request, db, link, asked=request.query_params.get("done") == "asked")
 
 
 @post("/{connection_id:str}/ask")
-async def ask(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], connection_id: FromPath[str]) -> Response[Any]:
+async def ask(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+              connection_id: FromPath[str]) -> Response[Any]:
     """Ask the person to share a part, with a reason; they answer when they choose."""
     link = await policy.own_connection(db, current_viewer(request), connection_id)
     form = await request.form()
@@ -106,7 +111,8 @@ async def ask(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]
         errors["part"] = _("Choose something they do not share with you yet.")
     since = utcnow() - timedelta(days=1)
     mine = await policy.access_requests(db, current_viewer(request), [link.connection.id],
-                                        or_(col(AccessRequest.answered_at).is_(None), col(AccessRequest.created_at) > since))
+                                        or_(col(AccessRequest.answered_at).is_(None),
+                                            col(AccessRequest.created_at) > since))
     if any(row.part == values["part"] and row.answered_at is None for row in mine):
         errors["part"] = _("You have asked for this already. They will answer when they choose.")
     elif sum(1 for row in mine if row.created_at > since) >= ASKS_PER_DAY:
@@ -118,7 +124,8 @@ async def ask(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]
 
 
 @post("/{connection_id:str}/end")
-async def end(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], connection_id: FromPath[str]) -> Response[Any]:
+async def end(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+              connection_id: FromPath[str]) -> Response[Any]:
     await end_connection(db, await policy.own_connection(db, current_viewer(request), connection_id))
     return Redirect("/people", status_code=303)
 

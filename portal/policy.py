@@ -39,7 +39,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal.links import Card, Link
 from portal.models import (
-    STAFF_ROLES, AccessLog, AccessRequest, Connection, Departure, Document, DocumentChunk, Grant, Message, Role, User, utcnow,
+    STAFF_ROLES, AccessLog, AccessRequest, Connection, Departure, Document, DocumentChunk, Grant, Message, Role, User,
+    utcnow,
 )
 from portal.survivor_part import SurvivorPart
 from portal.viewer import Viewer
@@ -92,7 +93,7 @@ def _owner_or_card(viewer: Viewer, part: SurvivorPart[Any], now: datetime | None
     """The owner's own rows; for staff, rows a card in force opens (with `also` asked of the card)."""
     columns = cast(Any, part.model)
     if viewer.role == Role.SURVIVOR:
-        return cast(ColumnElement[bool], col(columns.owner_id) == viewer.user_id)
+        return col(columns.owner_id) == viewer.user_id
     if viewer.role not in STAFF_ROLES:
         return false()
     return _card_in_force(viewer, part, now, *also)
@@ -267,8 +268,8 @@ async def connections(db: AsyncSession, viewer: Viewer, *, staff_id: int | None 
         .where(mine, col(Connection.ended_at).is_(None))
     )
     if page:
-        query = query.order_by(col(Connection.created_at).desc(), col(Connection.id)).offset((page - 1) * per_page).limit(
-            per_page + 1)
+        newest_first = (col(Connection.created_at).desc(), col(Connection.id))
+        query = query.order_by(*newest_first).offset((page - 1) * per_page).limit(per_page + 1)
     else:
         query = query.order_by(col(Connection.created_at))
     if staff_id is not None:
@@ -314,7 +315,8 @@ async def access_requests(db: AsyncSession, viewer: Viewer, connection_ids: Sequ
     own = select(Connection.id).where(_own_side(viewer), col(Connection.ended_at).is_(None))
     created = col(AccessRequest.created_at)
     query = (select(AccessRequest)
-             .where(col(AccessRequest.connection_id).in_(connection_ids), col(AccessRequest.connection_id).in_(own), *where)
+             .where(col(AccessRequest.connection_id).in_(connection_ids), col(AccessRequest.connection_id).in_(own),
+                    *where)
              .order_by(created.desc() if newest_first else created, col(AccessRequest.id)))
     return list((await db.exec(query.limit(limit) if limit else query)).all())
 
@@ -322,9 +324,9 @@ async def access_requests(db: AsyncSession, viewer: Viewer, connection_ids: Sequ
 def _own_side(viewer: Viewer) -> ColumnElement[bool]:
     """Connections the viewer is one side of: a survivor's own, or a caseworker's or mentor's own."""
     if viewer.role == Role.SURVIVOR:
-        return cast(ColumnElement[bool], col(Connection.survivor_id) == viewer.user_id)
+        return col(Connection.survivor_id) == viewer.user_id
     if viewer.role in STAFF_ROLES:
-        return cast(ColumnElement[bool], col(Connection.staff_id) == viewer.user_id)
+        return col(Connection.staff_id) == viewer.user_id
     return false()
 
 
@@ -335,7 +337,7 @@ def _own_log(viewer: Viewer) -> ColumnElement[bool]:
     """Lines of the access log the viewer reads: their own, as the survivor looked at; nobody else's."""
     if viewer.role != Role.SURVIVOR:
         return false()
-    return cast(ColumnElement[bool], col(AccessLog.survivor_id) == viewer.user_id)
+    return col(AccessLog.survivor_id) == viewer.user_id
 
 
 async def access_log(db: AsyncSession, viewer: Viewer, *, person: str = "", page: int = 1,
@@ -354,7 +356,8 @@ async def access_log(db: AsyncSession, viewer: Viewer, *, person: str = "", page
 async def access_log_people(db: AsyncSession, viewer: Viewer) -> list[tuple[str, str]]:
     """Everyone in the viewer's own Who has looked: (name, role)."""
     _noted("access log")
-    rows = (await db.exec(select(AccessLog.viewer_name, AccessLog.viewer_role).where(_own_log(viewer)).distinct())).all()
+    query = select(AccessLog.viewer_name, AccessLog.viewer_role).where(_own_log(viewer)).distinct()
+    rows = (await db.exec(query)).all()
     return [(name, role) for name, role in rows]
 
 
@@ -418,7 +421,7 @@ async def messages(db: AsyncSession, viewer: Viewer, connection: Connection, *, 
 async def newest_message(db: AsyncSession, viewer: Viewer, connection: Connection) -> int:
     """The id of the newest message this viewer can see in the thread (0 for none): what a page last showed."""
     query = select(func.max(Message.id)).where(col(Message.connection_id) == connection.id, _shown(viewer))
-    return int((await db.exec(query)).one() or 0)  # type: ignore[call-overload]
+    return int((await db.exec(query)).one() or 0)
 
 
 def _unread(viewer: Viewer) -> ColumnElement[bool]:
@@ -446,14 +449,15 @@ async def last_messages(db: AsyncSession, viewer: Viewer, connection_ids: Sequen
 
 async def mark_read(db: AsyncSession, viewer: Viewer, connection: Connection) -> None:
     """The other person's messages in this thread have now been shown to the viewer."""
-    await db.exec(update(Message).where(  # type: ignore[call-overload]
+    await db.exec(update(Message).where(
         col(Message.connection_id) == connection.id, _unread(viewer)).values(read_at=utcnow()))
 
 
 async def sent_since(db: AsyncSession, viewer: Viewer, since: datetime) -> int:
     """How many messages this viewer has written since `since` (for the daily limit)."""
-    query = select(func.count()).select_from(Message).where(col(Message.sender_id) == viewer.user_id, col(Message.created_at) > since)
-    return int((await db.exec(query)).one())  # type: ignore[call-overload]
+    query = select(func.count()).select_from(Message).where(col(Message.sender_id) == viewer.user_id,
+                                                            col(Message.created_at) > since)
+    return int((await db.exec(query)).one())
 
 
 async def release_held(db: AsyncSession, viewer: Viewer, connection: Connection) -> int:
@@ -461,8 +465,8 @@ async def release_held(db: AsyncSession, viewer: Viewer, connection: Connection)
     if viewer.role != Role.SURVIVOR or connection.survivor_id != viewer.user_id:
         return 0
     held = and_(col(Message.connection_id) == connection.id, col(Message.held).is_(True))
-    newest = int((await db.exec(select(func.max(Message.id)).where(held))).one() or 0)  # type: ignore[call-overload]
-    await db.exec(update(Message).where(held).values(held=False))  # type: ignore[call-overload]
+    newest = int((await db.exec(select(func.max(Message.id)).where(held))).one() or 0)
+    await db.exec(update(Message).where(held).values(held=False))
     return newest
 
 
@@ -520,7 +524,8 @@ async def own_access_log(db: AsyncSession, viewer: Viewer, batch: int = 500) -> 
         last = rows[-1].id or 0
 
 
-async def thread_history(db: AsyncSession, viewer: Viewer, connection: Connection, batch: int = 200) -> AsyncIterator[Message]:
+async def thread_history(db: AsyncSession, viewer: Viewer, connection: Connection,
+                         batch: int = 200) -> AsyncIterator[Message]:
     """Every message of one of the viewer's threads that they can see, oldest first, a batch at a time."""
     last = 0
     while True:
@@ -543,10 +548,10 @@ async def forget_survivor(db: AsyncSession, viewer: Viewer) -> None:
         raise NotFoundException()
     _noted("change everything")
     keys = select(Document.storage_key).where(col(Document.owner_id) == viewer.user_id)
-    await db.exec(delete(DocumentChunk).where(col(DocumentChunk.storage_key).in_(keys)))  # type: ignore[call-overload]
+    await db.exec(delete(DocumentChunk).where(col(DocumentChunk.storage_key).in_(keys)))
     staff = (await db.exec(select(Connection.staff_id).where(
         col(Connection.survivor_id) == viewer.user_id, col(Connection.ended_at).is_(None)).distinct())).all()
     today = utcnow().date()
     for staff_id in staff:
         db.add(Departure(staff_id=staff_id, left_on=today))
-    await db.exec(delete(User).where(col(User.id) == viewer.user_id))  # type: ignore[call-overload]
+    await db.exec(delete(User).where(col(User.id) == viewer.user_id))

@@ -68,7 +68,8 @@ async def _sharing_page(request: Request[Any, Any, Any], db: AsyncSession, *, st
     context.setdefault("errors", {})
     link_list = await policy.connections(db, viewer)
     return page(request, "sharing/sharing.html", title=_("Sharing"), status_code=status_code,
-                links=link_list, requests=await open_requests(db, viewer, link_list), parts=parts.labels(), phrases=parts.phrases(),
+                links=link_list, requests=await open_requests(db, viewer, link_list), parts=parts.labels(),
+                phrases=parts.phrases(),
                 untils=until_labels(), noted=parts.noted(), local=local, notice=_notice(request), **context)
 
 
@@ -99,6 +100,10 @@ async def _code_owner(db: AsyncSession, code: str) -> User | None:
     )).first()
 
 
+def _code_refused() -> str:
+    return _("This code does not work. A code works once, for 15 minutes: ask for a new one.")
+
+
 async def _code_problem(request: Request[Any, Any, Any], db: AsyncSession, code: str) -> tuple[str, User | None]:
     """The staff member behind a live code, or what to say beside the field. Wrong codes count
     towards the same growing waits as wrong passwords; a wrong code says nothing about why."""
@@ -112,7 +117,7 @@ async def _code_problem(request: Request[Any, Any, Any], db: AsyncSession, code:
     staff = await _code_owner(db, code)
     if staff is None:
         await throttle.failed(**subjects)
-        return _("This code does not work. A code works once, for 15 minutes: ask for a new one."), None
+        return _code_refused(), None
     return "", staff
 
 
@@ -137,16 +142,18 @@ async def confirm_connect(request: Request[Any, Any, Any], db: NamedDependency[A
         return await _sharing_page(request, db, status_code=400, values={"code": code}, errors={"code": problem})
     if label_problem := text_problem(label, LABEL_MAX, _("Write the name this person will see for you.")):
         return page(request, "sharing/connect.html", title=_("Sharing"), code=normalise_code(code), status_code=400,
-                    person=person_label(staff.username, staff.role), values={"label": label}, errors={"label": label_problem})
+                    person=person_label(staff.username, staff.role), values={"label": label},
+                    errors={"label": label_problem})
     # Claimed with one conditional UPDATE: two tabs cannot both use one code.
-    claimed = await db.exec(  # type: ignore[call-overload]
+    claimed = await db.exec(
         update(ConnectionCode).where(col(ConnectionCode.id) == hash_code(code), col(ConnectionCode.used_at).is_(None))
         .values(used_at=utcnow())
     )
     if claimed.rowcount != 1:
         return await _sharing_page(request, db, status_code=400, values={"code": code},
-                                   errors={"code": _("This code does not work. A code works once, for 15 minutes: ask for a new one.")})
-    assert staff.id is not None
+                                   errors={"code": _code_refused()})
+    if staff.id is None:  # a row read from the database always has its id
+        raise NotFoundException()
     for link in await policy.connections(db, viewer, staff_id=staff.id):
         await end_connection(db, link)  # connecting again starts afresh: nothing carried over
     db.add(Connection(survivor_id=viewer.user_id, staff_id=staff.id, survivor_label=label))
@@ -191,7 +198,8 @@ def _all(form: Any, name: str) -> list[str]:
 
 
 @post("/{connection_id:str}/end")
-async def end(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], connection_id: FromPath[str]) -> Response[Any]:
+async def end(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+              connection_id: FromPath[str]) -> Response[Any]:
     await end_connection(db, await policy.own_connection(db, current_viewer(request), connection_id))
     return Redirect("/sharing?done=ended", status_code=303)
 
@@ -206,13 +214,15 @@ async def _open_request(db: AsyncSession, viewer: Viewer, request_id: str) -> tu
 
 
 @post("/requests/{request_id:str}/approve")
-async def approve(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], request_id: FromPath[str]) -> Response[Any]:
+async def approve(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+                  request_id: FromPath[str]) -> Response[Any]:
     viewer = current_viewer(request)
     asked, link = await _open_request(db, viewer, request_id)
     form = await request.form()
     until = form_value(form, "until", 10)
     if until not in UNTIL:
-        return await _sharing_page(request, db, status_code=400, errors={asked.id: _("Choose until when, from the list.")})
+        return await _sharing_page(request, db, status_code=400,
+                                   errors={asked.id: _("Choose until when, from the list.")})
     # Only the part asked for changes: every other part keeps its own end. Two answers at once: the second
     # waits for the first, then finds the request answered.
     await hold_connection(db, viewer, link.connection.id)
@@ -228,7 +238,8 @@ async def approve(request: Request[Any, Any, Any], db: NamedDependency[AsyncSess
 
 
 @post("/requests/{request_id:str}/decline")
-async def decline(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], request_id: FromPath[str]) -> Response[Any]:
+async def decline(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+                  request_id: FromPath[str]) -> Response[Any]:
     asked, _link = await _open_request(db, current_viewer(request), request_id)
     asked.answered_at, asked.approved = utcnow(), False
     db.add(asked)
@@ -289,15 +300,18 @@ async def share_item(request: Request[Any, Any, Any], db: NamedDependency[AsyncS
 
 
 @post("/cards/{card_id:str}/stop")
-async def stop_card(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], card_id: FromPath[str]) -> Response[Any]:
+async def stop_card(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+                    card_id: FromPath[str]) -> Response[Any]:
     """Stop one card of the survivor's own, at once; back to the item it was for, or to Sharing."""
     viewer = current_viewer(request)
     for link in await policy.connections(db, viewer):
         for card in link.cards:
             if card.id == card_id:
-                await db.exec(update(Grant).where(col(Grant.id) == card_id).values(revoked_at=utcnow()))  # type: ignore[call-overload]
-                back = f"{parts.BY_KEY[card.part].path}/{card.item_id}?done=stopped" if card.item_id else "/sharing?done=saved"
-                return Redirect(back, status_code=303)
+                stop = update(Grant).where(col(Grant.id) == card_id).values(revoked_at=utcnow())
+                await db.exec(stop)
+                if card.item_id:
+                    return Redirect(f"{parts.BY_KEY[card.part].path}/{card.item_id}?done=stopped", status_code=303)
+                return Redirect("/sharing?done=saved", status_code=303)
     raise NotFoundException()
 
 
@@ -311,6 +325,7 @@ async def stop_card(request: Request[Any, Any, Any], db: NamedDependency[AsyncSe
 router = Router(
     path="/sharing",
     guards=[survivor_only],
-    route_handlers=[sharing, connect, confirm_connect, share_item, stop_card, save_sharing, end, approve, decline, stop_all,
+    route_handlers=[sharing, connect, confirm_connect, share_item, stop_card, save_sharing, end, approve, decline,
+                    stop_all,
                     who_has_looked],
 )
