@@ -81,7 +81,7 @@ def test_static_files_are_cached_long_and_carry_security_headers(client):
     response = client.get("/static/js/app.js")
     assert "max-age=31536000" in response.headers["cache-control"]
     assert response.headers["x-content-type-options"] == "nosniff"
-    assert client.get("/static/../portal/settings.py").status_code == 404
+    assert client.get("/static/../portal/config.py").status_code == 404
 
 
 def test_health_check(client):

@@ -11,7 +11,7 @@ token in the header (htmx) or in the form (a plain form).
 Every answer must be below 500: a 4xx, or a 200/303 (saved, or the page again). Where the app promises to
 keep what was typed (QUALITY.md: "the typed values kept"), a refused form (400, or 429 for a throttled one)
 must show each text field sent once as the app keeps it: control characters dropped, spaces trimmed,
-usernames in NFC, an exit address given its https:// (the rules of `portal.web.form_value` and the forms).
+usernames in NFC, an exit address given its https:// (the rules of `portal.forms.form_value` and the forms).
 Fields whose refusal shows a choice instead (lists, radio buttons, time zones) are only sent, never checked.
 
 Runs are bounded and derandomized (the same cases every run, no example database), so CI asks the same
