@@ -29,8 +29,8 @@ from litestar.template.config import TemplateConfig
 from redis.asyncio import Redis
 
 from portal import (
-    account, admin, appointments, checkins, documents, export, goals, help_lines, home, keys, messages, outbox, passkeys,
-    people, push, pwa, reminders, safety, settings_page, sharing, sign_in,
+    account, admin, appointments, checkins, documents, export, goals, help_lines, home, keys, messages, outbox,
+    passkeys, people, push, pwa, reminders, safety, settings_page, sharing, sign_in,
 )
 from portal.crypto import MasterKey
 from portal.db import make_engine, session_factory, session_provider
@@ -84,7 +84,8 @@ def template_environment(assets: StaticAssets, secret_key: str) -> Environment:
     )
     env.install_gettext_translations(translations(DEFAULT_LOCALE), newstyle=True)  # type: ignore[attr-defined]
     env.globals.update(
-        static_url=assets.url, integrity=assets.integrity, lang=DEFAULT_LOCALE, exit_href=partial(exit_href, secret_key),
+        static_url=assets.url, integrity=assets.integrity, lang=DEFAULT_LOCALE,
+        exit_href=partial(exit_href, secret_key),
         page_link=page_link,
     )
     return env
@@ -130,7 +131,8 @@ def create_app(settings: Config | None = None) -> Litestar:
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         await documents.start_up(services)
         # Reminders go out from every process that runs the worker; rows are claimed, never sent twice.
-        sender = asyncio.create_task(outbox.Worker(factory, services.vapid, services.push_hosts).run_forever()) if settings.push_worker else None
+        sender = (asyncio.create_task(outbox.Worker(factory, services.vapid, services.push_hosts).run_forever())
+                  if settings.push_worker else None)
         try:
             yield
         finally:
@@ -153,16 +155,20 @@ def create_app(settings: Config | None = None) -> Litestar:
     )
     app = Litestar(
         route_handlers=[
-            static, *sign_in.routes, *safety.routes, *home.routes, *settings_page.routes, *admin.routes, *help_lines.routes, *pwa.routes, goals.router,
+            static, *sign_in.routes, *safety.routes, *home.routes, *settings_page.routes, *admin.routes,
+            *help_lines.routes, *pwa.routes, goals.router,
             appointments.router, documents.router, checkins.router, sharing.router, people.router, messages.router,
             *messages.routes, *reminders.routes, *account.routes, *export.routes, *passkeys.routes,
         ],
         dependencies={"db": Provide(session_provider(factory))},
         # Outermost first: a request to a host name the portal does not answer to is refused (400) before
         # anything else; then the CSRF check (403), so a forged form never touches a session; then the viewer.
-        middleware=[AllowedHostsMiddleware(settings.allowed_hosts), DefineMiddleware(CSRFMiddleware, config=services.csrf),
+        middleware=[AllowedHostsMiddleware(settings.allowed_hosts),
+                    DefineMiddleware(CSRFMiddleware, config=services.csrf),
                     ViewerMiddleware(sessions, factory)],
-        template_config=TemplateConfig(instance=JinjaTemplateEngine.from_environment(template_environment(assets, settings.secret_key))),
+        template_config=TemplateConfig(
+            instance=JinjaTemplateEngine.from_environment(template_environment(assets, settings.secret_key))
+        ),
         openapi_config=(
             OpenAPIConfig(title="Waypoint", version="1", path="/schema", render_plugins=[JsonRenderPlugin()])
             if settings.api_docs

@@ -110,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     admin = commands.add_parser("create-admin", help="make an organisation admin account")
     admin.add_argument("--username", required=True)
     backup = commands.add_parser("backup", help="copy the database into one new file (safe while the portal runs)")
-    backup.add_argument("--to", type=Path, metavar="PATH", help="where to write it (default: backups/ in the data folder)")
+    backup.add_argument("--to", type=Path, metavar="PATH",
+                        help="where to write it (default: backups/ in the data folder)")
     restore = commands.add_parser("restore", help="replace the database with a backup, then upgrade it")
     restore.add_argument("path", type=Path, metavar="PATH")
     restore.add_argument("--yes", action="store_true", help="do not ask first")

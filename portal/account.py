@@ -56,8 +56,10 @@ log = logging.getLogger("portal")
 # ----- forgot password ------------------------------------------------------------------------------
 
 
-def _forgot_page(request: Request[Any, Any, Any], values: dict[str, str], errors: dict[str, str], status: int = 200) -> Template:
-    return page(request, "accounts/forgot.html", title=_("Forgot password"), values=values, errors=errors, status_code=status)
+def _forgot_page(request: Request[Any, Any, Any], values: dict[str, str], errors: dict[str, str],
+                 status: int = 200) -> Template:
+    return page(request, "accounts/forgot.html", title=_("Forgot password"), values=values, errors=errors,
+                status_code=status)
 
 
 @get("/forgot-password", name="forgot_password")
@@ -86,7 +88,8 @@ async def forgot(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
     # so a stranger's wrong codes never keep the owner from their own recovery.
     subjects = sign_in_subjects(request, username)
     if wait := await services.throttle.seconds_to_wait(**subjects):
-        return _forgot_page(request, values, {"code": _("Too many tries. Please wait {seconds} seconds, then try again.").format(
+        return _forgot_page(request, values,
+                            {"code": _("Too many tries. Please wait {seconds} seconds, then try again.").format(
             seconds=wait)}, 429)
     user = await find_user(db, username)
     secret = services.config.secret_key
@@ -94,7 +97,8 @@ async def forgot(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
     if not usable or user is None or not await use_code(db, user.id or 0, code, secret):
         code_digest(secret, code)  # the same work whether or not the account exists
         await services.throttle.failed(**subjects)
-        return _forgot_page(request, values, {"code": _("That username and recovery code do not match. Check both and try again.")}, 400)
+        return _forgot_page(request, values,
+                            {"code": _("That username and recovery code do not match. Check both and try again.")}, 400)
     user.password_hash = await services.hasher.hash(password)
     db.add(user)
     removed = await remove_ways_in(db, user.id or 0, secret)
@@ -105,7 +109,8 @@ async def forgot(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
     if cookie.value is None:  # session_cookie always carries the new session's token
         raise RuntimeError("a session cookie without its token")
     await services.sessions.confirm(hash_token(cookie.value))  # a code just proved it: add a passkey again at once
-    log.info("password reset with a recovery code for user %s: other sessions ended, passkeys and devices removed", user.id)
+    log.info("password reset with a recovery code for user %s: other sessions ended, passkeys and devices removed",
+             user.id)
     response = _password_changed_page(request, home_for(user.role), removed, cookie)
     response.cookies.append(device_cookie(request, user.username))
     return response
@@ -280,7 +285,8 @@ async def delete_account(request: Request[Any, Any, Any], db: NamedDependency[As
     cards, messages, devices, codes, the log of looks. Each person they were connected with keeps only a
     note that someone left. Then every session ends."""
     viewer = current_viewer(request)
-    if refusal := await password_refusal(request, db, viewer, form_value(await request.form(), "password", MAX_LENGTH + 1),
+    if refusal := await password_refusal(request, db, viewer,
+                                         form_value(await request.form(), "password", MAX_LENGTH + 1),
                                          _("That password is not right. Nothing was deleted.")):
         return _delete_page(request, refusal, 400)
     services = services_of(request)
@@ -292,4 +298,5 @@ async def delete_account(request: Request[Any, Any, Any], db: NamedDependency[As
     return Redirect("/?deleted=1", status_code=303, cookies=[services.sessions.cleared_cookie()])
 
 
-routes = [forgot_form, forgot, regenerate, change_password, confirm_form, confirm, end_session, end_all_sessions, delete_form, delete_account]
+routes = [forgot_form, forgot, regenerate, change_password, confirm_form, confirm, end_session, end_all_sessions,
+          delete_form, delete_account]

@@ -60,7 +60,8 @@ async def _staff_page(
     )
     connections = (await db.exec(select(func.count()).where(col(Connection.ended_at).is_(None)))).one()
     staff = (
-        await db.exec(select(User).where(col(User.role).in_([r.value for r in STAFF_ROLES])).order_by(User.username_key))
+        await db.exec(select(User).where(col(User.role).in_([r.value for r in STAFF_ROLES]))
+                      .order_by(User.username_key))
     ).all()
     context.setdefault("values", {"role": Role.CASEWORKER.value})
     context.setdefault("errors", {})
@@ -127,17 +128,20 @@ async def _set_active(request: Request[Any, Any, Any], db: AsyncSession, user_id
 
 
 @post("/admin/staff/{user_id:int}/deactivate", guards=[admin_only], name="deactivate_staff", status_code=200)
-async def deactivate(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], user_id: FromPath[int]) -> Template:
+async def deactivate(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+                     user_id: FromPath[int]) -> Template:
     return await _set_active(request, db, user_id, active=False)
 
 
 @post("/admin/staff/{user_id:int}/reactivate", guards=[admin_only], name="reactivate_staff", status_code=200)
-async def reactivate(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], user_id: FromPath[int]) -> Template:
+async def reactivate(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+                     user_id: FromPath[int]) -> Template:
     return await _set_active(request, db, user_id, active=True)
 
 
 @post("/admin/staff/{user_id:int}/link", guards=[admin_only], name="new_staff_link", status_code=200)
-async def new_link(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], user_id: FromPath[int]) -> Template:
+async def new_link(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+                   user_id: FromPath[int]) -> Template:
     user = await _staff_member(db, user_id)
     if user.password_hash:
         # An admin must never be able to take over a staff account that is in use (and so see what
@@ -168,12 +172,14 @@ async def _live_setup(db: AsyncSession, token: str) -> tuple[PasswordSetup, User
 def _dead_link(request: Request[Any, Any, Any]) -> Template:
     return page(
         request, "error.html", title="", status_code=404, heading=_("This link does not work"),
-        body=_("It may have been used already, or it is more than 3 days old. Ask your organisation admin for a new one."),
+        body=_("It may have been used already, or it is more than 3 days old. "
+               "Ask your organisation admin for a new one."),
     )
 
 
 @get("/set-password/{token:str}", name="set_password_form")
-async def set_password_form(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], token: FromPath[str]) -> Template:
+async def set_password_form(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+                            token: FromPath[str]) -> Template:
     found = await _live_setup(db, token)
     if found is None:
         return _dead_link(request)
@@ -181,7 +187,8 @@ async def set_password_form(request: Request[Any, Any, Any], db: NamedDependency
 
 
 @post("/set-password/{token:str}", name="set_password")
-async def set_password(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], token: FromPath[str]) -> Response[Any]:
+async def set_password(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+                       token: FromPath[str]) -> Response[Any]:
     found = await _live_setup(db, token)
     if found is None:
         return _dead_link(request)

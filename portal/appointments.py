@@ -72,7 +72,8 @@ def _read_form(form: Any, zone: str) -> tuple[dict[str, str], dict[str, str], da
 def _form_page(request: Request[Any, Any, Any], item: Appointment | None, values: dict[str, str],
                errors: dict[str, str], status_code: int = 200) -> Template:
     return page(request, "appointments/form.html", title=_("Appointments"), item=item, values=values,
-                errors=errors, reminders=reminder_labels(), zone=current_viewer(request).time_zone, span=year_span(*DATE_SPAN),
+                errors=errors, reminders=reminder_labels(), zone=current_viewer(request).time_zone,
+                span=year_span(*DATE_SPAN),
                 status_code=status_code)
 
 
@@ -138,7 +139,8 @@ async def show(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession
 
 
 @get("/{item_id:str}/card")
-async def appointment_card(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[Any]:
+async def appointment_card(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+                           item_id: FromPath[str]) -> Response[Any]:
     item = await policy.readable(db, current_viewer(request), PART, item_id)
     return card(request, "appointments/_card.html", f"/appointments/{item.id}", item=item, local=local)
 
@@ -153,13 +155,15 @@ async def edit(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession
 
 
 @post("/{item_id:str}/edit")
-async def update(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[Any]:
+async def update(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+                 item_id: FromPath[str]) -> Response[Any]:
     viewer = current_viewer(request)
     item = await policy.changeable(db, viewer, PART, item_id)
     values, errors, starts_at = _read_form(await request.form(), viewer.time_zone)
     if errors or starts_at is None:
         return _form_page(request, item, values, errors, 400)
-    item.what, item.place, item.with_whom, item.notes = values["what"], values["place"], values["with_whom"], values["notes"]
+    item.what, item.place, item.with_whom, item.notes = (values["what"], values["place"], values["with_whom"],
+                                                         values["notes"])
     item.starts_at, item.time_zone, item.reminder = starts_at, viewer.time_zone, values["reminder"]
     item.remind_at = reminder_times.appointment_remind_at(item, utcnow())
     db.add(item)
@@ -167,16 +171,19 @@ async def update(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
 
 
 @get("/{item_id:str}/delete")
-async def confirm_delete(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Template:
+async def confirm_delete(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+                         item_id: FromPath[str]) -> Template:
     item = await policy.changeable(db, current_viewer(request), PART, item_id)
     return ask_before_delete(
-        request, title=_("Appointments"), heading=_("Delete this appointment?"), item_id=item.id, list_href="/appointments",
+        request, title=_("Appointments"), heading=_("Delete this appointment?"), item_id=item.id,
+        list_href="/appointments",
         message=_("“{what}” will be gone for good. This cannot be undone.").format(what=item.what),
     )
 
 
 @post("/{item_id:str}/delete")
-async def remove(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[Any]:
+async def remove(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+                 item_id: FromPath[str]) -> Response[Any]:
     item = await policy.changeable(db, current_viewer(request), PART, item_id)
     await db.exec(delete(Appointment).where(col(Appointment.id) == item.id))
     forget_on_disk(db)
@@ -185,7 +192,8 @@ async def remove(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
 
 
 def _ics_text(value: str) -> str:
-    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n")
+    return (value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+            .replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n"))
 
 
 def _fold(line: str) -> str:
@@ -208,11 +216,13 @@ def ics(item: Appointment, with_details: bool = False) -> bytes:
     Neither way names the app."""
     stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
     start = item.starts_at.astimezone(UTC)
-    details = "\n".join(part for part in (item.with_whom and _("With: {name}").format(name=item.with_whom), item.notes) if part)
+    details = "\n".join(part for part in (item.with_whom and _("With: {name}").format(name=item.with_whom),
+                                          item.notes) if part)
     lines = [
         "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Calendar//Appointment//EN", "CALSCALE:GREGORIAN",
         "BEGIN:VEVENT", f"UID:{item.id}", f"DTSTAMP:{stamp}",
-        f"DTSTART:{start.strftime('%Y%m%dT%H%M%SZ')}", f"DTEND:{(start + timedelta(hours=1)).strftime('%Y%m%dT%H%M%SZ')}",
+        f"DTSTART:{start.strftime('%Y%m%dT%H%M%SZ')}",
+        f"DTEND:{(start + timedelta(hours=1)).strftime('%Y%m%dT%H%M%SZ')}",
         f"SUMMARY:{_ics_text(item.what if with_details else _('Appointment'))}",
     ]
     if with_details and item.place:
@@ -224,7 +234,8 @@ def ics(item: Appointment, with_details: bool = False) -> bytes:
 
 
 @get("/{item_id:str}/calendar.ics")
-async def calendar_file(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[bytes]:
+async def calendar_file(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+                        item_id: FromPath[str]) -> Response[bytes]:
     item = await policy.readable(db, current_viewer(request), PART, item_id)
     return Response(
         ics(item, with_details=request.query_params.get("details") == "1"), media_type="text/calendar; charset=utf-8",
@@ -234,14 +245,16 @@ async def calendar_file(request: Request[Any, Any, Any], db: NamedDependency[Asy
 
 
 @post("/{item_id:str}/private")
-async def appointment_private(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[Any]:
+async def appointment_private(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+                              item_id: FromPath[str]) -> Response[Any]:
     return await shares.set_private(request, db, PART, item_id)
 
 
 router = Router(
     path="/appointments",
     guards=[survivor_only],
-    route_handlers=[upcoming, past, new, create, show, appointment_card, appointment_private, edit, update, confirm_delete, remove, calendar_file],
+    route_handlers=[upcoming, past, new, create, show, appointment_card, appointment_private, edit, update,
+                    confirm_delete, remove, calendar_file],
 )
 
 

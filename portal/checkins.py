@@ -139,8 +139,10 @@ async def history(db: AsyncSession, viewer: Viewer, owner_id: int, number: int) 
     # The first page already holds every check-in when there are few; otherwise one more small query.
     recent = items if number == 1 and not has_next else (await policy.listed(
         db, viewer, PART, owner_id, order_by=[col(CheckIn.created_at).desc()], per_page=TREND_SIZE, log=False))[0]
-    return {"items": items, "has_next": has_next, "page_number": number, "trend": trend([item.feeling for item in recent]),
-            "feelings": feeling_labels(), "safe_answers": safe_labels(), "local": local, "width": WIDTH, "height": HEIGHT}
+    return {"items": items, "has_next": has_next, "page_number": number,
+            "trend": trend([item.feeling for item in recent]),
+            "feelings": feeling_labels(), "safe_answers": safe_labels(), "local": local, "width": WIDTH,
+            "height": HEIGHT}
 
 
 async def last_checkin(db: AsyncSession, viewer: Viewer) -> CheckIn | None:
@@ -186,7 +188,8 @@ async def show(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession
 
 
 @get("/{item_id:str}/card")
-async def checkin_card(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[Any]:
+async def checkin_card(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+                       item_id: FromPath[str]) -> Response[Any]:
     item = await policy.readable(db, current_viewer(request), PART, item_id)
     return card(request, "checkins/_card.html", f"/check-ins/{item.id}", item=item, feelings=feeling_labels(),
                 safe_answers=safe_labels(), local=local)
@@ -200,18 +203,21 @@ async def edit(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession
 
 
 @post("/{item_id:str}/edit")
-async def update(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[Any]:
+async def update(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+                 item_id: FromPath[str]) -> Response[Any]:
     item = await policy.changeable(db, current_viewer(request), PART, item_id)
     values, errors, answers = _read_form(await request.form())
     if answers is None:
         return _form_page(request, item, values, errors, 400)
-    item.feeling, item.safe, item.needs, item.note = answers.feeling, answers.safe, ",".join(answers.needs), answers.note
+    item.feeling, item.safe, item.needs, item.note = (answers.feeling, answers.safe, ",".join(answers.needs),
+                                                      answers.note)
     db.add(item)
     return Redirect(f"/check-ins/{item.id}", status_code=303)
 
 
 @get("/{item_id:str}/delete")
-async def confirm_delete(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Template:
+async def confirm_delete(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+                         item_id: FromPath[str]) -> Template:
     viewer = current_viewer(request)
     item = await policy.changeable(db, viewer, PART, item_id)
     return ask_before_delete(
@@ -222,7 +228,8 @@ async def confirm_delete(request: Request[Any, Any, Any], db: NamedDependency[As
 
 
 @post("/{item_id:str}/delete")
-async def remove(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[Any]:
+async def remove(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+                 item_id: FromPath[str]) -> Response[Any]:
     item = await policy.changeable(db, current_viewer(request), PART, item_id)
     await db.exec(delete(CheckIn).where(col(CheckIn.id) == item.id))
     forget_on_disk(db)
@@ -231,14 +238,16 @@ async def remove(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
 
 
 @post("/{item_id:str}/private")
-async def checkin_private(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[Any]:
+async def checkin_private(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+                          item_id: FromPath[str]) -> Response[Any]:
     return await shares.set_private(request, db, PART, item_id)
 
 
 router = Router(
     path="/check-ins",
     guards=[survivor_only],
-    route_handlers=[checkin_list, new_checkin, create_checkin, show, checkin_card, checkin_private, edit, update, confirm_delete, remove],
+    route_handlers=[checkin_list, new_checkin, create_checkin, show, checkin_card, checkin_private, edit, update,
+                    confirm_delete, remove],
 )
 
 

@@ -51,7 +51,9 @@ class Config:
         "",
     )
     redis_url: str = _setting(  # type: ignore[assignment]
-        "REDIS_URL", "Optional. When set, sessions and sign-in throttling live in Redis (needed for several machines).", ""
+        "REDIS_URL",
+        "Optional. When set, sessions and sign-in throttling live in Redis (needed for several machines).",
+        "",
     )
     host: str = _setting("PORTAL_HOST", "Address the server listens on.", "127.0.0.1")  # type: ignore[assignment]
     port: int = _setting("PORT", "Port the server listens on.", 8000)  # type: ignore[assignment]
@@ -94,7 +96,9 @@ class Config:
         "PORTAL_ARGON2_PASSES", "argon2id passes per password hash (minimum 2).", 2
     )
     upload_max_mb: int = _setting(  # type: ignore[assignment]
-        "PORTAL_UPLOAD_MAX_MB", "Largest document a survivor can upload, in MB (1 to 100). Enforced while it arrives.", 20
+        "PORTAL_UPLOAD_MAX_MB",
+        "Largest document a survivor can upload, in MB (1 to 100). Enforced while it arrives.",
+        20,
     )
     document_key: str = _setting(  # type: ignore[assignment]
         "PORTAL_DOCUMENT_KEY",
@@ -170,7 +174,8 @@ class Config:
         if not document_key and not self.production:
             document_key = _key_file(data_dir / "document_key", new_document_key)
         vapid_private_key = self.vapid_private_key or _key_file(data_dir / "vapid_private_key", new_vapid_key)
-        done = _replace(self, data_dir=data_dir, database_url=database_url, secret_key=secret_key, document_key=document_key,
+        done = _replace(self, data_dir=data_dir, database_url=database_url, secret_key=secret_key,
+                        document_key=document_key,
                         vapid_private_key=vapid_private_key)
         done.check()
         return done
@@ -202,7 +207,8 @@ class Config:
             if self.push_loopback:
                 raise ConfigError("Production refuses PORTAL_PUSH_LOOPBACK.")
             if len(set(self.secret_key)) < 16:
-                raise ConfigError("PORTAL_SECRET_KEY looks made by hand (too few different characters): use random ones.")
+                raise ConfigError("PORTAL_SECRET_KEY looks made by hand (too few different characters): "
+                                  "use random ones.")
             if len(set(document_key_bytes(self.document_key))) < 16:
                 # 32 random bytes have about 30 different values; fewer than 16 happens by chance about never.
                 raise ConfigError("PORTAL_DOCUMENT_KEY is not random (too few different bytes): make a new one.")

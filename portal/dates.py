@@ -24,5 +24,6 @@ def parse_date(raw: str, years_before: int, years_after: int) -> tuple[date | No
     except ValueError:
         return None, _("Enter a real date, like 2027-03-31.")
     if not earliest <= value <= latest:
-        return None, _("Choose a date between {start} and {end}.").format(start=earliest.isoformat(), end=latest.isoformat())
+        return None, _("Choose a date between {start} and {end}.").format(start=earliest.isoformat(),
+                                                                          end=latest.isoformat())
     return value, ""

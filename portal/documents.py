@@ -59,7 +59,8 @@ def kind_labels() -> dict[str, str]:
 
 def file_messages(limit_mb: int) -> dict[str, str]:
     return {
-        "too_big": _("This file is larger than {limit} MB. Choose a smaller file, or a photo at a lower size.").format(limit=limit_mb),
+        "too_big": _("This file is larger than {limit} MB. Choose a smaller file, or a photo at a lower size.").format(
+            limit=limit_mb),
         "kind": _("This kind of file cannot be kept here. Choose a PDF or a photo (JPEG, PNG, WebP or HEIC)."),
         "empty": _("This file is empty. Choose another file."),
         "missing": _("Choose a file to upload."),
@@ -90,7 +91,8 @@ def expiry(item: Document, today: date) -> str:
 # ----- the form -------------------------------------------------------------------------------
 
 
-def _read_fields(fields: dict[str, str], sealed: SealedFile | None) -> tuple[dict[str, str], dict[str, str], date | None]:
+def _read_fields(fields: dict[str, str],
+                 sealed: SealedFile | None) -> tuple[dict[str, str], dict[str, str], date | None]:
     values = {
         "name": form_value(fields, "name", NAME_MAX * 4).strip(),
         "kind": form_value(fields, "kind", 20),
@@ -212,7 +214,8 @@ async def show(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession
 
 
 @get("/{item_id:str}/card")
-async def document_card(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[Any]:
+async def document_card(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+                        item_id: FromPath[str]) -> Response[Any]:
     viewer = current_viewer(request)
     item = await policy.readable(db, viewer, PART, item_id)
     return card(request, "documents/_card.html", f"/documents/{item.id}", item=item, kinds=kind_labels(),
@@ -222,12 +225,14 @@ async def document_card(request: Request[Any, Any, Any], db: NamedDependency[Asy
 @get("/{item_id:str}/edit")
 async def edit(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Template:
     item = await policy.changeable(db, current_viewer(request), PART, item_id)
-    values = {"name": item.name, "kind": item.kind, "expires_on": item.expires_on.isoformat() if item.expires_on else ""}
+    values = {"name": item.name, "kind": item.kind,
+              "expires_on": item.expires_on.isoformat() if item.expires_on else ""}
     return _form_page(request, item, values, {})
 
 
 @post("/{item_id:str}/edit")
-async def update(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[Any]:
+async def update(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+                 item_id: FromPath[str]) -> Response[Any]:
     viewer = current_viewer(request)
     item = await policy.changeable(db, viewer, PART, item_id)
     values, errors, expires_on = _read_fields(dict(await request.form()), None)
@@ -240,7 +245,8 @@ async def update(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
 
 
 @get("/{item_id:str}/delete")
-async def confirm_delete(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Template:
+async def confirm_delete(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+                         item_id: FromPath[str]) -> Template:
     item = await policy.changeable(db, current_viewer(request), PART, item_id)
     return ask_before_delete(
         request, title=_("Documents"), heading=_("Delete this document?"), item_id=item.id, list_href="/documents",
@@ -249,7 +255,8 @@ async def confirm_delete(request: Request[Any, Any, Any], db: NamedDependency[As
 
 
 @post("/{item_id:str}/delete")
-async def remove(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[Any]:
+async def remove(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+                 item_id: FromPath[str]) -> Response[Any]:
     item = await policy.changeable(db, current_viewer(request), PART, item_id)
     await services_of(request).storage.delete(db, item.storage_key)
     await db.exec(delete(Document).where(col(Document.id) == item.id))
@@ -259,7 +266,8 @@ async def remove(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
 
 
 @get("/{item_id:str}/download", name="download_document")
-async def download(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[Any]:
+async def download(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+                   item_id: FromPath[str]) -> Response[Any]:
     return file_response(request, await policy.readable(db, current_viewer(request), PART, item_id, action="download"))
 
 
@@ -312,14 +320,16 @@ async def start_up(services: Services) -> None:
 
 
 @post("/{item_id:str}/private")
-async def document_private(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Response[Any]:
+async def document_private(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+                           item_id: FromPath[str]) -> Response[Any]:
     return await shares.set_private(request, db, PART, item_id)
 
 
 router = Router(
     path="/documents",
     guards=[survivor_only],
-    route_handlers=[document_list, new_document, upload, show, document_card, document_private, edit, update, confirm_delete, remove, download],
+    route_handlers=[document_list, new_document, upload, show, document_card, document_private, edit, update,
+                    confirm_delete, remove, download],
 )
 
 
@@ -347,8 +357,10 @@ def export_name(item: Document) -> str:
 
 
 PART = SurvivorPart(
-    key="documents", model=Document, path="/documents", label=lambda: _("Documents"), phrase=lambda: _("your documents"),
-    title="name", notes=None, staff_list=_staff_list, staff_item=_staff_item, list_template="documents/_shared_card.html",
+    key="documents", model=Document, path="/documents", label=lambda: _("Documents"),
+    phrase=lambda: _("your documents"),
+    title="name", notes=None, staff_list=_staff_list, staff_item=_staff_item,
+    list_template="documents/_shared_card.html",
     item_template="documents/_shared_item.html",
     export_about="your documents' names, types and dates; the files are in documents/", export_extra=_export_file,
 )

@@ -89,7 +89,8 @@ async def count_goals(db: AsyncSession, viewer: Viewer, owner_id: int, status: s
 async def goal_list(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Template:
     viewer = current_viewer(request)
     number = page_number(request)
-    goals, has_next = await goals_of(db, viewer, viewer.user_id, [GoalStatus.ACTIVE.value, GoalStatus.PAUSED.value], number)
+    goals, has_next = await goals_of(db, viewer, viewer.user_id, [GoalStatus.ACTIVE.value, GoalStatus.PAUSED.value],
+                                     number)
     achieved = await count_goals(db, viewer, viewer.user_id, GoalStatus.ACHIEVED.value)
     return page(request, "goals/list.html", title=_("Goals"), goals=goals, page_number=number, has_next=has_next,
                 seen=await shares.seen_by(db, viewer.user_id, PART),
@@ -127,7 +128,9 @@ async def create_goal(request: Request[Any, Any, Any], db: NamedDependency[Async
 
 
 async def steps_of(db: AsyncSession, goal: Goal) -> list[GoalStep]:
-    return list((await db.exec(select(GoalStep).where(GoalStep.goal_id == goal.id).order_by(col(GoalStep.position)))).all())
+    return list((await db.exec(
+        select(GoalStep).where(GoalStep.goal_id == goal.id).order_by(col(GoalStep.position))
+    )).all())
 
 
 async def _goal_page(request: Request[Any, Any, Any], db: AsyncSession, goal: Goal, *, status_code: int = 200,
@@ -145,19 +148,22 @@ async def _goal_page(request: Request[Any, Any, Any], db: AsyncSession, goal: Go
 
 
 @get("/{goal_id:str}", name="goal")
-async def show_goal(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], goal_id: FromPath[str]) -> Template:
+async def show_goal(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+                    goal_id: FromPath[str]) -> Template:
     goal = await policy.readable(db, current_viewer(request), PART, goal_id)
     return await _goal_page(request, db, goal)
 
 
 @get("/{goal_id:str}/card")
-async def goal_card(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], goal_id: FromPath[str]) -> Response[Any]:
+async def goal_card(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+                    goal_id: FromPath[str]) -> Response[Any]:
     goal = await policy.readable(db, current_viewer(request), PART, goal_id)
     return card(request, "goals/_card.html", f"/goals/{goal.id}", item=goal, areas=area_labels())
 
 
 @get("/{goal_id:str}/edit", name="edit_goal")
-async def edit_goal(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], goal_id: FromPath[str]) -> Template:
+async def edit_goal(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+                    goal_id: FromPath[str]) -> Template:
     goal = await policy.changeable(db, current_viewer(request), PART, goal_id)
     values = {"title": goal.title, "why": goal.why, "area": goal.area,
               "target_date": goal.target_date.isoformat() if goal.target_date else ""}
@@ -165,7 +171,8 @@ async def edit_goal(request: Request[Any, Any, Any], db: NamedDependency[AsyncSe
 
 
 @post("/{goal_id:str}/edit")
-async def update_goal(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], goal_id: FromPath[str]) -> Response[Any]:
+async def update_goal(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+                      goal_id: FromPath[str]) -> Response[Any]:
     goal = await policy.changeable(db, current_viewer(request), PART, goal_id)
     values, errors, target = _goal_form(await request.form())
     if errors:
@@ -176,7 +183,8 @@ async def update_goal(request: Request[Any, Any, Any], db: NamedDependency[Async
 
 
 @post("/{goal_id:str}/status")
-async def change_status(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], goal_id: FromPath[str]) -> Response[Any]:
+async def change_status(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+                        goal_id: FromPath[str]) -> Response[Any]:
     goal = await policy.changeable(db, current_viewer(request), PART, goal_id)
     status = form_value(await request.form(), "status", 20)
     if status not in [s.value for s in GoalStatus]:
@@ -189,7 +197,8 @@ async def change_status(request: Request[Any, Any, Any], db: NamedDependency[Asy
 
 
 @get("/{goal_id:str}/delete", name="confirm_delete_goal")
-async def confirm_delete(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], goal_id: FromPath[str]) -> Template:
+async def confirm_delete(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+                         goal_id: FromPath[str]) -> Template:
     goal = await policy.changeable(db, current_viewer(request), PART, goal_id)
     return ask_before_delete(
         request, title=_("Goals"), heading=_("Delete this goal?"), item_id=goal.id, list_href="/goals",
@@ -198,7 +207,8 @@ async def confirm_delete(request: Request[Any, Any, Any], db: NamedDependency[As
 
 
 @post("/{goal_id:str}/delete")
-async def delete_goal(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], goal_id: FromPath[str]) -> Response[Any]:
+async def delete_goal(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+                      goal_id: FromPath[str]) -> Response[Any]:
     goal = await policy.changeable(db, current_viewer(request), PART, goal_id)
     await db.exec(delete(GoalStep).where(col(GoalStep.goal_id) == goal.id))
     await db.exec(delete(Goal).where(col(Goal.id) == goal.id))
@@ -223,7 +233,8 @@ async def _recount(db: AsyncSession, goal: Goal) -> None:
 
 
 @post("/{goal_id:str}/steps")
-async def add_step(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], goal_id: FromPath[str]) -> Response[Any]:
+async def add_step(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+                   goal_id: FromPath[str]) -> Response[Any]:
     goal = await policy.changeable(db, current_viewer(request), PART, goal_id)
     text = form_value(await request.form(), "step", STEP_MAX * 4).strip()
     problem = text_problem(text, STEP_MAX, _("Write the step in a few words."))
@@ -271,7 +282,8 @@ async def update_step(request: Request[Any, Any, Any], db: NamedDependency[Async
     goal, step = await _step(db, request, goal_id, step_id)
     text = form_value(await request.form(), "step", STEP_MAX * 4).strip()
     if problem := text_problem(text, STEP_MAX, _("Write the step in a few words.")):
-        return await _goal_page(request, db, goal, status_code=400, editing=step.id, edit_error=problem, edit_value=text)
+        return await _goal_page(request, db, goal, status_code=400, editing=step.id, edit_error=problem,
+                                edit_value=text)
     step.text = text
     db.add(step)
     await db.flush()
@@ -304,14 +316,16 @@ async def delete_step(request: Request[Any, Any, Any], db: NamedDependency[Async
 
 
 @post("/{goal_id:str}/private")
-async def goal_private(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], goal_id: FromPath[str]) -> Response[Any]:
+async def goal_private(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+                       goal_id: FromPath[str]) -> Response[Any]:
     return await shares.set_private(request, db, PART, goal_id)
 
 
 router = Router(
     path="/goals",
     guards=[survivor_only],
-    route_handlers=[goal_list, achieved_list, new_goal, create_goal, show_goal, goal_card, goal_private, edit_goal, update_goal, change_status,
+    route_handlers=[goal_list, achieved_list, new_goal, create_goal, show_goal, goal_card, goal_private, edit_goal,
+                    update_goal, change_status,
                     confirm_delete, delete_goal, add_step, edit_step, update_step, toggle_step, move_step, delete_step],
 )
 

@@ -72,7 +72,8 @@ async def survivor_home(request: Request[Any, Any, Any], db: NamedDependency[Asy
     return page(request, "home/survivor.html", title=_("Home"), goals=goals,
                 next_appointment=await next_appointment(db, viewer), local=local,
                 documents=documents, expiring_count=expiring_count, today=today, expiry=expiry,
-                last_checkin=checkin, feelings=feeling_labels(), seen_parts=await shares.seen_by_part(db, viewer.user_id),
+                last_checkin=checkin, feelings=feeling_labels(),
+                seen_parts=await shares.seen_by_part(db, viewer.user_id),
                 next_step=next_action(expiring_count, checkin, goals, viewer.time_zone))
 
 

@@ -51,7 +51,8 @@ class Vapid:
     def public_key(self) -> str:
         """The application server key a browser subscribes with (uncompressed point, base64url)."""
         key = ec.derive_private_key(int.from_bytes(unb64url(self.private_key), "big"), ec.SECP256R1())
-        return b64url(key.public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint))
+        return b64url(key.public_key().public_bytes(serialization.Encoding.X962,
+                                                    serialization.PublicFormat.UncompressedPoint))
 
     def signer(self) -> Vapid02:
         return Vapid02.from_raw(self.private_key.encode())

@@ -137,7 +137,8 @@ RULES = (
 class Throttle:
     """Growing delays after failures, per subject (a device, an account and address, a session ...)."""
 
-    def __init__(self, counters: Counters, rules: tuple[Rule, ...] = RULES, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, counters: Counters, rules: tuple[Rule, ...] = RULES,
+                 clock: Callable[[], float] = time.time) -> None:
         self._counters = counters
         self._rules = {rule.name: rule for rule in rules}
         self._clock = clock

@@ -54,7 +54,8 @@ async def threads(request: Request[Any, Any, Any], db: NamedDependency[AsyncSess
     ids = [connection.id for connection, _name in found]
     unread = await policy.unread_counts(db, viewer)
     last = await policy.last_messages(db, viewer, ids) if ids else {}
-    rows = [{"connection": connection, "name": _other_name(viewer.role, connection, name), "unread": unread.get(connection.id, 0),
+    rows = [{"connection": connection, "name": _other_name(viewer.role, connection, name),
+             "unread": unread.get(connection.id, 0),
              "last": last.get(connection.id)} for connection, name in found]
     return page(request, "messages/list.html", title=_("Messages"), threads=rows, local=local)
 
@@ -86,13 +87,15 @@ def _thread_page(request: Request[Any, Any, Any], context: dict[str, Any], *, st
 
 
 @get("/{connection_id:str}", name="thread")
-async def thread(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], connection_id: FromPath[str]) -> Template:
+async def thread(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+                 connection_id: FromPath[str]) -> Template:
     connection = await policy.thread(db, current_viewer(request), connection_id)
     return _thread_page(request, await _thread_context(request, db, connection))
 
 
 @get("/{connection_id:str}/new", name="thread_new")
-async def thread_new(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], connection_id: FromPath[str]) -> Response[Any]:
+async def thread_new(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+                     connection_id: FromPath[str]) -> Response[Any]:
     """Asked by the open thread every few seconds: 204 when nothing is new, else the thread again (and a
     word for screen readers)."""
     viewer = current_viewer(request)
@@ -111,7 +114,8 @@ async def thread_new(request: Request[Any, Any, Any], db: NamedDependency[AsyncS
 
 
 @post("/{connection_id:str}", name="send")
-async def send(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], connection_id: FromPath[str]) -> Response[Any]:
+async def send(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+               connection_id: FromPath[str]) -> Response[Any]:
     viewer = current_viewer(request)
     connection = await policy.thread(db, viewer, connection_id)
     form = await request.form()
@@ -127,7 +131,8 @@ async def send(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession
         error = _("You have sent {limit} messages today. You can send more tomorrow.").format(limit=limit)
         status = 429
     if error:
-        return _thread_page(request, await _thread_context(request, db, connection), status_code=status, body=body, error=error)
+        return _thread_page(request, await _thread_context(request, db, connection), status_code=status, body=body,
+                            error=error)
     # A paused mentor may still write: the message waits until the survivor resumes, and nothing is pushed.
     held = viewer.role == Role.MENTOR and connection.paused_at is not None
     message = Message(connection_id=connection.id, sender_id=viewer.user_id, body=body, held=held)
@@ -142,7 +147,8 @@ async def send(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession
 
 
 @post("/{connection_id:str}/pause", name="pause")
-async def pause(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], connection_id: FromPath[str]) -> Response[Any]:
+async def pause(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+                connection_id: FromPath[str]) -> Response[Any]:
     """The survivor takes a break from this mentor: new messages wait, nothing is pushed."""
     connection = await _survivors_thread(request, db, connection_id)
     if connection.paused_at is None:
@@ -152,7 +158,8 @@ async def pause(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessio
 
 
 @post("/{connection_id:str}/resume", name="resume")
-async def resume(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], connection_id: FromPath[str]) -> Response[Any]:
+async def resume(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+                 connection_id: FromPath[str]) -> Response[Any]:
     """Messages flow again; what waited is shown now, and one notification says there is something new."""
     connection = await _survivors_thread(request, db, connection_id)
     if connection.paused_at is not None:

@@ -67,7 +67,8 @@ class ViewerMiddleware(ASGIMiddleware):
         async with self.factory() as db:
             user = await db.get(User, record.user_id)
             # The person's own idle limit, or the organisation's when they chose none.
-            limit = timedelta(minutes=user.idle_minutes) if user is not None and user.idle_minutes else self.sessions.idle
+            limit = (timedelta(minutes=user.idle_minutes) if user is not None and user.idle_minutes
+                     else self.sessions.idle)
             too_idle = record.idle_for >= limit
             if user is None or not user.active or too_idle:
                 await self.sessions.store.delete(record.id)

@@ -92,7 +92,8 @@ async def schedule_due(db: AsyncSession, now: datetime) -> int:
     )).all()
     for document, zone_name in documents:
         if document.expires_on is not None:
-            passed = [(days, moment) for days, moment in document_points(document.expires_on, zone_name) if moment <= now]
+            passed = [(days, moment) for days, moment in document_points(document.expires_on, zone_name)
+                      if moment <= now]
             # A warning whose day has gone by (the portal was down, or the date was typed late) is not sent.
             if passed and now - passed[-1][1] < timedelta(days=1):
                 days = passed[-1][0]
@@ -191,7 +192,8 @@ async def deliver_due(factory: async_sessionmaker[AsyncSession], vapid: Vapid, h
 
         async def one(row: PushOutbox, subscription: PushSubscription, data: bytes) -> None:
             async with limiter:
-                outcomes[row.id or 0] = await anyio.to_thread.run_sync(partial(send, subscription, data, vapid, hosts, timeout))
+                outcomes[row.id or 0] = await anyio.to_thread.run_sync(partial(send, subscription, data, vapid, hosts,
+                                                                               timeout))
 
         async with anyio.create_task_group() as group:
             for row, subscription, data in to_send:

@@ -75,7 +75,8 @@ async def _new_challenge(db: AsyncSession, purpose: str, user_id: int | None) ->
     return challenge
 
 
-async def _spend_challenge(db: AsyncSession, credential: dict[str, Any], purpose: str, user_id: int | None) -> bytes | None:
+async def _spend_challenge(db: AsyncSession, credential: dict[str, Any], purpose: str,
+                           user_id: int | None) -> bytes | None:
     """The challenge this response signed, if it was ours, for this purpose and person, unexpired and unused;
     it is used up now either way."""
     try:
@@ -183,14 +184,17 @@ async def sign_in(request: Request[Any, Any, Any], db: NamedDependency[AsyncSess
     _passkey, user = answered
     # Signed in here: this browser gets the account's device cookie too, as after a password (portal/limits.py).
     cookies = [await session_cookie(request, user), device_cookie(request, user.username)]
-    return Response({"redirect": home_for(user.role)}, status_code=200, cookies=cookies, headers={"Cache-Control": "no-store"})
+    return Response({"redirect": home_for(user.role)}, status_code=200, cookies=cookies,
+                    headers={"Cache-Control": "no-store"})
 
 
 # ----- in Settings ---------------------------------------------------------------------------------
 
 
 async def passkeys_of(db: AsyncSession, user_id: int) -> list[Passkey]:
-    return list((await db.exec(select(Passkey).where(col(Passkey.user_id) == user_id).order_by(col(Passkey.created_at)))).all())
+    return list((await db.exec(
+        select(Passkey).where(col(Passkey.user_id) == user_id).order_by(col(Passkey.created_at))
+    )).all())
 
 
 @post("/settings/passkeys/options", guards=[signed_in], name="passkey_options")
@@ -207,7 +211,8 @@ async def add_options(request: Request[Any, Any, Any], db: NamedDependency[Async
         user_id=user_handle(services_of(request).config.secret_key, viewer.user_id), challenge=challenge,
         authenticator_selection=AuthenticatorSelectionCriteria(resident_key=ResidentKeyRequirement.REQUIRED,
                                                                user_verification=UserVerificationRequirement.REQUIRED),
-        exclude_credentials=[PublicKeyCredentialDescriptor(id=base64url_to_bytes(key.credential_id)) for key in existing],
+        exclude_credentials=[PublicKeyCredentialDescriptor(id=base64url_to_bytes(key.credential_id))
+                             for key in existing],
     )
     return Response(json.loads(options_to_json(options)), status_code=200, headers={"Cache-Control": "no-store"})
 
@@ -230,7 +235,8 @@ async def add(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]
     try:
         if challenge is None:
             raise InvalidRegistrationResponse("unknown challenge")
-        verified = verify_registration_response(credential=credential, expected_challenge=challenge, expected_rp_id=rp_id,
+        verified = verify_registration_response(credential=credential, expected_challenge=challenge,
+                                                expected_rp_id=rp_id,
                                                 expected_origin=origin, require_user_verification=True)
     except (WebAuthnException, KeyError, TypeError, ValueError) as exc:  # any malformed part, too
         log.info("passkey registration refused for user %s: %s", viewer.user_id, type(exc).__name__)
@@ -290,7 +296,8 @@ async def _own(db: AsyncSession, user_id: int, passkey_id: str) -> Passkey:
 
 
 @post("/settings/passkeys/{passkey_id:str}/rename", guards=[signed_in], name="rename_passkey")
-async def rename(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], passkey_id: FromPath[str]) -> Response[Any]:
+async def rename(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+                 passkey_id: FromPath[str]) -> Response[Any]:
     passkey = await _own(db, current_viewer(request).user_id, passkey_id)
     name = form_value(await request.form(), "name", NAME_MAX * 4).strip()
     if text_problem(name, NAME_MAX, "missing"):
@@ -301,7 +308,8 @@ async def rename(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
 
 
 @post("/settings/passkeys/{passkey_id:str}/remove", guards=[signed_in], name="remove_passkey")
-async def remove(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], passkey_id: FromPath[str]) -> Response[Any]:
+async def remove(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+                 passkey_id: FromPath[str]) -> Response[Any]:
     passkey = await _own(db, current_viewer(request).user_id, passkey_id)
     await db.delete(passkey)
     return Redirect("/settings?done=passkey-removed#passkeys", status_code=303)

@@ -70,7 +70,8 @@ class PushHosts:
 
     @classmethod
     def of(cls, settings: Config) -> PushHosts:
-        return cls(tuple(name.lower() for name in settings.push_hosts), settings.push_loopback and not settings.production)
+        return cls(tuple(name.lower() for name in settings.push_hosts),
+                   settings.push_loopback and not settings.production)
 
     def refuse(self, endpoint: str) -> bool:
         """True when reminders must never be sent to `endpoint`."""
@@ -89,7 +90,8 @@ class PushHosts:
             return True
         if not any(host == name or host.endswith("." + name) for name in self.names):
             return True
-        return theirs.scheme != "https" or (theirs.host or "").lower() != host or theirs.port is not None or theirs.auth is not None
+        return (theirs.scheme != "https" or (theirs.host or "").lower() != host or theirs.port is not None
+                or theirs.auth is not None)
 
 
 def _is_address(host: str) -> bool:
@@ -126,12 +128,14 @@ async def subscribe(db: AsyncSession, user_id: int, endpoint: str, p256dh: str, 
     one another account on this phone had)."""
     key = endpoint_hash(endpoint)
     await db.exec(delete(PushSubscription).where(col(PushSubscription.endpoint_hash) == key))
-    db.add(PushSubscription(user_id=user_id, endpoint=endpoint, endpoint_hash=key, p256dh=p256dh, auth=auth, device=device[:40]))
+    db.add(PushSubscription(user_id=user_id, endpoint=endpoint, endpoint_hash=key, p256dh=p256dh, auth=auth,
+                            device=device[:40]))
 
 
 async def devices(db: AsyncSession, user_id: int) -> list[PushSubscription]:
     return list((await db.exec(
-        select(PushSubscription).where(col(PushSubscription.user_id) == user_id).order_by(col(PushSubscription.created_at))
+        select(PushSubscription).where(col(PushSubscription.user_id) == user_id)
+        .order_by(col(PushSubscription.created_at))
     )).all())
 
 
@@ -169,7 +173,8 @@ class _NoRedirects(requests.Session):
         return super().request(method, url, *args, **kwargs)
 
 
-def send(subscription: PushSubscription, data: bytes, vapid: Vapid, hosts: PushHosts, timeout: float = SEND_TIMEOUT) -> Outcome:
+def send(subscription: PushSubscription, data: bytes, vapid: Vapid, hosts: PushHosts,
+         timeout: float = SEND_TIMEOUT) -> Outcome:
     """Encrypt (RFC 8291, aes128gcm) and post one notification, once; never raises. The address is checked
     again first (a row stored before a rule was tightened must not get through)."""
     if hosts.refuse(subscription.endpoint):
@@ -197,4 +202,5 @@ def send(subscription: PushSubscription, data: bytes, vapid: Vapid, hosts: PushH
 
 
 # Where tapping a notification leads: a section, never an item (the address may show in the browser).
-OPEN = {"appointments": "/appointments", "checkins": "/check-ins/new", "documents": "/documents", "messages": "/messages"}
+OPEN = {"appointments": "/appointments", "checkins": "/check-ins/new", "documents": "/documents",
+        "messages": "/messages"}

@@ -38,7 +38,9 @@ async def manifest(request: Request[Any, Any, Any]) -> Response[Any]:
     body = {
         "name": name.title,
         "short_name": name.title,
-        "description": "" if name.key == "notes" else _("Your goals, appointments and papers, in one place you control."),
+        "description": (
+            "" if name.key == "notes" else _("Your goals, appointments and papers, in one place you control.")
+        ),
         # The installed Notes app opens at /?app=notes: its signed-out pages say "Notes" even after Exit now
         # cleared the cookie that keeps the name. `id` keeps the app the same one whatever it starts at.
         "id": "/",

@@ -60,7 +60,8 @@ async def codes_left(db: AsyncSession, user_id: int) -> int:
     return int((await db.exec(query)).one())
 
 
-def codes_page(request: Request[Any, Any, Any], codes: list[str], *, first: bool, cookies: list[Any] | None = None) -> Template:
+def codes_page(request: Request[Any, Any, Any], codes: list[str], *, first: bool,
+               cookies: list[Any] | None = None) -> Template:
     """The one time the codes are shown."""
     response = page(request, "accounts/recovery_codes.html", title=_("Recovery codes"), codes=codes, first=first)
     if cookies:

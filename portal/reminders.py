@@ -46,12 +46,14 @@ async def add_device(request: Request[Any, Any, Any], db: NamedDependency[AsyncS
     endpoint, p256dh, auth = (form_value(form, name, 2000).strip() for name in ("endpoint", "p256dh", "auth"))
     if push.subscription_problem(endpoint, p256dh, auth, services_of(request).push_hosts):
         return Redirect("/settings?done=device-refused#reminders", status_code=303)
-    await push.subscribe(db, viewer.user_id, endpoint, p256dh, auth, device_label(request.headers.get("user-agent", "")))
+    await push.subscribe(db, viewer.user_id, endpoint, p256dh, auth,
+                         device_label(request.headers.get("user-agent", "")))
     return Redirect("/settings?done=device-added#reminders", status_code=303)
 
 
 @post("/settings/devices/{device_id:str}/remove", guards=[survivor_or_mentor], name="remove_device")
-async def remove_device(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], device_id: FromPath[str]) -> Response[Any]:
+async def remove_device(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+                        device_id: FromPath[str]) -> Response[Any]:
     if not await push.remove_device(db, current_viewer(request).user_id, device_id[:32]):
         raise NotFoundException()  # not this person's device, or gone already
     return Redirect("/settings?done=device-removed#reminders", status_code=303)

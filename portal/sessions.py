@@ -26,10 +26,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from portal.models import WebSession
 from portal.config import Config
 
-TOUCH_EVERY = timedelta(seconds=60)
+TOUCH_EVERY = timedelta(seconds=60)  # last-seen is written at most once a minute per session
 # How long "Confirm it's you" (the password again, or a passkey) lets this browser add a way in.
 CONFIRMED_FOR = timedelta(minutes=5)
-LONGEST_CHOSEN_IDLE = timedelta(minutes=60)  # a person may choose 5 to 60 minutes in Settings  # last-seen is written at most once a minute per session
+LONGEST_CHOSEN_IDLE = timedelta(minutes=60)  # a person may choose 5 to 60 minutes in Settings
 
 
 def _now() -> datetime:
@@ -302,7 +302,8 @@ def device_label(user_agent: str) -> str:
     if "iphone" in ua or "ipad" in ua:
         system = "iPhone" if "iphone" in ua else "iPad"
         return system
-    for marker, name in (("android", "Android"), ("windows", "Windows"), ("mac os", "Mac"), ("linux", "Linux"), ("cros", "Chromebook")):
+    for marker, name in (("android", "Android"), ("windows", "Windows"), ("mac os", "Mac"), ("linux", "Linux"),
+                         ("cros", "Chromebook")):
         if marker in ua:
             return f"{name} {kind}"
     return "Unknown device"

@@ -50,7 +50,8 @@ async def settings_page_with(request: Request[Any, Any, Any], db: AsyncSession, 
         if "push_values" in context:
             reminders_context["push"]["prefs"] = context.pop("push_values")
         prefs = reminders_context["push"]["prefs"]
-        reminders_context["push"]["chosen"] = [kind for kind in reminders_context["push"]["kinds"] if getattr(prefs, kind)]
+        reminders_context["push"]["chosen"] = [kind for kind in reminders_context["push"]["kinds"]
+                                               if getattr(prefs, kind)]
     return page(
         request, "home/settings.html", title=_("Settings"),
         default_exit_url=services_of(request).config.exit_url, zones={name: name for name in zone_names()},

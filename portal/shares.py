@@ -62,7 +62,8 @@ async def revoke(db: AsyncSession, *connection_ids: str, parts: Sequence[str] | 
 async def revoke_item_cards(db: AsyncSession, part: str, item_id: str) -> None:
     """An item deleted: the cards that named it stop with it."""
     await db.exec(update(Grant).where(
-        col(Grant.part) == part, col(Grant.item_id) == item_id, col(Grant.revoked_at).is_(None)).values(revoked_at=utcnow()))
+        col(Grant.part) == part, col(Grant.item_id) == item_id,
+        col(Grant.revoked_at).is_(None)).values(revoked_at=utcnow()))
 
 
 async def end_connection(db: AsyncSession, link: Link) -> None:
@@ -95,7 +96,8 @@ async def item_sharing(request: Request[Any, Any, Any], db: AsyncSession, part: 
     """What an item's page says and offers about sharing it: who can see it, the cards for it alone
     (each can be stopped), the connections it could be shared with, and what just happened."""
     link_list = await policy.connections(db, current_viewer(request))
-    cards = [ItemCard(card.id, link.person, card.ends_at, card.include_notes) for link in link_list for card in link.cards
+    cards = [ItemCard(card.id, link.person, card.ends_at, card.include_notes)
+             for link in link_list for card in link.cards
              if card.part == part.key and card.item_id == item.id and not item.private]
     seen = [person_label(name, role) for name, role in await policy.seen_by_item(db, part, item)]
     return {"seen": seen, "item_cards": cards, "share_part": part.key, "untils": until_labels(),

@@ -81,7 +81,9 @@ def sign_in_subjects(request: Request[Any, Any, Any], username: str) -> dict[str
 async def signed_in_here(request: Request[Any, Any, Any], subjects: dict[str, str]) -> None:
     """A right password (or code) from this browser: its own counts start again, and nobody else's, so a
     stranger gains nothing when the owner gets in."""
-    await services_of(request).throttle.succeeded(**{k: v for k, v in subjects.items() if k in ("device", "account_address")})
+    await services_of(request).throttle.succeeded(
+        **{k: v for k, v in subjects.items() if k in ("device", "account_address")}
+    )
 
 
 async def session_cookie(request: Request[Any, Any, Any], user: User) -> Cookie:
@@ -100,8 +102,10 @@ async def start_session(request: Request[Any, Any, Any], user: User, redirect_to
 # ----- sign up --------------------------------------------------------------------------------
 
 
-def _sign_up_page(request: Request[Any, Any, Any], values: dict[str, str], errors: dict[str, str], status: int = 200) -> Template:
-    return page(request, "accounts/sign_up.html", title=_("Create an account"), values=values, errors=errors, status_code=status)
+def _sign_up_page(request: Request[Any, Any, Any], values: dict[str, str], errors: dict[str, str],
+                  status: int = 200) -> Template:
+    return page(request, "accounts/sign_up.html", title=_("Create an account"), values=values, errors=errors,
+                status_code=status)
 
 
 def _go_home_if_signed_in(request: Request[Any, Any, Any]) -> Redirect | None:
@@ -128,9 +132,9 @@ async def sign_up(request: Request[Any, Any, Any], db: NamedDependency[AsyncSess
         errors["password"] = problem
     address = client_address(request)
     if not errors and (wait := await services.throttle.seconds_to_wait(signup_address=address)):
-        errors["username"] = _("Many accounts were made from here just now. Please try again in {minutes} minutes.").format(
-            minutes=max(1, wait // 60)
-        )
+        errors["username"] = _(
+            "Many accounts were made from here just now. Please try again in {minutes} minutes."
+        ).format(minutes=max(1, wait // 60))
         return _sign_up_page(request, values, errors, 429)
     if not errors and await find_user(db, username):
         errors["username"] = _("That username is taken. Try another one.")
@@ -156,7 +160,8 @@ async def sign_up(request: Request[Any, Any, Any], db: NamedDependency[AsyncSess
 # ----- sign in --------------------------------------------------------------------------------
 
 
-def _sign_in_page(request: Request[Any, Any, Any], values: dict[str, str], error: str = "", status: int = 200) -> Template:
+def _sign_in_page(request: Request[Any, Any, Any], values: dict[str, str], error: str = "",
+                  status: int = 200) -> Template:
     return page(request, "accounts/sign_in.html", title=_("Sign in"), values=values, error=error, status_code=status)
 
 
@@ -177,7 +182,8 @@ async def sign_in(request: Request[Any, Any, Any], db: NamedDependency[AsyncSess
     subjects = sign_in_subjects(request, username)
     if wait := await services.throttle.seconds_to_wait(**subjects):
         return _sign_in_page(
-            request, values, _("Too many tries. Please wait {seconds} seconds, then try again.").format(seconds=wait), 429
+            request, values, _("Too many tries. Please wait {seconds} seconds, then try again.").format(seconds=wait),
+            429
         )
     user = await find_user(db, username)
     usable = user is not None and user.active and bool(user.password_hash)
@@ -185,7 +191,8 @@ async def sign_in(request: Request[Any, Any, Any], db: NamedDependency[AsyncSess
     ok = await services.hasher.verify(user.password_hash if usable and user else None, password)
     if not ok or user is None:
         await services.throttle.failed(**subjects)
-        return _sign_in_page(request, values, _("That username and password do not match. Check both and try again."), 400)
+        return _sign_in_page(request, values, _("That username and password do not match. Check both and try again."),
+                             400)
     # This browser's own count starts again. The account's count for unknown browsers runs out on its own,
     # so a stranger gains nothing from the owner signing in.
     await signed_in_here(request, subjects)

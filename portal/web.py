@@ -98,7 +98,8 @@ def ask_before_delete(request: Request[Any, Any, Any], *, title: str, heading: s
     or, asked from a list card with htmx, the same question inside that card ("No" fetches the card)."""
     item_href = f"{list_href}/{item_id}"
     return page(request, "delete.html", fragment="_delete.html", title=title, heading=heading, message=message,
-                action=f"{item_href}/delete", back_href=item_href, card_id=f"card-{item_id}", card_href=f"{item_href}/card")
+                action=f"{item_href}/delete", back_href=item_href, card_id=f"card-{item_id}",
+                card_href=f"{item_href}/card")
 
 
 def card(request: Request[Any, Any, Any], template: str, item_href: str, **context: Any) -> Response[Any]:
@@ -129,7 +130,8 @@ def _error_page(request: Request[Any, Any, Any], status_code: int, heading: str,
     if wants_fragment(request):
         # htmx swaps 4xx and 5xx answers too: a whole page must not land inside a card or a list, so a
         # short message goes to the top of the page instead, where focus follows it.
-        return Template(template_name="_error.html", context={"heading": heading, "body": body}, status_code=status_code,
+        return Template(template_name="_error.html", context={"heading": heading, "body": body},
+                        status_code=status_code,
                         headers={"HX-Retarget": "#main", "HX-Reswap": "afterbegin"})
     return Template(
         template_name="error.html",
