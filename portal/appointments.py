@@ -101,7 +101,7 @@ async def _list_page(request: Request[Any, Any, Any], db: AsyncSession, *, past:
 
 
 @get("/", name="appointments")
-async def upcoming(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Template:
+async def index(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Template:
     return await _list_page(request, db, past=False)
 
 
@@ -139,7 +139,7 @@ async def show(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession
 
 
 @get("/{item_id:str}/card")
-async def appointment_card(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+async def show_card(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
                            item_id: FromPath[str]) -> Response[Any]:
     item = await policy.readable(db, current_viewer(request), PART, item_id)
     return card(request, "appointments/_card.html", f"/appointments/{item.id}", item=item, local=local)
@@ -245,7 +245,7 @@ async def calendar_file(request: Request[Any, Any, Any], db: NamedDependency[Asy
 
 
 @post("/{item_id:str}/private")
-async def appointment_private(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+async def mark_private(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
                               item_id: FromPath[str]) -> Response[Any]:
     return await shares.set_private(request, db, PART, item_id)
 
@@ -253,7 +253,7 @@ async def appointment_private(request: Request[Any, Any, Any], db: NamedDependen
 router = Router(
     path="/appointments",
     guards=[survivor_only],
-    route_handlers=[upcoming, past, new, create, show, appointment_card, appointment_private, edit, update,
+    route_handlers=[index, past, new, create, show, show_card, mark_private, edit, update,
                     confirm_delete, remove, calendar_file],
 )
 

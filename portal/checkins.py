@@ -152,7 +152,7 @@ async def last_checkin(db: AsyncSession, viewer: Viewer) -> CheckIn | None:
 
 
 @get("/", name="checkins")
-async def checkin_list(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Template:
+async def index(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Template:
     viewer = current_viewer(request)
     return page(request, "checkins/list.html", title=_("Check-ins"),
                 seen=await shares.seen_by(db, viewer.user_id, PART),
@@ -160,12 +160,12 @@ async def checkin_list(request: Request[Any, Any, Any], db: NamedDependency[Asyn
 
 
 @get("/new", name="new_checkin")
-async def new_checkin(request: Request[Any, Any, Any]) -> Template:
+async def new(request: Request[Any, Any, Any]) -> Template:
     return _form_page(request, None, {"needs": []}, {})
 
 
 @post("/")
-async def create_checkin(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
+async def create(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
     viewer = current_viewer(request)
     values, errors, answers = _read_form(await request.form())
     if answers is None:
@@ -188,7 +188,7 @@ async def show(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession
 
 
 @get("/{item_id:str}/card")
-async def checkin_card(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+async def show_card(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
                        item_id: FromPath[str]) -> Response[Any]:
     item = await policy.readable(db, current_viewer(request), PART, item_id)
     return card(request, "checkins/_card.html", f"/check-ins/{item.id}", item=item, feelings=feeling_labels(),
@@ -238,7 +238,7 @@ async def remove(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
 
 
 @post("/{item_id:str}/private")
-async def checkin_private(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+async def mark_private(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
                           item_id: FromPath[str]) -> Response[Any]:
     return await shares.set_private(request, db, PART, item_id)
 
@@ -246,7 +246,7 @@ async def checkin_private(request: Request[Any, Any, Any], db: NamedDependency[A
 router = Router(
     path="/check-ins",
     guards=[survivor_only],
-    route_handlers=[checkin_list, new_checkin, create_checkin, show, checkin_card, checkin_private, edit, update,
+    route_handlers=[index, new, create, show, show_card, mark_private, edit, update,
                     confirm_delete, remove],
 )
 

@@ -134,7 +134,7 @@ async def expiring(db: AsyncSession, viewer: Viewer, today: date, limit: int = 3
 
 
 @get("/", name="documents")
-async def document_list(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Template:
+async def index(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Template:
     viewer = current_viewer(request)
     number = page_number(request)
     items, has_next = await documents_of(db, viewer, viewer.user_id, number)
@@ -145,14 +145,14 @@ async def document_list(request: Request[Any, Any, Any], db: NamedDependency[Asy
 
 
 @get("/new", name="new_document")
-async def new_document(request: Request[Any, Any, Any]) -> Template:
+async def new(request: Request[Any, Any, Any]) -> Template:
     return _form_page(request, None, {"kind": ""}, {})
 
 
 # The CSRF middleware would read the whole body before the handler; this handler checks the token
 # itself, as the body streams in, before it accepts any of the file.
 @post("/", opt={"exclude_from_csrf": True}, request_max_body_size=None)
-async def upload(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
+async def create(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
     viewer = current_viewer(request)
     services = services_of(request)
     settings = services.config
@@ -214,7 +214,7 @@ async def show(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession
 
 
 @get("/{item_id:str}/card")
-async def document_card(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+async def show_card(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
                         item_id: FromPath[str]) -> Response[Any]:
     viewer = current_viewer(request)
     item = await policy.readable(db, viewer, PART, item_id)
@@ -320,7 +320,7 @@ async def start_up(services: Services) -> None:
 
 
 @post("/{item_id:str}/private")
-async def document_private(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+async def mark_private(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
                            item_id: FromPath[str]) -> Response[Any]:
     return await shares.set_private(request, db, PART, item_id)
 
@@ -328,7 +328,7 @@ async def document_private(request: Request[Any, Any, Any], db: NamedDependency[
 router = Router(
     path="/documents",
     guards=[survivor_only],
-    route_handlers=[document_list, new_document, upload, show, document_card, document_private, edit, update,
+    route_handlers=[index, new, create, show, show_card, mark_private, edit, update,
                     confirm_delete, remove, download],
 )
 

@@ -86,7 +86,7 @@ async def count_goals(db: AsyncSession, viewer: Viewer, owner_id: int, status: s
 
 
 @get("/", name="goals")
-async def goal_list(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Template:
+async def index(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Template:
     viewer = current_viewer(request)
     number = page_number(request)
     goals, has_next = await goals_of(db, viewer, viewer.user_id, [GoalStatus.ACTIVE.value, GoalStatus.PAUSED.value],
@@ -98,7 +98,7 @@ async def goal_list(request: Request[Any, Any, Any], db: NamedDependency[AsyncSe
 
 
 @get("/achieved", name="achieved_goals")
-async def achieved_list(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Template:
+async def achieved(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Template:
     viewer = current_viewer(request)
     number = page_number(request)
     goals, has_next = await goals_of(db, viewer, viewer.user_id, [GoalStatus.ACHIEVED.value], number)
@@ -110,12 +110,12 @@ async def achieved_list(request: Request[Any, Any, Any], db: NamedDependency[Asy
 
 
 @get("/new", name="new_goal")
-async def new_goal(request: Request[Any, Any, Any]) -> Template:
+async def new(request: Request[Any, Any, Any]) -> Template:
     return _form_page(request, None, {"area": ""}, {})
 
 
 @post("/")
-async def create_goal(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
+async def create(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
     viewer = current_viewer(request)
     values, errors, target = _goal_form(await request.form())
     if errors:
@@ -147,33 +147,33 @@ async def _goal_page(request: Request[Any, Any, Any], db: AsyncSession, goal: Go
     )
 
 
-@get("/{goal_id:str}", name="goal")
-async def show_goal(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
-                    goal_id: FromPath[str]) -> Template:
-    goal = await policy.readable(db, current_viewer(request), PART, goal_id)
+@get("/{item_id:str}", name="goal")
+async def show(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+                    item_id: FromPath[str]) -> Template:
+    goal = await policy.readable(db, current_viewer(request), PART, item_id)
     return await _goal_page(request, db, goal)
 
 
-@get("/{goal_id:str}/card")
-async def goal_card(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
-                    goal_id: FromPath[str]) -> Response[Any]:
-    goal = await policy.readable(db, current_viewer(request), PART, goal_id)
+@get("/{item_id:str}/card")
+async def show_card(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+                    item_id: FromPath[str]) -> Response[Any]:
+    goal = await policy.readable(db, current_viewer(request), PART, item_id)
     return card(request, "goals/_card.html", f"/goals/{goal.id}", item=goal, areas=area_labels())
 
 
-@get("/{goal_id:str}/edit", name="edit_goal")
-async def edit_goal(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
-                    goal_id: FromPath[str]) -> Template:
-    goal = await policy.changeable(db, current_viewer(request), PART, goal_id)
+@get("/{item_id:str}/edit", name="edit_goal")
+async def edit(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+                    item_id: FromPath[str]) -> Template:
+    goal = await policy.changeable(db, current_viewer(request), PART, item_id)
     values = {"title": goal.title, "why": goal.why, "area": goal.area,
               "target_date": goal.target_date.isoformat() if goal.target_date else ""}
     return _form_page(request, goal, values, {})
 
 
-@post("/{goal_id:str}/edit")
-async def update_goal(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
-                      goal_id: FromPath[str]) -> Response[Any]:
-    goal = await policy.changeable(db, current_viewer(request), PART, goal_id)
+@post("/{item_id:str}/edit")
+async def update(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+                      item_id: FromPath[str]) -> Response[Any]:
+    goal = await policy.changeable(db, current_viewer(request), PART, item_id)
     values, errors, target = _goal_form(await request.form())
     if errors:
         return _form_page(request, goal, values, errors, 400)
@@ -182,10 +182,10 @@ async def update_goal(request: Request[Any, Any, Any], db: NamedDependency[Async
     return Redirect(f"/goals/{goal.id}", status_code=303)
 
 
-@post("/{goal_id:str}/status")
+@post("/{item_id:str}/status")
 async def change_status(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
-                        goal_id: FromPath[str]) -> Response[Any]:
-    goal = await policy.changeable(db, current_viewer(request), PART, goal_id)
+                        item_id: FromPath[str]) -> Response[Any]:
+    goal = await policy.changeable(db, current_viewer(request), PART, item_id)
     status = form_value(await request.form(), "status", 20)
     if status not in [s.value for s in GoalStatus]:
         return await _goal_page(request, db, goal, status_code=400)
@@ -196,20 +196,20 @@ async def change_status(request: Request[Any, Any, Any], db: NamedDependency[Asy
     return Redirect(f"/goals/{goal.id}" + ("?celebrate=1" if celebrate else ""), status_code=303)
 
 
-@get("/{goal_id:str}/delete", name="confirm_delete_goal")
+@get("/{item_id:str}/delete", name="confirm_delete_goal")
 async def confirm_delete(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
-                         goal_id: FromPath[str]) -> Template:
-    goal = await policy.changeable(db, current_viewer(request), PART, goal_id)
+                         item_id: FromPath[str]) -> Template:
+    goal = await policy.changeable(db, current_viewer(request), PART, item_id)
     return ask_before_delete(
         request, title=_("Goals"), heading=_("Delete this goal?"), item_id=goal.id, list_href="/goals",
         message=_("“{title}” and its steps will be gone for good. This cannot be undone.").format(title=goal.title),
     )
 
 
-@post("/{goal_id:str}/delete")
-async def delete_goal(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
-                      goal_id: FromPath[str]) -> Response[Any]:
-    goal = await policy.changeable(db, current_viewer(request), PART, goal_id)
+@post("/{item_id:str}/delete")
+async def remove(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+                      item_id: FromPath[str]) -> Response[Any]:
+    goal = await policy.changeable(db, current_viewer(request), PART, item_id)
     await db.exec(delete(GoalStep).where(col(GoalStep.goal_id) == goal.id))
     await db.exec(delete(Goal).where(col(Goal.id) == goal.id))
     forget_on_disk(db)
@@ -232,10 +232,10 @@ async def _recount(db: AsyncSession, goal: Goal) -> None:
     db.add(goal)
 
 
-@post("/{goal_id:str}/steps")
+@post("/{item_id:str}/steps")
 async def add_step(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
-                   goal_id: FromPath[str]) -> Response[Any]:
-    goal = await policy.changeable(db, current_viewer(request), PART, goal_id)
+                   item_id: FromPath[str]) -> Response[Any]:
+    goal = await policy.changeable(db, current_viewer(request), PART, item_id)
     text = form_value(await request.form(), "step", STEP_MAX * 4).strip()
     problem = text_problem(text, STEP_MAX, _("Write the step in a few words."))
     if not problem and goal.steps_total >= MAX_STEPS:
@@ -249,18 +249,18 @@ async def add_step(request: Request[Any, Any, Any], db: NamedDependency[AsyncSes
     return _after_step_change(request, goal) or await _goal_page(request, db, goal)
 
 
-async def _step(db: AsyncSession, request: Request[Any, Any, Any], goal_id: str, step_id: str) -> tuple[Goal, GoalStep]:
-    goal = await policy.changeable(db, current_viewer(request), PART, goal_id)
+async def _step(db: AsyncSession, request: Request[Any, Any, Any], item_id: str, step_id: str) -> tuple[Goal, GoalStep]:
+    goal = await policy.changeable(db, current_viewer(request), PART, item_id)
     step = await db.get(GoalStep, step_id) if len(step_id) <= policy.MAX_ID_LENGTH else None
     if step is None or step.goal_id != goal.id:
         raise NotFoundException()
     return goal, step
 
 
-@post("/{goal_id:str}/steps/{step_id:str}/toggle")
-async def toggle_step(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], goal_id: FromPath[str],
+@post("/{item_id:str}/steps/{step_id:str}/toggle")
+async def toggle_step(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str],
                       step_id: FromPath[str]) -> Response[Any]:
-    goal, step = await _step(db, request, goal_id, step_id)
+    goal, step = await _step(db, request, item_id, step_id)
     step.done = not step.done
     db.add(step)
     await db.flush()
@@ -268,18 +268,18 @@ async def toggle_step(request: Request[Any, Any, Any], db: NamedDependency[Async
     return _after_step_change(request, goal) or await _goal_page(request, db, goal)
 
 
-@get("/{goal_id:str}/steps/{step_id:str}/edit")
-async def edit_step(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], goal_id: FromPath[str],
+@get("/{item_id:str}/steps/{step_id:str}/edit")
+async def edit_step(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str],
                     step_id: FromPath[str]) -> Template:
     """The step list with this one step as a form: in place with htmx, the goal's page without."""
-    goal, step = await _step(db, request, goal_id, step_id)
+    goal, step = await _step(db, request, item_id, step_id)
     return await _goal_page(request, db, goal, editing=step.id, edit_value=step.text)
 
 
-@post("/{goal_id:str}/steps/{step_id:str}/edit")
-async def update_step(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], goal_id: FromPath[str],
+@post("/{item_id:str}/steps/{step_id:str}/edit")
+async def update_step(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str],
                       step_id: FromPath[str]) -> Response[Any]:
-    goal, step = await _step(db, request, goal_id, step_id)
+    goal, step = await _step(db, request, item_id, step_id)
     text = form_value(await request.form(), "step", STEP_MAX * 4).strip()
     if problem := text_problem(text, STEP_MAX, _("Write the step in a few words.")):
         return await _goal_page(request, db, goal, status_code=400, editing=step.id, edit_error=problem,
@@ -290,10 +290,10 @@ async def update_step(request: Request[Any, Any, Any], db: NamedDependency[Async
     return _after_step_change(request, goal) or await _goal_page(request, db, goal, focus=step.id)
 
 
-@post("/{goal_id:str}/steps/{step_id:str}/move")
-async def move_step(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], goal_id: FromPath[str],
+@post("/{item_id:str}/steps/{step_id:str}/move")
+async def move_step(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str],
                     step_id: FromPath[str]) -> Response[Any]:
-    goal, step = await _step(db, request, goal_id, step_id)
+    goal, step = await _step(db, request, item_id, step_id)
     direction = form_value(await request.form(), "direction", 10)
     steps = await steps_of(db, goal)
     index = next(i for i, s in enumerate(steps) if s.id == step.id)
@@ -305,28 +305,28 @@ async def move_step(request: Request[Any, Any, Any], db: NamedDependency[AsyncSe
     return _after_step_change(request, goal) or await _goal_page(request, db, goal)
 
 
-@post("/{goal_id:str}/steps/{step_id:str}/delete")
-async def delete_step(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], goal_id: FromPath[str],
+@post("/{item_id:str}/steps/{step_id:str}/delete")
+async def delete_step(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str],
                       step_id: FromPath[str]) -> Response[Any]:
-    goal, step = await _step(db, request, goal_id, step_id)
+    goal, step = await _step(db, request, item_id, step_id)
     await db.delete(step)
     await db.flush()
     await _recount(db, goal)
     return _after_step_change(request, goal) or await _goal_page(request, db, goal)
 
 
-@post("/{goal_id:str}/private")
-async def goal_private(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
-                       goal_id: FromPath[str]) -> Response[Any]:
-    return await shares.set_private(request, db, PART, goal_id)
+@post("/{item_id:str}/private")
+async def mark_private(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+                       item_id: FromPath[str]) -> Response[Any]:
+    return await shares.set_private(request, db, PART, item_id)
 
 
 router = Router(
     path="/goals",
     guards=[survivor_only],
-    route_handlers=[goal_list, achieved_list, new_goal, create_goal, show_goal, goal_card, goal_private, edit_goal,
-                    update_goal, change_status,
-                    confirm_delete, delete_goal, add_step, edit_step, update_step, toggle_step, move_step, delete_step],
+    route_handlers=[index, achieved, new, create, show, show_card, mark_private, edit,
+                    update, change_status,
+                    confirm_delete, remove, add_step, edit_step, update_step, toggle_step, move_step, delete_step],
 )
 
 

@@ -90,8 +90,8 @@ RULES: dict[str, str] = {
     "POST /admin/staff/{user_id:int}/deactivate": "admin-post", "POST /admin/staff/{user_id:int}/link": "admin-post",
     "POST /admin/staff/{user_id:int}/reactivate": "admin-post",
 }
-# Every part's own pages, from the registry: /goals/{goal_id}, /check-ins/{item_id}, ...
-ITEM_ROUTE = re.compile(r"^(GET|POST) (" + "|".join(re.escape(part.path) for part in PARTS) + r")/\{(goal_id|item_id):str\}")
+# Every part's own pages, from the registry: /goals/{item_id}, /check-ins/{item_id}, ...
+ITEM_ROUTE = re.compile(r"^(GET|POST) (" + "|".join(re.escape(part.path) for part in PARTS) + r")/\{item_id:str\}")
 KEY_OF_PATH = {part.path: part.key for part in PARTS}
 
 
@@ -215,7 +215,7 @@ def _url(path: str, world, viewer: str, part: str) -> str:  # type: ignore[no-un
         if prefix == "/messages" or viewer in world["connections"] else world["connections"]["cw_part"]
     item = items[part if prefix == "/people" else KEY_OF_PATH[prefix]] if "{item_id" in path else ""
     values = {
-        "{goal_id:str}": items["goals"], "{step_id:str}": items["step"], "{item_id:str}": item,
+        "{step_id:str}": items["step"], "{item_id:str}": item,
         "{connection_id:str}": connection, "{part:str}": part, "{line_id:int}": "1", "{user_id:int}": "1",
         "{token:str}": "x" * 20, "{file_path:path}": "css/app.css", "{request_id:str}": "request-one",
         "{card_id:str}": world["card"], "{device_id:str}": "no-such-device",

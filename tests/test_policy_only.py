@@ -23,8 +23,8 @@ ALLOWED = {
     ("goals.py", "_step", "GoalStep"),
     ("goals.py", "add_step", "GoalStep"),
     # Deletes and updates after policy.changeable has returned the row (writes, by its id).
-    ("goals.py", "delete_goal", "GoalStep"),
-    ("goals.py", "delete_goal", "Goal"),
+    ("goals.py", "remove", "GoalStep"),
+    ("goals.py", "remove", "Goal"),
     ("appointments.py", "remove", "Appointment"),
     ("documents.py", "remove", "Document"),
     ("checkins.py", "remove", "CheckIn"),
