@@ -29,12 +29,11 @@ from litestar.template.config import TemplateConfig
 from redis.asyncio import Redis
 
 from portal import (
-    account, admin, appointments, checkins, documents, export, goals, help_lines, home, keys, messages, outbox,
-    passkeys, people, push, pwa, reminders, safety, settings_page, sharing, sign_in,
+    account, admin, dates, documents, export, help_lines, home, i18n, keys, language, messages, outbox, parts, passkeys,
+    people, push, pwa, reminders, safety, settings_page, sharing, sign_in,
 )
 from portal.crypto import MasterKey
 from portal.db import make_engine, session_factory, session_provider
-from portal.i18n import DEFAULT_LOCALE, translations
 from portal.limits import MemoryCounters, RedisCounters, Throttle
 from portal.passwords import Hasher
 from portal.safety import exit_href
@@ -82,9 +81,13 @@ def template_environment(assets: StaticAssets, secret_key: str) -> Environment:
         # Templates ship with the code: no look at each file's time on every page (7 a page).
         auto_reload=False,
     )
-    env.install_gettext_translations(translations(DEFAULT_LOCALE), newstyle=True)  # type: ignore[attr-defined]
+    # The language is the request's (portal.i18n.use): the callables look it up each time they are called.
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=i18n._, ngettext=i18n.ngettext, newstyle=True,
+    )
     env.globals.update(
-        static_url=assets.url, integrity=assets.integrity, lang=DEFAULT_LOCALE,
+        static_url=assets.url, integrity=assets.integrity, language=i18n.current, text_direction=i18n.direction,
+        languages=i18n.LANGUAGES, day=dates.day, clock=dates.clock, moment=dates.moment,
         exit_href=partial(exit_href, secret_key),
         page_link=page_link,
     )
@@ -155,10 +158,10 @@ def create_app(settings: Config | None = None) -> Litestar:
     )
     app = Litestar(
         route_handlers=[
-            static, *sign_in.routes, *safety.routes, *home.routes, *settings_page.routes, *admin.routes,
-            *help_lines.routes, *pwa.routes, goals.router,
-            appointments.router, documents.router, checkins.router, sharing.router, people.router, messages.router,
-            *messages.routes, *reminders.routes, *account.routes, *export.routes, *passkeys.routes,
+            static, *sign_in.routes, *safety.routes, *home.routes, *settings_page.routes, *language.routes,
+            *admin.routes, *help_lines.routes, *pwa.routes, *(part.router for part in parts.PARTS), sharing.router,
+            people.router, messages.router, *messages.routes, *reminders.routes, *account.routes, *export.routes,
+            *passkeys.routes,
         ],
         dependencies={"db": Provide(session_provider(factory))},
         # Outermost first: a request to a host name the portal does not answer to is refused (400) before

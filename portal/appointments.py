@@ -273,9 +273,9 @@ async def _staff_item(db: AsyncSession, viewer: Viewer, item: Appointment) -> di
 
 
 PART = SurvivorPart(
-    key="appointments", model=Appointment, path="/appointments", label=lambda: _("Appointments"),
+    key="appointments", model=Appointment, path="/appointments", router=router, label=lambda: _("Appointments"),
     phrase=lambda: _("your appointments"), title="what", notes="notes", staff_list=_staff_list, staff_item=_staff_item,
     list_template="appointments/_shared_card.html", list_intro="appointments/_shared_intro.html",
     item_template="appointments/_shared_item.html",
-    export_about="your appointments (times in UTC, with the time zone you typed them in)",
+    export_about=lambda: _("your appointments (times in UTC, with the time zone you typed them in)"),
 )

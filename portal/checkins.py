@@ -20,6 +20,7 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal import policy, shares
+from portal.dates import day
 from portal.db import forget_on_disk
 from portal.help_lines import help_lines
 from portal.i18n import _
@@ -223,7 +224,7 @@ async def confirm_delete(request: Request[Any, Any, Any], db: NamedDependency[As
     return ask_before_delete(
         request, title=_("Check-ins"), heading=_("Delete this check-in?"), item_id=item.id, list_href="/check-ins",
         message=_("The check-in from {date} will be gone for good. This cannot be undone.").format(
-            date=local(item.created_at, viewer.time_zone).strftime("%Y-%m-%d")),
+            date=day(local(item.created_at, viewer.time_zone))),
     )
 
 
@@ -268,8 +269,9 @@ async def _staff_item(db: AsyncSession, viewer: Viewer, item: CheckIn) -> dict[s
 
 
 PART = SurvivorPart(
-    key="checkins", model=CheckIn, path="/check-ins", label=lambda: _("Check-ins"), phrase=lambda: _("your check-ins"),
-    title="created_at", notes="note", staff_list=_staff_list, staff_item=_staff_item,
+    key="checkins", model=CheckIn, path="/check-ins", router=router, label=lambda: _("Check-ins"),
+    phrase=lambda: _("your check-ins"), title="created_at", notes="note", staff_list=_staff_list,
+    staff_item=_staff_item,
     list_template="checkins/_shared_card.html", list_intro="checkins/_shared_intro.html",
-    item_template="checkins/_shared_item.html", export_about="your check-ins",
+    item_template="checkins/_shared_item.html", export_about=lambda: _("your check-ins"),
 )

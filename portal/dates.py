@@ -1,10 +1,13 @@
-"""Dates as people type them: YYYY-MM-DD from a date field, checked against a span of years."""
+"""Dates as people type them (YYYY-MM-DD from a date field, checked against a span of years), and dates and
+times as people read them, in their own language (never in ISO form)."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from portal.i18n import _
+from babel.dates import format_date, format_skeleton
+
+from portal.i18n import _, babel_locale
 
 
 def year_span(years_before: int, years_after: int) -> tuple[date, date]:
@@ -27,3 +30,21 @@ def parse_date(raw: str, years_before: int, years_after: int) -> tuple[date | No
         return None, _("Choose a date between {start} and {end}.").format(start=earliest.isoformat(),
                                                                           end=latest.isoformat())
     return value, ""
+
+
+# ----- dates and times as people read them, in their own language ----------------------------------
+
+
+def day(value: date | datetime) -> str:
+    """A date as people read it in the request's language: "Dec 5, 2026", "5 dic 2026"."""
+    return format_date(value.date() if isinstance(value, datetime) else value, format="medium", locale=babel_locale())
+
+
+def clock(value: datetime) -> str:
+    """A time of day, 24-hour, in the request's language: "14:30"."""
+    return format_skeleton("Hm", value, locale=babel_locale())
+
+
+def moment(value: datetime) -> str:
+    """A date and a time: "Dec 5, 2026, 14:30"."""
+    return _("{day}, {time}").format(day=day(value), time=clock(value))

@@ -357,10 +357,11 @@ def export_name(item: Document) -> str:
 
 
 PART = SurvivorPart(
-    key="documents", model=Document, path="/documents", label=lambda: _("Documents"),
+    key="documents", model=Document, path="/documents", router=router, label=lambda: _("Documents"),
     phrase=lambda: _("your documents"),
     title="name", notes=None, staff_list=_staff_list, staff_item=_staff_item,
     list_template="documents/_shared_card.html",
     item_template="documents/_shared_item.html",
-    export_about="your documents' names, types and dates; the files are in documents/", export_extra=_export_file,
+    export_about=lambda: _("your documents' names, types and dates; the files are in documents/"),
+    export_extra=_export_file,
 )

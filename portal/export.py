@@ -26,6 +26,7 @@ from portal.account import password_refusal
 from portal.settings_page import settings_page_with
 from portal import documents, parts, policy
 from portal.crypto import open_chunk
+from portal.dates import day
 from portal.disguise import brand_of
 from portal.i18n import _
 from portal.survivor_part import SurvivorPart
@@ -82,14 +83,16 @@ def _record(row: SQLModel, **extra: Any) -> dict[str, Any]:
 
 def readme(name: str, when: str) -> str:
     """The export's README: what each file holds (one line for each part in the registry)."""
-    files = [(part.export_file, part.export_about) for part in parts.PARTS] + [
-        ("messages.json", "your messages with peer mentors"),
-        ("sharing.json", "who you connected with, what you shared with them and until when, and what they asked for"),
-        ("who_has_looked.json", "every time someone else looked at something of yours"),
+    files = [(part.export_file, part.export_about()) for part in parts.PARTS] + [
+        ("messages.json", _("your messages with peer mentors")),
+        ("sharing.json",
+         _("who you connected with, what you shared with them and until when, and what they asked for")),
+        ("who_has_looked.json", _("every time someone else looked at something of yours")),
     ]
     lines = "\n".join(f"{file:<20}{about}" if len(file) < 20 else f"{file} {about}" for file, about in files)
-    return (f"Your {name} data, exported {when}.\n\n{lines}\n\n"
-            "Keep this file somewhere safe: it holds everything in your account, unencrypted.\n")
+    intro = _("Your {name} data, exported {when}.").format(name=name, when=when)
+    keep = _("Keep this file somewhere safe: it holds everything in your account, unencrypted.")
+    return f"{intro}\n\n{lines}\n\n{keep}\n"
 
 
 async def _json_array(archive: zipfile.ZipFile, sink: _Sink, name: str,
@@ -118,7 +121,7 @@ async def archive_stream(factory: async_sessionmaker[AsyncSession], services: Se
     sink = _Sink()
     async with factory() as db:
         with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            archive.writestr("README.txt", readme(name, datetime.now().astimezone().date().isoformat()))
+            archive.writestr("README.txt", readme(name, day(datetime.now().astimezone())))
 
             for part in parts.PARTS:
                 async def record(row: Any, part: SurvivorPart[Any] = part) -> dict[str, Any]:

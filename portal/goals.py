@@ -350,7 +350,8 @@ async def _export_steps(db: AsyncSession, item: Goal) -> dict[str, Any]:
 
 
 PART = SurvivorPart(
-    key="goals", model=Goal, path="/goals", label=lambda: _("Goals"), phrase=lambda: _("your goals"), title="title",
-    notes="why", staff_list=_staff_list, staff_item=_staff_item, list_template="goals/_shared_card.html",
-    item_template="goals/_shared_item.html", export_about="your goals, each with its steps", export_extra=_export_steps,
+    key="goals", model=Goal, path="/goals", router=router, label=lambda: _("Goals"), phrase=lambda: _("your goals"),
+    title="title", notes="why", staff_list=_staff_list, staff_item=_staff_item, list_template="goals/_shared_card.html",
+    item_template="goals/_shared_item.html", export_about=lambda: _("your goals, each with its steps"),
+    export_extra=_export_steps,
 )

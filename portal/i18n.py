@@ -1,29 +1,83 @@
-"""Language: every user-facing string goes through gettext, in Python and in templates.
+"""Language: every string a person sees goes through gettext, in Python and in templates, in the language of the
+person asking.
 
-English is the source language. A translation is a Babel catalogue in `portal/translations/<lang>/`
-(extract with `pybabel extract -F babel.cfg -o portal/translations/messages.pot .`); templates need
-no change to gain a language.
+English is the source language. Each other language is one folder, `portal/translations/<code>/LC_MESSAGES/
+messages.po` (see docs/translations.md); the catalogue is compiled in memory the first time it is asked for, so no
+binary file is kept beside it. The language of a request (`use`) is set once, by the viewer middleware: the
+account's choice when signed in, else the `lang` cookie, else the browser's Accept-Language when it is one we have,
+else English.
 """
 
 from __future__ import annotations
 
+import io
+from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 
+from babel import Locale, negotiate_locale
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
 TRANSLATIONS_DIR = Path(__file__).with_name("translations")
 DEFAULT_LOCALE = "en"
+# Each language by its own name, in the order they are offered.
+LANGUAGES: dict[str, str] = {"en": "English", "es": "Español", "ar": "العربية"}
+RIGHT_TO_LEFT = frozenset({"ar"})
+COOKIE = "lang"
+
+_current: ContextVar[str] = ContextVar("language", default=DEFAULT_LOCALE)
 
 
 @cache
 def translations(locale: str = DEFAULT_LOCALE) -> NullTranslations:
-    return Translations.load(str(TRANSLATIONS_DIR), [locale], domain="messages")
+    """The catalogue of one language (English: the source, as written)."""
+    if locale == DEFAULT_LOCALE or locale not in LANGUAGES:
+        return NullTranslations()
+    with (TRANSLATIONS_DIR / locale / "LC_MESSAGES" / "messages.po").open("rb") as source:
+        catalog = read_po(source, locale=locale)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return Translations(compiled, domain="messages")
+
+
+def use(locale: str) -> None:
+    """The language of the rest of this request (anything unknown: English)."""
+    _current.set(locale if locale in LANGUAGES else DEFAULT_LOCALE)
+
+
+def current() -> str:
+    return _current.get()
+
+
+def direction(locale: str | None = None) -> str:
+    return "rtl" if (locale or current()) in RIGHT_TO_LEFT else "ltr"
+
+
+def babel_locale(locale: str | None = None) -> Locale:
+    return Locale.parse(locale or current())
+
+
+def from_accept_language(header: str) -> str:
+    """The language we have that the browser asks for first (Accept-Language), else English."""
+    wanted = []
+    for part in header.split(",")[:20]:
+        tag, _sep, quality = part.strip().partition(";q=")
+        try:
+            weight = float(quality) if quality else 1.0
+        except ValueError:
+            continue
+        if tag and weight > 0:
+            wanted.append((weight, tag.strip().replace("_", "-")))
+    ordered = [tag for _weight, tag in sorted(wanted, key=lambda pair: -pair[0])]
+    return negotiate_locale(ordered, list(LANGUAGES), sep="-") or DEFAULT_LOCALE
 
 
 def _(message: str) -> str:
-    return translations().gettext(message)
+    return translations(_current.get()).gettext(message)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
-    return translations().ngettext(singular, plural, n)
+    return translations(_current.get()).ngettext(singular, plural, n)

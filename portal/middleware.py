@@ -22,7 +22,7 @@ from litestar.types import ASGIApp, HTTPResponseBodyEvent, Message, Receive, Sco
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from portal import policy
+from portal import i18n, policy
 from portal.viewer import Viewer
 from portal.web import services_of
 from portal.models import Role, User
@@ -50,7 +50,8 @@ class ViewerMiddleware(ASGIMiddleware):
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         state = scope.setdefault("state", {})
         state["viewer"] = None
-        token = ASGIConnection(scope).cookies.get(self.sessions.cookie_name)
+        connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
+        token = connection.cookies.get(self.sessions.cookie_name)
         if token:
             # A page asking by itself for new messages is not the person at work: it must not keep an idle
             # session alive, or the idle sign-out would never come while a thread is open.
@@ -58,6 +59,11 @@ class ViewerMiddleware(ASGIMiddleware):
             if viewer is None:
                 send = _appending_cookie(send, self.sessions.cleared_cookie().to_header(header=""))
             state["viewer"] = viewer
+        # The request's language: the account's choice, else this browser's (a cookie), else what it asks for.
+        viewer = state["viewer"]
+        chosen = viewer.language if viewer is not None and viewer.language else connection.cookies.get(i18n.COOKIE, "")
+        i18n.use(chosen if chosen in i18n.LANGUAGES else i18n.from_accept_language(
+            connection.headers.get("accept-language", "")))
         await next_app(scope, receive, send)
 
     async def _viewer(self, token: str, *, touch: bool) -> Viewer | None:
@@ -82,6 +88,7 @@ class ViewerMiddleware(ASGIMiddleware):
                 time_zone=user.time_zone or "UTC",
                 cover_when_hidden=user.cover_when_hidden,
                 app_name=user.app_name,
+                language=user.language,
             )
             if viewer.role in (Role.SURVIVOR, Role.MENTOR):
                 viewer = replace(viewer, unread=sum((await policy.unread_counts(db, viewer)).values()))

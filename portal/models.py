@@ -62,6 +62,8 @@ class User(SQLModel, table=True):
     cover_when_hidden: bool = Field(default=True)
     # The name and icon the installed app gets: "waypoint" or "notes" (chosen before installing).
     app_name: str = Field(default="waypoint", max_length=16)
+    # The language the person chose ("es", "ar", ...); empty: none chosen, the browser's decides.
+    language: str = Field(default="", max_length=8)
 
 
 class WebSession(SQLModel, table=True):

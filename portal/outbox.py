@@ -162,7 +162,7 @@ async def deliver_due(factory: async_sessionmaker[AsyncSession], vapid: Vapid, h
     async with factory() as db:
         token = await claim(db, now, limit)
         rows = (await db.exec(
-            select(PushOutbox, PushSubscription, User.time_zone)
+            select(PushOutbox, PushSubscription, User.time_zone, User.language)
             .join(PushSubscription, col(PushSubscription.id) == PushOutbox.subscription_id)
             .join(User, col(User.id) == PushOutbox.user_id)
             .where(col(PushOutbox.claimed_by) == token)
@@ -170,7 +170,7 @@ async def deliver_due(factory: async_sessionmaker[AsyncSession], vapid: Vapid, h
         counts["claimed"] = len(rows)
         to_send: list[tuple[PushOutbox, PushSubscription, bytes]] = []
         prefs_cache: dict[int, PushSettings] = {}
-        for row, subscription, zone_name in rows:
+        for row, subscription, zone_name, language in rows:
             prefs = prefs_cache.get(row.user_id) or await settings_of(db, row.user_id)
             prefs_cache[row.user_id] = prefs
             if (opens := quiet_until(prefs, zone_name, now)) is not None:
@@ -181,7 +181,7 @@ async def deliver_due(factory: async_sessionmaker[AsyncSession], vapid: Vapid, h
                 counts["dropped"] += 1
             else:
                 # Still held under this worker's lease while it is being sent.
-                to_send.append((row, subscription, payload(prefs.text, row.kind)))
+                to_send.append((row, subscription, payload(prefs.text, row.kind, language)))
                 continue
             row.claimed_by, row.lease_until = None, None
             db.add(row)

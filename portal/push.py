@@ -27,6 +27,7 @@ from sqlalchemy import delete
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from portal import i18n
 from portal.i18n import _
 from portal.keys import Vapid, unb64url
 from portal.models import (
@@ -42,8 +43,10 @@ TOPIC = "update"  # the same neutral Topic for every kind: the push service lear
 TTL = 24 * 3600
 
 
-def default_text() -> str:
-    return _("You have a new update")
+def default_text(language: str | None = None) -> str:
+    """The neutral words of a notification, in `language` (default: this request's)."""
+    message = "You have a new update"
+    return i18n.translations(language).gettext(message) if language else _(message)
 
 
 # ----- subscriptions --------------------------------------------------------------------------------
@@ -158,10 +161,11 @@ class Outcome:
     status: int = 0  # the push service's answer; 0: no answer (network), -1: failed before anything was sent
 
 
-def payload(text: str, kind: str) -> bytes:
+def payload(text: str, kind: str, language: str = "") -> bytes:
     """What is encrypted to the phone: the person's chosen words (or the neutral default) and a section to
-    open. Never a name, a title, a message, a date or an id."""
-    return json.dumps({"text": text or default_text(), "open": OPEN.get(kind, "/")}, separators=(",", ":")).encode()
+    open. Never a name, a title, a message, a date or an id. The default words are in the person's language."""
+    body = {"text": text or default_text(language or i18n.DEFAULT_LOCALE), "open": OPEN.get(kind, "/")}
+    return json.dumps(body, separators=(",", ":")).encode()
 
 
 class _NoRedirects(requests.Session):

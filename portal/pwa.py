@@ -14,6 +14,7 @@ from litestar.response import Template
 
 from portal.disguise import CHOICES, NEUTRAL, brand
 from portal.i18n import _
+from portal.push import default_text
 from portal.web import page, services_of
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -62,6 +63,8 @@ async def manifest(request: Request[Any, Any, Any]) -> Response[Any]:
 # The line of sw.js that /sw.js fills with the portal's default exit destination, so the worker can
 # send an exit there when the portal cannot be reached (see "Exit now offline" in docs/decisions.md).
 EXIT_URL_LINE = b'var EXIT_URL = "about:blank";'
+# The line that /sw.js fills with its words in the language of whoever asked (from the catalog, never written twice).
+WORDS_LINE = b'var WORDS = {"update": "You have a new update"};'
 
 
 @get("/sw.js", include_in_schema=False)
@@ -69,10 +72,12 @@ async def service_worker(request: Request[Any, Any, Any]) -> Response[bytes]:
     # Served from the root so it may control the whole site; never cached, so updates arrive.
     exit_url = json.dumps(services_of(request).config.exit_url).encode()
     script = (STATIC_DIR / "sw.js").read_bytes()
-    if EXIT_URL_LINE not in script:
-        raise RuntimeError("static/sw.js lost its EXIT_URL line")
+    if EXIT_URL_LINE not in script or WORDS_LINE not in script:
+        raise RuntimeError("static/sw.js lost its EXIT_URL or WORDS line")
+    words = json.dumps({"update": default_text()}, ensure_ascii=False).encode()
+    script = script.replace(EXIT_URL_LINE, b"var EXIT_URL = " + exit_url + b";")
     return Response(
-        script.replace(EXIT_URL_LINE, b"var EXIT_URL = " + exit_url + b";"),
+        script.replace(WORDS_LINE, b"var WORDS = " + words + b";"),
         media_type="text/javascript",
         headers={"Cache-Control": "no-cache"},
     )

@@ -1,6 +1,7 @@
 """What a part of a survivor's life is to the portal (goals, appointments, documents, check-ins, ...): one
 `SurvivorPart` says everything the rest of the portal needs to list it, decide who reads it, share it, show
-it to staff, export it and delete it. Each part's own module makes its entry; `portal.parts` lists them.
+it to staff, export it and delete it, and serve its own pages. Each part's own module makes its entry;
+`portal.parts` lists them.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from litestar import Request
+from litestar import Request, Router
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -37,6 +38,7 @@ class SurvivorPart(Generic[Item]):
     key: str  # in share cards, the access log, requests and staff addresses: "goals"
     model: type[Item]
     path: str  # the survivor's own pages: "/goals"
+    router: Router  # those pages' routes (the app serves every registered part's)
     label: Callable[[], str]  # its name in a list or a heading: "Goals"
     phrase: Callable[[], str]  # its name inside a sentence: "your goals"
     title: str  # the field that names one item in Who has looked (a check-in: its date)
@@ -45,7 +47,7 @@ class SurvivorPart(Generic[Item]):
     staff_item: StaffItem
     list_template: str  # one item's card in a staff member's list, e.g. "goals/_shared_card.html"
     item_template: str  # the body of a staff member's page of one item, e.g. "goals/_shared_item.html"
-    export_about: str  # one line for the export's README: "your goals, each with its steps"
+    export_about: Callable[[], str]  # one line for the export's README: "your goals, each with its steps"
     export_extra: ExportExtra = field(default=_nothing_more)
     list_intro: str = ""  # what a staff member's list shows above the cards (a trend, a link to past ones)
 

@@ -29,6 +29,8 @@ class Viewer:
     # Safety settings the pages carry out: cover when hidden, the installed app's name.
     cover_when_hidden: bool = True
     app_name: str = "waypoint"
+    # The language the person chose on their account ("" for none).
+    language: str = ""
 
 
 def viewer_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Viewer | None:

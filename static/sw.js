@@ -17,6 +17,7 @@ var OWED_CACHE = "pending";
 var OWED = "/pending";
 // Where Exit now leads when the person chose nowhere: /sw.js is served with the portal's setting.
 var EXIT_URL = "about:blank";
+var WORDS = {"update": "You have a new update"};
 
 self.addEventListener("install", function (event) {
   event.waitUntil(
@@ -188,7 +189,7 @@ self.addEventListener("fetch", function (event) {
 self.addEventListener("push", function (event) {
   var data = {};
   try { data = event.data ? event.data.json() : {}; } catch (e) { data = {}; }
-  var text = typeof data.text === "string" && data.text ? data.text : "You have a new update";
+  var text = typeof data.text === "string" && data.text ? data.text : WORDS.update;
   event.waitUntil(self.registration.showNotification(text, { tag: "update", renotify: true, data: { open: data.open } }));
 });
 

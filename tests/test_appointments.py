@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from icalendar import Calendar
 
+from portal.dates import moment
 from tests.conftest import post_form, sign_up
 
 NEXT_YEAR = date.today().year + 1
@@ -31,7 +32,7 @@ def test_time_is_typed_in_the_survivors_zone_stored_in_utc_and_exported_as_ics(c
     set_zone(client, "America/New_York")
     url = new_appointment(client, place="12 High St, Room 3", with_whom="Ms. Díaz; lawyer", notes="Bring passport,\nand the letter")
     page = client.get(url).text
-    assert f"{NEXT_YEAR}-06-15 · 14:30" in page and "America/New_York" in page and "1 day before" in page
+    assert moment(datetime(NEXT_YEAR, 6, 15, 14, 30)) in page and "America/New_York" in page and "1 day before" in page
     response = client.get(f"{url}/calendar.ics")
     assert response.headers["content-type"].startswith("text/calendar")
     assert response.headers["content-disposition"] == 'attachment; filename="appointment.ics"'
@@ -63,7 +64,7 @@ def test_changing_zone_shows_the_same_moment_in_the_new_zone(client):
     set_zone(client, "Europe/London")
     url = new_appointment(client, date=f"{NEXT_YEAR}-01-10", time="09:00")
     set_zone(client, "Asia/Tokyo")
-    assert f"{NEXT_YEAR}-01-10 · 18:00" in client.get(url).text
+    assert moment(datetime(NEXT_YEAR, 1, 10, 18, 0)) in client.get(url).text
 
 
 def test_a_time_in_the_daylight_saving_gap_gets_a_clear_message(client):
@@ -123,7 +124,7 @@ def test_edit_and_delete(client):
                                                 "place": "", "with_whom": "", "notes": "", "reminder": "1h"})
     assert changed.status_code == 303
     page = client.get(url).text
-    assert "Court" in page and f"{NEXT_YEAR}-07-01 · 09:15" in page and "1 hour before" in page
+    assert "Court" in page and moment(datetime(NEXT_YEAR, 7, 1, 9, 15)) in page and "1 hour before" in page
     assert "Delete this appointment?" in client.get(f"{url}/delete").text
     assert post_form(client, f"{url}/delete").headers["location"] == "/appointments"
     assert client.get(url).status_code == 404

@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("entry", frozenset({"app", "portal.__main__"})),
     ("pages", frozenset({
-        "portal.account", "portal.admin", "portal.export", "portal.home", "portal.messages", "portal.passkeys",
+        "portal.account", "portal.admin", "portal.export", "portal.home", "portal.language", "portal.messages",
+        "portal.passkeys",
         "portal.people", "portal.pwa", "portal.recovery_codes", "portal.reminders", "portal.safety",
         "portal.settings_page", "portal.sharing", "portal.sign_in",
     })),
@@ -47,7 +48,8 @@ def module_name(root: Path, path: Path) -> str:
     return ".".join(parts)
 
 
-def imports(root: Path, packages: Iterable[str] = ("portal", "bench"), files: Iterable[str] = ("app.py",)) -> dict[str, set[str]]:
+def imports(root: Path, packages: Iterable[str] = ("portal", "bench"),
+            files: Iterable[str] = ("app.py",)) -> dict[str, set[str]]:
     """Each module's imports of our own modules, wherever in the module they are (functions included)."""
     paths = [path for package in packages for path in sorted((root / package).rglob("*.py"))]
     paths += [root / name for name in files if (root / name).exists()]
@@ -62,7 +64,8 @@ def imports(root: Path, packages: Iterable[str] = ("portal", "bench"), files: It
             elif isinstance(node, ast.ImportFrom):
                 base = node.module or ""
                 if node.level:
-                    base = ".".join([*package.split(".")[: len(package.split(".")) - node.level + 1], *filter(None, [base])])
+                    kept = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join([*kept, *filter(None, [base])])
                 found.add(base)
                 found.update(f"{base}.{alias.name}" for alias in node.names)
         graph[name] = {target for target in found if target in names and target != name}

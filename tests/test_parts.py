@@ -70,7 +70,7 @@ def test_a_part_is_in_the_export_and_gone_with_the_account(client, settings, key
         rows = json.loads(archive.read(part.export_file))
         readme = archive.read("README.txt").decode()
     assert [row["id"] for row in rows] == [item_id]
-    assert f"{part.export_file} " in readme and part.export_about in readme
+    assert f"{part.export_file} " in readme and part.export_about() in readme
 
     table = part.model.__tablename__  # type: ignore[attr-defined]
     assert sql(settings, f"SELECT count(*) FROM {table}") == [(1,)]  # noqa: S608 - a table name from the registry

@@ -10,6 +10,7 @@ from html.parser import HTMLParser
 import pytest
 
 from portal.models import Role
+from portal.dates import day
 from tests.conftest import sql, make_connection, make_user, post_form, sign_in, sign_up
 from tests.test_checkins import check_in
 from tests.test_documents import PDF, big_file, upload
@@ -166,7 +167,7 @@ def test_a_shared_part_is_read_only_logged_and_stops_on_the_very_next_request(pa
     cid = connection_id(staff)
     saved = share(survivor, cid, {"goals": "week", "documents": "week"})
     assert saved.status_code == 303
-    week = (datetime.now(UTC) + timedelta(days=7)).date().isoformat()
+    week = day((datetime.now(UTC) + timedelta(days=7)).date())
     sharing = survivor.get("/sharing").text
     assert f"Ana (caseworker) can see your goals until {week}. Your notes stay private." in sharing
     assert f"Ana (caseworker) can see your documents until {week}.</li>" in sharing  # documents have no notes
@@ -423,7 +424,7 @@ def test_an_item_shared_until_a_date_shows_the_date_on_its_page(pair, settings, 
     done = post_form(survivor, "/sharing/item", {"part": part, "item_id": url.rsplit("/", 1)[1], "connection": cid,
                                                  "until": "week"})
     page = survivor.get(done.headers["location"])
-    week = (datetime.now(UTC) + timedelta(days=7)).date().isoformat()
+    week = day((datetime.now(UTC) + timedelta(days=7)).date())
     assert page.status_code == 200 and f"Ana (caseworker) can see this until {week}." in page.text
     assert "Shared. It takes effect at once" in page.text
     assert "Ana (caseworker) can see one item of your" in survivor.get("/sharing").text
@@ -448,8 +449,8 @@ def test_adding_a_part_never_changes_another_parts_end(pair, settings):
     assert abs(ends["goals"] - tomorrow) < timedelta(seconds=1)  # type: ignore[operator]  # untouched: one day left
     assert ends["documents"].date() == (datetime.now(UTC) + timedelta(days=91)).date()  # type: ignore[union-attr]
     page = survivor.get("/sharing").text
-    assert f"can see your goals until {tomorrow.date().isoformat()}." in page
-    assert f"can see your documents until {(datetime.now(UTC) + timedelta(days=91)).date().isoformat()}." in page
+    assert f"can see your goals until {day(tomorrow.date())}." in page
+    assert f"can see your documents until {day((datetime.now(UTC) + timedelta(days=91)).date())}." in page
     # Saved again as shown (twice, as a double tap would): nothing moves, no card is added.
     cards = sql(settings, "SELECT count(*) FROM share_grant")[0][0]
     for _ in range(2):

@@ -37,7 +37,7 @@
     leaving = !practising();
     cover();
     var title = doc.title;
-    doc.title = "New tab";
+    doc.title = doc.body.getAttribute("data-away-title");
     if (practising()) {
       setTimeout(function () {
         doc.title = title;
