@@ -36,9 +36,10 @@ def _run(settings: Config) -> int:
     return 0
 
 
-async def _create_admin(settings: Config, username: str, password: str) -> str | None:
-    from portal.users import create_user, find_user, normalise_username, username_problem
+async def _create_admin(settings: Config, username: str, password: str, country: str = "") -> str | None:
     from portal.db import make_engine, session_factory
+    from portal.help_lines import country_names, set_country
+    from portal.users import create_user, find_user, normalise_username, username_problem
     from portal.models import Role
     from portal.passwords import Hasher, password_problem
 
@@ -46,6 +47,8 @@ async def _create_admin(settings: Config, username: str, password: str) -> str |
     problem = username_problem(username) or password_problem(password, username)
     if problem:
         return problem
+    if country and country.upper() not in country_names():
+        return "Unknown country: use its two-letter code, like GB or US."
     engine = make_engine(settings.database_url)
     try:
         async with session_factory(engine)() as db:
@@ -53,6 +56,8 @@ async def _create_admin(settings: Config, username: str, password: str) -> str |
                 return "That username is taken."
             await create_user(db, Hasher(settings.password_hash_memory_kib, settings.password_hash_passes),
                               username, password, Role.ADMIN)
+            if country:
+                await set_country(db, country.upper())
             await db.commit()
     finally:
         await engine.dispose()
@@ -109,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("migrate", help="upgrade the database to the newest schema")
     admin = commands.add_parser("create-admin", help="make an organisation admin account")
     admin.add_argument("--username", required=True)
+    admin.add_argument("--country", default="", metavar="CODE",
+                       help="where the organisation is, as a two-letter code (GB, US, ...): it sets the help lines")
     backup = commands.add_parser("backup", help="copy the database into one new file (safe while the portal runs)")
     backup.add_argument("--to", type=Path, metavar="PATH",
                         help="where to write it (default: backups/ in the data folder)")
@@ -133,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "migrate":
         return 0
     password = os.environ.get("PORTAL_PASSWORD") or getpass.getpass("Password for the new admin: ")
-    problem = asyncio.run(_create_admin(settings, args.username, password))
+    problem = asyncio.run(_create_admin(settings, args.username, password, args.country))
     if problem:
         print(problem, file=sys.stderr)
         return 1

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from portal.help_lines import country
 from portal.sign_in import start_session
 
 from portal.users import create_user, find_user, normalise_username, username_problem
@@ -67,7 +68,8 @@ async def _staff_page(
     context.setdefault("errors", {})
     return page(
         request, "admin/staff.html", title=_("Staff accounts"), status_code=status_code,
-        counts=counts, connections=connections, staff=staff, new_link=context.pop("new_link", None), **context,
+        counts=counts, connections=connections, staff=staff, new_link=context.pop("new_link", None),
+        country_chosen=bool(await country(db)), **context,
     )
 
 

@@ -1,8 +1,9 @@
 """Help lines: the numbers a survivor sees when they say they do not feel safe, and on the Help page.
 
-The organisation admin sets them on the **Help lines** page; while none are set, the built-in
-defaults are shown (the US National Human Trafficking Hotline, and 911 for immediate danger).
-Showing help never alerts anyone.
+The organisation admin sets them on the **Help lines** page; while none are set, the built-in defaults of
+the organisation's country are shown (the United States: the National Human Trafficking Hotline and 911; the
+United Kingdom: the Modern Slavery & Exploitation Helpline and 999; anywhere else: 112, and the admin is asked
+to add local lines). Showing help never alerts anyone.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from sqlalchemy import delete, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from portal.i18n import _
-from portal.models import HelpLine
+from portal.i18n import _, babel_locale
+from portal.models import HelpLine, Organisation
 from portal.forms import form_value, text_errors
 from portal.viewer import admin_only
 from portal.web import page
@@ -48,11 +49,45 @@ class Line:
         return "sms:" + re.sub(r"[^0-9+]", "", self.text)
 
 
-def default_lines() -> list[Line]:
-    return [
-        Line(_("National Human Trafficking Hotline (24 hours, free, private)"), "1-888-373-7888", "233733"),
-        Line(_("In immediate danger: emergency services"), "911", ""),
-    ]
+# Two-letter regions in the locale data that are not countries (unknown, the EU, the eurozone, the UN, ...).
+NOT_COUNTRIES = frozenset({"ZZ", "EU", "EZ", "UN", "QO"})
+# The countries whose lines are built in; anywhere else only the emergency number is known.
+BUILT_IN = ("US", "GB")
+
+
+def default_lines(country: str) -> list[Line]:
+    """The built-in lines for the organisation's country (112, the emergency number in much of the world,
+    where there are none)."""
+    if country == "US":
+        return [
+            Line(_("National Human Trafficking Hotline (24 hours, free, private)"), "1-888-373-7888", "233733"),
+            Line(_("In immediate danger: emergency services"), "911", ""),
+        ]
+    if country == "GB":
+        return [
+            Line(_("Modern Slavery & Exploitation Helpline (24 hours, free, private)"), "08000 121 700", ""),
+            Line(_("In immediate danger: emergency services"), "999", ""),
+        ]
+    return [Line(_("In immediate danger: emergency services"), "112", "")]
+
+
+async def country(db: AsyncSession) -> str:
+    """Where the organisation is ("" until an admin chooses)."""
+    return (await db.exec(select(Organisation.country).order_by(col(Organisation.id)).limit(1))).first() or ""
+
+
+async def set_country(db: AsyncSession, code: str) -> None:
+    found = (await db.exec(select(Organisation).order_by(col(Organisation.id)).limit(1))).first()
+    organisation = found or Organisation()
+    organisation.country = code
+    db.add(organisation)
+
+
+def country_names() -> dict[str, str]:
+    """Every country by its two-letter code, named in the request's language, in alphabetical order."""
+    names = {code: name for code, name in babel_locale().territories.items()
+             if len(code) == 2 and code.isalpha() and code not in NOT_COUNTRIES}
+    return dict(sorted(names.items(), key=lambda pair: pair[1]))
 
 
 async def saved_lines(db: AsyncSession) -> list[Line]:
@@ -62,7 +97,7 @@ async def saved_lines(db: AsyncSession) -> list[Line]:
 
 async def help_lines(db: AsyncSession) -> list[Line]:
     """The organisation's lines, or the defaults while it has set none."""
-    return await saved_lines(db) or default_lines()
+    return await saved_lines(db) or default_lines(await country(db))
 
 
 @get("/help", name="help")
@@ -86,10 +121,13 @@ def _read_line(form: Any) -> tuple[dict[str, str], dict[str, str]]:
 
 
 async def _lines_page(request: Request[Any, Any, Any], db: AsyncSession, values: dict[str, str] | None = None,
-                      errors: dict[str, str] | None = None, status_code: int = 200) -> Template:
+                      errors: dict[str, str] | None = None, status_code: int = 200,
+                      country_error: str = "") -> Template:
+    where = await country(db)
     return page(request, "admin/help_lines.html", title=_("Help lines"), lines=await saved_lines(db),
-                defaults=default_lines(), values=values or {}, errors=errors or {}, max_lines=MAX_LINES,
-                status_code=status_code)
+                defaults=default_lines(where), values=values or {}, errors=errors or {}, max_lines=MAX_LINES,
+                status_code=status_code, country=where, countries=country_names(), built_in=where in BUILT_IN,
+                country_error=country_error)
 
 
 @get("/admin/help-lines", guards=[admin_only], name="help_lines")
@@ -109,10 +147,20 @@ async def add_line(request: Request[Any, Any, Any], db: NamedDependency[AsyncSes
     return Redirect("/admin/help-lines", status_code=303)
 
 
+@post("/admin/country", guards=[admin_only])
+async def choose_country(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
+    """Where the organisation is: the built-in help lines follow it."""
+    code = form_value(await request.form(), "country", 2).upper()
+    if code not in country_names():
+        return await _lines_page(request, db, status_code=400, country_error=_("Choose a country from the list."))
+    await set_country(db, code)
+    return Redirect("/admin/help-lines#country", status_code=303)
+
+
 @post("/admin/help-lines/{line_id:int}/delete", guards=[admin_only])
 async def remove_line(db: NamedDependency[AsyncSession], line_id: FromPath[int]) -> Response[Any]:
     await db.exec(delete(HelpLine).where(col(HelpLine.id) == line_id))
     return Redirect("/admin/help-lines", status_code=303)
 
 
-routes = [help_page, lines_page, add_line, remove_line]
+routes = [help_page, lines_page, add_line, choose_country, remove_line]

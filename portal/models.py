@@ -274,6 +274,18 @@ class CheckIn(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class Organisation(SQLModel, table=True):
+    """The organisation this deployment serves. Where it is (`country`) sets the defaults a survivor sees
+    before an admin changes them: the help lines."""
+
+    __tablename__ = "organisation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # ISO 3166 two-letter code ("GB", "US"), chosen by the first admin; empty: not chosen yet.
+    country: str = Field(default="", max_length=2)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
 class HelpLine(SQLModel, table=True):
     """A number the organisation shows to a survivor who says they do not feel safe. Set by the
     organisation admin; when there are none, the built-in defaults are shown."""

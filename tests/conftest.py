@@ -20,6 +20,8 @@ from litestar.testing import TestClient
 from sqlalchemy import text
 
 from app import create_app
+from sqlmodel import SQLModel
+
 from portal.users import create_user
 from portal.db import make_engine, migrate, session_factory
 from portal.models import Role
@@ -30,10 +32,8 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "")
 REDIS_URL = os.environ.get("REDIS_URL", "")
 BASE_URL = "http://testserver.local"
 PASSWORD = "plum-orchard-lantern"
-TABLES = (
-    "passkey_challenge", "passkey", "departure", "recovery_code", "push_outbox", "push_subscription", "push_settings", "message", "access_request", "access_log", "share_grant", "connection", "connection_code", "document_chunk", "document", "checkin", "help_line", "appointment", "goal_step", "goal", "password_setup", "web_session",
-    "app_user",
-)  # children first
+# Every table of the models, children first: a new table is emptied between tests without anyone listing it.
+TABLES = tuple(table.name for table in reversed(SQLModel.metadata.sorted_tables))
 
 
 def pytest_report_header() -> list[str]:

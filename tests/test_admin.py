@@ -36,6 +36,19 @@ def test_create_admin_command_makes_an_admin_who_can_sign_in(client, settings):
     assert again.returncode == 1 and "taken" in again.stderr
 
 
+def test_create_admin_chooses_the_organisations_country_and_with_it_the_help_lines(client, settings):
+    env = {**os.environ, "DATABASE_URL": settings.database_url, "PORTAL_DATA_DIR": str(settings.data_dir),
+           "PORTAL_PASSWORD": "a-long-admin-passphrase"}
+    command = [sys.executable, "-m", "portal", "create-admin", "--username", "orgadmin", "--country"]
+    refused = subprocess.run([*command, "ZZ"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 1 and "Unknown country" in refused.stderr
+    result = subprocess.run([*command, "gb"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    help_page = client.get("/help").text
+    assert "Modern Slavery &amp; Exploitation Helpline" in help_page and "08000 121 700" in help_page
+    assert "1-888-373-7888" not in help_page
+
+
 def test_create_admin_refuses_a_weak_password(settings):
     env = {**os.environ, "DATABASE_URL": settings.database_url, "PORTAL_DATA_DIR": str(settings.data_dir),
            "PORTAL_PASSWORD": "short"}

@@ -4,7 +4,7 @@ history and its trend picture, bad input, help lines set by the admin, and nobod
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,7 +13,7 @@ from sqlalchemy import text
 from portal.db import make_engine
 from portal.models import Role
 from portal.dates import moment
-from tests.conftest import make_user, post_form, run, sign_in, sign_up
+from tests.conftest import make_user, post_form, run, sign_in, sign_up, sql
 
 
 def check_in(client, **fields):  # type: ignore[no-untyped-def]
@@ -60,7 +60,13 @@ def test_only_the_feeling_is_needed_and_the_safety_question_can_be_skipped(clien
     assert "What would help?" not in page.split("</dl>")[0].split("<dl")[1]  # nothing chosen, nothing shown
 
 
+def in_country(settings, code: str) -> None:  # type: ignore[no-untyped-def]
+    """The organisation is in `code` (as its first admin chose, on the command line or the Help lines page)."""
+    sql(settings, "INSERT INTO organisation (country, created_at) VALUES (:c, :t)", c=code, t=datetime.now(UTC))
+
+
 def test_not_safe_shows_help_at_once_and_alerts_nobody(client, settings):
+    in_country(settings, "US")
     sign_up(client, "river")
     before = table_counts(settings)
     page = client.get(check_in(client, feeling="1", safe="no")).text
@@ -73,7 +79,8 @@ def test_not_safe_shows_help_at_once_and_alerts_nobody(client, settings):
     assert after == {**before, "checkin": before["checkin"] + 1}  # the check-in, and nothing else written
 
 
-def test_the_help_page_shows_the_numbers_to_anyone(client):
+def test_the_help_page_shows_the_numbers_to_anyone(client, settings):
+    in_country(settings, "US")
     page = client.get("/help").text
     assert "<title>Waypoint – Help</title>" in page and "1-888-373-7888" in page and "911" in page
 
@@ -196,7 +203,36 @@ def test_signed_out_visitors_and_staff_cannot_reach_check_ins(client, settings):
 # ----- help lines, set by the organisation admin ----------------------------------------------
 
 
+@pytest.mark.parametrize(("country", "shown", "not_shown"), [
+    ("GB", ["Modern Slavery &amp; Exploitation Helpline", 'href="tel:08000121700"', 'href="tel:999"'], ["1-888", "911"]),
+    ("US", ["National Human Trafficking Hotline", 'href="tel:18883737888"', 'href="sms:233733"', 'href="tel:911"'],
+     ["08000", "999"]),
+    ("FR", ['href="tel:112"'], ["1-888", "911", "08000", "999"]),
+])
+def test_a_new_organisation_shows_its_countrys_lines_before_any_admin_edits_them(client, other_client, settings,
+                                                                                 country, shown, not_shown):
+    make_user(settings, "org-admin", Role.ADMIN)
+    sign_in(client, "org-admin")
+    assert "Choose where your organisation is" in client.get("/admin/staff").text
+    assert post_form(client, "/admin/country", {"country": country}).status_code == 303
+    assert "Choose where your organisation is" not in client.get("/admin/staff").text
+    sign_up(other_client, "river")
+    help_part = other_client.get(check_in(other_client, feeling="1", safe="no")).text.split("<h1>")[0]
+    assert all(text in help_part for text in shown), help_part
+    assert not any(text in help_part for text in not_shown), help_part
+    lines_page = client.get("/admin/help-lines").text
+    assert ("There are no built-in help lines for France" in lines_page) == (country == "FR")
+
+
+def test_a_country_that_does_not_exist_is_refused(client, settings):
+    make_user(settings, "org-admin", Role.ADMIN)
+    sign_in(client, "org-admin")
+    assert post_form(client, "/admin/country", {"country": "XX"}).status_code == 400
+    assert sql(settings, "SELECT count(*) FROM organisation") == [(0,)]
+
+
 def test_the_admin_sets_help_lines_that_replace_the_defaults(client, other_client, settings):
+    in_country(settings, "US")
     make_user(settings, "org-admin", Role.ADMIN)
     sign_in(client, "org-admin")
     page = client.get("/admin/help-lines").text

@@ -1,0 +1,35 @@
+"""organisation
+
+Revision ID: 0016
+Revises: 0015
+Create Date: 2026-12-04 11:00:00
+
+The organisation this deployment serves, and the country it is in: it sets the help lines a survivor sees
+before an admin adds the organisation's own.
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+import sqlmodel.sql.sqltypes  # noqa: F401  (autogenerate renders sqlmodel column types)
+from alembic import op
+
+
+revision: str = '0016'
+down_revision: str | None = '0015'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        'organisation',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('country', sqlmodel.sql.sqltypes.AutoString(length=2), nullable=False),
+        sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_organisation')),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table('organisation')
