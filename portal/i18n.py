@@ -75,6 +75,14 @@ def from_accept_language(header: str) -> str:
     return negotiate_locale(ordered, list(LANGUAGES), sep="-") or DEFAULT_LOCALE
 
 
+def chosen(account: str, cookie: str, accept_language: str) -> str:
+    """A request's language: the account's choice, else this browser's (the cookie), else what it asks for."""
+    for choice in (account, cookie):
+        if choice in LANGUAGES:
+            return choice
+    return from_accept_language(accept_language)
+
+
 def _(message: str) -> str:
     return translations(_current.get()).gettext(message)
 

@@ -59,11 +59,9 @@ class ViewerMiddleware(ASGIMiddleware):
             if viewer is None:
                 send = _appending_cookie(send, self.sessions.cleared_cookie().to_header(header=""))
             state["viewer"] = viewer
-        # The request's language: the account's choice, else this browser's (a cookie), else what it asks for.
         viewer = state["viewer"]
-        chosen = viewer.language if viewer is not None and viewer.language else connection.cookies.get(i18n.COOKIE, "")
-        i18n.use(chosen if chosen in i18n.LANGUAGES else i18n.from_accept_language(
-            connection.headers.get("accept-language", "")))
+        i18n.use(i18n.chosen(viewer.language if viewer is not None else "", connection.cookies.get(i18n.COOKIE, ""),
+                             connection.headers.get("accept-language", "")))
         await next_app(scope, receive, send)
 
     async def _viewer(self, token: str, *, touch: bool) -> Viewer | None:

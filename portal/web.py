@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from portal.viewer import viewer_of
 from portal import disguise
 from portal.crypto import MasterKey
+from portal import i18n
 from portal.i18n import _
 from portal.limits import Throttle
 from portal.passwords import Hasher
@@ -126,6 +127,13 @@ def page_link(query: Any, number: int) -> str:
 # ----- error pages ----------------------------------------------------------------------------
 
 
+def _their_language(request: Request[Any, Any, Any]) -> None:
+    """An error page speaks the person's language even where no route matched (an unknown address), so the
+    middleware that chooses it never ran: then the browser's choice (cookie) or its Accept-Language."""
+    if "viewer" not in request.scope.get("state", {}):
+        i18n.use(i18n.chosen("", request.cookies.get(i18n.COOKIE, ""), request.headers.get("accept-language", "")))
+
+
 def _error_page(request: Request[Any, Any, Any], status_code: int, heading: str, body: str) -> Template:
     if wants_fragment(request):
         # htmx swaps 4xx and 5xx answers too: a whole page must not land inside a card or a list, so a
@@ -142,6 +150,7 @@ def _error_page(request: Request[Any, Any, Any], status_code: int, heading: str,
 
 
 def not_signed_in(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    _their_language(request)
     if request.headers.get("hx-request") == "true":
         return Response(content=b"", status_code=401, headers={"HX-Redirect": "/sign-in"})
     if request.method in ("GET", "HEAD"):
@@ -150,10 +159,12 @@ def not_signed_in(request: Request[Any, Any, Any], exc: Exception) -> Response[A
 
 
 def not_found(request: Request[Any, Any, Any], exc: Exception) -> Template:
+    _their_language(request)
     return _error_page(request, 404, _("Page not found"), _("This page does not exist, or it is not shared with you."))
 
 
 def forbidden(request: Request[Any, Any, Any], exc: Exception) -> Template:
+    _their_language(request)
     # Litestar's CSRF check raises PermissionDeniedException.
     return _error_page(
         request, 403, _("Please try again"), _("This form was out of date. Go back, reload the page and send it again.")
@@ -161,6 +172,7 @@ def forbidden(request: Request[Any, Any, Any], exc: Exception) -> Template:
 
 
 def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Template:
+    _their_language(request)
     status = exc.status_code
     if status == 429:
         return _error_page(request, 429, _("Please wait"), _("Too many tries. Wait a minute, then try again."))
@@ -177,6 +189,7 @@ def loggable_path(path: str) -> str:
 
 
 def server_error(request: Request[Any, Any, Any], exc: Exception) -> Template:
+    _their_language(request)
     # Logged by id only: never a person's words.
     viewer = viewer_of(request)
     log.error(

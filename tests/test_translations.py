@@ -145,3 +145,14 @@ def test_the_choice_in_settings_follows_the_account_to_a_fresh_browser(client, o
     home = other_client.get("/home", headers={"accept-language": "es"}).text
     assert _html_tag(home) == '<html lang="ar" dir="rtl">'
     assert 'id="language-ar" name="language" type="radio" value="ar" checked' in other_client.get("/settings").text
+
+
+def test_an_unknown_address_answers_in_the_persons_language(client):
+    """No route matched, so no route middleware ran: the error page still speaks the browser's language."""
+    client.cookies.set(i18n.COOKIE, "es")
+    answer = client.get("/no-such-page")
+    assert answer.status_code == 404 and _html_tag(answer.text) == '<html lang="es" dir="ltr">'
+    assert i18n.translations("es").gettext("Page not found") in answer.text and "Salir ya" in answer.text
+    client.cookies.clear()
+    arabic = client.get("/no-such-page", headers={"accept-language": "ar"})
+    assert _html_tag(arabic.text) == '<html lang="ar" dir="rtl">'
