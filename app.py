@@ -37,6 +37,7 @@ from portal.db import make_engine, session_factory, session_provider
 from portal.limits import MemoryCounters, RedisCounters, Throttle
 from portal.passwords import Hasher
 from portal.safety import exit_href
+from portal.timezones import zone_in_words
 from portal.sessions import DatabaseSessionStore, RedisSessionStore, Sessions
 from portal.storage import DatabaseStorage
 from portal.config import Config
@@ -87,7 +88,7 @@ def template_environment(assets: StaticAssets, secret_key: str) -> Environment:
     )
     env.globals.update(
         static_url=assets.url, integrity=assets.integrity, language=i18n.current, text_direction=i18n.direction,
-        languages=i18n.LANGUAGES, day=dates.day, clock=dates.clock, moment=dates.moment,
+        languages=i18n.LANGUAGES, day=dates.day, clock=dates.clock, moment=dates.moment, zone_in_words=zone_in_words,
         exit_href=partial(exit_href, secret_key),
         page_link=page_link,
     )

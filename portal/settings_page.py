@@ -19,7 +19,8 @@ from portal.models import Role, User
 from portal.passkeys import passkeys_of
 from portal.recovery_codes import codes_left
 from portal.config import is_web_address
-from portal.timezones import is_zone, local, zone_names
+from portal.help_lines import country
+from portal.timezones import is_zone, local, zone_groups
 from portal.forms import form_value, whole_number
 from portal.viewer import Viewer, current_viewer, signed_in
 from portal.web import page, services_of
@@ -54,7 +55,7 @@ async def settings_page_with(request: Request[Any, Any, Any], db: AsyncSession, 
                                                if getattr(prefs, kind)]
     return page(
         request, "home/settings.html", title=_("Settings"),
-        default_exit_url=services_of(request).config.exit_url, zones={name: name for name in zone_names()},
+        default_exit_url=services_of(request).config.exit_url, zone_groups=zone_groups(await country(db)),
         **reminders_context, **account_context, **context,
     )
 
