@@ -20,7 +20,7 @@ from portal.passkeys import passkeys_of
 from portal.recovery_codes import codes_left
 from portal.config import is_web_address
 from portal.help_lines import country
-from portal.timezones import is_zone, local, zone_groups
+from portal.timezones import OTHER, cities, countries, is_zone, local, zone_country
 from portal.forms import form_value, whole_number
 from portal.viewer import Viewer, current_viewer, signed_in
 from portal.web import page, services_of
@@ -55,7 +55,8 @@ async def settings_page_with(request: Request[Any, Any, Any], db: AsyncSession, 
                                                if getattr(prefs, kind)]
     return page(
         request, "home/settings.html", title=_("Settings"),
-        default_exit_url=services_of(request).config.exit_url, zone_groups=zone_groups(await country(db)),
+        default_exit_url=services_of(request).config.exit_url, countries=countries(await country(db)),
+        zone_country=zone_country(viewer.time_zone) or (OTHER if viewer.time_zone == "UTC" else ""),
         **reminders_context, **account_context, **context,
     )
 
@@ -87,6 +88,19 @@ async def save_exit(request: Request[Any, Any, Any], db: NamedDependency[AsyncSe
     # The page is rendered with the new value, so its Exit now link leads to the new place at once.
     request.scope["state"]["viewer"] = replace(viewer, exit_url=raw)
     return await settings_page_with(request, db, values={"exit_url": raw}, saved=True)
+
+
+@get("/settings/time-zone", guards=[signed_in], name="time_zone")
+async def time_zone_page(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Template:
+    """The second step of choosing a time zone: the cities of the country chosen on Settings."""
+    viewer = current_viewer(request)
+    # Without a country: the country of the zone chosen now (UTC's own "country" for none).
+    chosen = request.query_params.get("country", "")[:3] or zone_country(viewer.time_zone) or OTHER
+    if chosen not in countries(await country(db)):
+        return await settings_page_with(request, db, status_code=400,
+                                        zone_error=_("Choose your country from the list."))
+    return page(request, "home/time_zone.html", title=_("Settings"), country_name=countries()[chosen],
+                cities=cities(chosen), zone=viewer.time_zone)
 
 
 @post("/settings/time-zone", guards=[signed_in], name="save_time_zone")
@@ -166,4 +180,4 @@ async def _reminders_context(db: AsyncSession, request: Request[Any, Any, Any], 
     }}
 
 
-routes = [settings_page, save_exit, save_time_zone, save_safety]
+routes = [settings_page, time_zone_page, save_exit, save_time_zone, save_safety]

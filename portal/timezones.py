@@ -63,19 +63,36 @@ def _city(zone: str, language: str) -> str:
     return city.rsplit("/", 1)[-1].replace("_", " ")
 
 
-def zone_groups(first_country: str = "") -> list[tuple[str, list[tuple[str, str]]]]:
-    """The zones to choose from, by country, in the request's language: [(country, [(zone, city), ...]), ...].
-    The organisation's country comes first (the likeliest guess), then the others by name, then UTC."""
-    return _zone_groups(current(), first_country)
+OTHER = "UTC"  # the "country" of Coordinated Universal Time, for anyone who wants no zone of a place
+
+
+def zone_country(zone: str) -> str:
+    """The country of a zone ("" for UTC or a zone of no country)."""
+    return zone_countries().get(zone, "")
+
+
+def countries(first_country: str = "") -> dict[str, str]:
+    """The countries that have zones, named in the request's language: the organisation's first (the likeliest
+    guess), then the others by name, then UTC."""
+    return _countries(current(), first_country)
 
 
 @cache
-def _zone_groups(language: str, first_country: str) -> list[tuple[str, list[tuple[str, str]]]]:
+def _countries(language: str, first_country: str) -> dict[str, str]:
     names = babel_locale(language).territories
-    by_country: dict[str, list[tuple[str, str]]] = {}
-    for zone, code in zone_countries().items():
-        by_country.setdefault(code, []).append((zone, _city(zone, language)))
-    groups = sorted(((str(names.get(code, code)), sorted(zones, key=lambda pair: pair[1]), code)
-                     for code, zones in by_country.items()), key=lambda group: (group[2] != first_country, group[0]))
-    return [(country, zones) for country, zones, _code in groups] + [
-        (_("Other"), [("UTC", _("Coordinated Universal Time (UTC)"))])]
+    found = {code: str(names.get(code, code)) for code in set(zone_countries().values())}
+    ordered = sorted(found.items(), key=lambda pair: (pair[0] != first_country, pair[1]))
+    return {**dict(ordered), OTHER: _("Coordinated Universal Time (UTC)")}
+
+
+def cities(country: str) -> dict[str, str]:
+    """The zones of one country, each named by its city in the request's language, by name: {zone: city}."""
+    return _cities(current(), country)
+
+
+@cache
+def _cities(language: str, country: str) -> dict[str, str]:
+    if country == OTHER:
+        return {"UTC": _("Coordinated Universal Time (UTC)")}
+    zones = [(zone, _city(zone, language)) for zone, code in zone_countries().items() if code == country]
+    return dict(sorted(zones, key=lambda pair: pair[1]))

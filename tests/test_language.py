@@ -68,7 +68,7 @@ def test_templates_show_no_english_outside_gettext():
                                "target_date": None, "steps_done": 1, "steps_total": 2})(),
         "steps": [], "focus": "", "editing": "", "edit_error": "", "edit_value": "", "step_error": "⟦e⟧", "step_value": "", "celebrate": True,
         "items": [], "past": False, "reminders": {"none": "⟦none⟧"}, "zone": "UTC", "zones": {"UTC": "UTC"},
-        "zone_saved": True, "zone_groups": [("⟦Japan⟧", [("Asia/Tokyo", "⟦Tokyo⟧")])], "next_appointment": None, "zone_error": "", "local": lambda moment, zone: moment,
+        "zone_saved": True, "countries": {"JP": "⟦Japan⟧"}, "zone_country": "JP", "cities": {"Asia/Tokyo": "⟦Tokyo⟧"}, "country_name": "⟦Japan⟧", "next_appointment": None, "zone_error": "", "local": lambda moment, zone: moment,
         "item": type("A", (), {"id": "a1", "what": "1234", "place": "5678", "with_whom": "9012", "notes": "3456",
                                "reminder": "none", "starts_at": __import__("datetime").datetime(2027, 1, 2, 3, 4),
                                "name": "1234", "title": "1234", "area": "work", "status": "active", "why": "5678", "target_date": None, "steps_done": 1, "steps_total": 2, "kind": "id", "expires_on": __import__("datetime").date(2027, 1, 2),

@@ -158,18 +158,21 @@ def test_an_unknown_address_answers_in_the_persons_language(client):
     assert _html_tag(arabic.text) == '<html lang="ar" dir="rtl">'
 
 
-def test_the_time_zone_picker_names_countries_and_cities_in_the_persons_language(client, settings):
+def test_the_time_zone_is_chosen_by_country_then_city_named_in_the_persons_language(client, settings):
     sql(settings, "INSERT INTO organisation (country, created_at) VALUES ('GB', CURRENT_TIMESTAMP)")
     sign_up(client, "river")
     assert post_form(client, "/language", {"language": "es"}).status_code == 303
     page = client.get("/settings").text
-    picker = page.split('<select id="time_zone"', 1)[1].split("</select>", 1)[0]
-    groups = re.findall(r'<optgroup label="([^"]+)">', picker)
-    assert groups[0] == "Reino Unido"  # the organisation's country first: the likeliest guess
-    assert "Estados Unidos" in groups and "Japón" in groups and len(groups) > 200
-    assert re.search(r'<option value="America/New_York"[^>]*>Nueva York</option>', picker)
-    shown = re.findall(r"<option[^>]*>([^<]+)</option>", picker)
-    assert not [name for name in shown if "/" in name or "_" in name]  # never "America/New_York"
+    step_one = page.split('<select id="country"', 1)[1].split("</select>", 1)[0]
+    names = re.findall(r"<option[^>]*>([^<]+)</option>", step_one)
+    assert names[1] == "Reino Unido"  # after "Choose a country": the organisation's country, the likeliest guess
+    assert "Estados Unidos" in names and "Japón" in names and len(names) > 200
+    step_two = client.get("/settings/time-zone?country=US").text
+    assert re.search(r'<option value="America/New_York"[^>]*>Nueva York</option>', step_two)
+    for html in (step_one, step_two):
+        shown = re.findall(r"<option[^>]*>([^<]+)</option>", html)
+        assert not [name for name in shown if "/" in name or "_" in name]  # never "America/New_York"
+    assert client.get("/settings/time-zone?country=XX").status_code == 400
     assert post_form(client, "/settings/time-zone", {"time_zone": "Asia/Tokyo"}).status_code == 200
-    saved = client.get("/settings").text
-    assert '<option value="Asia/Tokyo" selected>Tokio</option>' in saved
+    assert '<option value="Asia/Tokyo" selected>Tokio</option>' in client.get("/settings/time-zone?country=JP").text
+    assert "hora de Japón" in client.get("/settings").text
