@@ -218,12 +218,13 @@ def ics(item: Appointment, with_details: bool = False) -> bytes:
     start = item.starts_at.astimezone(UTC)
     details = "\n".join(part for part in (item.with_whom and _("With: {name}").format(name=item.with_whom),
                                           item.notes) if part)
+    plain_title = _("Appointment")  # what the phone's calendar shows: nothing about it
     lines = [
         "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Calendar//Appointment//EN", "CALSCALE:GREGORIAN",
         "BEGIN:VEVENT", f"UID:{item.id}", f"DTSTAMP:{stamp}",
         f"DTSTART:{start.strftime('%Y%m%dT%H%M%SZ')}",
         f"DTEND:{(start + timedelta(hours=1)).strftime('%Y%m%dT%H%M%SZ')}",
-        f"SUMMARY:{_ics_text(item.what if with_details else _('Appointment'))}",
+        f"SUMMARY:{_ics_text(item.what if with_details else plain_title)}",
     ]
     if with_details and item.place:
         lines.append(f"LOCATION:{_ics_text(item.place)}")

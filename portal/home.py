@@ -1,4 +1,4 @@
-"""Start pages: the signed-out landing page, the survivor's Home, the staff page, Config."""
+"""Start pages: the signed-out landing page, the survivor's Home, the staff page."""
 
 from __future__ import annotations
 

@@ -63,14 +63,18 @@ def babel_locale(locale: str | None = None) -> Locale:
 def from_accept_language(header: str) -> str:
     """The language we have that the browser asks for first (Accept-Language), else English."""
     wanted = []
-    for part in header.split(",")[:20]:
-        tag, _sep, quality = part.strip().partition(";q=")
-        try:
-            weight = float(quality) if quality else 1.0
-        except ValueError:
-            continue
-        if tag and weight > 0:
-            wanted.append((weight, tag.strip().replace("_", "-")))
+    for part in header[:2000].split(",")[:20]:
+        tag, *parameters = (piece.strip() for piece in part.split(";"))
+        weight = 1.0
+        for parameter in parameters:
+            name, _sep, value = parameter.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 0.0
+        if tag and 0 < weight <= 1:
+            wanted.append((weight, tag.lower().replace("_", "-")))
     ordered = [tag for _weight, tag in sorted(wanted, key=lambda pair: -pair[0])]
     return negotiate_locale(ordered, list(LANGUAGES), sep="-") or DEFAULT_LOCALE
 

@@ -25,7 +25,7 @@ from portal.web import page, services_of
 
 COOKIE_LIFETIME = timedelta(days=365)
 # Where to go back to: a path of this site only (never another site, never "//host").
-_LOCAL_PATH = re.compile(r"^/(?!/)[A-Za-z0-9/_.~-]{0,200}(#[A-Za-z0-9_-]{1,40})?$")
+_LOCAL_PATH = re.compile(r"^/(?!/)[A-Za-z0-9/_.~-]{0,200}(\?[A-Za-z0-9_.~=&-]{1,100})?(#[A-Za-z0-9_-]{1,40})?$")
 
 
 def back_to(raw: str) -> str:

@@ -45,8 +45,9 @@ TTL = 24 * 3600
 
 def default_text(language: str | None = None) -> str:
     """The neutral words of a notification, in `language` (default: this request's)."""
-    message = "You have a new update"
-    return i18n.translations(language).gettext(message) if language else _(message)
+    if language:
+        return i18n.translations(language).gettext("You have a new update")
+    return _("You have a new update")
 
 
 # ----- subscriptions --------------------------------------------------------------------------------

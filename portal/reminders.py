@@ -17,7 +17,7 @@ from litestar.response import Redirect
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal.settings_page import settings_page_with
-from portal import push, reminder_times
+from portal import i18n, push, reminder_times
 from portal.settings_page import day_labels, kind_labels
 from portal.i18n import _
 from portal.models import PushSettings, Role, User, utcnow
@@ -48,6 +48,11 @@ async def add_device(request: Request[Any, Any, Any], db: NamedDependency[AsyncS
         return Redirect("/settings?done=device-refused#reminders", status_code=303)
     await push.subscribe(db, viewer.user_id, endpoint, p256dh, auth,
                          device_label(request.headers.get("user-agent", "")))
+    user = await db.get(User, viewer.user_id)
+    if user is not None and not user.language:
+        # Reminders go out without a page: they speak the language this person reads now, unless they chose one.
+        user.language = i18n.current()
+        db.add(user)
     return Redirect("/settings?done=device-added#reminders", status_code=303)
 
 

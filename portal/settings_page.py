@@ -20,7 +20,7 @@ from portal.passkeys import passkeys_of
 from portal.recovery_codes import codes_left
 from portal.config import is_web_address
 from portal.help_lines import country
-from portal.timezones import OTHER, cities, countries, is_zone, local, zone_country
+from portal.timezones import OTHER, canonical, cities, countries, is_zone, local, zone_country
 from portal.forms import form_value, whole_number
 from portal.viewer import Viewer, current_viewer, signed_in
 from portal.web import page, services_of
@@ -100,7 +100,7 @@ async def time_zone_page(request: Request[Any, Any, Any], db: NamedDependency[As
         return await settings_page_with(request, db, status_code=400,
                                         zone_error=_("Choose your country from the list."))
     return page(request, "home/time_zone.html", title=_("Settings"), country_name=countries()[chosen],
-                cities=cities(chosen), zone=viewer.time_zone)
+                cities=cities(chosen), zone=canonical(viewer.time_zone))
 
 
 @post("/settings/time-zone", guards=[signed_in], name="save_time_zone")

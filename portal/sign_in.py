@@ -20,6 +20,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from portal import i18n
 from portal.recovery_codes import codes_page, new_codes
 from portal.users import create_user, find_user, normalise_username, username_key, username_problem
 from portal.web import client_address
@@ -146,6 +147,9 @@ async def sign_up(request: Request[Any, Any, Any], db: NamedDependency[AsyncSess
         # The browser's time zone, sent by the page's script; it can be changed in Settings.
         zone = form_value(form, "time_zone", 64)
         user.time_zone = zone if is_zone(zone) else ""
+        # A language chosen on this phone before signing up is the account's from now on.
+        chosen = request.cookies.get(i18n.COOKIE, "")
+        user.language = chosen if chosen in i18n.LANGUAGES else ""
     except IntegrityError:  # the same name, taken a moment ago
         await db.rollback()
         return _sign_up_page(request, values, {"username": _("That username is taken. Try another one.")}, 400)

@@ -66,9 +66,25 @@ def _city(zone: str, language: str) -> str:
 OTHER = "UTC"  # the "country" of Coordinated Universal Time, for anyone who wants no zone of a place
 
 
+@cache
+def _links() -> dict[str, str]:
+    """Old and other names of zones (Asia/Calcutta, US/Eastern) and the zone each names (the database's links)."""
+    data = files("tzdata.zoneinfo").joinpath("tzdata.zi").read_text(encoding="utf-8")
+    return {alias: target for kind, target, alias in
+            (line.split()[:3] for line in data.splitlines() if line.startswith("L ")) if kind == "L"}
+
+
+def canonical(zone: str) -> str:
+    """The zone's own name where it is an old or other name of one (a browser may still give one)."""
+    seen = 0
+    while zone in _links() and seen < 5:
+        zone, seen = _links()[zone], seen + 1
+    return zone
+
+
 def zone_country(zone: str) -> str:
-    """The country of a zone ("" for UTC or a zone of no country)."""
-    return zone_countries().get(zone, "")
+    """The country of a zone, under any of its names ("" for UTC or a zone of no country)."""
+    return zone_countries().get(canonical(zone), "")
 
 
 def countries(first_country: str = "") -> dict[str, str]:

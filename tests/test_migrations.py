@@ -55,3 +55,33 @@ def test_sqlite_runs_in_wal_with_full_sync_and_foreign_keys(tmp_path):
     mode, sync, fks, busy = run(pragmas())
     # busy_timeout 0: a lock is waited for without sleeping the event loop (tests/test_sqlite_loop.py).
     assert mode == "wal" and sync == 2 and fks == 1 and busy == 0
+
+
+def test_a_deployment_in_use_keeps_the_help_lines_it_showed_and_a_new_one_chooses(tmp_path):
+    """Before the organisation's country, everyone saw the United States' lines: an upgraded deployment keeps
+    them (country US); a new, empty one has none chosen until its first admin chooses."""
+    used, new = f"sqlite:///{tmp_path / 'used.db'}", f"sqlite:///{tmp_path / 'new.db'}"
+
+    async def country(url: str) -> list[tuple[str]]:
+        engine = make_engine(url)
+        async with engine.connect() as conn:
+            rows = [tuple(row) for row in (await conn.execute(text("SELECT country FROM organisation"))).all()]
+        await engine.dispose()
+        return rows
+
+    async def a_person(url: str) -> None:
+        engine = make_engine(url)
+        async with engine.begin() as conn:
+            await conn.execute(text("INSERT INTO app_user (username, username_key, role, password_hash, active, "
+                                    "created_at, exit_url, time_zone, idle_minutes, cover_when_hidden, app_name, "
+                                    "language) VALUES ('river', 'river', 'survivor', '', 1, '2026-01-01 00:00:00', "
+                                    "'', '', 0, 1, 'waypoint', '')"))
+        await engine.dispose()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(command.upgrade, alembic_config(used), "0015").result()
+        run(a_person(used))
+        pool.submit(migrate, used).result()
+        pool.submit(migrate, new).result()
+    assert run(country(used)) == [("US",)]
+    assert run(country(new)) == []

@@ -176,3 +176,24 @@ def test_the_time_zone_is_chosen_by_country_then_city_named_in_the_persons_langu
     assert post_form(client, "/settings/time-zone", {"time_zone": "Asia/Tokyo"}).status_code == 200
     assert '<option value="Asia/Tokyo" selected>Tokio</option>' in client.get("/settings/time-zone?country=JP").text
     assert "hora de Japón" in client.get("/settings").text
+
+
+def test_words_outside_pages_speak_the_persons_language(client, settings):
+    """The service worker's notification words, a calendar file's plain title and the account's language for
+    reminders (sent with no page to take it from) all follow the person's language."""
+    client.cookies.set(i18n.COOKIE, "es")
+    assert "Tienes una novedad" in client.get("/sw.js").text
+    sign_up(client, "river")  # chosen on this phone before signing up: the account keeps it
+    assert sql(settings, "SELECT language FROM app_user WHERE username = 'river'") == [("es",)]
+    made = post_form(client, "/appointments", {"what": "Abogada", "date": "2030-01-02", "time": "10:00",
+                                               "reminder": "none"}).headers["location"]
+    calendar = client.get(f"{made}/calendar.ics").text
+    assert "SUMMARY:Cita" in calendar and "Abogada" not in calendar
+
+
+def test_an_old_name_of_a_zone_is_shown_under_its_country(client, settings):
+    """A browser may give an old name (Asia/Calcutta): the picker still finds its country and city."""
+    sign_up(client, "river")
+    sql(settings, "UPDATE app_user SET time_zone = 'Asia/Calcutta' WHERE username = 'river'")
+    assert '<option value="IN" selected>' in client.get("/settings").text
+    assert '<option value="Asia/Kolkata" selected>' in client.get("/settings/time-zone").text

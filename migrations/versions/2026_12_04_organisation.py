@@ -5,8 +5,11 @@ Revises: 0015
 Create Date: 2026-12-04 11:00:00
 
 The organisation this deployment serves, and the country it is in: it sets the help lines a survivor sees
-before an admin adds the organisation's own.
+before an admin adds the organisation's own. A deployment already in use showed the United States' lines
+until now: it keeps them (country US, which its admin can change); a new one starts with none chosen.
 """
+
+from datetime import UTC, datetime
 
 from collections.abc import Sequence
 
@@ -29,6 +32,10 @@ def upgrade() -> None:
         sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_organisation')),
     )
+    if op.get_bind().execute(sa.text("SELECT count(*) FROM app_user")).scalar():
+        organisation = sa.table('organisation', sa.column('country', sa.String()),
+                                sa.column('created_at', sqlmodel.sql.sqltypes.UTCDateTime()))
+        op.bulk_insert(organisation, [{'country': 'US', 'created_at': datetime.now(UTC)}])
 
 
 def downgrade() -> None:

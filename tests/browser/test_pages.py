@@ -9,7 +9,7 @@ from tests.browser.helpers import sign_in, sign_up
 from tests.conftest import make_user
 
 SIGNED_OUT = ["/", "/sign-in", "/sign-up", "/safety", "/safety/practice", "/offline", "/help", "/no-such-page"]
-SURVIVOR = ["/welcome", "/home", "/settings", "/safety", "/safety/practice", "/goals", "/goals/new", "/goals/achieved", "/appointments", "/appointments/new", "/documents", "/documents/new", "/check-ins", "/check-ins/new", "/help", "/messages", "/sharing", "/sharing/log"]
+SURVIVOR = ["/welcome", "/home", "/settings", "/settings/time-zone", "/safety", "/safety/practice", "/goals", "/goals/new", "/goals/achieved", "/appointments", "/appointments/new", "/documents", "/documents/new", "/check-ins", "/check-ins/new", "/help", "/messages", "/sharing", "/sharing/log"]
 STAFF = ["/staff", "/people", "/settings"]
 MENTOR = ["/people", "/messages", "/settings"]
 ADMIN = ["/admin/staff", "/admin/help-lines", "/settings"]
