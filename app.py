@@ -35,6 +35,7 @@ from portal import (
 from portal.crypto import MasterKey
 from portal.db import make_engine, session_factory, session_provider
 from portal.limits import MemoryCounters, RedisCounters, Throttle
+from portal.organisation import ExitDefault
 from portal.passwords import Hasher
 from portal.safety import exit_href
 from portal.timezones import zone_in_words
@@ -127,6 +128,7 @@ def create_app(settings: Config | None = None) -> Litestar:
         storage=DatabaseStorage(factory),
         vapid=keys.Vapid(settings.vapid_private_key, settings.push_contact),
         push_hosts=push.PushHosts.of(settings),
+        exit_default=ExitDefault(settings.exit_url),
         factory=factory,
     )
     assets = StaticAssets(STATIC_DIR)
@@ -134,12 +136,17 @@ def create_app(settings: Config | None = None) -> Litestar:
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         await documents.start_up(services)
+        await services.exit_default.load(factory)
+        refresher = asyncio.create_task(services.exit_default.refresh_forever(factory))
         # Reminders go out from every process that runs the worker; rows are claimed, never sent twice.
         sender = (asyncio.create_task(outbox.Worker(factory, services.vapid, services.push_hosts).run_forever())
                   if settings.push_worker else None)
         try:
             yield
         finally:
+            refresher.cancel()
+            with suppress(asyncio.CancelledError):
+                await refresher
             if sender is not None:
                 sender.cancel()
                 with suppress(asyncio.CancelledError):

@@ -38,7 +38,7 @@ def _run(settings: Config) -> int:
 
 async def _create_admin(settings: Config, username: str, password: str, country: str = "") -> str | None:
     from portal.db import make_engine, session_factory
-    from portal.help_lines import country_names, set_country
+    from portal.organisation import country_names, set_country
     from portal.users import create_user, find_user, normalise_username, username_problem
     from portal.models import Role
     from portal.passwords import Hasher, password_problem

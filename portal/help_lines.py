@@ -20,11 +20,13 @@ from sqlalchemy import delete, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from portal.i18n import _, babel_locale
-from portal.models import HelpLine, Organisation
+from portal.i18n import _
+from portal.models import HelpLine
+from portal.config import is_web_address
+from portal.organisation import country, country_names, set_country, set_exit_url
 from portal.forms import form_value, text_errors
 from portal.viewer import admin_only
-from portal.web import page
+from portal.web import page, services_of
 
 MAX_LINES = 10
 LABEL_MAX = 120
@@ -49,8 +51,6 @@ class Line:
         return "sms:" + re.sub(r"[^0-9+]", "", self.text)
 
 
-# Two-letter regions in the locale data that are not countries (unknown, the EU, the eurozone, the UN, ...).
-NOT_COUNTRIES = frozenset({"ZZ", "EU", "EZ", "UN", "QO"})
 # The countries whose lines are built in; anywhere else only the emergency number is known.
 BUILT_IN = ("US", "GB")
 
@@ -71,23 +71,7 @@ def default_lines(country: str) -> list[Line]:
     return [Line(_("In immediate danger: emergency services"), "112", "")]
 
 
-async def country(db: AsyncSession) -> str:
-    """Where the organisation is ("" until an admin chooses)."""
-    return (await db.exec(select(Organisation.country).order_by(col(Organisation.id)).limit(1))).first() or ""
 
-
-async def set_country(db: AsyncSession, code: str) -> None:
-    found = (await db.exec(select(Organisation).order_by(col(Organisation.id)).limit(1))).first()
-    organisation = found or Organisation()
-    organisation.country = code
-    db.add(organisation)
-
-
-def country_names() -> dict[str, str]:
-    """Every country by its two-letter code, named in the request's language, in alphabetical order."""
-    names = {code: name for code, name in babel_locale().territories.items()
-             if len(code) == 2 and code.isalpha() and code not in NOT_COUNTRIES}
-    return dict(sorted(names.items(), key=lambda pair: pair[1]))
 
 
 async def saved_lines(db: AsyncSession) -> list[Line]:
@@ -122,12 +106,13 @@ def _read_line(form: Any) -> tuple[dict[str, str], dict[str, str]]:
 
 async def _lines_page(request: Request[Any, Any, Any], db: AsyncSession, values: dict[str, str] | None = None,
                       errors: dict[str, str] | None = None, status_code: int = 200,
-                      country_error: str = "") -> Template:
-    where = await country(db)
+                      country_error: str = "", exit_error: str = "") -> Template:
+    where, exit_default = await country(db), services_of(request).exit_default
     return page(request, "admin/help_lines.html", title=_("Help lines"), lines=await saved_lines(db),
                 defaults=default_lines(where), values=values or {}, errors=errors or {}, max_lines=MAX_LINES,
                 status_code=status_code, country=where, countries=country_names(), built_in=where in BUILT_IN,
-                country_error=country_error)
+                country_error=country_error, exit_error=exit_error, exit_url=exit_default.chosen,
+                configured_exit=exit_default.configured)
 
 
 @get("/admin/help-lines", guards=[admin_only], name="help_lines")
@@ -153,8 +138,19 @@ async def choose_country(request: Request[Any, Any, Any], db: NamedDependency[As
     code = form_value(await request.form(), "country", 2).upper()
     if code not in country_names():
         return await _lines_page(request, db, status_code=400, country_error=_("Choose a country from the list."))
-    await set_country(db, code)
+    services_of(request).exit_default.keep(await set_country(db, code))
     return Redirect("/admin/help-lines#country", status_code=303)
+
+
+@post("/admin/exit-place", guards=[admin_only])
+async def choose_exit_place(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
+    """Where Exit now leads for everyone who chose no place of their own (empty: the deployment's setting)."""
+    raw = form_value(await request.form(), "exit_url", 1000).strip()
+    if raw and not is_web_address(raw):
+        return await _lines_page(request, db, status_code=400,
+                                 exit_error=_("Enter a web address like https://www.example.com, or leave it empty."))
+    services_of(request).exit_default.keep(await set_exit_url(db, raw))
+    return Redirect("/admin/help-lines#exit-place", status_code=303)
 
 
 @post("/admin/help-lines/{line_id:int}/delete", guards=[admin_only])
@@ -163,4 +159,4 @@ async def remove_line(db: NamedDependency[AsyncSession], line_id: FromPath[int])
     return Redirect("/admin/help-lines", status_code=303)
 
 
-routes = [help_page, lines_page, add_line, choose_country, remove_line]
+routes = [help_page, lines_page, add_line, choose_country, choose_exit_place, remove_line]

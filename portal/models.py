@@ -276,13 +276,15 @@ class CheckIn(SQLModel, table=True):
 
 class Organisation(SQLModel, table=True):
     """The organisation this deployment serves. Where it is (`country`) sets the defaults a survivor sees
-    before an admin changes them: the help lines."""
+    before an admin changes them: the help lines and where Exit now leads."""
 
     __tablename__ = "organisation"
 
     id: int | None = Field(default=None, primary_key=True)
     # ISO 3166 two-letter code ("GB", "US"), chosen by the first admin; empty: not chosen yet.
     country: str = Field(default="", max_length=2)
+    # Where Exit now leads for anyone who chose no place of their own; empty: the deployment's PORTAL_EXIT_URL.
+    exit_url: str = Field(default="", max_length=500)
     created_at: datetime = Field(default_factory=utcnow)
 
 

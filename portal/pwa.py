@@ -70,7 +70,7 @@ WORDS_LINE = b'var WORDS = {"update": "You have a new update"};'
 @get("/sw.js", include_in_schema=False)
 async def service_worker(request: Request[Any, Any, Any]) -> Response[bytes]:
     # Served from the root so it may control the whole site; never cached, so updates arrive.
-    exit_url = json.dumps(services_of(request).config.exit_url).encode()
+    exit_url = json.dumps(services_of(request).exit_default.url).encode()
     script = (STATIC_DIR / "sw.js").read_bytes()
     if EXIT_URL_LINE not in script or WORDS_LINE not in script:
         raise RuntimeError("static/sw.js lost its EXIT_URL or WORDS line")

@@ -86,7 +86,7 @@ async def exit_now(request: Request[Any, Any, Any]) -> Response[Any]:
     session_id = hash_token(token) if token and len(token) <= 100 else ""
     destination = _signed_destination(services.config.secret_key, request.query_params.get("to", ""), session_id)
     if destination is None:
-        destination = (viewer.exit_url if viewer and viewer.exit_url else "") or services.config.exit_url
+        destination = (viewer.exit_url if viewer and viewer.exit_url else "") or services.exit_default.url
     return Redirect(destination, status_code=303, headers=EXIT_HEADERS, cookies=[sessions.cleared_cookie()])
 
 

@@ -55,7 +55,7 @@ async def settings_page_with(request: Request[Any, Any, Any], db: AsyncSession, 
                                                if getattr(prefs, kind)]
     return page(
         request, "home/settings.html", title=_("Settings"),
-        default_exit_url=services_of(request).config.exit_url, countries=countries(await country(db)),
+        default_exit_url=services_of(request).exit_default.url, countries=countries(await country(db)),
         zone_country=zone_country(viewer.time_zone) or (OTHER if viewer.time_zone == "UTC" else ""),
         **reminders_context, **account_context, **context,
     )

@@ -22,6 +22,7 @@ from portal.crypto import MasterKey
 from portal import i18n
 from portal.i18n import _
 from portal.limits import Throttle
+from portal.organisation import ExitDefault
 from portal.passwords import Hasher
 from portal.keys import Vapid
 from portal.push import PushHosts
@@ -45,6 +46,8 @@ class Services:
     csrf: CSRFConfig
     vapid: Vapid
     push_hosts: PushHosts
+    # Where Exit now leads for anyone who chose no place of their own (kept in memory: portal.organisation).
+    exit_default: ExitDefault
     # Database sessions for work that outlives a request's own (a download streamed after the handler).
     factory: async_sessionmaker[AsyncSession]
 

@@ -86,7 +86,8 @@ RULES: dict[str, str] = {
     "POST /settings/reminders": "threads-post",
     # The organisation admin's pages.
     "GET /admin/staff": "admin", "POST /admin/staff": "admin-post", "GET /admin/help-lines": "admin",
-    "POST /admin/help-lines": "admin-post", "POST /admin/country": "admin-post", "POST /language": "auth-flow",
+    "POST /admin/help-lines": "admin-post", "POST /admin/country": "admin-post", "POST /admin/exit-place": "admin-post",
+    "POST /language": "auth-flow",
     "GET /settings/time-zone": "signed-in", "POST /admin/help-lines/{line_id:int}/delete": "admin-post",
     "POST /admin/staff/{user_id:int}/deactivate": "admin-post", "POST /admin/staff/{user_id:int}/link": "admin-post",
     "POST /admin/staff/{user_id:int}/reactivate": "admin-post",

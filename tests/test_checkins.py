@@ -13,7 +13,10 @@ from sqlalchemy import text
 from portal.db import make_engine
 from portal.models import Role
 from portal.dates import moment
-from tests.conftest import make_user, post_form, run, sign_in, sign_up, sql
+from litestar.testing import TestClient
+
+from app import create_app
+from tests.conftest import BASE_URL, make_user, post_form, run, sign_in, sign_up, sql
 
 
 def check_in(client, **fields):  # type: ignore[no-untyped-def]
@@ -62,7 +65,7 @@ def test_only_the_feeling_is_needed_and_the_safety_question_can_be_skipped(clien
 
 def in_country(settings, code: str) -> None:  # type: ignore[no-untyped-def]
     """The organisation is in `code` (as its first admin chose, on the command line or the Help lines page)."""
-    sql(settings, "INSERT INTO organisation (country, created_at) VALUES (:c, :t)", c=code, t=datetime.now(UTC))
+    sql(settings, "INSERT INTO organisation (country, exit_url, created_at) VALUES (:c, '', :t)", c=code, t=datetime.now(UTC))
 
 
 def test_not_safe_shows_help_at_once_and_alerts_nobody(client, settings):
@@ -313,3 +316,32 @@ def test_an_error_answer_to_htmx_is_a_short_message_for_the_top_of_the_page(clie
     stale = client.post(f"{url}/delete", data={"_csrf_token": "stale"}, headers=HTMX)
     assert stale.status_code == 403 and "<html" not in stale.text and "out of date" in stale.text
     assert "<html" in client.get(f"{url}/delete").text  # without htmx, the whole error page as before
+
+
+def test_exit_now_leads_to_an_ordinary_site_of_the_organisations_country(client, other_client, settings):
+    """The country sets where Exit now leads for anyone without a place of their own; the admin can change it
+    (at once in the worker that saved it; a worker starting later reads it too); a person's own place still wins."""
+
+    def leads_to(browser) -> str:  # type: ignore[no-untyped-def]
+        return str(browser.get("/exit", follow_redirects=False).headers["location"])
+
+    def in_a_new_worker() -> str:
+        with TestClient(create_app(settings), base_url=BASE_URL) as fresh:
+            return leads_to(fresh)
+
+    assert in_a_new_worker() == settings.exit_url  # none chosen: the deployment's setting
+    make_user(settings, "org-admin", Role.ADMIN)
+    sign_in(client, "org-admin")
+    assert post_form(client, "/admin/country", {"country": "US"}).status_code == 303
+    assert in_a_new_worker() == "https://www.weather.gov"
+    assert post_form(client, "/admin/country", {"country": "GB"}).status_code == 303
+    assert "https://www.bbc.co.uk/weather" in client.get("/sw.js").text  # at once, in this worker
+    assert post_form(client, "/admin/exit-place", {"exit_url": "javascript:alert(1)"}).status_code == 400
+    assert post_form(client, "/admin/exit-place", {"exit_url": "https://news.example.org"}).status_code == 303
+    assert "https://news.example.org" in client.get("/sw.js").text
+    assert in_a_new_worker() == "https://news.example.org"
+    assert post_form(client, "/admin/country", {"country": "US"}).status_code == 303  # chosen by hand: kept
+    assert in_a_new_worker() == "https://news.example.org"
+    sign_up(other_client, "river")
+    assert post_form(other_client, "/settings/exit", {"exit_url": "https://cooking.example.net"}).status_code == 200
+    assert leads_to(other_client) == "https://cooking.example.net"

@@ -40,7 +40,7 @@ def test_every_public_page_has_exit_now_and_a_neutral_title(client, path):
     _check_exit_link(response.text)
     # The offline page is kept on the phone by the service worker: it names no app at all.
     assert _title(response.text).split(" – ")[0] == ("No connection" if path == "/offline" else "Waypoint")
-    assert '<html lang="en">' in response.text
+    assert '<html lang="en" dir="ltr">' in response.text
 
 
 @pytest.mark.parametrize(

@@ -159,7 +159,7 @@ def test_an_unknown_address_answers_in_the_persons_language(client):
 
 
 def test_the_time_zone_is_chosen_by_country_then_city_named_in_the_persons_language(client, settings):
-    sql(settings, "INSERT INTO organisation (country, created_at) VALUES ('GB', CURRENT_TIMESTAMP)")
+    sql(settings, "INSERT INTO organisation (country, exit_url, created_at) VALUES ('GB', '', CURRENT_TIMESTAMP)")
     sign_up(client, "river")
     assert post_form(client, "/language", {"language": "es"}).status_code == 303
     page = client.get("/settings").text
