@@ -207,10 +207,12 @@ def test_signed_out_visitors_and_staff_cannot_reach_check_ins(client, settings):
 
 
 @pytest.mark.parametrize(("country", "shown", "not_shown"), [
-    ("GB", ["Modern Slavery &amp; Exploitation Helpline", 'href="tel:08000121700"', 'href="tel:999"'], ["1-888", "911"]),
+    ("GB", ["Modern Slavery &amp; Exploitation Helpline", 'href="tel:08000121700"', 'href="tel:999"'],
+     ['href="tel:18883737888"', 'href="tel:911"']),
     ("US", ["National Human Trafficking Hotline", 'href="tel:18883737888"', 'href="sms:233733"', 'href="tel:911"'],
-     ["08000", "999"]),
-    ("FR", ['href="tel:112"'], ["1-888", "911", "08000", "999"]),
+     ['href="tel:08000121700"', 'href="tel:999"']),
+    ("FR", ['href="tel:112"'], ['href="tel:18883737888"', 'href="tel:911"', 'href="tel:08000121700"',
+                                'href="tel:999"', "Hotline", "Helpline"]),
 ])
 def test_a_new_organisation_shows_its_countrys_lines_before_any_admin_edits_them(client, other_client, settings,
                                                                                  country, shown, not_shown):

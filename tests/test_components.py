@@ -20,6 +20,7 @@ EXAMPLES = [
 
 class _Url:
     path = "/"
+    query = ""
 
 
 class _Request:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from pathlib import Path
 
 from tests.conftest import PASSWORD
@@ -38,3 +39,11 @@ def axe_violations(page) -> list[str]:  # type: ignore[no-untyped-def]
              values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']}})"""
     )
     return [f"{v['id']}: {[n['target'] for n in v['nodes']]}" for v in result["violations"]]
+
+
+# A day as the English pages show it ("Dec 10, 2026"), to find in a sentence and to read back.
+DAY = r"([A-Z][a-z]{2} \d{1,2}, \d{4})"
+
+
+def shown_day(text: str) -> date:
+    return datetime.strptime(text, "%b %d, %Y").date()  # noqa: DTZ007 - a calendar day, no time

@@ -6,18 +6,18 @@ page passes axe-core; connecting and saving work without JavaScript; nothing eve
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import expect
 
 from portal.models import Role
 from tests.browser.conftest import _loopback_only
 from tests.browser.helpers import axe_violations as _axe_violations
-from tests.browser.helpers import sign_in, sign_up
+from tests.browser.helpers import DAY, shown_day, sign_in, sign_up
 from tests.conftest import make_connection, make_user
 
 GOAL = "Find a course"
-SHARED = re.compile(r"^Ana \(caseworker\) can see your goals until (\d{4}-\d{2}-\d{2})\. Your notes stay private\.$")
+SHARED = re.compile(rf"^Ana \(caseworker\) can see your goals until {DAY}\. Your notes stay private\.$")
 
 
 def _phone(browser, hosts_seen: list[str], **options):  # type: ignore[no-untyped-def]
@@ -68,7 +68,7 @@ def _share_goals_for_a_week(page):  # type: ignore[no-untyped-def]
     page.get_by_text("Saved. It takes effect at once.").wait_for()
     sentence = card.get_by_text(SHARED)
     expect(sentence).to_be_visible()
-    until = date.fromisoformat(SHARED.match(sentence.inner_text()).group(1))  # type: ignore[union-attr]
+    until = shown_day(SHARED.match(sentence.inner_text()).group(1))  # type: ignore[union-attr]
     assert abs((until - (datetime.now(UTC) + timedelta(days=7)).date()).days) <= 1, until  # local date, ±1 day
     return card
 
@@ -171,7 +171,7 @@ def test_connecting_and_saving_sharing_work_without_javascript(browser, server, 
 # ----- one item shared with one person, "Only me", and asking for access -----------------------------
 
 OTHER_GOAL = "Open a bank account"
-ITEM_SHARED = re.compile(r"Ana \(caseworker\) can see this until (\d{4}-\d{2}-\d{2})\.")
+ITEM_SHARED = re.compile(rf"Ana \(caseworker\) can see this until {DAY}\.")
 STOP_ITEM = "Stop sharing this with Ana (caseworker)"
 
 
@@ -206,7 +206,7 @@ def _share_this_for_a_week(page):  # type: ignore[no-untyped-def]
     page.get_by_role("button", name="Share this", exact=True).click()
     sentence = page.locator("ul.sentences li").filter(has_text=ITEM_SHARED)
     expect(sentence).to_have_count(1)
-    until = date.fromisoformat(ITEM_SHARED.search(sentence.inner_text()).group(1))  # type: ignore[union-attr]
+    until = shown_day(ITEM_SHARED.search(sentence.inner_text()).group(1))  # type: ignore[union-attr]
     assert abs((until - (datetime.now(UTC) + timedelta(days=7)).date()).days) <= 1, until  # local date, ±1 day
     expect(page.get_by_text("You and Ana (caseworker) can see this.", exact=True)).to_be_visible()
     return sentence
@@ -318,7 +318,7 @@ def test_a_caseworker_asks_with_a_reason_and_learns_only_approved_or_not_now(pag
         card.get_by_role("button", name="Approve").click()
         expect(page.get_by_role("status")).to_contain_text("Approved. It takes effect at once")
         expect(_request_card(page, "your documents")).to_have_count(0)
-        approved = re.compile(r"Ana \(caseworker\) can see your documents until \d{4}-\d{2}-\d{2}\.")
+        approved = re.compile(rf"Ana \(caseworker\) can see your documents until {DAY}\.")
         expect(page.get_by_text(approved)).to_be_visible()
 
         staff.goto(f"{server}/people/{cid}")
