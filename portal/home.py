@@ -47,8 +47,16 @@ class NextAction:
     href: str
 
 
-def next_action(expiring_count: int, last_checkin: CheckIn | None, goals: list[Goal], zone: str) -> NextAction:
-    """Papers first (they take time to renew), then today's check-in, then a goal to work on."""
+def next_action(waiting: int, expiring_count: int, last_checkin: CheckIn | None, goals: list[Goal],
+                zone: str) -> NextAction:
+    """A request waiting for an answer first (someone is waiting, and nothing is shared until the survivor
+    says so), then papers (they take time to renew), then today's check-in, then a goal to work on."""
+    if waiting:
+        return NextAction(
+            ngettext("Someone you work with asks to see a part of your space.",
+                     "{num} requests to see parts of your space are waiting for your answer.", waiting
+                     ).format(num=waiting),
+            _("Answer on the Sharing page"), "/sharing#requests")
     if expiring_count:
         return NextAction(
             ngettext("A document has expired or expires soon.", "{num} documents have expired or expire soon.",
@@ -74,29 +82,12 @@ async def survivor_home(request: Request[Any, Any, Any], db: NamedDependency[Asy
                 documents=documents, expiring_count=expiring_count, today=today, expiry=expiry,
                 last_checkin=checkin, feelings=feeling_labels(),
                 seen_parts=await shares.seen_by_part(db, viewer.user_id),
-                next_step=next_action(expiring_count, checkin, goals, viewer.time_zone))
+                next_step=next_action(viewer.waiting, expiring_count, checkin, goals, viewer.time_zone))
 
 
 @get("/staff", guards=[staff_only], name="staff_home")
 async def staff_home(request: Request[Any, Any, Any]) -> Template:
     return page(request, "home/staff.html", title=_("Home"))
-
-
-# ----- settings -------------------------------------------------------------------------------
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 @get("/healthz", include_in_schema=False)

@@ -89,7 +89,8 @@ class ViewerMiddleware(ASGIMiddleware):
                 language=user.language,
             )
             if viewer.role in (Role.SURVIVOR, Role.MENTOR):
-                viewer = replace(viewer, unread=sum((await policy.unread_counts(db, viewer)).values()))
+                viewer = replace(viewer, unread=sum((await policy.unread_counts(db, viewer)).values()),
+                                 waiting=await policy.waiting_requests(db, viewer))
         return viewer
 
 

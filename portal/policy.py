@@ -321,6 +321,17 @@ async def access_requests(db: AsyncSession, viewer: Viewer, connection_ids: Sequ
     return list((await db.exec(query.limit(limit) if limit else query)).all())
 
 
+async def waiting_requests(db: AsyncSession, viewer: Viewer) -> int:
+    """How many requests wait for this survivor's answer on their live connections (0 for anyone else)."""
+    if viewer.role != Role.SURVIVOR:
+        return 0
+    _noted("requests")
+    own = select(Connection.id).where(_own_side(viewer), col(Connection.ended_at).is_(None))
+    query = select(func.count()).select_from(AccessRequest).where(
+        col(AccessRequest.connection_id).in_(own), col(AccessRequest.answered_at).is_(None))
+    return int((await db.exec(query)).one())
+
+
 def _own_side(viewer: Viewer) -> ColumnElement[bool]:
     """Connections the viewer is one side of: a survivor's own, or a caseworker's or mentor's own."""
     if viewer.role == Role.SURVIVOR:

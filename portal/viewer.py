@@ -26,6 +26,8 @@ class Viewer:
     time_zone: str = "UTC"
     # Messages from the other person not read yet (survivors and peer mentors), for the navigation.
     unread: int = 0
+    # Requests for access waiting for the survivor's answer, for the navigation.
+    waiting: int = 0
     # Safety settings the pages carry out: cover when hidden, the installed app's name.
     cover_when_hidden: bool = True
     app_name: str = "waypoint"

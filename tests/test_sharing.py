@@ -587,3 +587,40 @@ def test_approving_a_request_can_include_notes(pair, settings):
     request_id = re.search(r"/sharing/requests/([A-Za-z0-9_-]+)/approve", survivor.get("/sharing").text).group(1)  # type: ignore[union-attr]
     assert post_form(survivor, f"/sharing/requests/{request_id}/approve", {"until": "week", "notes": "1"}).status_code == 303
     assert "Quietly" in staff.get(f"/people/{cid}/goals/{goal}").text
+
+
+def _waiting_counts(survivor) -> tuple[str, str, str]:  # type: ignore[no-untyped-def]
+    """What a waiting request shows: the badge on the Menu button, the badge beside Sharing, Home's next step."""
+    home = survivor.get("/home").text
+    menu = re.search(r'<summary class="menu__toggle">(.*?)</summary>', home, re.S).group(1)  # type: ignore[union-attr]
+    sharing = re.search(r'<a href="/sharing"[^>]*>(.*?)</a>', home, re.S).group(1)  # type: ignore[union-attr]
+    step = home.split('aria-labelledby="next-action">')[1].split("</section>")[0]
+    return (re.sub(r"<[^>]+>", "", menu).strip(), re.sub(r"<[^>]+>", "", sharing).strip(),
+            re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", step)).strip())
+
+
+def test_a_waiting_request_shows_on_home_and_in_the_menu_until_answered(pair, settings):
+    survivor, staff = pair
+    cid = make_connection(settings, "river", "Ana")
+    menu, sharing, step = _waiting_counts(survivor)
+    assert (menu, sharing) == ("Menu", "Sharing") and "asks to see" not in step
+    for part in ("goals", "checkins"):
+        assert post_form(staff, f"/people/{cid}/ask", {"part": part, "reason": "To plan together"}).status_code == 303
+    menu, sharing, step = _waiting_counts(survivor)
+    assert menu == "Menu 2 waiting for you", menu
+    assert sharing == "Sharing 2 requests waiting", sharing
+    assert step == ("Next 2 requests to see parts of your space are waiting for your answer. "
+                    "Answer on the Sharing page"), step
+    assert 'href="/sharing#requests"' in survivor.get("/home").text and 'id="requests"' in survivor.get("/sharing").text
+    inbox = survivor.get("/sharing").text
+    first, second = re.findall(r'/sharing/requests/([A-Za-z0-9_-]+)/approve', inbox)
+    assert post_form(survivor, f"/sharing/requests/{first}/approve", {"until": "week"}).status_code == 303
+    menu, sharing, step = _waiting_counts(survivor)
+    assert (menu, sharing) == ("Menu 1 waiting for you", "Sharing 1 request waiting")
+    assert step == "Next Someone you work with asks to see a part of your space. Answer on the Sharing page", step
+    assert post_form(survivor, f"/sharing/requests/{second}/decline").status_code == 303
+    menu, sharing, step = _waiting_counts(survivor)
+    assert (menu, sharing) == ("Menu", "Sharing") and "asks to see" not in step
+    # Another survivor never sees river's count; nor does the caseworker who asked.
+    assert "waiting" not in re.search(r'<summary class="menu__toggle">(.*?)</summary>',
+                                      staff.get("/staff").text, re.S).group(1)  # type: ignore[union-attr]

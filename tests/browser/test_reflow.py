@@ -3,7 +3,8 @@
 At 320 CSS px, and at 360 px with text at 200% (the way a phone's text-size setting works: the root font
 size grows, and everything sized in rem or em grows with it), no page scrolls sideways; with large text the
 Exit bar is wholly on screen, stays modest (one line, not a wall), reserves its own space at the end of
-the page, and Tab never puts focus under it.
+the page, and Tab never puts focus under it. On a 390 × 844 phone every page begins within the top 18% of the
+screen: the header is one row, with the menu closed behind its button.
 
 "Every page" comes from the app's own routes, so a new page cannot be missed: each GET route is asked by
 each kind of viewer (a survivor with something in every part, their caseworker, their peer mentor, the
@@ -30,6 +31,14 @@ from tests.test_home import new_goal
 LONG = "https://example.org/housing/application-form-for-supported-accommodation-2030"
 SMALL = {"width": 320, "height": 640}
 PHONE = {"width": 360, "height": 740}
+# A common phone: the page itself (the first thing in <main>) begins within the top 18% of its screen.
+TALL_PHONE = {"width": 390, "height": 844}
+PAGE_BEGINS = 0.18
+MAIN_TOP = """() => {
+  const main = document.querySelector('main');
+  const first = [...main.children].find(el => el.getClientRects().length) || main;
+  return first.getBoundingClientRect().top + window.scrollY;
+}"""
 # Set through the CSSOM, which the pages' CSP allows (a <style> element would be refused).
 LARGE_TEXT = "document.documentElement.style.setProperty('font-size', '200%', 'important')"
 TABS = 40
@@ -179,10 +188,16 @@ def _urls(app, world, viewer: str) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def _problems_on(page, url: str) -> list[str]:  # type: ignore[no-untyped-def]
-    """Every way the loaded page fails: sideways scrolling at 320 px, then at 360 px with 200% text the
+    """Every way the loaded page fails: on a 390 × 844 phone the page beginning below the top 18% (a header
+    that takes the first screen), sideways scrolling at 320 px, then at 360 px with 200% text the
     same, text that did not grow, the Exit bar off screen or too big, focus under the bar, the end of the
     page under the bar."""
     problems: list[str] = []
+    page.set_viewport_size(TALL_PHONE)
+    top = page.evaluate(MAIN_TOP)
+    if top > PAGE_BEGINS * TALL_PHONE["height"]:
+        problems.append(f"{url}: 390 × 844: the page begins {top:.0f} px down, below the top 18%")
+    page.set_viewport_size(SMALL)
     small = page.evaluate(MEASURE)
     if small["scroll"] > small["client"]:
         problems.append(f"{url}: 320 px: {small['scroll']} px wide {small['out']}")
