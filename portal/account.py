@@ -22,7 +22,7 @@ from sqlalchemy import delete
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from portal.settings_page import settings_page_with
+from portal.settings_page import section_page
 from portal import policy, push
 from portal.sign_in import device_cookie, session_cookie, sign_in_subjects, signed_in_here
 from portal.users import find_user, normalise_username
@@ -175,7 +175,7 @@ async def regenerate(request: Request[Any, Any, Any], db: NamedDependency[AsyncS
     form = await request.form()
     if refusal := await password_refusal(request, db, viewer, form_value(form, "password", MAX_LENGTH + 1),
                                          _("That password is not right. Your old codes still work.")):
-        return await settings_page_with(request, db, status_code=400, account_errors={"codes_password": refusal})
+        return await section_page(request, db, "security", status_code=400, account_errors={"codes_password": refusal})
     codes = await new_codes(db, viewer.user_id, services_of(request).config.secret_key)
     return codes_page(request, codes, first=False)
 
@@ -194,7 +194,7 @@ async def change_password(request: Request[Any, Any, Any], db: NamedDependency[A
                                          _("That is not your current password.")):
         errors["current_password"] = refusal
     if errors:
-        return await settings_page_with(request, db, status_code=400, account_errors=errors)
+        return await section_page(request, db, "security", status_code=400, account_errors=errors)
     services = services_of(request)
     user = await db.get(User, viewer.user_id)
     if user is None:
@@ -256,7 +256,7 @@ async def end_session(request: Request[Any, Any, Any], session_ref: FromPath[str
     await sessions.store.delete(record.id)
     if record.id == viewer.session_id:
         return Redirect("/", status_code=303, cookies=[sessions.cleared_cookie()])
-    return Redirect("/settings?done=session-ended#account", status_code=303)
+    return Redirect("/settings/security?done=session-ended#signed-in", status_code=303)
 
 
 @post("/settings/sessions/end-all", guards=[signed_in], name="end_all_sessions")

@@ -23,7 +23,7 @@ from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal.account import password_refusal
-from portal.settings_page import settings_page_with
+from portal.settings_page import section_page
 from portal import documents, parts, policy
 from portal.crypto import open_chunk
 from portal.dates import day
@@ -178,7 +178,7 @@ async def export(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
     viewer = current_viewer(request)
     if refusal := await password_refusal(request, db, viewer, form_value(await request.form(), "export_password", 1000),
                                          _("That password is not right.")):
-        return await settings_page_with(request, db, status_code=400, account_errors={"export_password": refusal})
+        return await section_page(request, db, "data", status_code=400, account_errors={"export_password": refusal})
     services = services_of(request)
     log.info("export for user %s", viewer.user_id)
     # Named like any notes app's export, whatever the app is called: a downloads list is easy to see.

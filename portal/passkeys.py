@@ -108,7 +108,7 @@ def _refused(message: str, status: int = 400, **more: str) -> Response[Any]:
 # Where "Confirm it's you" is (portal.account), and where it leads back to: a fixed list, so nothing typed in
 # an address is followed.
 CONFIRM_URL = "/settings/confirm?next=passkey"
-CONFIRM_NEXT = {"passkey": "/settings?done=confirmed#passkeys", "device": "/settings?done=confirmed-device#reminders"}
+CONFIRM_NEXT = {"passkey": "/settings/security?done=confirmed#passkeys", "device": "/settings/reminders?done=confirmed-device"}
 
 
 async def _not_confirmed(request: Request[Any, Any, Any]) -> Response[Any] | None:
@@ -247,7 +247,7 @@ async def add(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]
         return _refused(_("This passkey is added already."))
     db.add(Passkey(user_id=viewer.user_id, credential_id=credential_id, public_key=verified.credential_public_key,
                    sign_count=verified.sign_count, name=name))
-    return Response({"redirect": "/settings?done=passkey-added#passkeys"}, status_code=200)
+    return Response({"redirect": "/settings/security?done=passkey-added#passkeys"}, status_code=200)
 
 
 # ----- "Confirm it's you" with a passkey the person has already -----------------------------------------
@@ -301,10 +301,10 @@ async def rename(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
     passkey = await _own(db, current_viewer(request).user_id, passkey_id)
     name = form_value(await request.form(), "name", NAME_MAX * 4).strip()
     if text_problem(name, NAME_MAX, "missing"):
-        return Redirect("/settings?done=passkey-name#passkeys", status_code=303)
+        return Redirect("/settings/security?done=passkey-name#passkeys", status_code=303)
     passkey.name = name
     db.add(passkey)
-    return Redirect("/settings?done=passkey-renamed#passkeys", status_code=303)
+    return Redirect("/settings/security?done=passkey-renamed#passkeys", status_code=303)
 
 
 @post("/settings/passkeys/{passkey_id:str}/remove", guards=[signed_in], name="remove_passkey")
@@ -312,7 +312,7 @@ async def remove(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
                  passkey_id: FromPath[str]) -> Response[Any]:
     passkey = await _own(db, current_viewer(request).user_id, passkey_id)
     await db.delete(passkey)
-    return Redirect("/settings?done=passkey-removed#passkeys", status_code=303)
+    return Redirect("/settings/security?done=passkey-removed#passkeys", status_code=303)
 
 
 routes = [sign_in_options, sign_in, add_options, add, confirm_options, confirm_with_passkey, rename, remove]

@@ -322,10 +322,10 @@ async def access_requests(db: AsyncSession, viewer: Viewer, connection_ids: Sequ
 
 
 async def waiting_requests(db: AsyncSession, viewer: Viewer) -> int:
-    """How many requests wait for this survivor's answer on their live connections (0 for anyone else)."""
+    """How many requests wait for this survivor's answer on their live connections (0 for anyone else): a count
+    for the menu on every page, like `unread_counts`, so not noted as a decision of the page."""
     if viewer.role != Role.SURVIVOR:
         return 0
-    _noted("requests")
     own = select(Connection.id).where(_own_side(viewer), col(Connection.ended_at).is_(None))
     query = select(func.count()).select_from(AccessRequest).where(
         col(AccessRequest.connection_id).in_(own), col(AccessRequest.answered_at).is_(None))

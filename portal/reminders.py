@@ -16,7 +16,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from portal.settings_page import settings_page_with
+from portal.settings_page import section_page
 from portal import i18n, push, reminder_times
 from portal.settings_page import day_labels, kind_labels
 from portal.i18n import _
@@ -45,7 +45,7 @@ async def add_device(request: Request[Any, Any, Any], db: NamedDependency[AsyncS
     form = await request.form()
     endpoint, p256dh, auth = (form_value(form, name, 2000).strip() for name in ("endpoint", "p256dh", "auth"))
     if push.subscription_problem(endpoint, p256dh, auth, services_of(request).push_hosts):
-        return Redirect("/settings?done=device-refused#reminders", status_code=303)
+        return Redirect("/settings/reminders?done=device-refused", status_code=303)
     await push.subscribe(db, viewer.user_id, endpoint, p256dh, auth,
                          device_label(request.headers.get("user-agent", "")))
     user = await db.get(User, viewer.user_id)
@@ -53,7 +53,7 @@ async def add_device(request: Request[Any, Any, Any], db: NamedDependency[AsyncS
         # Reminders go out without a page: they speak the language this person reads now, unless they chose one.
         user.language = i18n.current()
         db.add(user)
-    return Redirect("/settings?done=device-added#reminders", status_code=303)
+    return Redirect("/settings/reminders?done=device-added", status_code=303)
 
 
 @post("/settings/devices/{device_id:str}/remove", guards=[survivor_or_mentor], name="remove_device")
@@ -61,7 +61,7 @@ async def remove_device(request: Request[Any, Any, Any], db: NamedDependency[Asy
                         device_id: FromPath[str]) -> Response[Any]:
     if not await push.remove_device(db, current_viewer(request).user_id, device_id[:32]):
         raise NotFoundException()  # not this person's device, or gone already
-    return Redirect("/settings?done=device-removed#reminders", status_code=303)
+    return Redirect("/settings/reminders?done=device-removed", status_code=303)
 
 
 @post("/settings/reminders", guards=[survivor_or_mentor], name="save_reminders")
@@ -99,11 +99,11 @@ async def save_reminders(request: Request[Any, Any, Any], db: NamedDependency[As
         # flushes (refused values saved, or too long for a column: a 500 on PostgreSQL).
         if prefs in db:
             db.expunge(prefs)
-        return await settings_page_with(request, db, status_code=400, push_errors=errors, push_values=prefs)
+        return await section_page(request, db, "reminders", status_code=400, push_errors=errors, push_values=prefs)
     user = await db.get(User, viewer.user_id)
     prefs.checkin_next_at = reminder_times.next_checkin(prefs, user.time_zone if user else "UTC", utcnow())
     db.add(prefs)
-    return Redirect("/settings?done=reminders#reminders", status_code=303)
+    return Redirect("/settings/reminders?done=reminders", status_code=303)
 
 
 

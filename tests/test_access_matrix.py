@@ -45,7 +45,8 @@ RULES: dict[str, str] = {
     "POST /sign-in": "auth-flow", "POST /sign-up": "auth-flow", "POST /exit": "auth-flow",
     "POST /set-password/{token:str}": "auth-flow", "POST /safety/practice": "auth-flow",
     # Anyone signed in, about themselves.
-    "GET /settings": "signed-in", "POST /settings/exit": "signed-in-post", "POST /settings/time-zone": "signed-in-post",
+    "GET /settings": "signed-in", "GET /settings/safety": "signed-in", "GET /settings/security": "signed-in",
+    "GET /settings/reminders": "threads", "GET /settings/language": "signed-in", "GET /settings/data": "survivor", "POST /settings/exit": "signed-in-post", "POST /settings/time-zone": "signed-in-post",
     "POST /settings/safety": "signed-in-post",
     "POST /sign-out": "sign-out",
     "GET /forgot-password": "public", "POST /forgot-password": "auth-flow",

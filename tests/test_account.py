@@ -32,8 +32,8 @@ def test_sign_up_shows_10_codes_once_and_leads_on_to_the_safety_introduction(cli
     assert sql(settings, "SELECT count(*) FROM recovery_code")[0][0] == 10
     stored = " ".join(row[0] for row in sql(settings, "SELECT digest FROM recovery_code"))
     assert not any(code.replace("-", "") in stored for code in codes)  # only keyed hashes
-    assert not CODE.search(client.get("/welcome").text) and not CODE.search(client.get("/settings").text)
-    assert "You have 10 recovery codes left." in client.get("/settings").text
+    assert not CODE.search(client.get("/welcome").text) and not CODE.search(client.get("/settings/security").text)
+    assert "You have 10 recovery codes left." in client.get("/settings/security").text
 
 
 def test_a_recovery_code_sets_a_new_password_once_and_signs_out_everyone_else(client, other_client, settings):
@@ -118,12 +118,12 @@ def test_the_list_of_browsers_signs_out_one_or_everywhere(client, other_client, 
     sign_up(client, "river")
     sign_in(other_client, "river")
     sign_in(third_client, "river")
-    page = client.get("/settings").text
+    page = client.get("/settings/security").text
     refs = re.findall(r"/settings/sessions/([0-9a-f]{16})/end", page)
     assert len(refs) == 3 and page.count("(this one)") == 1
     mine = re.search(r"\(this one\).*?/settings/sessions/([0-9a-f]{16})/end", page, re.S).group(1)  # type: ignore[union-attr]
     other = next(ref for ref in refs if ref != mine)
-    assert post_form(client, f"/settings/sessions/{other}/end").headers["location"] == "/settings?done=session-ended#account"
+    assert post_form(client, f"/settings/sessions/{other}/end").headers["location"] == "/settings/security?done=session-ended#signed-in"
     signed_in = [c.get("/home", follow_redirects=False).status_code for c in (other_client, third_client)]
     assert sorted(signed_in) == [200, 303]  # exactly one of them was signed out
     assert post_form(client, "/settings/sessions/end-all").headers["location"] == "/"

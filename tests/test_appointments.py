@@ -157,8 +157,8 @@ def test_unknown_time_zones_are_refused(client):
 def test_sign_up_keeps_the_browsers_time_zone(client):
     response = post_form(client, "/sign-up", {"username": "river", "password": "plum-orchard-lantern", "time_zone": "Europe/Berlin"})
     assert response.status_code == 200
-    assert '<option value="DE" selected>Germany</option>' in client.get("/settings").text
-    assert "Times are shown in Germany (Berlin) Time." in client.get("/settings").text
+    assert '<option value="DE" selected>Germany</option>' in client.get("/settings/language").text
+    assert "Times are shown in Germany (Berlin) Time." in client.get("/settings/language").text
 
 
 def test_home_shows_the_next_appointment(client):

@@ -62,7 +62,7 @@ def test_no_page_shows_a_date_in_iso_form(client, other_client, settings, langua
     connection = make_connection(settings, "river", "ana", tuple(part.key for part in PARTS))
     client.cookies.set("lang", language)
     pages = ["/home", "/goals", "/appointments", "/appointments?past=1", "/documents", "/check-ins", "/sharing",
-             "/sharing/log", "/settings", *items, *(f"{item}/edit" for item in items)]
+             "/sharing/log", "/settings/security", "/settings/reminders", *items, *(f"{item}/edit" for item in items)]
     sign_in(other_client, "ana")
     other_client.cookies.set("lang", language)
     staff_pages = [f"/people/{connection}", *(f"/people/{connection}/{part.key}" for part in PARTS)]

@@ -121,5 +121,5 @@ def test_the_delete_page_says_what_goes_and_what_it_cannot_reach(client):
     sign_up(client, "river")
     page = client.get("/settings/delete").text
     assert "It cannot be undone." in page and "What this cannot do" in page
-    assert re.search(r'href="/settings#account"', page)
-    assert 'href="/settings/delete"' in client.get("/settings").text
+    assert re.search(r'href="/settings/data"', page)
+    assert 'href="/settings/delete"' in client.get("/settings/data").text

@@ -18,7 +18,7 @@ from tests.test_passkeys import _post, confirm
 
 SAVE = {"idle_minutes": "15", "cover": "on"}
 PAGES = ["/home", "/goals", "/goals/new", "/appointments", "/appointments/new", "/documents", "/documents/new",
-         "/check-ins", "/check-ins/new", "/messages", "/sharing", "/settings", "/safety", "/safety/practice", "/no-such-page"]
+         "/check-ins", "/check-ins/new", "/messages", "/sharing", "/settings", "/settings/safety", "/settings/security", "/settings/reminders", "/settings/language", "/settings/data", "/safety", "/safety/practice", "/no-such-page"]
 SIGNED_OUT = ["/", "/sign-in", "/sign-up", "/safety"]
 
 
@@ -161,7 +161,7 @@ def test_a_forged_cookie_or_start_address_becomes_no_name(client, value):
 def test_settings_say_what_the_name_changes_and_what_it_cannot_hide(client):
     sign_up(client, "river")
     choose(client, "notes")
-    page = client.get("/settings").text
+    page = client.get("/settings/safety").text
     assert re.search(r'name="app_name" type="radio" value="notes"\s+checked', page)
     assert "The name shows on every page" in page and "After Exit now, this browser forgets the name" in page
     assert "its pages still say Waypoint" not in page

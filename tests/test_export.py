@@ -84,7 +84,8 @@ def test_staff_have_no_export(client, settings):
     make_user(settings, "casey", Role.CASEWORKER)
     sign_in(client, "casey")
     assert export(client).status_code == 404
-    assert "Export my data" not in client.get("/settings").text
+    assert client.get("/settings/data").status_code == 404
+    assert 'href="/settings/data"' not in client.get("/settings").text
 
 
 def test_a_pdf_marker_document_round_trips_too(client):

@@ -55,7 +55,7 @@ def test_templates_show_no_english_outside_gettext():
     class Request:
         url = Url()
 
-    viewer = type("V", (), {"role": "survivor", "exit_url": "", "username": "river", "session_id": "s", "time_zone": "UTC", "unread": 3, "user_id": 1,
+    viewer = type("V", (), {"role": "survivor", "exit_url": "", "username": "river", "session_id": "s", "time_zone": "UTC", "unread": 3, "waiting": 0, "user_id": 1,
                                  "app_name": "notes", "cover_when_hidden": True})()
     context = {
         "request": Request(), "csrf_input": "", "csrf_token": lambda: "t", "title": "", "viewer": viewer,
@@ -120,6 +120,9 @@ def test_templates_show_no_english_outside_gettext():
         "account": {"passkeys": [__import__("types").SimpleNamespace(id="k1", name="1234")], "codes_left": 3, "local": lambda moment, zone: moment, "errors": {}, "done": "password", "confirmed": False,
                     "sessions": [{"ref": "r1", "device": "1234", "current": True,
                                   "last_seen_at": __import__("datetime").datetime(2027, 1, 2)}]},
+        "section": __import__("types").SimpleNamespace(title=lambda: "⟦Safety⟧", path="/settings/safety"),
+        "sections": [__import__("types").SimpleNamespace(title=lambda: "⟦Safety⟧", about=lambda: "⟦a⟧", path="/settings/safety")],
+        "devices": [__import__("types").SimpleNamespace(device="1234")], "confirmed": False,
         "last_checkin": type("C", (), {"id": "c1", "feeling": 2, "private": False,
                                        "created_at": __import__("datetime").datetime(2027, 1, 2, 3, 4)})(),
     }

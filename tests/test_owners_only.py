@@ -48,7 +48,7 @@ def test_another_survivor_gets_404_on_every_route_that_names_an_item(app, client
     ids["card"] = sql(settings, "SELECT id FROM share_grant WHERE connection_id = :c", c=ids["connection"])[0][0]
     sql(settings, "INSERT INTO access_request (id, connection_id, part, reason, created_at) VALUES ('request-one', :c, 'checkins', 'x', :t)",
         c=ids["connection"], t=datetime.now(UTC))
-    ids["session"] = re.search(r"/settings/sessions/([0-9a-f]{16})/end", client.get("/settings").text).group(1)  # type: ignore[union-attr]
+    ids["session"] = re.search(r"/settings/sessions/([0-9a-f]{16})/end", client.get("/settings/security").text).group(1)  # type: ignore[union-attr]
     ids["device"] = "rivers-phone"
     ids["passkey"] = "rivers-key"
     sql(settings, "INSERT INTO passkey (id, user_id, credential_id, public_key, sign_count, name, created_at) "

@@ -51,8 +51,8 @@ def test_a_passkey_is_added_and_signs_in_without_a_username(client, phone, setti
     assert options["rp"]["id"] == "testserver.local"
     assert "river" not in options["user"]["id"]
     added = _post(client, "/settings/passkeys", {"credential": phone.create(options), "name": "My phone"})
-    assert added.status_code == 200 and added.json() == {"redirect": "/settings?done=passkey-added#passkeys"}
-    assert "My phone" in client.get("/settings").text
+    assert added.status_code == 200 and added.json() == {"redirect": "/settings/security?done=passkey-added#passkeys"}
+    assert "My phone" in client.get("/settings/security").text
     client.cookies.clear()
     answer, options = passkey_sign_in(client, phone)
     assert options["userVerification"] == "required" and options.get("allowCredentials", []) == []
@@ -150,7 +150,7 @@ def test_passkeys_are_renamed_and_removed_only_by_their_owner(client, other_clie
     assert post_form(other_client, f"/settings/passkeys/{passkey_id}/rename", {"name": "Mine now"}).status_code == 404
     assert post_form(other_client, f"/settings/passkeys/{passkey_id}/remove").status_code == 404
     assert post_form(client, f"/settings/passkeys/{passkey_id}/rename", {"name": "Old phone"}).status_code == 303
-    assert "Old phone" in client.get("/settings").text
+    assert "Old phone" in client.get("/settings/security").text
     assert post_form(client, f"/settings/passkeys/{passkey_id}/rename", {"name": "x" * 61}).headers["location"].endswith(
         "passkey-name#passkeys")
     assert post_form(client, f"/settings/passkeys/{passkey_id}/remove").status_code == 303

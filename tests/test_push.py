@@ -56,7 +56,7 @@ def add_device(client, service: PushService, name: str = "phone") -> None:  # ty
     """Confirm it's you (the password again), then turn reminders on for a new phone."""
     confirm(client, kind="device")
     response = post_form(client, "/settings/devices", service.subscription(name))
-    assert response.headers["location"] == "/settings?done=device-added#reminders"
+    assert response.headers["location"] == "/settings/reminders?done=device-added"
 
 
 def moment(value: datetime | str) -> datetime:
@@ -158,7 +158,7 @@ def test_a_device_the_push_service_no_longer_knows_is_removed(app, client, other
     assert work(app, settings)["gone"] == 1
     assert sql(settings, "SELECT count(*) FROM push_subscription")[0][0] == 0
     assert outbox(settings) == []
-    assert "Phones and browsers that get reminders" not in client.get("/settings").text
+    assert "Phones and browsers that get reminders" not in client.get("/settings/reminders").text
 
 
 def test_rows_a_crashed_worker_claimed_are_sent_once_its_lease_ends(app, client, other_client, settings, service, thread):
@@ -295,7 +295,7 @@ def test_a_forged_subscription_is_refused(client, settings, service, change):
     confirm(client, kind="device")
     form = {**service.subscription("phone"), **change}
     response = post_form(client, "/settings/devices", form)
-    assert response.headers["location"] == "/settings?done=device-refused#reminders"
+    assert response.headers["location"] == "/settings/reminders?done=device-refused"
     assert sql(settings, "SELECT count(*) FROM push_subscription")[0][0] == 0
     assert "This phone could not be added." in client.get(response.headers["location"]).text
 
@@ -351,7 +351,7 @@ def test_an_address_that_is_not_a_push_service_is_refused_and_nothing_stored(cli
     sign_up(client, "river")
     confirm(client, kind="device")
     response = post_form(client, "/settings/devices", {**service.subscription("phone"), "endpoint": endpoint})
-    assert response.headers["location"] == "/settings?done=device-refused#reminders"
+    assert response.headers["location"] == "/settings/reminders?done=device-refused"
     assert sql(settings, "SELECT count(*) FROM push_subscription")[0][0] == 0
     assert "This phone could not be added." in client.get(response.headers["location"]).text
 
@@ -418,17 +418,17 @@ def test_devices_are_listed_and_removed_and_the_same_phone_replaces_itself(clien
     same = service.subscription("phone")
     post_form(client, "/settings/devices", same)
     post_form(client, "/settings/devices", same)
-    page = client.get("/settings").text
+    page = client.get("/settings/reminders").text
     assert page.count("/remove") == 1
     device = re.search(r"/settings/devices/([A-Za-z0-9_-]+)/remove", page).group(1)  # type: ignore[union-attr]
-    assert post_form(client, f"/settings/devices/{device}/remove").headers["location"] == "/settings?done=device-removed#reminders"
+    assert post_form(client, f"/settings/devices/{device}/remove").headers["location"] == "/settings/reminders?done=device-removed"
     assert sql(settings, "SELECT count(*) FROM push_subscription")[0][0] == 0
     assert post_form(client, f"/settings/devices/{device}/remove").status_code == 404
 
 
 def test_the_settings_page_offers_reminders_with_the_servers_key(app, client):
     sign_up(client, "river")
-    page = client.get("/settings").text
+    page = client.get("/settings/reminders").text
     assert "Turn on reminders on this phone" in page
     assert f'data-key="{app.state.services.vapid.public_key}"' in page
     assert "You have a new update" in page

@@ -54,7 +54,8 @@ def test_no_list_page_sorts_everything_or_reads_a_whole_table(client, other_clie
     sign_in(other_client, "Ana")
     statements.clear()
     for path in ("/home", "/goals", "/goals/achieved", "/appointments", "/appointments?past=1", "/documents",
-                 "/check-ins", "/sharing", "/sharing/log", "/messages", "/settings"):
+                 "/check-ins", "/sharing", "/sharing/log", "/messages", "/settings",
+                 "/settings/safety", "/settings/security", "/settings/reminders", "/settings/language", "/settings/data"):
         assert client.get(path).status_code == 200, path
     for part in ("goals", "appointments", "documents", "checkins"):
         assert other_client.get(f"/people/{connection}/{part}").status_code == 200, part

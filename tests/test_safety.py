@@ -12,11 +12,11 @@ from tests.conftest import make_user, post_form, sign_in, sign_up
 DEFAULT_EXIT = "https://www.bbc.co.uk/weather"
 PUBLIC_PAGES = ["/", "/sign-in", "/sign-up", "/safety", "/safety/practice", "/offline", "/help", "/no-such-page"]
 SURVIVOR_PAGES = [
-    "/home", "/welcome", "/settings", "/safety", "/safety/practice", "/goals", "/appointments", "/documents", "/documents/new",
+    "/home", "/welcome", "/settings", "/settings/safety", "/settings/security", "/settings/reminders", "/settings/language", "/settings/data", "/safety", "/safety/practice", "/goals", "/appointments", "/documents", "/documents/new",
     "/check-ins", "/check-ins/new", "/help", "/sharing", "/sharing/log", "/no-such-page",
 ]
-STAFF_PAGES = ["/staff", "/people", "/settings", "/safety"]
-ADMIN_PAGES = ["/admin/staff", "/admin/help-lines", "/settings", "/safety"]
+STAFF_PAGES = ["/staff", "/people", "/settings", "/settings/safety", "/settings/security", "/safety"]
+ADMIN_PAGES = ["/admin/staff", "/admin/help-lines", "/settings", "/settings/safety", "/settings/security", "/safety"]
 
 
 def _title(html: str) -> str:

@@ -15,7 +15,7 @@ SAVE = {"idle_minutes": "15", "cover": "on", "app_name": "waypoint"}
 
 def test_a_shorter_idle_sign_out_is_the_persons_own(client, settings):
     sign_up(client, "river")
-    assert post_form(client, "/settings/safety", {**SAVE, "idle_minutes": "5"}).headers["location"] == "/settings?done=safety#safety"
+    assert post_form(client, "/settings/safety", {**SAVE, "idle_minutes": "5"}).headers["location"] == "/settings/safety?done=safety#staying-safe"
     token = client.cookies.get("wp_session")
     _last_seen(settings, token, set_to=datetime.now(UTC) - timedelta(minutes=4))
     assert client.get("/home", follow_redirects=False).status_code == 200
@@ -27,7 +27,7 @@ def test_covering_the_screen_is_on_unless_turned_off(client):
     sign_up(client, "river")
     assert "data-cover" in client.get("/home").text
     post_form(client, "/settings/safety", {"idle_minutes": "15", "app_name": "waypoint"})  # box not ticked
-    page = client.get("/settings").text
+    page = client.get("/settings/safety").text
     assert "data-cover" not in page and 'id="cover" name="cover" type="checkbox" value="on">' in page
 
 
@@ -45,7 +45,7 @@ def test_the_installed_app_can_be_named_notes_before_it_is_installed(client):
         "/static/icons/notes.svg"}
     for icon in manifest["icons"]:
         assert client.get(icon["src"]).status_code == 200
-    assert "What this cannot hide" in client.get("/settings").text
+    assert "What this cannot hide" in client.get("/settings/safety").text
 
 
 @pytest.mark.parametrize("change", [{"idle_minutes": "1"}, {"idle_minutes": "999"}, {"idle_minutes": "x"},

@@ -137,14 +137,14 @@ def test_choosing_refuses_what_is_not_a_language_and_never_leaves_the_site(clien
 
 def test_the_choice_in_settings_follows_the_account_to_a_fresh_browser(client, other_client, settings):
     sign_up(client, "river")
-    assert post_form(client, "/language", {"language": "ar", "next": "/settings#language"}).headers["location"] \
-        == "/settings#language"
+    assert post_form(client, "/language", {"language": "ar", "next": "/settings/language"}).headers["location"] \
+        == "/settings/language"
     assert sql(settings, "SELECT language FROM app_user WHERE username = 'river'") == [("ar",)]
     other_client.cookies.clear()
     sign_in(other_client, "river", PASSWORD)
     home = other_client.get("/home", headers={"accept-language": "es"}).text
     assert _html_tag(home) == '<html lang="ar" dir="rtl">'
-    assert 'id="language-ar" name="language" type="radio" value="ar" checked' in other_client.get("/settings").text
+    assert 'id="language-ar" name="language" type="radio" value="ar" checked' in other_client.get("/settings/language").text
 
 
 def test_an_unknown_address_answers_in_the_persons_language(client):
@@ -162,7 +162,7 @@ def test_the_time_zone_is_chosen_by_country_then_city_named_in_the_persons_langu
     sql(settings, "INSERT INTO organisation (country, exit_url, created_at) VALUES ('GB', '', CURRENT_TIMESTAMP)")
     sign_up(client, "river")
     assert post_form(client, "/language", {"language": "es"}).status_code == 303
-    page = client.get("/settings").text
+    page = client.get("/settings/language").text
     step_one = page.split('<select id="country"', 1)[1].split("</select>", 1)[0]
     names = re.findall(r"<option[^>]*>([^<]+)</option>", step_one)
     assert names[1] == "Reino Unido"  # after "Choose a country": the organisation's country, the likeliest guess
@@ -175,7 +175,7 @@ def test_the_time_zone_is_chosen_by_country_then_city_named_in_the_persons_langu
     assert client.get("/settings/time-zone?country=XX").status_code == 400
     assert post_form(client, "/settings/time-zone", {"time_zone": "Asia/Tokyo"}).status_code == 200
     assert '<option value="Asia/Tokyo" selected>Tokio</option>' in client.get("/settings/time-zone?country=JP").text
-    assert "hora de Japón" in client.get("/settings").text
+    assert "hora de Japón" in client.get("/settings/language").text
 
 
 def test_words_outside_pages_speak_the_persons_language(client, settings):
@@ -195,5 +195,5 @@ def test_an_old_name_of_a_zone_is_shown_under_its_country(client, settings):
     """A browser may give an old name (Asia/Calcutta): the picker still finds its country and city."""
     sign_up(client, "river")
     sql(settings, "UPDATE app_user SET time_zone = 'Asia/Calcutta' WHERE username = 'river'")
-    assert '<option value="IN" selected>' in client.get("/settings").text
+    assert '<option value="IN" selected>' in client.get("/settings/language").text
     assert '<option value="Asia/Kolkata" selected>' in client.get("/settings/time-zone").text

@@ -82,12 +82,12 @@ def test_without_confirming_no_passkey_can_be_added_and_nothing_is_stored(client
     added = _post(client, "/settings/passkeys", {"credential": phone.create(made_up_options()), "name": "Their phone"})
     assert added.status_code == 403 and added.json()["confirm"] == "/settings/confirm?next=passkey"
     assert count(settings, "passkey") == 0
-    assert "We ask for your password first. So that only you can add a new way in." in client.get("/settings").text
+    assert "We ask for your password first. So that only you can add a new way in." in client.get("/settings/security").text
 
 
 def test_without_confirming_no_phone_gets_reminders_and_nothing_is_stored(client, settings, service):
     sign_up(client, "river")
-    settings_page = client.get("/settings").text
+    settings_page = client.get("/settings/reminders").text
     assert 'data-confirm="/settings/confirm?next=device"' in settings_page  # the page's script goes there first
     refused = post_form(client, "/settings/devices", service.subscription("their-phone"))
     assert refused.status_code == 303 and refused.headers["location"] == "/settings/confirm?next=device"
@@ -111,15 +111,15 @@ def test_a_wrong_password_confirms_nothing_and_is_limited(client, settings, phon
 
 def test_after_confirming_adding_works_for_5_minutes_then_not(client, settings, phone, service):
     sign_up(client, "river")
-    assert confirm(client).headers["location"] == "/settings?done=confirmed#passkeys"
-    assert "Thank you. For 5 minutes you can add a passkey." in client.get("/settings?done=confirmed").text
-    assert "data-confirm" not in client.get("/settings").text
+    assert confirm(client).headers["location"] == "/settings/security?done=confirmed#passkeys"
+    assert "Thank you. For 5 minutes you can add a passkey." in client.get("/settings/security?done=confirmed").text
+    assert "data-confirm" not in client.get("/settings/reminders").text
     options = _post(client, "/settings/passkeys/options")
     assert options.status_code == 200
     added = _post(client, "/settings/passkeys", {"credential": phone.create(options.json()), "name": "My phone"})
     assert added.status_code == 200 and count(settings, "passkey") == 1
     device = post_form(client, "/settings/devices", service.subscription("my-phone"))
-    assert device.headers["location"] == "/settings?done=device-added#reminders"
+    assert device.headers["location"] == "/settings/reminders?done=device-added"
     assert count(settings, "push_subscription") == 1
 
     age_confirmation(settings, timedelta(minutes=4, seconds=50))
@@ -133,7 +133,7 @@ def test_after_confirming_adding_works_for_5_minutes_then_not(client, settings, 
     assert post_form(client, "/settings/devices", service.subscription("late-phone")).headers["location"] == \
         "/settings/confirm?next=device"
     assert count(settings, "passkey") == 1 and count(settings, "push_subscription") == 1
-    assert 'data-confirm="/settings/confirm?next=device"' in client.get("/settings").text
+    assert 'data-confirm="/settings/confirm?next=device"' in client.get("/settings/reminders").text
 
 
 def test_confirming_counts_only_for_this_browser(client, other_client, settings):
@@ -161,7 +161,7 @@ def test_an_existing_passkey_confirms_too(client, settings, phone):
     assert refused.status_code == 400 and _post(client, "/settings/passkeys/options").status_code == 403
     options = _post(client, "/settings/confirm/passkey/options").json()
     answer = _post(client, "/settings/confirm/passkey", {"credential": phone.get(options), "next": "device"})
-    assert answer.status_code == 200 and answer.json() == {"redirect": "/settings?done=confirmed-device#reminders"}
+    assert answer.status_code == 200 and answer.json() == {"redirect": "/settings/reminders?done=confirmed-device"}
     assert _post(client, "/settings/passkeys/options").status_code == 200
 
 
@@ -186,14 +186,14 @@ def _river_with_ways_in(client, other_client, settings, phone, service) -> None:
     iphone = {"user-agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)"}
     for name, headers in (("android", android), ("iphone", iphone)):
         assert post_form(client, "/settings/devices", service.subscription(name), headers=headers).headers["location"] == \
-            "/settings?done=device-added#reminders"
+            "/settings/reminders?done=device-added"
     sign_in(other_client, "river")
     assert count(settings, "passkey") == 2 and count(settings, "push_subscription") == 2
 
 
 def test_settings_says_by_name_what_a_new_password_removes_before_it_is_changed(client, other_client, settings, phone, service):
     _river_with_ways_in(client, other_client, settings, phone, service)
-    page = client.get("/settings").text
+    page = client.get("/settings/security").text
     before = page.split('id="password-removes"')[1].split("</div>")[0]
     assert "signs out every other phone or computer" in before
     assert "removes your passkeys: My phone, Kitchen &lt;tablet&gt;" in before

@@ -16,7 +16,8 @@ ASSET = re.compile(r'<(?:script|link)\b[^>]*?(?:src|href)="(/[^"]+)"[^>]*>')
 FIRST_VISIT_MAX = 60 * 1024
 SCRIPT_MAX = 15 * 1024
 SURVIVOR_PAGES = ["/home", "/goals", "/goals/new", "/appointments", "/documents", "/check-ins", "/check-ins/new",
-                  "/messages", "/sharing", "/sharing/log", "/settings", "/safety"]
+                  "/messages", "/sharing", "/sharing/log", "/settings", "/settings/safety", "/settings/security", "/settings/reminders", "/settings/language",
+                  "/settings/data", "/safety"]
 
 
 def weigh(client, path: str) -> tuple[int, int, list[str]]:  # type: ignore[no-untyped-def]
@@ -59,6 +60,6 @@ def test_signed_out_and_staff_pages_are_light_too(client, settings):
         assert total <= FIRST_VISIT_MAX and script <= SCRIPT_MAX, (path, total, script, fetched)
     make_user(settings, "Ana", Role.CASEWORKER)
     sign_in(client, "Ana")
-    for path in ["/people", "/settings"]:
+    for path in ["/people", "/settings", "/settings/security"]:
         total, script, fetched = weigh(client, path)
         assert total <= FIRST_VISIT_MAX and script <= SCRIPT_MAX, (path, total, script, fetched)

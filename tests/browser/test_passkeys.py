@@ -67,7 +67,7 @@ def _add_passkey(page, server: str, name: str = "My phone") -> None:  # type: ig
         confirm_it_is_me(page, server)
         page.get_by_label("Name for the new passkey").fill(name)
         add.click()
-    page.wait_for_url(f"{server}/settings?done=passkey-added#passkeys")
+    page.wait_for_url(f"{server}/settings/security?done=passkey-added#passkeys")
     expect(page.get_by_text(ADDED)).to_be_visible()
     passkeys = _passkey_list(page)
     expect(passkeys).to_have_count(1)
@@ -128,7 +128,7 @@ def test_a_passkey_that_was_removed_no_longer_signs_in(page, context, server, ho
     cdp, authenticator = _authenticator(page, context)
     _add_passkey(page, server)
     _passkey_list(page).get_by_role("button", name=re.compile("^Remove")).click()
-    page.wait_for_url(f"{server}/settings?done=passkey-removed#passkeys")
+    page.wait_for_url(f"{server}/settings/security?done=passkey-removed#passkeys")
     expect(page.get_by_text(REMOVED)).to_be_visible()
     expect(_passkey_list(page)).to_have_count(0)
     assert len(_credentials(cdp, authenticator)) == 1  # the phone still holds it; the portal no longer takes it
@@ -257,7 +257,7 @@ def test_adding_a_passkey_without_the_password_adds_nothing(page, context, serve
     expect(page.get_by_text("Thank you. For 5 minutes you can add a passkey.")).to_be_visible()
     page.get_by_label("Name for the new passkey").fill("My phone")
     page.get_by_role("button", name="Add a passkey").click()
-    page.wait_for_url(f"{server}/settings?done=passkey-added#passkeys")
+    page.wait_for_url(f"{server}/settings/security?done=passkey-added#passkeys")
     expect(_passkey_list(page)).to_have_count(1)
     assert len(_credentials(cdp, authenticator)) == 1
     assert hosts_seen and set(hosts_seen) <= LOOPBACK, set(hosts_seen)
@@ -283,7 +283,7 @@ def _turn_on_reminders(page, context, server: str) -> None:  # type: ignore[no-u
     _stub_subscribe(context, refuse=False)
     page.goto(f"{server}/settings")
     page.get_by_role("button", name="Turn on reminders on this phone").click()
-    page.wait_for_url(f"{server}/settings?done=device-added#reminders")
+    page.wait_for_url(f"{server}/settings/reminders?done=device-added")
 
 
 def _removed(page, what: str):  # type: ignore[no-untyped-def]
@@ -392,7 +392,7 @@ def test_a_passkey_added_before_confirms_it_is_you(page, context, server, hosts_
     page.get_by_role("button", name="Add a passkey").click()
     page.wait_for_url(f"{server}{CONFIRM_URL}")
     page.get_by_role("button", name="Confirm with a passkey").click()
-    page.wait_for_url(f"{server}/settings?done=confirmed#passkeys")
+    page.wait_for_url(f"{server}/settings/security?done=confirmed#passkeys")
     expect(page.get_by_text("Thank you. For 5 minutes you can add a passkey.")).to_be_visible()
     assert page.locator("#push-form").get_attribute("data-confirm") is None
     assert hosts_seen and set(hosts_seen) <= LOOPBACK, set(hosts_seen)
