@@ -29,7 +29,7 @@ from litestar.template.config import TemplateConfig
 from redis.asyncio import Redis
 
 from portal import (
-    account, admin, dates, documents, export, help_lines, home, i18n, keys, language, messages, outbox, parts, passkeys,
+    account, admin, dates, documents, export, forms, help_lines, home, i18n, keys, language, messages, outbox, parts, passkeys,
     people, push, pwa, reminders, safety, settings_page, sharing, sign_in,
 )
 from portal.crypto import MasterKey
@@ -91,7 +91,8 @@ def template_environment(assets: StaticAssets, secret_key: str) -> Environment:
         static_url=assets.url, integrity=assets.integrity, language=i18n.current, text_direction=i18n.direction,
         languages=i18n.LANGUAGES, day=dates.day, clock=dates.clock, moment=dates.moment, zone_in_words=zone_in_words,
         exit_href=partial(exit_href, secret_key),
-        page_link=page_link,
+        page_link=page_link, collect_errors=forms.collect_errors, note_error=forms.note_error,
+        noted_errors=forms.noted_errors, noting_errors=forms.noting_errors,
     )
     return env
 

@@ -4,6 +4,7 @@ plain messages for text that is missing or too long."""
 from __future__ import annotations
 
 import re
+from contextvars import ContextVar
 from typing import Any
 
 from litestar import Request
@@ -52,3 +53,35 @@ def form_value(form: Any, name: str, max_length: int = 10_000) -> str:
     if not isinstance(value, str):
         return ""
     return _CONTROL.sub("", value[:max_length])
+
+
+# ----- the error summary ------------------------------------------------------------------------
+# A refused form shows each problem beside its field and, GOV.UK-style, all of them in a summary at the top of the
+# page, each a link to its field. The layout draws the page's content first with collecting on; every field macro
+# (components/field) notes its error as it is drawn; then the layout puts the summary above the content.
+
+_NOTED: ContextVar[list[tuple[str, str]] | None] = ContextVar("noted_errors", default=None)
+
+
+def collect_errors() -> str:
+    """Start noting the errors this page shows (the layout calls it before drawing the content)."""
+    _NOTED.set([])
+    return ""
+
+
+def note_error(target: str, message: str) -> str:
+    """Note a problem shown beside the element `target` (an id the summary links to); returns "" for the page."""
+    noted = _NOTED.get()
+    if noted is not None and message and (target, str(message)) not in noted:
+        noted.append((target, str(message)))
+    return ""
+
+
+def noting_errors() -> bool:
+    """Whether this page has an error summary to note errors for (a fragment swapped in by htmx has none)."""
+    return _NOTED.get() is not None
+
+
+def noted_errors() -> list[tuple[str, str]]:
+    """The problems noted while the content was drawn, in the order they appear (target id, message)."""
+    return list(_NOTED.get() or [])

@@ -165,6 +165,19 @@
     try { if (zone && !zone.value) { zone.value = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } } catch (e) { /* stays UTC */ }
   });
 
+  // The error summary of a refused form: a link moves focus to its field (the first choice of a group) and shows
+  // the field's label or legend with it, as GOV.UK does; without this the link still scrolls there.
+  doc.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest(".error-summary a[href^='#']");
+    var field = link && doc.getElementById(link.getAttribute("href").slice(1));
+    if (!field) { return; }
+    event.preventDefault();
+    var group = field.closest("fieldset");
+    var label = (group && group.querySelector("legend")) || doc.querySelector("label[for='" + field.id + "']") || field;
+    field.focus({ preventScroll: true });
+    label.scrollIntoView({ block: "start" });
+  });
+
   if ("serviceWorker" in navigator) {
     window.addEventListener("load", function () {
       navigator.serviceWorker.register("/sw.js").catch(function () { /**/ });
