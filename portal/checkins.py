@@ -104,6 +104,9 @@ class Trend:
     points: list[tuple[float, float, int]]
     line: str
     summary: str
+    # The words at the top and the bottom of the drawing's scale ("5 · Very good", "1 · Very low").
+    high: str = ""
+    low: str = ""
 
 
 WIDTH, HEIGHT, PAD = 300.0, 120.0, 10.0
@@ -127,7 +130,8 @@ def trend(feelings_newest_first: list[int]) -> Trend | None:
             "The last {count} check-ins, oldest to newest. The first: {first}. The latest: {latest}. "
             "On average: {average} of 5."
         ).format(count=len(feelings), first=words[feelings[0]], latest=words[latest], average=f"{average:.1f}")
-    return Trend(points, " ".join(f"{x},{y}" for x, y, _f in points), summary)
+    return Trend(points, " ".join(f"{x},{y}" for x, y, _f in points), summary,
+                 high=f"5 · {words[5]}", low=f"1 · {words[1]}")
 
 
 # ----- pages ----------------------------------------------------------------------------------

@@ -64,6 +64,9 @@ class User(SQLModel, table=True):
     app_name: str = Field(default="waypoint", max_length=16)
     # The language the person chose ("es", "ar", ...); empty: none chosen, the browser's decides.
     language: str = Field(default="", max_length=8)
+    # When a caseworker or mentor last opened their Home, which shows what changed in their people's sharing
+    # since then; None: never (the first visit shows the last 14 days). Unused for survivors and admins.
+    home_seen_at: datetime | None = Field(default=None)
 
 
 class WebSession(SQLModel, table=True):

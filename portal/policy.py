@@ -341,6 +341,36 @@ def _own_side(viewer: Viewer) -> ColumnElement[bool]:
     return false()
 
 
+# ----- what changed for a caseworker or mentor since their last visit ----------------------------
+
+
+async def sharing_changes(db: AsyncSession, viewer: Viewer, since: datetime, until: datetime) -> tuple[
+        list[tuple[Grant, Connection]], list[tuple[AccessRequest, Connection]]]:
+    """For a caseworker's or mentor's Home: the share cards on their own live connections that began or ended
+    after `since` and by `until` (ended: stopped by the survivor, or past the end they chose), oldest first, and
+    their requests the survivor answered in that time; each with its connection, which holds the name the staff
+    member sees. Nothing for anyone else. Only cards and answers: the page says which part, never an item's words."""
+    _noted("connections")
+    if viewer.role not in STAFF_ROLES:
+        return [], []
+    own = and_(_own_side(viewer), col(Connection.ended_at).is_(None))
+
+    def between(moment: Any) -> ColumnElement[bool]:
+        return and_(col(moment) > since, col(moment) <= until)
+
+    cards = (await db.exec(
+        select(Grant, Connection).join(Connection, col(Connection.id) == Grant.connection_id)
+        .where(own, or_(between(Grant.created_at), between(Grant.revoked_at), between(Grant.ends_at)))
+        .order_by(col(Grant.created_at), col(Grant.id))
+    )).all()
+    answers = (await db.exec(
+        select(AccessRequest, Connection).join(Connection, col(Connection.id) == AccessRequest.connection_id)
+        .where(own, between(AccessRequest.answered_at), col(AccessRequest.approved).is_not(None))
+        .order_by(col(AccessRequest.answered_at), col(AccessRequest.id))
+    )).all()
+    return [(card, connection) for card, connection in cards], [(asked, connection) for asked, connection in answers]
+
+
 # ----- Who has looked: the survivor's own access log ----------------------------------------------
 
 

@@ -347,3 +347,14 @@ def test_exit_now_leads_to_an_ordinary_site_of_the_organisations_country(client,
     sign_up(other_client, "river")
     assert post_form(other_client, "/settings/exit", {"exit_url": "https://cooking.example.net"}).status_code == 200
     assert leads_to(other_client) == "https://cooking.example.net"
+
+
+def test_the_trend_names_its_scale_and_its_time_axis(client):
+    sign_up(client, "river")
+    check_in(client, feeling="2")
+    check_in(client, feeling="4")
+    figure = client.get("/check-ins").text.split('<figure class="trend">')[1].split("</figure>")[0]
+    scale = re.search(r'<p class="trend__scale" aria-hidden="true"><span>(.*?)</span><span>(.*?)</span></p>', figure)
+    assert scale and scale.groups() == ("5 · Very good", "1 · Very low"), figure
+    assert '<p class="trend__time" aria-hidden="true"><span>Oldest</span><span>Newest</span></p>' in figure
+    assert "The last 2 check-ins, oldest to newest. The first: Low. The latest: Good." in figure

@@ -79,7 +79,7 @@ def test_templates_show_no_english_outside_gettext():
         "today": __import__("datetime").date(2027, 1, 1), "size_label": lambda size: "⟦1 KB⟧",
         "feelings": {2: "⟦Low⟧", "2": "⟦2 Low⟧"}, "safe_answers": {"no": "⟦No⟧"}, "needs": {"food": "⟦Food⟧"},
         "chosen_needs": ["food"], "width": 300, "height": 120,
-        "trend": type("T", (), {"points": [(1, 2, 3), (4, 5, 3)], "line": "1,2 4,5", "summary": "⟦s⟧"})(),
+        "trend": type("T", (), {"points": [(1, 2, 3), (4, 5, 3)], "line": "1,2 4,5", "summary": "⟦s⟧", "high": "⟦5 Very good⟧", "low": "⟦1 Very low⟧"})(),
         "lines": [type("L", (), {"id": 1, "label": "⟦l⟧", "call": "123", "text": "456", "call_href": "tel:123",
                                  "text_href": "sms:456"})()],
         "defaults": [type("L", (), {"label": "⟦l⟧", "call": "123", "text": "456"})()], "max_lines": 10, "message": "⟦m⟧", "action": "/x/1/delete", "back_href": "/x/1", "card_id": "card-1",

@@ -178,6 +178,20 @@
     label.scrollIntoView({ block: "start" });
   });
 
+  // Copy buttons (the one-time staff link): shown only where the browser can copy; the field stays selectable.
+  doc.addEventListener("DOMContentLoaded", function () {
+    if (!navigator.clipboard) { return; }
+    doc.querySelectorAll("[data-copy]").forEach(function (button) {
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        var field = doc.getElementById(button.getAttribute("data-copy"));
+        navigator.clipboard.writeText(field.value).then(function () {
+          announce(button.getAttribute("data-copied"));
+        }, function () { field.select(); });
+      });
+    });
+  });
+
   if ("serviceWorker" in navigator) {
     window.addEventListener("load", function () {
       navigator.serviceWorker.register("/sw.js").catch(function () { /**/ });
