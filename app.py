@@ -29,8 +29,8 @@ from litestar.template.config import TemplateConfig
 from redis.asyncio import Redis
 
 from portal import (
-    account, admin, dates, documents, export, forms, help_lines, home, i18n, keys, language, messages, outbox, parts, passkeys,
-    people, push, pwa, reminders, safety, settings_page, sharing, sign_in,
+    account, admin, dates, documents, export, forms, help_lines, home, i18n, keys, language, messages, outbox, parts,
+    passkeys, people, push, pwa, reminders, safety, settings_page, sharing, sign_in,
 )
 from portal.crypto import MasterKey
 from portal.db import make_engine, session_factory, session_provider

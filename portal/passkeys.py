@@ -108,7 +108,8 @@ def _refused(message: str, status: int = 400, **more: str) -> Response[Any]:
 # Where "Confirm it's you" is (portal.account), and where it leads back to: a fixed list, so nothing typed in
 # an address is followed.
 CONFIRM_URL = "/settings/confirm?next=passkey"
-CONFIRM_NEXT = {"passkey": "/settings/security?done=confirmed#passkeys", "device": "/settings/reminders?done=confirmed-device"}
+CONFIRM_NEXT = {"passkey": "/settings/security?done=confirmed#passkeys",
+                "device": "/settings/reminders?done=confirmed-device"}
 
 
 async def _not_confirmed(request: Request[Any, Any, Any]) -> Response[Any] | None:

@@ -347,28 +347,37 @@ def _own_side(viewer: Viewer) -> ColumnElement[bool]:
 async def sharing_changes(db: AsyncSession, viewer: Viewer, since: datetime, until: datetime) -> tuple[
         list[tuple[Grant, Connection]], list[tuple[AccessRequest, Connection]]]:
     """For a caseworker's or mentor's Home: the share cards on their own live connections that began or ended
-    after `since` and by `until` (ended: stopped by the survivor, or past the end they chose), oldest first, and
-    their requests the survivor answered in that time; each with its connection, which holds the name the staff
-    member sees. Nothing for anyone else. Only cards and answers: the page says which part, never an item's words."""
+    after `since` and by `until` (ended: stopped by the survivor, or past the end they chose), with the cards on
+    those connections already in force at `since` (so a card that continues one is not taken for a new share),
+    oldest first; and their requests the survivor answered in that time. Each with its connection, which holds
+    the name the staff member sees. Nothing for anyone else. Only cards and answers: never an item's words."""
     _noted("connections")
     if viewer.role not in STAFF_ROLES:
         return [], []
     own = and_(_own_side(viewer), col(Connection.ended_at).is_(None))
+    cards_on_own = select(Grant, Connection).join(Connection, col(Connection.id) == Grant.connection_id).where(own)
 
     def between(moment: Any) -> ColumnElement[bool]:
         return and_(col(moment) > since, col(moment) <= until)
 
-    cards = (await db.exec(
-        select(Grant, Connection).join(Connection, col(Connection.id) == Grant.connection_id)
-        .where(own, or_(between(Grant.created_at), between(Grant.revoked_at), between(Grant.ends_at)))
-        .order_by(col(Grant.created_at), col(Grant.id))
+    moved = (await db.exec(
+        cards_on_own.where(or_(between(Grant.created_at), between(Grant.revoked_at), between(Grant.ends_at)))
     )).all()
+    found = {card.id: (card, connection) for card, connection in moved}
+    if found:
+        in_force_then = (await db.exec(cards_on_own.where(
+            col(Grant.connection_id).in_({card.connection_id for card, _connection in moved}),
+            col(Grant.created_at) <= since, or_(col(Grant.revoked_at).is_(None), col(Grant.revoked_at) > since),
+            or_(col(Grant.ends_at).is_(None), col(Grant.ends_at) > since),
+        ))).all()
+        found.update((card.id, (card, connection)) for card, connection in in_force_then)
     answers = (await db.exec(
         select(AccessRequest, Connection).join(Connection, col(Connection.id) == AccessRequest.connection_id)
         .where(own, between(AccessRequest.answered_at), col(AccessRequest.approved).is_not(None))
         .order_by(col(AccessRequest.answered_at), col(AccessRequest.id))
     )).all()
-    return [(card, connection) for card, connection in cards], [(asked, connection) for asked, connection in answers]
+    cards = sorted(found.values(), key=lambda row: (row[0].created_at, row[0].id))
+    return cards, [(asked, connection) for asked, connection in answers]
 
 
 # ----- Who has looked: the survivor's own access log ----------------------------------------------

@@ -123,6 +123,10 @@ def test_templates_show_no_english_outside_gettext():
         "section": __import__("types").SimpleNamespace(title=lambda: "⟦Safety⟧", path="/settings/safety"),
         "sections": [__import__("types").SimpleNamespace(title=lambda: "⟦Safety⟧", about=lambda: "⟦a⟧", path="/settings/safety")],
         "devices": [__import__("types").SimpleNamespace(device="1234")], "confirmed": False,
+        "changes": [__import__("types").SimpleNamespace(kind=kind, one_item=one_item, connection_id="c1", name="1234",
+                                                        label="5678", at=__import__("datetime").datetime(2027, 1, 2))
+                    for kind in ("began", "stopped", "ended", "approved", "not now") for one_item in (False, True)],
+        "more_changes": 2, "first_visit": False,
         "last_checkin": type("C", (), {"id": "c1", "feeling": 2, "private": False,
                                        "created_at": __import__("datetime").datetime(2027, 1, 2, 3, 4)})(),
     }

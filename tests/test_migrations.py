@@ -85,3 +85,43 @@ def test_a_deployment_in_use_keeps_the_help_lines_it_showed_and_a_new_one_choose
         pool.submit(migrate, new).result()
     assert run(country(used)) == [("US",)]
     assert run(country(new)) == []
+
+
+def test_a_staff_member_made_before_home_seen_at_has_never_seen_home_and_the_step_goes_back(tmp_path):
+    """0017 adds app_user.home_seen_at: an account made before it has none (their next Home shows the last 14
+    days), and going down to 0016 removes it again."""
+    url = f"sqlite:///{tmp_path / 'before.db'}"
+
+    async def columns() -> list[str]:
+        engine = make_engine(url)
+        async with engine.connect() as conn:
+            found = [row[1] for row in (await conn.execute(text("PRAGMA table_info(app_user)"))).all()]
+        await engine.dispose()
+        return found
+
+    async def staff_member() -> None:
+        engine = make_engine(url)
+        async with engine.begin() as conn:
+            await conn.execute(text("INSERT INTO app_user (username, username_key, role, password_hash, active, "
+                                    "created_at, exit_url, time_zone, idle_minutes, cover_when_hidden, app_name, "
+                                    "language) VALUES ('Ana', 'ana', 'caseworker', '', 1, '2026-01-01 00:00:00', "
+                                    "'', '', 0, 1, 'waypoint', '')"))
+        await engine.dispose()
+
+    async def seen() -> list[tuple[object]]:
+        engine = make_engine(url)
+        async with engine.connect() as conn:
+            rows = [tuple(row) for row in (await conn.execute(text("SELECT home_seen_at FROM app_user"))).all()]
+        await engine.dispose()
+        return rows
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(command.upgrade, alembic_config(url), "0016").result()
+        assert "home_seen_at" not in run(columns())
+        run(staff_member())
+        pool.submit(migrate, url).result()
+        assert run(seen()) == [(None,)]
+        pool.submit(command.downgrade, alembic_config(url), "0016").result()
+        assert "home_seen_at" not in run(columns())
+        pool.submit(migrate, url).result()
+    assert run(seen()) == [(None,)]
