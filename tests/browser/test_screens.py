@@ -90,8 +90,10 @@ def test_the_main_pages_on_a_phone(browser, server, client, settings, hosts_seen
         for role, name, path in SCREENS:
             if role != who:
                 continue
-            response = page.goto(server + path.format(**space))
-            assert response is not None and response.status == 200, (who, path)
+            url = server + path.format(**space)
+            if page.url != url:  # signing in lands on Home: taken as it first shows (a caseworker's lists what changed)
+                response = page.goto(url)
+                assert response is not None and response.status == 200, (who, path)
             page.screenshot(path=str(out / f"{who}-{name}.png"))  # the first screen, as the phone shows it
         context.close()
     assert set(hosts_seen) <= {"localhost"}, set(hosts_seen)
