@@ -28,6 +28,12 @@ def sign_in(page, base: str, username: str, password: str = PASSWORD) -> None:  
     page.wait_for_load_state()
 
 
+def open_menu(page) -> None:  # type: ignore[no-untyped-def]
+    """On a phone the header's links and Sign out sit behind "Menu" (a closed <details>): open it to reach them."""
+    page.get_by_role("banner").locator("details.menu > summary").click()
+    page.locator("details.menu[open]").wait_for()
+
+
 def session_cookie(context) -> str | None:  # type: ignore[no-untyped-def]
     return next((c["value"] for c in context.cookies() if c["name"] == "wp_session"), None)
 

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from playwright.sync_api import expect
 
 from tests.browser.helpers import axe_violations as _axe_violations
-from tests.browser.helpers import sign_up
+from tests.browser.helpers import open_menu, sign_up
 
 NOTE = "Slept badly; my sister visited <3"
 DETAIL = re.compile(r"^/check-ins/[A-Za-z0-9_-]{16}$")
@@ -28,6 +28,7 @@ def _check_in(page, server: str, feeling: str, safe: str, note: str = "") -> Non
 
 def test_a_check_in_saying_not_safe_shows_help_and_the_trend(page, server, hosts_seen):
     sign_up(page, server)
+    open_menu(page)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Check-ins").click()
     page.get_by_role("link", name="New check-in").click()
     page.get_by_role("group", name="How are you feeling?").get_by_label("2 · Low", exact=True).check()

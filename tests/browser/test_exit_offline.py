@@ -118,7 +118,7 @@ def test_offline_exit_by_the_plain_link_without_the_pages_script(page, context, 
 def test_offline_exit_goes_to_the_persons_own_destination(page, context, server, destination):
     chosen = destination.url.replace("/weather", "/news")
     _signed_in(page, server)
-    page.goto(f"{server}/settings")
+    page.goto(f"{server}/settings/safety")
     page.get_by_label("Web address").fill(chosen)
     page.get_by_role("button", name="Save exit page").click()
     page.get_by_text("Saved.").wait_for()
@@ -170,12 +170,12 @@ def test_flapping_never_lets_a_portal_page_through_before_the_owed_exit(page, co
     context.set_offline(False)
     context.set_offline(True)
     page.goto(f"{server}/home")
-    assert NAME not in page.content() and page.get_by_role("button", name="Sign out").count() == 0
+    assert NAME not in page.content() and page.get_by_role("button", name="Sign out", include_hidden=True).count() == 0
     # Online, but the owed exit does not get through: the person's page is still not served.
     context.route("**/exit?owed=1", lambda route: route.abort("internetdisconnected"))
     context.set_offline(False)
     page.goto(f"{server}/home")
-    assert NAME not in page.content() and page.get_by_role("button", name="Sign out").count() == 0
+    assert NAME not in page.content() and page.get_by_role("button", name="Sign out", include_hidden=True).count() == 0
     assert _alive_on_server(server, old)
     context.unroute("**/exit?owed=1")
     _first_portal_page_is_signed_out(page, context, server, old)

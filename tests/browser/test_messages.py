@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from portal.models import Role
 from tests.browser.conftest import _loopback_only
 from tests.browser.helpers import axe_violations as _axe_violations
-from tests.browser.helpers import sign_in, sign_up
+from tests.browser.helpers import open_menu, sign_in, sign_up
 from tests.conftest import make_connection, make_user
 
 MENTOR = "mentor-ana"
@@ -53,6 +53,7 @@ def test_a_message_shows_on_the_other_phone_without_a_reload_and_as_text(page, b
     mentor = phone_b.new_page()
     try:
         cid = _survivor_and_mentor(page, mentor, server, settings)
+        open_menu(page)
         page.get_by_role("navigation", name="Main").get_by_role("link", name="Messages").click()
         page.wait_for_url(f"{server}/messages")
         page.locator("main").get_by_role("link", name=MENTOR).click()
@@ -87,6 +88,7 @@ def test_a_message_shows_on_the_other_phone_without_a_reload_and_as_text(page, b
         expect(page.locator("#unread .badge")).to_have_count(0)
         _send(mentor, "Are you free on Friday?")
         page.reload()
+        open_menu(page)
         link = page.get_by_role("navigation", name="Main").get_by_role("link", name="Messages")
         expect(link.locator(".badge")).to_have_text("1 unread")
         expect(link).to_have_accessible_name("Messages 1 unread")

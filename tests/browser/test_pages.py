@@ -9,10 +9,16 @@ from tests.browser.helpers import sign_in, sign_up
 from tests.conftest import make_user
 
 SIGNED_OUT = ["/", "/sign-in", "/sign-up", "/safety", "/safety/practice", "/offline", "/help", "/no-such-page"]
-SURVIVOR = ["/welcome", "/home", "/settings", "/settings/time-zone", "/safety", "/safety/practice", "/goals", "/goals/new", "/goals/achieved", "/appointments", "/appointments/new", "/documents", "/documents/new", "/check-ins", "/check-ins/new", "/help", "/messages", "/sharing", "/sharing/log"]
-STAFF = ["/staff", "/people", "/settings"]
-MENTOR = ["/people", "/messages", "/settings"]
-ADMIN = ["/admin/staff", "/admin/help-lines", "/settings"]
+# Settings is a short page leading to its sections, each a page of its own: every section a role has is checked.
+SURVIVOR = ["/welcome", "/home", "/settings", "/settings/safety", "/settings/security", "/settings/reminders",
+            "/settings/language", "/settings/data", "/settings/time-zone", "/safety", "/safety/practice", "/goals",
+            "/goals/new", "/goals/achieved", "/appointments", "/appointments/new", "/documents", "/documents/new",
+            "/check-ins", "/check-ins/new", "/help", "/messages", "/sharing", "/sharing/log"]
+STAFF = ["/staff", "/people", "/settings", "/settings/safety", "/settings/security", "/settings/language"]
+MENTOR = ["/people", "/messages", "/settings", "/settings/safety", "/settings/security", "/settings/reminders",
+          "/settings/language"]
+ADMIN = ["/admin/staff", "/admin/help-lines", "/settings", "/settings/safety", "/settings/security",
+         "/settings/language"]
 
 
 def _check(page, server: str, paths: list[str]) -> None:  # type: ignore[no-untyped-def]
@@ -29,7 +35,7 @@ def test_survivor_pages_have_no_accessibility_violations(axe_page, server):
     sign_up(axe_page, server)
     _check(axe_page, server, SURVIVOR)
     # A form that came back with errors, too.
-    axe_page.goto(f"{server}/settings")
+    axe_page.goto(f"{server}/settings/safety")
     axe_page.get_by_label("Web address").fill("javascript:alert(1)")
     axe_page.get_by_role("button", name="Save exit page").click()
     assert axe_page.locator("#exit_url-error").count() == 1
@@ -63,8 +69,19 @@ def test_wide_screen_pages_have_no_accessibility_violations(browser, server, hos
     _loopback_only(context, hosts_seen)
     page = context.new_page()
     sign_up(page, server)
-    _check(page, server, ["/home", "/settings"])
+    _check(page, server, ["/home", "/settings", "/settings/safety", "/settings/security", "/settings/reminders",
+                          "/settings/language", "/settings/data"])
     context.close()
+
+
+def test_the_settings_page_is_short_on_a_phone(page, server):
+    """Settings on a 390 by 844 phone is a short list of its sections: less than one and a half screens tall."""
+    sign_up(page, server)
+    page.goto(f"{server}/settings")
+    assert page.get_by_role("heading", level=1).inner_text() == "Settings"
+    assert page.viewport_size == {"width": 390, "height": 844}, page.viewport_size
+    height = page.evaluate("document.documentElement.scrollHeight")
+    assert height < 1.5 * 844, f"/settings is {height} px tall on an 844 px screen: {height / 844:.2f} screens"
 
 
 def test_no_page_requests_another_origin_and_htmx_runs_under_the_csp(page, server, hosts_seen, settings):

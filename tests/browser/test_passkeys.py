@@ -15,7 +15,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 from webauthn.helpers import base64url_to_bytes as unb64url
 
-from tests.browser.helpers import axe_violations, sign_up
+from tests.browser.helpers import axe_violations, open_menu, sign_up
 from tests.conftest import PASSWORD, sql
 
 WAIT = 15_000  # ms: the longest any one step may take (Playwright's own default is 30 s)
@@ -40,29 +40,30 @@ def _credentials(cdp, authenticator: str) -> list[dict]:  # type: ignore[no-unty
 
 
 def _passkey_list(page):  # type: ignore[no-untyped-def]
-    """The items of the list of passkeys under Settings' "Passkeys" heading."""
-    section = "xpath=//h3[normalize-space()='Passkeys']/following-sibling::ul[preceding-sibling::h3[1][normalize-space()='Passkeys']]"
+    """The items of the list of passkeys under the "Passkeys" heading of Settings' Sign-in and security."""
+    section = "xpath=//h2[normalize-space()='Passkeys']/following-sibling::ul[preceding-sibling::h2[1][normalize-space()='Passkeys']]"
     return page.locator(section).get_by_role("listitem")
 
 
 def confirm_it_is_me(page, server: str, kind: str = "passkey", password: str = PASSWORD) -> None:  # type: ignore[no-untyped-def]
-    """On "Confirm it's you": type the password; back in Settings, this browser may add a way in for 5 minutes."""
+    """On "Confirm it's you": type the password; back in Settings (Sign-in and security for a passkey, Reminders
+    for a device), this browser may add a way in for 5 minutes."""
     expect(page.get_by_role("heading", name="Confirm it's you")).to_be_visible()
     page.get_by_label("Your password").fill(password)
     page.get_by_role("button", name="Confirm it's me").click()
-    done = "confirmed#passkeys" if kind == "passkey" else "confirmed-device#reminders"
-    page.wait_for_url(f"{server}/settings?done={done}")
+    done = "security?done=confirmed#passkeys" if kind == "passkey" else "reminders?done=confirmed-device"
+    page.wait_for_url(f"{server}/settings/{done}")
 
 
 def _add_passkey(page, server: str, name: str = "My phone") -> None:  # type: ignore[no-untyped-def]
     """Add a passkey in Settings, confirming it's you first when the page asks for it."""
-    page.goto(f"{server}/settings")
+    page.goto(f"{server}/settings/security")
     add = page.get_by_role("button", name="Add a passkey")
     expect(add).to_be_visible()  # shown by the page's script
     expect(_passkey_list(page)).to_have_count(0)
     page.get_by_label("Name for the new passkey").fill(name)
     add.click()
-    page.wait_for_url(re.compile(rf"^{re.escape(server)}/settings(/confirm\?next=passkey|\?done=passkey-added#passkeys)$"))
+    page.wait_for_url(re.compile(rf"^{re.escape(server)}/settings(/confirm\?next=passkey|/security\?done=passkey-added#passkeys)$"))
     if "/settings/confirm" in page.url:
         confirm_it_is_me(page, server)
         page.get_by_label("Name for the new passkey").fill(name)
@@ -77,6 +78,7 @@ def _add_passkey(page, server: str, name: str = "My phone") -> None:  # type: ig
 
 
 def _sign_out(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    open_menu(page)
     page.get_by_role("banner").get_by_role("button", name="Sign out", exact=True).click()
     page.wait_for_url(f"{server}/")
 
@@ -198,7 +200,7 @@ def test_passkey_pages_pass_axe(axe_page, server, hosts_seen):
     page.set_default_timeout(WAIT)
     sign_up(page, server, "river")
     _authenticator(page, page.context)
-    page.goto(f"{server}/settings")
+    page.goto(f"{server}/settings/security")
     expect(page.get_by_role("button", name="Add a passkey")).to_be_visible()
     assert axe_violations(page) == []
     _add_passkey(page, server)  # now with the list of passkeys and the note that one was added
@@ -220,10 +222,10 @@ def test_adding_a_passkey_without_the_password_adds_nothing(page, context, serve
     page.set_default_timeout(WAIT)
     sign_up(page, server, "river")
     cdp, authenticator = _authenticator(page, context)
-    page.goto(f"{server}/settings")
+    page.goto(f"{server}/settings/security")
     page.get_by_label("Name for the new passkey").fill("Their phone")
     page.get_by_role("button", name="Add a passkey").click()
-    page.wait_for_url(re.compile(rf"^{re.escape(server)}/settings(/confirm\?next=passkey|\?done=passkey-added#passkeys)$"))
+    page.wait_for_url(re.compile(rf"^{re.escape(server)}/settings(/confirm\?next=passkey|/security\?done=passkey-added#passkeys)$"))
     # Nothing was added: the phone was never asked to make a passkey, and the portal lists none.
     assert _credentials(cdp, authenticator) == []
     assert sql(settings, "SELECT count(*) FROM passkey") == [(0,)]
@@ -240,7 +242,7 @@ def test_adding_a_passkey_without_the_password_adds_nothing(page, context, serve
     page.get_by_label("Your password").fill("not-my-password")
     page.get_by_role("button", name="Confirm it's me").click()
     expect(page.get_by_text(NOT_RIGHT).first).to_be_visible()
-    page.goto(f"{server}/settings")
+    page.goto(f"{server}/settings/security")
     expect(_passkey_list(page)).to_have_count(0)
     page.get_by_label("Name for the new passkey").fill("Their phone")
     page.get_by_role("button", name="Add a passkey").click()
@@ -281,7 +283,7 @@ def _turn_on_reminders(page, context, server: str) -> None:  # type: ignore[no-u
 
     context.grant_permissions(["notifications"], origin=server)
     _stub_subscribe(context, refuse=False)
-    page.goto(f"{server}/settings")
+    page.goto(f"{server}/settings/reminders")
     page.get_by_role("button", name="Turn on reminders on this phone").click()
     page.wait_for_url(f"{server}/settings/reminders?done=device-added")
 
@@ -340,6 +342,7 @@ def test_a_new_password_in_settings_names_what_it_removes_before_and_after(page,
     _authenticator(page, context)
     _add_passkey(page, server, "Kitchen phone")
     _turn_on_reminders(page, context, server)
+    page.goto(f"{server}/settings/security")
     before = page.locator("#password-removes")
     expect(before).to_contain_text("removes your passkeys: Kitchen phone")
     expect(before).to_contain_text("turns off reminders on: Linux computer")
@@ -350,7 +353,9 @@ def test_a_new_password_in_settings_names_what_it_removes_before_and_after(page,
     expect(_removed(page, "passkeys")).to_have_text(["Kitchen phone"])
     expect(_removed(page, "devices")).to_have_text(["Linux computer"])
     page.get_by_role("link", name="Go to Settings").click()
+    page.wait_for_url(f"{server}/settings/security#passkeys")
     expect(_passkey_list(page)).to_have_count(0)
+    page.goto(f"{server}/settings/reminders")
     expect(page.get_by_role("heading", name="Phones and browsers that get reminders")).to_have_count(0)
     assert hosts_seen and set(hosts_seen) <= LOOPBACK, set(hosts_seen)
 
@@ -367,7 +372,7 @@ def test_confirm_and_new_password_pages_pass_axe(axe_page, server, hosts_seen):
     expect(page.get_by_text(NOT_RIGHT).first).to_be_visible()
     assert axe_violations(page) == []
     _add_passkey(page, server, "Kitchen phone")  # confirming with the password first
-    page.goto(f"{server}/settings")
+    page.goto(f"{server}/settings/security")
     assert axe_violations(page) == []  # with what a new password would remove
     page.get_by_label("Current password").fill(PASSWORD)
     page.get_by_label("New password").fill(NEW)
@@ -388,11 +393,12 @@ def test_a_passkey_added_before_confirms_it_is_you(page, context, server, hosts_
     _sign_out(page, server)
     _passkey_button(page, server).click()  # a new session: not confirmed yet
     page.wait_for_url(f"{server}/home")
-    page.goto(f"{server}/settings")
+    page.goto(f"{server}/settings/security")
     page.get_by_role("button", name="Add a passkey").click()
     page.wait_for_url(f"{server}{CONFIRM_URL}")
     page.get_by_role("button", name="Confirm with a passkey").click()
     page.wait_for_url(f"{server}/settings/security?done=confirmed#passkeys")
     expect(page.get_by_text("Thank you. For 5 minutes you can add a passkey.")).to_be_visible()
+    page.goto(f"{server}/settings/reminders")  # the same 5 minutes: turning on reminders does not ask again
     assert page.locator("#push-form").get_attribute("data-confirm") is None
     assert hosts_seen and set(hosts_seen) <= LOOPBACK, set(hosts_seen)

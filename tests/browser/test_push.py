@@ -89,7 +89,7 @@ def test_a_push_shows_one_note_with_its_words_or_the_neutral_ones(page, context,
     page.set_default_timeout(WAIT)
     sign_up(page, server)
     context.grant_permissions(["notifications"], origin=server)
-    page.goto(f"{server}/settings")
+    page.goto(f"{server}/settings/reminders")
     scope = page.evaluate("navigator.serviceWorker.ready.then(r => r.scope)")
     assert scope == f"{server}/", scope
     cdp = context.new_cdp_session(page)
@@ -138,7 +138,7 @@ def test_turning_reminders_on_lists_this_phone_and_remove_takes_it_off(page, con
     sign_up(page, server)
     context.grant_permissions(["notifications"], origin=server)
     asked = _stub_subscribe(context, refuse=False)
-    page.goto(f"{server}/settings")
+    page.goto(f"{server}/settings/reminders")
     key = page.locator("#push-form").get_attribute("data-key")
     assert key and len(unb64url(key)) == 65, key  # the server's public key, P-256
     expect(_devices_heading(page)).to_have_count(0)
@@ -175,12 +175,12 @@ def test_a_refused_subscription_says_so_and_lists_nothing(page, context, server,
     asked = _stub_subscribe(context, refuse=True)
     page.goto(f"{server}/settings/confirm?next=device")
     confirm_it_is_me(page, server, "device")
-    page.goto(f"{server}/settings")
+    page.goto(f"{server}/settings/reminders")
     page.get_by_role("button", name="Turn on reminders on this phone").click()
     expect(page.locator("#push-note")).to_have_text(REFUSED)
     expect(page.get_by_role("status").filter(has_text=REFUSED)).to_have_count(1)
     assert len(asked) == 1, asked
-    assert page.url == f"{server}/settings"  # nothing was sent
+    assert page.url == f"{server}/settings/reminders"  # nothing was sent
     page.reload()
     expect(_devices_heading(page)).to_have_count(0)
     expect(page.get_by_text("Reminders are on for this phone.")).to_have_count(0)
@@ -194,7 +194,7 @@ def test_without_javascript_the_button_stays_hidden(browser, server, hosts_seen)
     page = context.new_page()
     try:
         sign_up(page, server)
-        page.goto(f"{server}/settings")
+        page.goto(f"{server}/settings/reminders")
         expect(page.get_by_text("Reminders need a browser that can show notifications, with JavaScript on.")).to_be_visible()
         expect(page.get_by_role("button", name="Turn on reminders on this phone")).to_be_hidden()
     finally:

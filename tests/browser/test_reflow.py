@@ -278,11 +278,13 @@ def test_every_page_reflows_and_focus_never_hides_under_the_exit_bar(browser, se
         "signed out": {"/", "/sign-in", "/sign-up", "/safety", "/forgot-password", "/help", "/no-such-page",
                        f"/set-password/{world['token']}"},
         "river": {"/home", "/goals", "/appointments", "/documents", "/check-ins", "/messages", "/sharing",
-                  "/sharing/log", "/settings", f"/messages/{world['mara']}"}
+                  "/sharing/log", "/settings", "/settings/safety", "/settings/security", "/settings/reminders",
+                  "/settings/language", "/settings/data", f"/messages/{world['mara']}"}
                  | {f"/{prefix}/{item}" for prefix, item in world["ids"].items()},
         "casey": {"/staff", "/people", f"/people/{world['casey']}"} | {f"/people/{world['casey']}/{part}" for part in PARTS},
         "mara": {"/people", "/messages", f"/messages/{world['mara']}"},
-        "orgadmin": {"/admin/staff", "/admin/help-lines", "/settings"},
+        "orgadmin": {"/admin/staff", "/admin/help-lines", "/settings", "/settings/safety", "/settings/security",
+                     "/settings/language"},
     }
     missing = {viewer: sorted(expected - set(pages.get(viewer, []))) for viewer, expected in must.items()}
     missing = {viewer: urls for viewer, urls in missing.items() if urls}

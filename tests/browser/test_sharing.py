@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from portal.models import Role
 from tests.browser.conftest import _loopback_only
 from tests.browser.helpers import axe_violations as _axe_violations
-from tests.browser.helpers import DAY, shown_day, sign_in, sign_up
+from tests.browser.helpers import DAY, open_menu, shown_day, sign_in, sign_up
 from tests.conftest import make_connection, make_user
 
 GOAL = "Find a course"
@@ -30,6 +30,7 @@ def _phone(browser, hosts_seen: list[str], **options):  # type: ignore[no-untype
 def _show_code(staff, server: str, settings) -> str:  # type: ignore[no-untyped-def]
     make_user(settings, "Ana", Role.CASEWORKER)
     sign_in(staff, server, "Ana")
+    open_menu(staff)
     staff.get_by_role("navigation", name="Main").get_by_role("link", name="My people").click()
     staff.get_by_role("button", name="Show my connection code").click()
     code = staff.locator("p.code")
@@ -47,6 +48,7 @@ def _make_goal(page, server: str) -> str:  # type: ignore[no-untyped-def]
 
 
 def _ask_to_connect(page, code: str) -> None:  # type: ignore[no-untyped-def]
+    open_menu(page)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Sharing").click()
     page.get_by_label("Connection code").fill(code)
     page.get_by_role("button", name="Connect", exact=True).click()
@@ -74,6 +76,7 @@ def _share_goals_for_a_week(page):  # type: ignore[no-untyped-def]
 
 
 def _open_rivers_goal(staff) -> None:  # type: ignore[no-untyped-def]
+    open_menu(staff)
     staff.get_by_role("navigation", name="Main").get_by_role("link", name="My people").click()
     expect(staff.get_by_role("heading", level=1)).to_have_text("My people")
     staff.get_by_role("link", name="Rivers").click()
@@ -105,7 +108,8 @@ def test_a_shared_goal_is_read_only_logged_and_stopping_denies_the_next_request(
         page.get_by_role("link", name="Who has looked").click()
         expect(page.get_by_text(f"Ana (caseworker) opened “{GOAL}” in your goals")).to_be_visible()
         page.goto(f"{server}/sharing")
-        page.get_by_role("button", name="Stop all sharing").click()
+        page.get_by_text("Stop all sharing", exact=True).click()  # asks once more before it happens
+        page.get_by_role("button", name="Yes, stop all sharing now").click()
         page.get_by_text("All sharing has stopped.").wait_for()
         again = staff.goto(staff.url)  # the caseworker's very next request
         assert again is not None and again.status == 404, again and again.status
@@ -310,6 +314,7 @@ def test_a_caseworker_asks_with_a_reason_and_learns_only_approved_or_not_now(pag
         asked_only = staff.goto(f"{server}/people/{cid}/documents")  # asking shares nothing
         assert asked_only is not None and asked_only.status == 404, asked_only and asked_only.status
 
+        open_menu(page)
         page.get_by_role("navigation", name="Main").get_by_role("link", name="Sharing").click()
         card = _request_card(page, "your documents")
         expect(card).to_be_visible()
