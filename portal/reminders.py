@@ -16,9 +16,8 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from portal.settings_page import section_page
 from portal import i18n, push, reminder_times
-from portal.settings_page import day_labels, kind_labels
+from portal.settings_page import day_labels, kind_labels, section_page
 from portal.i18n import _
 from portal.models import PushSettings, Role, User, utcnow
 from portal.sessions import device_label

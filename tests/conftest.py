@@ -263,3 +263,12 @@ def sign_in(client: TestClient, username: str, password: str = PASSWORD):  # typ
 
 def sign_up(client: TestClient, username: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
     return post_form(client, "/sign-up", {"username": username, "password": password})
+
+
+@pytest.fixture
+def pair(client, other_client, settings):  # type: ignore[no-untyped-def]
+    """A survivor (client) and a caseworker, Ana (other_client), both signed in, not yet connected."""
+    sign_up(client, "river")
+    make_user(settings, "Ana", Role.CASEWORKER)
+    sign_in(other_client, "Ana")
+    return client, other_client

@@ -100,15 +100,6 @@ def connection_id(staff) -> str:  # type: ignore[no-untyped-def]
     return match.group(1)
 
 
-@pytest.fixture
-def pair(client, other_client, settings):  # type: ignore[no-untyped-def]
-    """A survivor (client) and a caseworker, Ana (other_client), both signed in, not yet connected."""
-    sign_up(client, "river")
-    make_user(settings, "Ana", Role.CASEWORKER)
-    sign_in(other_client, "Ana")
-    return client, other_client
-
-
 def test_connecting_by_code_shares_nothing_until_the_survivor_chooses(pair, settings):
     survivor, staff = pair
     goal = new_goal(survivor, "Get my ID card back")

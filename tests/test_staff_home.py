@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-import pytest
 
 from portal.dates import moment as moment_shown
 from portal.models import Role
@@ -44,15 +43,6 @@ def ask(staff, settings, cid: str, part: str) -> str:  # type: ignore[no-untyped
 def seen_at(settings, username: str) -> datetime | None:  # type: ignore[no-untyped-def]
     value = sql(settings, "SELECT home_seen_at FROM app_user WHERE id = :u", u=user_id(settings, username))[0][0]
     return None if value is None else moment(value)
-
-
-@pytest.fixture
-def pair(client, other_client, settings):  # type: ignore[no-untyped-def]
-    """A survivor (client) and a caseworker, Ana (other_client), both signed in, not yet connected."""
-    sign_up(client, "river")
-    make_user(settings, "Ana", Role.CASEWORKER)
-    sign_in(other_client, "Ana")
-    return client, other_client
 
 
 def test_what_changed_since_the_last_visit_is_shown_once(pair, settings):
