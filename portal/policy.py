@@ -298,6 +298,18 @@ async def own_connection(db: AsyncSession, viewer: Viewer, connection_id: str) -
     return found[0]
 
 
+async def stopped_together(db: AsyncSession, viewer: Viewer, at: datetime) -> list[Grant]:
+    """The survivor's cards stopped at the one moment `at` (Stop all sharing), on connections of theirs still
+    live: what Undo gives back. Nobody else's, and nothing for a staff member or an admin."""
+    _noted("stopped cards")
+    if viewer.role != Role.SURVIVOR:
+        return []
+    own = select(Connection.id).where(_own_side(viewer), col(Connection.ended_at).is_(None))
+    return list((await db.exec(
+        select(Grant).where(col(Grant.connection_id).in_(own), col(Grant.revoked_at) == at)
+    )).all())
+
+
 async def shared_with_me(db: AsyncSession, viewer: Viewer, connection_id: str, part: SurvivorPart[Any]) -> Link:
     """A staff member's own live connection when a card in force on it opens `part` (whole, or some items);
     404 otherwise, like a page that does not exist. Which items may be read is still `visible`, per query."""

@@ -49,14 +49,16 @@ async def hold_connection(db: AsyncSession, viewer: Viewer, connection_id: str) 
         .values(survivor_label=Connection.survivor_label))
 
 
-async def revoke(db: AsyncSession, *connection_ids: str, parts: Sequence[str] | None = None) -> None:
-    """Stop the cards in force on these connections at once: all of them, or only the whole-part cards of `parts`."""
+async def revoke(db: AsyncSession, *connection_ids: str, parts: Sequence[str] | None = None,
+                 at: datetime | None = None) -> None:
+    """Stop the cards in force on these connections at once: all of them, or only the whole-part cards of `parts`.
+    `at` stamps them all with one moment, so that they can be found together again (Undo of Stop all sharing)."""
     if not connection_ids:
         return
     query = update(Grant).where(col(Grant.connection_id).in_(connection_ids), col(Grant.revoked_at).is_(None))
     if parts is not None:
         query = query.where(col(Grant.item_id).is_(None), col(Grant.part).in_(parts))
-    await db.exec(query.values(revoked_at=utcnow()))
+    await db.exec(query.values(revoked_at=at or utcnow()))
 
 
 async def revoke_item_cards(db: AsyncSession, part: str, item_id: str) -> None:

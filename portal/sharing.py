@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from litestar import Request, Response, Router, get, post
@@ -39,6 +40,8 @@ LABEL_MAX = 60
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to mix up
 CODE_LENGTH = 8
 LOG_PER_PAGE = 30
+UNDO_SECONDS = 10  # Stop all sharing can be undone for this long
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def normalise_code(raw: str) -> str:
@@ -70,7 +73,8 @@ async def _sharing_page(request: Request[Any, Any, Any], db: AsyncSession, *, st
     return page(request, "sharing/sharing.html", title=_("Sharing"), status_code=status_code,
                 links=link_list, requests=await open_requests(db, viewer, link_list), parts=parts.labels(),
                 phrases=parts.phrases(),
-                untils=until_labels(), noted=parts.noted(), local=local, notice=_notice(request), **context)
+                untils=until_labels(), noted=parts.noted(), local=local, notice=_notice(request),
+                undo_at=_undo_offer(request), undo_seconds=UNDO_SECONDS, **context)
 
 
 def _notice(request: Request[Any, Any, Any]) -> str:
@@ -78,6 +82,8 @@ def _notice(request: Request[Any, Any, Any]) -> str:
         "connected": _("Connected. Nothing is shared until you choose below."),
         "saved": _("Saved. It takes effect at once."),
         "stopped": _("All sharing has stopped. Nobody else can see anything of yours now."),
+        "restored": _("Undone: your sharing is back as it was."),
+        "too-late": _("It is too late to undo. You can share again below, one part at a time."),
         "ended": _("The connection has ended, and with it everything you shared with that person."),
         "approved": _("Approved. It takes effect at once, and you can stop it at any time."),
         "declined": _("Declined. They are told only “not now”."),
@@ -248,9 +254,48 @@ async def decline(request: Request[Any, Any, Any], db: NamedDependency[AsyncSess
 
 @post("/stop-all")
 async def stop_all(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
+    """Every card stopped at once, all stamped with one moment: the page after it offers Undo for a few seconds."""
     viewer = current_viewer(request)
-    await revoke(db, *[link.connection.id for link in await policy.connections(db, viewer)])
-    return Redirect("/sharing?done=stopped", status_code=303)
+    at = utcnow()
+    await revoke(db, *[link.connection.id for link in await policy.connections(db, viewer)], at=at)
+    return Redirect(f"/sharing?done=stopped&at={_stamp(at)}", status_code=303)
+
+
+@post("/stop-all/undo")
+async def undo_stop_all(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
+    """Within UNDO_SECONDS of Stop all sharing, the same cards again, as new cards (the stop stays on record, and
+    each card keeps its own end). Later, or for cards not the survivor's own, nothing: share again part by part."""
+    viewer = current_viewer(request)
+    at = _moment(form_value(await request.form(), "at", 20))
+    if at is None or not _undoable(at):
+        return Redirect("/sharing?done=too-late", status_code=303)
+    live = {(card.part, card.item_id, link.connection.id) for link in await policy.connections(db, viewer)
+            for card in link.cards}
+    for card in await policy.stopped_together(db, viewer, at):
+        if (card.part, card.item_id, card.connection_id) not in live:  # twice pressed: given back once
+            db.add(Grant(connection_id=card.connection_id, part=card.part, item_id=card.item_id,
+                         ends_at=card.ends_at, include_notes=card.include_notes))
+    return Redirect("/sharing?done=restored", status_code=303)
+
+
+def _stamp(at: datetime) -> int:
+    """A moment as whole microseconds, exact both ways (it names the cards one Stop all sharing stopped)."""
+    return (at - EPOCH) // timedelta(microseconds=1)
+
+
+def _moment(raw: str) -> datetime | None:
+    return EPOCH + timedelta(microseconds=int(raw)) if raw.isdigit() and len(raw) <= 17 else None
+
+
+def _undoable(at: datetime) -> bool:
+    return timedelta(0) <= utcnow() - at <= timedelta(seconds=UNDO_SECONDS)
+
+
+def _undo_offer(request: Request[Any, Any, Any]) -> str:
+    """The moment to undo, on the page that follows Stop all sharing while Undo can still be pressed."""
+    raw = request.query_params.get("at", "")
+    at = _moment(raw) if request.query_params.get("done") == "stopped" else None
+    return raw if at is not None and _undoable(at) else ""
 
 
 # ----- Who has looked -------------------------------------------------------------------------
@@ -269,12 +314,7 @@ async def who_has_looked(request: Request[Any, Any, Any], db: NamedDependency[As
                 person_label=person_label)
 
 
-
-
 # ----- one item shared with one person ---------------------------------------------------------
-
-
-
 
 
 
@@ -317,15 +357,10 @@ async def stop_card(request: Request[Any, Any, Any], db: NamedDependency[AsyncSe
 
 
 
-
-
-
-
-
 router = Router(
     path="/sharing",
     guards=[survivor_only],
     route_handlers=[sharing, connect, confirm_connect, share_item, stop_card, save_sharing, end, approve, decline,
-                    stop_all,
+                    stop_all, undo_stop_all,
                     who_has_looked],
 )

@@ -69,6 +69,7 @@ RULES: dict[str, str] = {
     "POST /check-ins": "survivor-post", "POST /sharing/connect": "survivor-post", "POST /sharing/item": "survivor-post",
     "POST /sharing/cards/{card_id:str}/stop": "owner-post",
     "POST /sharing/connect/confirm": "survivor-post", "POST /sharing/stop-all": "survivor-post",
+    "POST /sharing/stop-all/undo": "survivor-post",
     "POST /sharing/{connection_id:str}/save": "owner-post", "POST /sharing/{connection_id:str}/end": "owner-post",
     "POST /sharing/requests/{request_id:str}/approve": "owner-post",
     "POST /sharing/requests/{request_id:str}/decline": "owner-post",

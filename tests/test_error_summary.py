@@ -34,7 +34,7 @@ NOT_TYPED = {
     "/goals/{item_id:str}/status", "/goals/{item_id:str}/steps/{step_id:str}/toggle",
     "/goals/{item_id:str}/steps/{step_id:str}/move", "/goals/{item_id:str}/steps/{step_id:str}/delete",
     "/sharing/connect/confirm", "/sharing/item", "/sharing/cards/{card_id:str}/stop", "/sharing/{connection_id:str}/end",
-    "/sharing/requests/{request_id:str}/decline", "/sharing/stop-all",
+    "/sharing/requests/{request_id:str}/decline", "/sharing/stop-all", "/sharing/stop-all/undo",
     "/people/code", "/people/{connection_id:str}/end",
     "/messages/{connection_id:str}/pause", "/messages/{connection_id:str}/resume",
     "/settings/devices", "/settings/devices/{device_id:str}/remove",

@@ -189,6 +189,65 @@ def test_a_shared_part_is_read_only_logged_and_stops_on_the_very_next_request(pa
     assert "Only you can see this." in survivor.get(goal).text
 
 
+def _undo_form(page: str) -> str:
+    """The moment the page's Undo button would send, or "" when the page offers no Undo."""
+    found = re.search(r'action="/sharing/stop-all/undo".*?name="at" value="(\d+)"', page, re.S)
+    return found.group(1) if found else ""
+
+
+def test_stop_all_sharing_can_be_undone_for_ten_seconds_and_gives_back_exactly_what_was_stopped(pair, third_client,
+                                                                                              settings):
+    survivor, staff = pair
+    goal = new_goal(survivor, "Find a course").rsplit("/", 1)[1]
+    document = make_item(survivor, "documents", "Passport").rsplit("/", 1)[1]
+    connect(survivor, show_code(staff))
+    cid = connection_id(staff)
+    share(survivor, cid, {"goals": "month"}, notes=("goals",))
+    post_form(survivor, "/sharing/item", {"part": "documents", "item_id": document, "connection": cid, "until": "week"})
+    before = sql(settings, "SELECT part, item_id, ends_at, include_notes FROM share_grant WHERE revoked_at IS NULL"
+                           " ORDER BY part")
+    assert len(before) == 2
+
+    stopped = post_form(survivor, "/sharing/stop-all")
+    page = survivor.get(stopped.headers["location"]).text
+    assert "All sharing has stopped." in page and "You can undo this for 10 seconds." in page
+    at = _undo_form(page)
+    assert at and staff.get(f"/people/{cid}/goals/{goal}").status_code == 404
+    # Another survivor's Undo with this moment gives them nothing and gives nothing back of this survivor's.
+    make_user(settings, "other_one", Role.SURVIVOR)
+    sign_in(third_client, "other_one")
+    assert post_form(third_client, "/sharing/stop-all/undo", {"at": at}).headers["location"] == "/sharing?done=restored"
+    assert staff.get(f"/people/{cid}/goals/{goal}").status_code == 404
+
+    undone = post_form(survivor, "/sharing/stop-all/undo", {"at": at})
+    assert "Undone: your sharing is back as it was." in survivor.get(undone.headers["location"]).text
+    assert staff.get(f"/people/{cid}/goals/{goal}").status_code == 200
+    assert staff.get(f"/people/{cid}/documents/{document}").status_code == 200
+    post_form(survivor, "/sharing/stop-all/undo", {"at": at})  # pressed twice: given back once
+    after = sql(settings, "SELECT part, item_id, ends_at, include_notes FROM share_grant WHERE revoked_at IS NULL"
+                          " ORDER BY part")
+    assert after == before  # the same parts, items, ends and notes choice; the stop itself stays on record
+    assert len(sql(settings, "SELECT id FROM share_grant WHERE revoked_at IS NOT NULL")) == 2
+
+    # More than ten seconds after: refused in words, nothing given back, and the page no longer offers it.
+    stopped = post_form(survivor, "/sharing/stop-all")
+    at = _undo_form(survivor.get(stopped.headers["location"]).text)
+    stops = [(row[0], moment(row[1])) for row in sql(settings, "SELECT id, revoked_at FROM share_grant"
+                                                                  " WHERE revoked_at IS NOT NULL")]
+    last = max(when for _id, when in stops)
+    for card_id, when in stops:
+        if when == last:  # the cards of this stop, as if stopped eleven seconds ago
+            sql(settings, "UPDATE share_grant SET revoked_at = :late WHERE id = :id", id=card_id,
+                late=when - timedelta(seconds=11))
+    late = str(int(at) - 11_000_000)
+    refused = post_form(survivor, "/sharing/stop-all/undo", {"at": late})
+    assert "It is too late to undo." in survivor.get(refused.headers["location"]).text
+    assert staff.get(f"/people/{cid}/goals/{goal}").status_code == 404
+    assert _undo_form(survivor.get(f"/sharing?done=stopped&at={late}").text) == ""
+    for bad in ("", "soon", "9" * 30, "-5"):
+        assert post_form(survivor, "/sharing/stop-all/undo", {"at": bad}).headers["location"] == "/sharing?done=too-late"
+
+
 def test_expired_and_unchecked_cards_end_access(pair, settings):
     survivor, staff = pair
     goal = new_goal(survivor, "Open a bank account").rsplit("/", 1)[1]

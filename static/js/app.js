@@ -192,6 +192,12 @@
     });
   });
 
+  // Undo after Stop all sharing: offered for its few seconds, then taken away (the server refuses it later too).
+  doc.addEventListener("DOMContentLoaded", function () {
+    var undo = doc.querySelector("[data-undo-for]");
+    if (undo) { setTimeout(function () { undo.remove(); }, 1000 * Number(undo.getAttribute("data-undo-for"))); }
+  });
+
   if ("serviceWorker" in navigator) {
     window.addEventListener("load", function () {
       navigator.serviceWorker.register("/sw.js").catch(function () { /**/ });

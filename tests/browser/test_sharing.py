@@ -1,6 +1,6 @@
 """Sharing in Chromium, two people on two phones: a caseworker shows a code, the survivor connects with
 it, shares goals for a week, the caseworker reads the goal (never changes it) and that look is listed in
-Who has looked; Stop all sharing denies the caseworker's very next request. Every sharing and My people
+Who has looked; Stop all sharing denies the caseworker's very next request, and can be undone for ten seconds. Every sharing and My people
 page passes axe-core; connecting and saving work without JavaScript; nothing ever leaves localhost."""
 
 from __future__ import annotations
@@ -107,10 +107,23 @@ def test_a_shared_goal_is_read_only_logged_and_stopping_denies_the_next_request(
         expect(staff.get_by_role("button", name=re.compile("Change|Delete|achieved|Pause"))).to_have_count(0)
         page.get_by_role("link", name="Who has looked").click()
         expect(page.get_by_text(f"Ana (caseworker) opened “{GOAL}” in your goals")).to_be_visible()
+        page.clock.install()  # the page's timers run on a clock the test moves on
         page.goto(f"{server}/sharing")
-        page.get_by_text("Stop all sharing", exact=True).click()  # asks once more before it happens
-        page.get_by_role("button", name="Yes, stop all sharing now").click()
-        page.get_by_text("All sharing has stopped.").wait_for()
+
+        def stop_all() -> None:
+            page.get_by_text("Stop all sharing", exact=True).click()  # asks once more before it happens
+            page.get_by_role("button", name="Yes, stop all sharing now").click()
+            page.get_by_text("All sharing has stopped.").wait_for()
+
+        stop_all()
+        assert staff.goto(staff.url).status == 404  # type: ignore[union-attr]
+        page.get_by_role("button", name="Undo").click()  # changed their mind within the ten seconds
+        page.get_by_text("Undone: your sharing is back as it was.").wait_for()
+        assert staff.goto(staff.url).status == 200  # type: ignore[union-attr]
+        stop_all()
+        expect(page.get_by_role("button", name="Undo")).to_be_visible()
+        page.clock.fast_forward(10_500)
+        expect(page.get_by_role("button", name="Undo")).to_have_count(0)  # the offer is gone with its time
         again = staff.goto(staff.url)  # the caseworker's very next request
         assert again is not None and again.status == 404, again and again.status
         expect(staff.get_by_text(GOAL)).to_have_count(0)
