@@ -445,6 +445,8 @@ class PushSettings(SQLModel, table=True):
     documents: bool = Field(default=True)
     messages: bool = Field(default=True)
     checkins: bool = Field(default=False)
+    # A caseworker or mentor asked to see something (off until the survivor turns it on).
+    requests: bool = Field(default=False)
     # Weekdays for the check-in reminder, Monday = 0 ("024": Monday, Wednesday, Friday).
     checkin_days: str = Field(default="", max_length=7)
     # Local time "HH:MM" of the check-in reminder, in the person's time zone.

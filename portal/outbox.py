@@ -28,7 +28,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal.keys import Vapid
 from portal.models import (
-    Appointment, Document, Message, OutboxState, PushOutbox, PushSettings, PushSubscription, User, utcnow,
+    AccessRequest, Appointment, Document, Message, OutboxState, PushOutbox, PushSettings, PushSubscription, User,
+    utcnow,
 )
 from portal.push import SEND_TIMEOUT, Outcome, PushHosts, payload, send
 from portal.reminder_times import (
@@ -69,6 +70,11 @@ async def queue(db: AsyncSession, user_id: int, kind: str, key: str, ref: str | 
 
 async def queue_message(db: AsyncSession, recipient_id: int, message_id: int) -> None:
     await queue(db, recipient_id, "messages", f"message:{message_id}", ref=str(message_id))
+
+
+async def queue_request(db: AsyncSession, survivor_id: int, request_id: str) -> None:
+    """A caseworker or mentor asked to see something: the survivor's phones hear only their neutral words."""
+    await queue(db, survivor_id, "requests", f"request:{request_id}", ref=request_id)
 
 
 async def schedule_due(db: AsyncSession, now: datetime) -> int:
@@ -136,6 +142,9 @@ async def _still_wanted(db: AsyncSession, row: PushOutbox, prefs: PushSettings, 
             f"appointment:{appointment.id}:{appointment.starts_at:%Y%m%dT%H%M}:")
     if row.kind == "documents" and row.ref:
         return await db.get(Document, row.ref) is not None
+    if row.kind == "requests" and row.ref:
+        asked = await db.get(AccessRequest, row.ref)
+        return asked is not None and asked.answered_at is None
     return True
 
 

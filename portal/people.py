@@ -22,7 +22,7 @@ from sqlalchemy import or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from portal import documents, parts, policy
+from portal import documents, outbox, parts, policy
 from portal.documents import file_response
 from portal.i18n import _
 from portal.models import AccessRequest, ConnectionCode, Departure, utcnow
@@ -119,7 +119,9 @@ async def ask(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]
         errors["part"] = _("You can ask up to 3 times a day. Please wait before asking again.")
     if errors:
         return await _person_page(request, db, link, status_code=400, values=values, errors=errors)
-    db.add(AccessRequest(connection_id=link.connection.id, part=values["part"], reason=values["reason"]))
+    asked = AccessRequest(connection_id=link.connection.id, part=values["part"], reason=values["reason"])
+    db.add(asked)
+    await outbox.queue_request(db, link.connection.survivor_id, asked.id)
     return Redirect(f"/people/{link.connection.id}?done=asked", status_code=303)
 
 

@@ -48,6 +48,8 @@ ALLOWED = {
     ("outbox.py", "schedule_due", "Appointment"),
     ("outbox.py", "schedule_due", "Document"),
     ("outbox.py", "_still_wanted", "Appointment"),
+    # ... and whether a request it is to remind of is still unanswered (a yes or no, never its words).
+    ("outbox.py", "_still_wanted", "AccessRequest"),
     ("outbox.py", "_still_wanted", "Document"),
     ("outbox.py", "_still_wanted", "Message"),
 }

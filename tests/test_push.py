@@ -253,6 +253,38 @@ def test_check_in_reminders_come_on_the_chosen_days_at_the_chosen_time(app, clie
     assert service.deliveries[0].payload["open"] == "/check-ins/new"
 
 
+def test_a_request_to_see_something_can_remind_the_survivor_in_neutral_words_and_is_off_by_default(
+        app, client, other_client, settings, service):
+    sign_up(client, "river")
+    add_device(client, service)
+    make_user(settings, "amira", Role.CASEWORKER)
+    connection = make_connection(settings, "river", "amira")
+    sign_in(other_client, "amira")
+
+    def ask(part: str) -> None:
+        asked = post_form(other_client, f"/people/{connection}/ask", {"part": part, "reason": "For the court letter"})
+        assert asked.status_code == 303, asked.text
+
+    ask("goals")
+    assert work(app, settings)["sent"] == 0 and outbox(settings) == []  # off until the survivor turns it on
+    assert 'value="requests" checked' not in client.get("/settings/reminders").text
+    post_form(client, "/settings/reminders", {"kinds": ["messages", "requests"], "checkin_time": "18:00"})
+    assert 'value="requests" checked' in client.get("/settings/reminders").text
+    ask("documents")
+    assert work(app, settings)["sent"] == 1
+    [delivery] = service.deliveries
+    assert delivery.payload == {"text": "You have a new update", "open": "/sharing#requests"}
+    for word in ("court", "amira", "documents", "river", connection):
+        assert word not in (repr(delivery.payload) + repr(delivery.headers)).lower()
+    # Answered before the worker came round: not sent.
+    ask("appointments")
+    waiting = re.findall(r'id="request-([^"]+)"', client.get("/sharing").text)
+    for request_id in waiting:
+        post_form(client, f"/sharing/requests/{request_id}/decline")
+    counts = work(app, settings)
+    assert counts["sent"] == 0 and counts["dropped"] == 1
+
+
 def test_reminder_settings_refuse_bad_times_and_keep_what_was_typed(client):
     sign_up(client, "river")
     response = post_form(client, "/settings/reminders", {"kinds": "checkins", "checkin_time": "25:99", "quiet_from": "21:00",
