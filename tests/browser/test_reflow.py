@@ -4,7 +4,8 @@ At 320 CSS px, and at 360 px with text at 200% (the way a phone's text-size sett
 size grows, and everything sized in rem or em grows with it), no page scrolls sideways; with large text the
 Exit bar is wholly on screen, stays modest (one line, not a wall), reserves its own space at the end of
 the page, and Tab never puts focus under it. On a 390 × 844 phone every page begins within the top 18% of the
-screen: the header is one row, with the menu closed behind its button.
+screen: the header is one row, with the menu closed behind its button; and every radio and checkbox on it has
+the one style (size, colour, label beside it).
 
 "Every page" comes from the app's own routes, so a new page cannot be missed: each GET route is asked by
 each kind of viewer (a survivor with something in every part, their caseworker, their peer mentor, the
@@ -65,6 +66,27 @@ MEASURE = r"""() => {
           bar: {top: b.top, bottom: b.bottom, left: b.left, right: b.right, height: b.height}};
 }"""
 
+# Every radio and checkbox alike (one style): 1.5 rem square, in the brand colour, in a .choice with its label.
+CHOICES = """() => {
+  const probe = document.createElement("span");
+  probe.style.color = "var(--brand)";
+  document.body.append(probe);
+  const brand = getComputedStyle(probe).color;
+  probe.remove();
+  const rem = parseFloat(getComputedStyle(document.documentElement).fontSize) * 1.5;
+  return [...document.querySelectorAll("input[type=radio], input[type=checkbox]")].filter(box => box.offsetParent)
+    .map(box => {
+      const style = getComputedStyle(box), shape = box.getBoundingClientRect();
+      const label = box.id && document.querySelector(`label[for="${box.id}"]`);
+      const wrong = [];
+      if (Math.abs(shape.width - rem) > 0.5 || Math.abs(shape.height - rem) > 0.5) { wrong.push(`${shape.width}×${shape.height}`); }
+      if (style.accentColor !== brand) { wrong.push(`accent ${style.accentColor}`); }
+      if (!box.parentElement.classList.contains("choice") || !label || label.parentElement !== box.parentElement) {
+        wrong.push("not in a .choice beside its label");
+      }
+      return wrong.length ? `${box.name}=${box.value}: ${wrong.join(", ")}` : "";
+    }).filter(Boolean);
+}"""
 FOCUS = """() => {
   const el = document.activeElement;
   if (!el || el === document.body || el === document.documentElement) return {done: true};
@@ -197,6 +219,8 @@ def _problems_on(page, url: str) -> list[str]:  # type: ignore[no-untyped-def]
     top = page.evaluate(MAIN_TOP)
     if top > PAGE_BEGINS * TALL_PHONE["height"]:
         problems.append(f"{url}: 390 × 844: the page begins {top:.0f} px down, below the top 18%")
+    if odd := page.evaluate(CHOICES):
+        problems.append(f"{url}: radios or checkboxes not in the one style: {odd}")
     page.set_viewport_size(SMALL)
     small = page.evaluate(MEASURE)
     if small["scroll"] > small["client"]:
