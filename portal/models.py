@@ -277,6 +277,115 @@ class CheckIn(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class SafetyPlan(SQLModel, table=True):
+    """The survivor's safety plan: one per person, each section in their own words and every one optional.
+    Never printed or downloaded unless they choose to, after a warning."""
+
+    __tablename__ = "safety_plan"
+    __table_args__ = (Index("ix_safety_plan_owner_id", "owner_id", unique=True),)
+
+    id: str = Field(default_factory=new_public_id, primary_key=True, max_length=16)
+    owner_id: int = Field(sa_column=Column(ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False))
+    # "Only me": never shown to anyone else, whatever part is shared.
+    private: bool = Field(default=False)
+    # People I can call: a JSON list of {"name": ..., "reach": ...} (how to reach them), in the order written.
+    people: str = Field(default="[]", max_length=4000)
+    places: str = Field(default="", max_length=2000)  # safe places
+    signs: str = Field(default="", max_length=2000)  # signs that things are getting unsafe
+    # What I would take with me: ticked keys from a fixed list ("id,phone,money"), the ids of papers kept under
+    # Documents that are ticked, and anything else in their own words.
+    take: str = Field(default="", max_length=200)
+    take_documents: str = Field(default="", max_length=2000)
+    take_other: str = Field(default="", max_length=1000)
+    code_word: str = Field(default="", max_length=200)  # a code word ...
+    code_with: str = Field(default="", max_length=200)  # ... and who knows it
+    plan: str = Field(default="", max_length=4000)  # what I will do if ...
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+# The areas of life rated in `LifeAreas`, in the order they are shown; each is a column of that table.
+LIFE_AREAS = ("safety", "housing", "health", "mind", "money", "work", "legal", "people")
+
+
+class LifeAreas(SQLModel, table=True):
+    """One time the survivor rated where they are now in each area of life, 1 ("Very hard right now") to 5
+    ("Going well"); an area left out is None. Repeated over time, the first and the latest show the change."""
+
+    __tablename__ = "life_areas"
+    __table_args__ = (Index("ix_life_areas_owner_created", "owner_id", "created_at"),)
+
+    id: str = Field(default_factory=new_public_id, primary_key=True, max_length=16)
+    owner_id: int = Field(sa_column=Column(ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False))
+    # "Only me": never shown to anyone else, whatever part is shared.
+    private: bool = Field(default=False)
+    safety: int | None = Field(default=None)
+    housing: int | None = Field(default=None)
+    health: int | None = Field(default=None)
+    mind: int | None = Field(default=None)  # mind and feelings
+    money: int | None = Field(default=None)
+    work: int | None = Field(default=None)  # work and learning
+    legal: int | None = Field(default=None)  # legal matters
+    people: int | None = Field(default=None)  # people around me
+    # The survivor's private notes, a JSON object {area: note}: held back from others unless shared with notes.
+    notes: str = Field(default="{}", max_length=8000)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class JournalEntry(SQLModel, table=True):
+    """A dated record of what happened, in the survivor's words: when it happened (which may differ from when it
+    was written), what, where. Never silently rewritten: each change keeps the earlier words (`JournalVersion`)."""
+
+    __tablename__ = "journal_entry"
+    __table_args__ = (Index("ix_journal_entry_owner_happened", "owner_id", "happened_on"),)
+
+    id: str = Field(default_factory=new_public_id, primary_key=True, max_length=16)
+    owner_id: int = Field(sa_column=Column(ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False))
+    # "Only me": never shown to anyone else, whatever part is shared.
+    private: bool = Field(default=False)
+    happened_on: date
+    happened_time: str = Field(default="", max_length=5)  # local "HH:MM", or empty when not known
+    what: str = Field(max_length=8000)
+    place: str = Field(default="", max_length=300)
+    created_at: datetime = Field(default_factory=utcnow)  # when it was first written
+    changed_at: datetime | None = Field(default=None)  # when it was last changed; None: never
+
+
+class JournalVersion(SQLModel, table=True):
+    """An earlier version of a journal entry, kept when the entry was changed: what it said until `replaced_at`."""
+
+    __tablename__ = "journal_version"
+    __table_args__ = (Index("ix_journal_version_entry", "entry_id", "replaced_at"),)
+
+    id: str = Field(default_factory=new_public_id, primary_key=True, max_length=16)
+    entry_id: str = Field(sa_column=Column(ForeignKey("journal_entry.id", ondelete="CASCADE"), nullable=False))
+    happened_on: date
+    happened_time: str = Field(default="", max_length=5)
+    what: str = Field(max_length=8000)
+    place: str = Field(default="", max_length=300)
+    written_at: datetime  # when these words were written
+    replaced_at: datetime = Field(default_factory=utcnow)  # when they were changed
+
+
+class JournalFile(SQLModel, table=True):
+    """A photo or PDF kept with a journal entry, encrypted in chunks like a document (`DocumentChunk`, by its
+    own random `storage_key`); whoever may read the entry may open it."""
+
+    __tablename__ = "journal_file"
+    __table_args__ = (Index("ix_journal_file_entry", "entry_id"),)
+
+    id: str = Field(default_factory=new_public_id, primary_key=True, max_length=16)
+    entry_id: str = Field(sa_column=Column(ForeignKey("journal_entry.id", ondelete="CASCADE"), nullable=False))
+    name: str = Field(max_length=200)
+    media_type: str = Field(max_length=32)
+    size: int
+    storage_key: str = Field(max_length=32, unique=True)
+    wrapped_key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    key_id: str = Field(max_length=16)
+    chunk_count: int
+    created_at: datetime = Field(default_factory=utcnow)
+
+
 class Organisation(SQLModel, table=True):
     """The organisation this deployment serves. Where it is (`country`) sets the defaults a survivor sees
     before an admin changes them: the help lines and where Exit now leads."""
@@ -447,6 +556,10 @@ class PushSettings(SQLModel, table=True):
     checkins: bool = Field(default=False)
     # A caseworker or mentor asked to see something (off until the survivor turns it on).
     requests: bool = Field(default=False)
+    # A monthly reminder to rate the areas of life again (off until the survivor turns it on), and when it is
+    # due next (UTC; found by index like the check-in reminder's).
+    life_areas: bool = Field(default=False)
+    life_areas_next_at: datetime | None = Field(default=None, index=True)
     # Weekdays for the check-in reminder, Monday = 0 ("024": Monday, Wednesday, Friday).
     checkin_days: str = Field(default="", max_length=7)
     # Local time "HH:MM" of the check-in reminder, in the person's time zone.
