@@ -24,7 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal.account import password_refusal
 from portal.settings_page import section_page
-from portal import documents, parts, policy
+from portal import documents, journal, parts, policy
 from portal.crypto import open_chunk
 from portal.dates import day
 from portal.disguise import brand_of
@@ -142,6 +142,16 @@ async def archive_stream(factory: async_sessionmaker[AsyncSession], services: Se
                         position += 1
                         yield sink.take()
                 yield sink.take()
+
+            # The journal's photos and PDFs, each under its entry, opened a chunk at a time like documents.
+            async for written in policy.own_rows(db, viewer, journal.PART):
+                for kept in await journal.files_of(db, written):
+                    name = journal.export_name(written, kept)
+                    with archive.open(zipfile.ZipInfo(name, date_time=kept.created_at.timetuple()[:6]), "w") as file:
+                        async for plain in journal.plaintext(services, kept):
+                            file.write(plain)
+                            yield sink.take()
+                    yield sink.take()
 
             async def messages() -> AsyncIterator[dict[str, Any]]:
                 for connection, mentor in await policy.threads(db, viewer, ended_too=True):

@@ -111,7 +111,12 @@ async def achieved(request: Request[Any, Any, Any], db: NamedDependency[AsyncSes
 
 @get("/new", name="new_goal")
 async def new(request: Request[Any, Any, Any]) -> Template:
-    return _form_page(request, None, {"area": ""}, {})
+    # A goal offered from elsewhere (a life area rated low) comes filled in: `?area=` only when it is a known
+    # area, `?title=` cut to a goal's length (the page escapes it). Nothing is saved until the person saves it.
+    query = request.query_params
+    area = form_value(query, "area", 20)
+    return _form_page(request, None, {"area": area if area in [known.value for known in GoalArea] else "",
+                                      "title": form_value(query, "title", TITLE_MAX).strip()}, {})
 
 
 @post("/")

@@ -17,6 +17,7 @@ from portal.appointments import next_appointment
 from portal.checkins import feeling_labels, last_checkin
 from portal.goals import goals_of
 from portal.documents import expiring, expiry, today_for
+from portal.safety_plan import own_plan
 from portal import disguise, parts, policy, shares
 from portal.i18n import _, ngettext
 from portal.models import AccessRequest, CheckIn, Connection, Goal, GoalStatus, Grant, User, utcnow
@@ -82,7 +83,7 @@ async def survivor_home(request: Request[Any, Any, Any], db: NamedDependency[Asy
     return page(request, "home/survivor.html", title=_("Home"), goals=goals,
                 next_appointment=await next_appointment(db, viewer), local=local,
                 documents=documents, expiring_count=expiring_count, today=today, expiry=expiry,
-                last_checkin=checkin, feelings=feeling_labels(),
+                last_checkin=checkin, feelings=feeling_labels(), safety_plan=await own_plan(db, viewer),
                 seen_parts=await shares.seen_by_part(db, viewer.user_id),
                 next_step=next_action(viewer.waiting, expiring_count, checkin, goals, viewer.time_zone))
 

@@ -33,7 +33,8 @@ from portal.models import (
 )
 from portal.push import SEND_TIMEOUT, Outcome, PushHosts, payload, send
 from portal.reminder_times import (
-    REMINDER_SPANS, document_points, document_warn_at, next_checkin, quiet_until, settings_of, zone_of,
+    REMINDER_SPANS, document_points, document_warn_at, next_checkin, next_life_areas, quiet_until, settings_of,
+    zone_of,
 )
 
 log = logging.getLogger("portal.push")
@@ -78,7 +79,8 @@ async def queue_request(db: AsyncSession, survivor_id: int, request_id: str) -> 
 
 
 async def schedule_due(db: AsyncSession, now: datetime) -> int:
-    """Queue appointment reminders, document warnings and check-in reminders that are due at `now`, and
+    """Queue appointment reminders, document warnings, check-in reminders and the monthly life-areas reminder
+    that are due at `now`, and
     move each marker on, so each is queued once. The scan acts for each owner on their own items, reads
     only ids and times, and sends none of their words. Returns how many were queued."""
     queued = 0
@@ -118,6 +120,20 @@ async def schedule_due(db: AsyncSession, now: datetime) -> int:
             key = f"checkin:{prefs.user_id}:{due.astimezone(zone_of(zone_name)).date().isoformat()}"
             queued += await queue(db, prefs.user_id, "checkins", key, now=now, prefs=prefs)
         prefs.checkin_next_at = next_checkin(prefs, zone_name, now)
+        db.add(prefs)
+
+    # The monthly reminder to rate the life areas again: once per due time, then a month on.
+    monthly = (await db.exec(
+        select(PushSettings, User.time_zone).join(User, col(User.id) == PushSettings.user_id)
+        .where(col(PushSettings.life_areas_next_at) <= now).limit(200)
+        .with_for_update(skip_locked=True, of=PushSettings)
+    )).all()
+    for prefs, zone_name in monthly:
+        due = prefs.life_areas_next_at
+        if due is not None and now - due < timedelta(days=1):
+            key = f"life_areas:{prefs.user_id}:{due.astimezone(zone_of(zone_name)).date().isoformat()}"
+            queued += await queue(db, prefs.user_id, "life_areas", key, now=now, prefs=prefs)
+        prefs.life_areas_next_at = next_life_areas(prefs, zone_name, now, now)
         db.add(prefs)
     return queued
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from portal import appointments, checkins, documents, goals
+from portal import appointments, checkins, documents, goals, journal, life_areas, safety_plan
 from portal.survivor_part import SurvivorPart
 
-PARTS: tuple[SurvivorPart[Any], ...] = (goals.PART, appointments.PART, documents.PART, checkins.PART)
+PARTS: tuple[SurvivorPart[Any], ...] = (goals.PART, appointments.PART, documents.PART, checkins.PART,
+                                        safety_plan.PART, life_areas.PART, journal.PART)
 BY_KEY: dict[str, SurvivorPart[Any]] = {part.key: part for part in PARTS}
 
 

@@ -22,7 +22,7 @@ from sqlalchemy import or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from portal import documents, outbox, parts, policy
+from portal import documents, journal, outbox, parts, policy
 from portal.documents import file_response
 from portal.i18n import _
 from portal.models import AccessRequest, ConnectionCode, Departure, utcnow
@@ -176,8 +176,23 @@ async def shared_download(request: Request[Any, Any, Any], db: NamedDependency[A
     return file_response(request, item)
 
 
+# A photo or PDF of a journal entry shared with this staff member: read through the entry (a look is logged).
+@get("/{connection_id:str}/{part:str}/{item_id:str}/files/{file_id:str}", name="shared_journal_file")
+async def shared_journal_file(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+                              connection_id: FromPath[str], part: FromPath[str], item_id: FromPath[str],
+                              file_id: FromPath[str]) -> Response[Any]:
+    if part != journal.PART.key:
+        raise NotFoundException()
+    viewer = current_viewer(request)
+    link = await policy.shared_with_me(db, viewer, connection_id, journal.PART)
+    entry = await policy.readable(db, viewer, journal.PART, item_id, action="download",
+                                  owner_id=link.connection.survivor_id)
+    return await journal.file_download(request, db, entry, file_id)
+
+
 router = Router(
     path="/people",
     guards=[staff_only],
-    route_handlers=[my_people, show_code, person, ask, end, shared_part, shared_item, shared_download],
+    route_handlers=[my_people, show_code, person, ask, end, shared_part, shared_item, shared_download,
+                    shared_journal_file],
 )

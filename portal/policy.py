@@ -39,8 +39,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal.links import Card, Link
 from portal.models import (
-    STAFF_ROLES, AccessLog, AccessRequest, Connection, Departure, Document, DocumentChunk, Grant, Message, Role, User,
-    utcnow,
+    STAFF_ROLES, AccessLog, AccessRequest, Connection, Departure, Document, DocumentChunk, Grant, JournalEntry,
+    JournalFile, Message, Role, User, utcnow,
 )
 from portal.survivor_part import SurvivorPart
 from portal.viewer import Viewer
@@ -604,13 +604,17 @@ async def thread_history(db: AsyncSession, viewer: Viewer, connection: Connectio
 
 async def forget_survivor(db: AsyncSession, viewer: Viewer) -> None:
     """Delete the survivor and everything about them (the caller commits, so it all goes or nothing does).
-    Rows that refer to the person go with their account (foreign keys, ON DELETE CASCADE); document chunks,
-    which are found by storage key, go first. Each staff member they were connected with keeps a Departure."""
+    Rows that refer to the person go with their account (foreign keys, ON DELETE CASCADE); document chunks (of
+    documents and of journal files), which are found by storage key, go first. Each staff member they were
+    connected with keeps a Departure."""
     if viewer.role != Role.SURVIVOR:
         raise NotFoundException()
     _noted("change everything")
     keys = select(Document.storage_key).where(col(Document.owner_id) == viewer.user_id)
     await db.exec(delete(DocumentChunk).where(col(DocumentChunk.storage_key).in_(keys)))
+    journal_keys = select(JournalFile.storage_key).join(JournalEntry, col(JournalEntry.id) == JournalFile.entry_id) \
+        .where(col(JournalEntry.owner_id) == viewer.user_id)
+    await db.exec(delete(DocumentChunk).where(col(DocumentChunk.storage_key).in_(journal_keys)))
     staff = (await db.exec(select(Connection.staff_id).where(
         col(Connection.survivor_id) == viewer.user_id, col(Connection.ended_at).is_(None)).distinct())).all()
     today = utcnow().date()

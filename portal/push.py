@@ -207,5 +207,6 @@ def send(subscription: PushSubscription, data: bytes, vapid: Vapid, hosts: PushH
 
 
 # Where tapping a notification leads: a section, never an item (the address may show in the browser).
-OPEN = {"appointments": "/appointments", "checkins": "/check-ins/new", "documents": "/documents",
+OPEN = {"appointments": "/appointments", "checkins": "/check-ins/new", "life_areas": "/life-areas/new",
+        "documents": "/documents",
         "messages": "/messages", "requests": "/sharing#requests"}

@@ -15,7 +15,7 @@ from portal.models import (
 from portal.timezones import is_zone
 
 
-KINDS = ("appointments", "checkins", "documents", "messages")
+KINDS = ("appointments", "checkins", "documents", "messages", "life_areas")
 
 
 REMINDER_SPANS = {Reminder.HOUR_BEFORE.value: timedelta(hours=1), Reminder.DAY_BEFORE.value: timedelta(days=1)}
@@ -78,6 +78,28 @@ def next_checkin(prefs: PushSettings, zone_name: str, after: datetime) -> dateti
     return None
 
 
+def _month_after(day: date) -> date:
+    """The same day a month later (the 31st becomes the month's last day)."""
+    year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
+    last = (date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)) - timedelta(days=1)
+    return date(year, month, min(day.day, last.day))
+
+
+def next_life_areas(prefs: PushSettings, zone_name: str, since: datetime, now: datetime) -> datetime | None:
+    """The monthly reminder to rate the life areas again: a month after `since` (the latest rating, or when it
+    was turned on), at the check-in reminder's local time; when that has passed, the next time that time comes
+    round. None when it is off."""
+    if not prefs.life_areas:
+        return None
+    clock = parse_clock(prefs.checkin_time) or time(18, 0)
+    zone = zone_of(zone_name)
+    due = _at(_month_after(since.astimezone(zone).date()), clock, zone)
+    if due > now:
+        return due
+    today = now.astimezone(zone).date()
+    return next(moment for offset in range(3) if (moment := _at(today + timedelta(days=offset), clock, zone)) > now)
+
+
 def appointment_remind_at(appointment: Appointment, now: datetime) -> datetime | None:
     """When the appointment's reminder is due, or None (no reminder, or its moment has passed)."""
     span = REMINDER_SPANS.get(appointment.reminder)
@@ -104,4 +126,10 @@ async def zone_changed(db: AsyncSession, user_id: int, zone: str) -> None:
     prefs = await db.get(PushSettings, user_id)
     if prefs is not None:
         prefs.checkin_next_at = next_checkin(prefs, zone, utcnow())
+        if prefs.life_areas and prefs.life_areas_next_at is not None:
+            # The monthly life-areas reminder keeps its day and comes at the check-in time of the new zone.
+            clock = parse_clock(prefs.checkin_time) or time(18, 0)
+            there = zone_of(zone)
+            prefs.life_areas_next_at = max(_at(prefs.life_areas_next_at.astimezone(there).date(), clock, there),
+                                           utcnow())
         db.add(prefs)

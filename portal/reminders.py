@@ -16,7 +16,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from portal import i18n, push, reminder_times
+from portal import i18n, life_areas, push, reminder_times
 from portal.settings_page import day_labels, kind_labels, section_page
 from portal.i18n import _
 from portal.models import PushSettings, Role, User, utcnow
@@ -70,6 +70,7 @@ async def save_reminders(request: Request[Any, Any, Any], db: NamedDependency[As
     prefs = await db.get(PushSettings, viewer.user_id) or PushSettings(user_id=viewer.user_id)
     chosen = set(form.getall("kinds", []))
     errors: dict[str, str] = {}
+    was_on = prefs.life_areas
     for kind in kind_labels(viewer.role):
         setattr(prefs, kind, kind in chosen)
     text = form_value(form, "text", TEXT_MAX * 4).strip()
@@ -101,6 +102,15 @@ async def save_reminders(request: Request[Any, Any, Any], db: NamedDependency[As
         return await section_page(request, db, "reminders", status_code=400, push_errors=errors, push_values=prefs)
     user = await db.get(User, viewer.user_id)
     prefs.checkin_next_at = reminder_times.next_checkin(prefs, user.time_zone if user else "UTC", utcnow())
+    # The monthly life-areas reminder: a month after the latest rating, at the check-in reminder's time (with no
+    # rating yet, a month after it was turned on, kept while it stays on); cleared when it is off.
+    latest = await life_areas.latest_rated_at(db, viewer) if prefs.life_areas else None
+    if not prefs.life_areas:
+        prefs.life_areas_next_at = None
+    elif latest is not None or not was_on or prefs.life_areas_next_at is None:
+        now = utcnow()
+        prefs.life_areas_next_at = reminder_times.next_life_areas(prefs, user.time_zone if user else "UTC",
+                                                                  latest or now, now)
     db.add(prefs)
     return Redirect("/settings/reminders?done=reminders", status_code=303)
 

@@ -231,6 +231,7 @@ async def _data_context(db: AsyncSession, request: Request[Any, Any, Any], viewe
 def kind_labels(role: Role) -> dict[str, str]:
     """What can be pushed, for this kind of person (a mentor only has messages)."""
     labels = {"appointments": _("Appointment reminders"), "checkins": _("Check-in reminders"),
+              "life_areas": _("A monthly reminder to rate my life areas"),
               "documents": _("Documents that expire in 30 and in 7 days"), "messages": _("New messages"),
               "requests": _("Someone asks to see something of yours")}
     return labels if role == Role.SURVIVOR else {"messages": labels["messages"]}

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from portal.models import Document, DocumentChunk
+from portal.models import Document, DocumentChunk, JournalFile
 
 
 class MissingChunk(Exception):
@@ -35,7 +35,7 @@ class DocumentStorage(Protocol):
         """Remove every chunk of one document, inside `db`'s transaction where storage allows."""
 
     async def remove_orphans(self) -> int:
-        """Remove chunks no document row refers to; return how many were removed."""
+        """Remove chunks no document row (nor journal file row) refers to; return how many were removed."""
 
 
 class DatabaseStorage:
@@ -71,7 +71,8 @@ class DatabaseStorage:
     async def remove_orphans(self) -> int:
         async with self._factory() as db:
             result = await db.exec(
-                delete(DocumentChunk).where(col(DocumentChunk.storage_key).not_in(select(Document.storage_key)))
+                delete(DocumentChunk).where(col(DocumentChunk.storage_key).not_in(select(Document.storage_key)),
+                                            col(DocumentChunk.storage_key).not_in(select(JournalFile.storage_key)))
             )
             await db.commit()
         return int(result.rowcount or 0)

@@ -147,9 +147,19 @@ class _Sealer:
 
 async def receive(request: Request[Any, Any, Any], master: MasterKey, limit: int, spool_dir: Path,
                   token_valid: Callable[[str], bool]) -> tuple[dict[str, str], SealedFile | None]:
-    """Read the form as it streams in. Text fields come back as a dict; the file sealed, or None when
-    no file was chosen. The CSRF token (header or the field `_csrf_token`, which the form sends
-    first) must be valid before a single byte of the file is accepted.
+    """Read a form with at most one file (field `file`), as `receive_files` does: the file sealed, or None when
+    no file was chosen."""
+    fields, files = await receive_files(request, master, limit, spool_dir, token_valid)
+    return fields, files[0] if files else None
+
+
+async def receive_files(request: Request[Any, Any, Any], master: MasterKey, limit: int, spool_dir: Path,
+                        token_valid: Callable[[str], bool],
+                        max_files: int = 1) -> tuple[dict[str, str], list[SealedFile]]:
+    """Read the form as it streams in. Text fields come back as a dict; the files (up to `max_files`, each
+    sent as the field `file` and each up to `limit` bytes) sealed, in order, an empty list when none was
+    chosen. The CSRF token (header or the field `_csrf_token`, which the form sends first) must be valid
+    before a single byte of a file is accepted.
 
     A file that is refused (too big, wrong kind) is dropped at once, but the rest of the form is
     still read, up to the size limit, so that what the person typed can be shown again."""
@@ -159,11 +169,11 @@ async def receive(request: Request[Any, Any, Any], master: MasterKey, limit: int
     if kind != "multipart/form-data" or not boundary:
         raise Refused("file", 400, "form") if header_token_ok else Refused("csrf", 403, "csrf")
     declared = whole_number(request.headers.get("content-length", ""), 15)
-    if declared is not None and declared > limit + FORM_OVERHEAD:
+    budget, read = limit * max_files + FORM_OVERHEAD, 0
+    if declared is not None and declared > budget:
         raise Refused("file", 413, "too_big")  # said before a byte is read; nothing typed could be kept
-    form = _Form(master, limit, spool_dir, token_valid, header_token_ok)
-    parser = PushMultipartParser(boundary, max_segment_count=10)
-    budget, read = limit + FORM_OVERHEAD, 0
+    form = _Form(master, limit, spool_dir, token_valid, header_token_ok, max_files)
+    parser = PushMultipartParser(boundary, max_segment_count=10 + max_files)
     try:
         async for data in request.stream():
             read += len(data)
@@ -191,8 +201,8 @@ class _Form:
     refusal of the file, file bytes are dropped and text fields still kept."""
 
     def __init__(self, master: MasterKey, limit: int, spool_dir: Path, token_valid: Callable[[str], bool],
-                 token_ok: bool) -> None:
-        self._master, self._limit, self._spool_dir = master, limit, spool_dir
+                 token_ok: bool, max_files: int = 1) -> None:
+        self._master, self._limit, self._spool_dir, self._max_files = master, limit, spool_dir, max_files
         self._token_valid, self._token_ok = token_valid, token_ok
         self.fields: dict[str, str] = {}
         self.refused: Refused | None = None
@@ -200,7 +210,7 @@ class _Form:
         self._text = bytearray()
         self._files = 0
         self._sealer: _Sealer | None = None
-        self._sealed: SealedFile | None = None
+        self._sealed: list[SealedFile] = []
 
     def take(self, event: MultipartSegment | bytes | None) -> None:
         try:
@@ -229,8 +239,8 @@ class _Form:
         if not self._token_ok:
             raise Refused("csrf", 403, "csrf")
         self._files += 1
-        if segment.name != "file" or self._files > 1:
-            raise Refused("file", 400, "form")
+        if segment.name != "file" or self._files > self._max_files:
+            raise Refused("file", 400, "too_many" if self._max_files > 1 and segment.name == "file" else "form")
         if segment.filename and self.refused is None:  # a file input left empty sends an empty file name
             self._sealer = _Sealer(self._master, segment.filename, self._limit, self._spool_dir)
 
@@ -250,12 +260,13 @@ class _Form:
             if segment.name == "_csrf_token" and not self._token_ok:
                 self._token_ok = self._token_valid(value)
         elif self._sealer is not None:
-            self._sealed = self._sealer.finish()
+            self._sealed.append(self._sealer.finish())
+            self._sealer = None
 
-    def result(self, complete: bool) -> tuple[dict[str, str], SealedFile | None]:
+    def result(self, complete: bool) -> tuple[dict[str, str], list[SealedFile]]:
         if not self._token_ok:
             raise Refused("csrf", 403, "csrf")
-        if self.refused is not None or not complete or (self._sealer is not None and self._sealed is None):
+        if self.refused is not None or not complete or self._sealer is not None:
             raise self.refused_with(Refused("file", 400, "form"))
         return self.fields, self._sealed
 
@@ -271,3 +282,5 @@ class _Form:
     def discard(self) -> None:
         if self._sealer is not None:
             self._sealer.file.discard()
+        for sealed in self._sealed:
+            sealed.discard()

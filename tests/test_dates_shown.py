@@ -66,7 +66,8 @@ def test_no_page_shows_a_date_in_iso_form(client, other_client, settings, langua
     sign_in(other_client, "ana")
     other_client.cookies.set("lang", language)
     staff_pages = [f"/people/{connection}", *(f"/people/{connection}/{part.key}" for part in PARTS)]
-    staff_pages += [f"/people/{connection}/{item.split('/')[1].replace('check-ins', 'checkins')}/{item.rsplit('/', 1)[1]}"
+    key_of_path = {part.path: part.key for part in PARTS}
+    staff_pages += [f"/people/{connection}/{key_of_path['/' + item.split('/')[1]]}/{item.rsplit('/', 1)[1]}"
                     for item in items]
     found = []
     for browser, paths in ((client, pages), (other_client, staff_pages)):

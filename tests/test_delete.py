@@ -12,8 +12,9 @@ from sqlmodel import SQLModel
 from portal.models import Role
 from tests.conftest import PASSWORD, make_connection, make_user, post_form, sign_in, sign_up, sql
 from tests.test_checkins import check_in
-from tests.test_documents import PDF, upload
+from tests.test_documents import PDF, PNG, upload
 from tests.test_home import new_goal
+from tests.test_journal import entry_url, write_entry
 
 MARK = "Zanzibar-marker"
 
@@ -38,6 +39,8 @@ def _survivor_with_everything(client, other_client, third_client, settings) -> d
     post_form(client, "/appointments", {"what": f"Clinic {MARK}", "date": "2030-01-02", "time": "10:00", "reminder": "1d"})
     document = upload(client, PDF, name=f"Paper {MARK}", expires_on="2030-01-01").headers["location"].rsplit("/", 1)[1]
     check_in(client, note=f"Note {MARK}")
+    entry = entry_url(write_entry(client, f"Entry {MARK}", place=f"Place {MARK}", files=(("p.png", PNG),)))
+    post_form(client, f"{entry}/edit", {"happened_on": "2026-01-02", "what": f"Changed {MARK}"})  # an earlier version
     post_form(client, "/settings/reminders", {"kinds": "messages", "text": f"Words {MARK}", "checkin_time": "18:00"})
     sql(settings, "INSERT INTO push_subscription (id, user_id, endpoint, endpoint_hash, p256dh, auth, device, created_at) "
                   "SELECT 'rivers-phone', id, 'https://fcm.googleapis.com/x', 'h', 'k', 'a', '', :t FROM app_user WHERE username = 'river'",
@@ -67,8 +70,10 @@ def test_deleting_leaves_no_trace_and_leaves_everyone_else_alone(client, other_c
     ids = _survivor_with_everything(client, other_client, third_client, settings)
     river = sql(settings, "SELECT id FROM app_user WHERE username = 'river'")[0][0]
     storage_keys = [row[0] for row in sql(settings, "SELECT storage_key FROM document WHERE owner_id = :u", u=river)]
+    storage_keys += [row[0] for row in sql(settings, "SELECT storage_key FROM journal_file")]  # only river's
     before = _everything(settings)
     assert before["message"] and before["access_log"] and before["recovery_code"] and before["document_chunk"]
+    assert before["journal_entry"] and before["journal_version"] and before["journal_file"]
     person_columns = _user_columns()
 
     def about_river(table: str, row: tuple) -> bool:  # type: ignore[type-arg]

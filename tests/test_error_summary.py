@@ -19,6 +19,7 @@ from portal.models import Role
 from tests.conftest import make_connection, make_user, post_form, sign_in, sign_up, sql
 from tests.test_checkins import check_in
 from tests.test_documents import PDF, upload
+from tests.test_journal import add_files, entry_url, write_entry
 from tests.test_home import new_goal
 
 SUMMARY = re.compile(r'<div class="error-summary" role="alert" tabindex="-1" autofocus data-error-summary[^>]*>(.*?)</div>',
@@ -70,6 +71,9 @@ def river(client, settings):  # type: ignore[no-untyped-def]
                                                       "reminder": "none"}).headers["location"]
     document = upload(client, PDF).headers["location"]
     checkin = check_in(client).split("?")[0]
+    journal = entry_url(write_entry(client))
+    plan = post_form(client, "/safety-plan", {"places": "The library"}).headers["location"].split("?")[0]
+    life_areas = post_form(client, "/life-areas", {"rate-money": "3"}).headers["location"].split("?")[0]
     make_user(settings, "ana", Role.CASEWORKER)
     make_user(settings, "mo", Role.MENTOR)
     make_user(settings, "boss", Role.ADMIN)
@@ -80,8 +84,8 @@ def river(client, settings):  # type: ignore[no-untyped-def]
     sql(settings, "INSERT INTO passkey (id, user_id, credential_id, public_key, sign_count, name, created_at) "
                   "SELECT 'passkey-one', id, 'credential-one', :key, 0, 'My phone', CURRENT_TIMESTAMP FROM app_user "
                   "WHERE username = 'river'", key=b"not a real key")
-    return {"passkey": "passkey-one", "goal": goal, "step": step, "appointment": appointment, "document": document, "checkin": checkin,
-            "casework": casework, "thread": thread}
+    return {"passkey": "passkey-one", "goal": goal, "step": step, "appointment": appointment, "document": document, "checkin": checkin, "journal": journal, "plan": plan,
+            "life_areas": life_areas, "casework": casework, "thread": thread}
 
 
 # (who sends it, route, the address with ids, what is sent, the words the summary must hold)
@@ -110,7 +114,14 @@ CASES: list[Case] = [
     ("river", "/documents", lambda w: "/documents", {"name": "", "kind": "", "expires_on": ""}, ""),
     ("river", "/documents/{item_id:str}/edit", lambda w: f"{w['document']}/edit", {"name": "", "kind": "id", "expires_on": ""}, ""),
     ("river", "/check-ins", lambda w: "/check-ins", {"note": "no feeling chosen"}, ""),
+    ("river", "/journal", lambda w: "/journal", {}, "Write what happened"),
+    ("river", "/journal/{item_id:str}/files", lambda w: f"{w['journal']}/files", {}, "Choose a photo or a PDF"),
+    ("river", "/journal/{item_id:str}/edit", lambda w: f"{w['journal']}/edit", {"happened_on": "", "what": ""}, "Enter the day"),
     ("river", "/check-ins/{item_id:str}/edit", lambda w: f"{w['checkin']}/edit", {"note": "no feeling chosen"}, ""),
+    ("river", "/safety-plan", lambda w: "/safety-plan", {"places": "x" * 2001, "person-1-name": "y" * 81}, "2,000 characters"),
+    ("river", "/safety-plan/{item_id:str}/edit", lambda w: f"{w['plan']}/edit", {"take": "a-spaceship"}, "Choose from the list"),
+    ("river", "/life-areas", lambda w: "/life-areas", {"rate-safety": "6", "note-money": "x" * 401}, "400 characters"),
+    ("river", "/life-areas/{item_id:str}/edit", lambda w: f"{w['life_areas']}/edit", {"note-money": "no area rated"}, "Rate at least one area"),
     ("river", "/sharing/connect", lambda w: "/sharing/connect", {"code": "NOPE-NOPE"}, ""),
     ("river", "/sharing/{connection_id:str}/save", lambda w: f"/sharing/{w['casework']}/save", {"parts": "goals", "until-goals": "forever"}, "until when"),
     ("river", "/sharing/requests/{request_id:str}/approve", lambda w: "/sharing/requests/request-one/approve", {"until": "forever"}, ""),
@@ -138,6 +149,10 @@ def test_a_refused_form_shows_a_summary_linking_to_its_fields(client, settings, 
         sign_in(client, who)
     if case[1] == "/documents":  # a file form: sent as one, with no file chosen
         response = upload(client, b"", filename="", name="", kind="")
+    elif case[1] == "/journal":  # a file form too: sent as one, with no file chosen and nothing written
+        response = write_entry(client, "")
+    elif case[1] == "/journal/{item_id:str}/files":  # no file chosen
+        response = add_files(client, world["journal"], ())
     else:
         response = post_form(client, address(world), data, token_from="/sign-in" if who == "out" else "/safety")
     if response.status_code == 303:  # a refusal told on the page it leads back to

@@ -24,7 +24,8 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
         "portal.settings_page", "portal.sharing", "portal.sign_in",
     })),
     ("registry", frozenset({"portal.parts"})),
-    ("parts", frozenset({"portal.appointments", "portal.checkins", "portal.documents", "portal.goals"})),
+    ("parts", frozenset({"portal.appointments", "portal.checkins", "portal.documents", "portal.goals",
+                       "portal.journal", "portal.life_areas", "portal.safety_plan"})),
     ("shared by parts and pages", frozenset({
         "portal.shares", "portal.middleware", "portal.help_lines", "portal.uploads",
     })),

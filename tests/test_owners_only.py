@@ -24,6 +24,8 @@ def _own_items(client) -> dict[str, str]:  # type: ignore[no-untyped-def]
     ids["step"] = re.search(r"/steps/([A-Za-z0-9_-]+)/toggle",  # type: ignore[union-attr]
                             client.get(f"/goals/{ids['/goals']}").text).group(1)
     ids["goal"] = ids["/goals"]
+    ids["file"] = re.search(r"/files/([A-Za-z0-9_-]+)\"",  # type: ignore[union-attr]
+                            client.get(f"/journal/{ids['/journal']}").text).group(1)  # the entry's photo
     return ids
 
 
@@ -33,6 +35,7 @@ def _fill(path: str, ids: dict[str, str]) -> str:
     path = path.replace("{request_id:str}", "request-one").replace("{card_id:str}", ids["card"])
     path = path.replace("{device_id:str}", ids["device"]).replace("{session_ref:str}", ids["session"])
     path = path.replace("{passkey_id:str}", ids["passkey"])
+    path = path.replace("{file_id:str}", ids["file"])
     if path.startswith("/people/") and "{item_id:str}" in path:
         path = path.replace("{item_id:str}", ids["goal"])
     if "{item_id:str}" in path:
@@ -62,7 +65,7 @@ def test_another_survivor_gets_404_on_every_route_that_names_an_item(app, client
     for route in app.routes:
         if "{" not in route.path or route.path.startswith(NOT_SURVIVOR_ITEMS):
             continue
-        assert re.fullmatch(r"[^{}]*(\{(step_id|item_id|connection_id|part|request_id|card_id|device_id|session_ref|passkey_id):str\}[^{}]*)+", route.path), (
+        assert re.fullmatch(r"[^{}]*(\{(step_id|item_id|connection_id|part|request_id|card_id|device_id|session_ref|passkey_id|file_id):str\}[^{}]*)+", route.path), (
             f"{route.path}: a new kind of id; teach this sweep about it"
         )
         url = _fill(route.path, ids)

@@ -16,6 +16,7 @@ PORTAL = Path(__file__).resolve().parent.parent / "portal"
 # Every part's table comes from the registry: a new part is covered without touching this test.
 OWNED = {part.model.__name__ for part in PARTS} | {
     "GoalStep", "DocumentChunk", "Message", "Connection", "Grant", "AccessRequest", "AccessLog",
+    "JournalVersion", "JournalFile",
 }
 ALLOWED = {
     # Steps of a goal that policy.readable or policy.changeable has just returned.
@@ -28,13 +29,27 @@ ALLOWED = {
     ("appointments.py", "remove", "Appointment"),
     ("documents.py", "remove", "Document"),
     ("checkins.py", "remove", "CheckIn"),
-    # Encrypted chunks by a storage key that only an allowed document row supplies; the clean-up of
-    # chunks that no document owns reads no survivor data.
+    ("life_areas.py", "remove", "LifeAreas"),
+    ("safety_plan.py", "remove", "SafetyPlan"),
+    # How many of the papers a safety plan ticks its owner still keeps, for someone the plan is shared with:
+    # a number (never a name), by the ids of a plan policy.readable has just returned.
+    ("safety_plan.py", "_papers_kept", "Document"),
+    # A journal entry's earlier versions and files, by the id of an entry that policy.readable or
+    # policy.changeable has just returned (its file, also by that entry's id); then its delete, by its id.
+    ("journal.py", "versions_of", "JournalVersion"),
+    ("journal.py", "files_of", "JournalFile"),
+    ("journal.py", "file_of", "JournalFile"),
+    ("journal.py", "remove", "JournalFile"),
+    ("journal.py", "remove", "JournalVersion"),
+    ("journal.py", "remove", "JournalEntry"),
+    # Encrypted chunks by a storage key that only an allowed document (or journal file) row supplies; the
+    # clean-up of chunks that no document or journal file owns reads no survivor data.
     ("storage.py", "write", "DocumentChunk"),
     ("storage.py", "read", "DocumentChunk"),
     ("storage.py", "delete", "DocumentChunk"),
     ("storage.py", "remove_orphans", "DocumentChunk"),
     ("storage.py", "remove_orphans", "Document"),
+    ("storage.py", "remove_orphans", "JournalFile"),
     # Writes the survivor makes on their own connections and cards, after policy.connections or
     # policy.changeable returned them: the row lock of a connection while its sharing is saved, stopping cards.
     ("shares.py", "hold_connection", "Connection"),

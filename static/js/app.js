@@ -198,6 +198,17 @@
     if (undo) { setTimeout(function () { undo.remove(); }, 1000 * Number(undo.getAttribute("data-undo-for"))); }
   });
 
+  // Print my safety plan (after its warning): print styles show it for this one print.
+  doc.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("[data-print-plan]");
+    if (!link) { return; }
+    event.preventDefault();
+    var root = doc.documentElement;
+    root.classList.add("wp-print-plan");
+    window.addEventListener("afterprint", function () { root.classList.remove("wp-print-plan"); }, { once: true });
+    window.print();
+  });
+
   if ("serviceWorker" in navigator) {
     window.addEventListener("load", function () {
       navigator.serviceWorker.register("/sw.js").catch(function () { /**/ });

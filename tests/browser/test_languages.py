@@ -21,7 +21,8 @@ from tests.conftest import PASSWORD, make_user
 PHONE = {"width": 390, "height": 844}
 EXIT_WORDS = {"en": "Exit now", "es": "Salir ya", "ar": "اخرج الآن"}
 ARABIC_SIGNED_OUT = ["/", "/sign-in", "/sign-up", "/safety", "/help"]
-ARABIC_SIGNED_IN = ["/home", "/goals", "/goals/new", "/appointments", "/documents", "/check-ins/new", "/sharing",
+ARABIC_SIGNED_IN = ["/home", "/goals", "/goals/new", "/appointments", "/documents", "/check-ins/new", "/safety-plan",
+                    "/sharing",
                     "/settings", "/settings/safety", "/settings/security", "/settings/reminders", "/settings/language",
                     "/settings/data"]
 

@@ -13,7 +13,7 @@ SIGNED_OUT = ["/", "/sign-in", "/sign-up", "/safety", "/safety/practice", "/offl
 SURVIVOR = ["/welcome", "/home", "/settings", "/settings/safety", "/settings/security", "/settings/reminders",
             "/settings/language", "/settings/data", "/settings/time-zone", "/safety", "/safety/practice", "/goals",
             "/goals/new", "/goals/achieved", "/appointments", "/appointments/new", "/documents", "/documents/new",
-            "/check-ins", "/check-ins/new", "/help", "/messages", "/sharing", "/sharing/log"]
+            "/check-ins", "/check-ins/new", "/safety-plan", "/life-areas", "/life-areas/new", "/journal", "/journal/new", "/help", "/messages", "/sharing", "/sharing/log"]
 STAFF = ["/staff", "/people", "/settings", "/settings/safety", "/settings/security", "/settings/language"]
 MENTOR = ["/people", "/messages", "/settings", "/settings/safety", "/settings/security", "/settings/reminders",
           "/settings/language"]
