@@ -245,7 +245,8 @@ async def show(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession
 @post("/{item_id:str}/files", opt={"exclude_from_csrf": True}, request_max_body_size=None)
 async def add_files(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
                     item_id: FromPath[str]) -> Response[Any]:
-    item = await policy.changeable(db, current_viewer(request), PART, item_id)
+    # The token is checked first, as the body streams in (a request without it is refused before anything is
+    # looked up); the entry is looked up next, and the files sealed meanwhile are thrown away if it is not theirs.
     services = services_of(request)
     limit_mb = services.config.upload_max_mb
     try:
@@ -255,10 +256,12 @@ async def add_files(request: Request[Any, Any, Any], db: NamedDependency[AsyncSe
         if refused.field == "csrf":
             raise PermissionDeniedException() from refused
         _keep_token(request)
+        item = await policy.changeable(db, current_viewer(request), PART, item_id)
         return await _entry_page(request, db, item, file_error=_file_messages(limit_mb)[refused.reason],
                                  status_code=refused.status)
     _keep_token(request)
     try:
+        item = await policy.changeable(db, current_viewer(request), PART, item_id)
         problem = ""
         if not sealed:
             problem = _("Choose a photo or a PDF to add.")

@@ -42,7 +42,6 @@ def _life_areas(client: Any, note: str) -> str:
     return str(post_form(client, "/life-areas", data).headers["location"]).split("?")[0]
 
 
-
 def _journal(client: Any, note: str) -> str:
     # An entry's words are the record itself, not private notes; it keeps a photo (its file routes need one).
     return entry_url(write_entry(client, "What happened that day.", place="The bus stop", files=(("photo.png", PNG),)))

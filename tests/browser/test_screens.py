@@ -20,6 +20,7 @@ from tests.conftest import make_connection, make_user, post_form, sign_in, sign_
 from tests.test_checkins import check_in
 from tests.test_documents import PDF, upload
 from tests.test_home import new_goal
+from tests.test_journal import entry_url, write_entry
 
 SCREENS_DIR = Path(__file__).resolve().parents[2] / "docs" / "screens"
 PHONE = {"width": 390, "height": 844}
@@ -30,6 +31,9 @@ SCREENS = [
     ("survivor", "goal", "{goal}"),
     ("survivor", "check-ins", "/check-ins"),
     ("survivor", "documents", "/documents"),
+    ("survivor", "safety-plan", "/safety-plan"),
+    ("survivor", "life-areas", "/life-areas"),
+    ("survivor", "journal-entry", "{entry}"),
     ("survivor", "sharing", "/sharing"),
     ("survivor", "messages", "/messages/{thread}"),
     ("survivor", "settings", "/settings"),
@@ -48,7 +52,8 @@ USERNAMES = {"survivor": "amina", "caseworker": "sam", "mentor": "joanne", "admi
 
 
 def _space(client, settings) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    """Amina's space: goals with steps, an appointment, a document, check-ins, sharing with Sam (caseworker) who
+    """Amina's space: goals with steps, an appointment, a document, check-ins, a safety plan, two ratings of her
+    life areas, a journal entry she has changed once, sharing with Sam (caseworker) who
     has asked for more, and a thread with Jo (peer mentor)."""
     sign_up(client, "amina")
     goal = new_goal(client, "Get my ID card back")
@@ -62,6 +67,18 @@ def _space(client, settings) -> dict[str, str]:  # type: ignore[no-untyped-def]
     upload(client, PDF, name="Birth certificate", expires_on="")
     check_in(client, feeling="3", safe="yes")
     check_in(client, feeling="4", safe="yes", note="Slept well.")
+    post_form(client, "/safety-plan", {"person-0-name": "Sister Maria", "person-0-reach": "At the shelter, 555 0101",
+                                       "places": "The library on Main Street", "take": ["id", "phone"],
+                                       "code_word": "Blue umbrella", "code_with": "Sister Maria"})
+    post_form(client, "/life-areas", {"rate-safety": "2", "rate-housing": "1", "rate-health": "3", "rate-mind": "2",
+                                      "rate-money": "1", "rate-work": "2", "rate-legal": "1", "rate-people": "3"})
+    post_form(client, "/life-areas", {"rate-safety": "4", "rate-housing": "3", "rate-health": "3", "rate-mind": "3",
+                                      "rate-money": "2", "rate-work": "3", "rate-legal": "2", "rate-people": "4"})
+    entry = entry_url(write_entry(client, "He kept my passport and said I owed him for the journey.",
+                                  happened_on="2026-03-14", place="The flat on Station Road"))
+    post_form(client, f"{entry}/edit", {"happened_on": "2026-03-14", "happened_time": "21:00", "place": "The flat on "
+                                        "Station Road", "what": "He kept my passport and said I owed him 3,000 for "
+                                        "the journey. His brother was there."})
     make_user(settings, "sam", Role.CASEWORKER)
     make_user(settings, "joanne", Role.MENTOR)
     make_user(settings, "office", Role.ADMIN)
@@ -75,7 +92,7 @@ def _space(client, settings) -> dict[str, str]:  # type: ignore[no-untyped-def]
     sign_in(client, "joanne")
     post_form(client, f"/messages/{thread}", {"body": "How did the town hall go?"})
     client.cookies.clear()
-    return {"goal": goal, "person": person, "thread": thread}
+    return {"goal": goal, "person": person, "thread": thread, "entry": entry}
 
 
 def test_the_main_pages_on_a_phone(browser, server, client, settings, hosts_seen, tmp_path):  # type: ignore[no-untyped-def]
