@@ -14,20 +14,18 @@ from litestar import Request, Response, Router, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
-from sqlalchemy import delete
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal import policy, reminder_times, shares
 from portal.dates import parse_date, year_span
-from portal.db import forget_on_disk
 from portal.i18n import _
 from portal.survivor_part import SurvivorPart
 from portal.models import Appointment, Reminder, utcnow
 from portal.timezones import local, to_utc
 from portal.forms import form_value, page_number, text_errors
 from portal.viewer import current_viewer, survivor_only, Viewer
-from portal.web import ask_before_delete, card, deleted, page
+from portal.web import ask_before_delete, card, page
 
 PER_PAGE = 20
 DATE_SPAN = (5, 10)  # appointments: from 5 years back (a record) to 10 years ahead
@@ -184,11 +182,7 @@ async def confirm_delete(request: Request[Any, Any, Any], db: NamedDependency[As
 @post("/{item_id:str}/delete")
 async def remove(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
                  item_id: FromPath[str]) -> Response[Any]:
-    item = await policy.changeable(db, current_viewer(request), PART, item_id)
-    await db.exec(delete(Appointment).where(col(Appointment.id) == item.id))
-    forget_on_disk(db)
-    await shares.revoke_item_cards(db, PART.key, item.id)
-    return deleted(request, "/appointments", _("Appointment deleted."))
+    return await shares.remove_item(request, db, PART, item_id, _("Appointment deleted."))
 
 
 def _ics_text(value: str) -> str:

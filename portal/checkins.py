@@ -15,13 +15,11 @@ from litestar import Request, Response, Router, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
-from sqlalchemy import delete
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal import policy, shares
 from portal.dates import day
-from portal.db import forget_on_disk
 from portal.help_lines import help_lines
 from portal.i18n import _
 from portal.survivor_part import SurvivorPart
@@ -29,7 +27,7 @@ from portal.models import CheckIn, SafeAnswer
 from portal.timezones import local
 from portal.forms import form_value, page_number, text_errors
 from portal.viewer import current_viewer, survivor_only, Viewer
-from portal.web import ask_before_delete, card, deleted, page
+from portal.web import ask_before_delete, card, page
 
 PER_PAGE = 20
 NOTE_MAX = 2000
@@ -235,11 +233,7 @@ async def confirm_delete(request: Request[Any, Any, Any], db: NamedDependency[As
 @post("/{item_id:str}/delete")
 async def remove(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
                  item_id: FromPath[str]) -> Response[Any]:
-    item = await policy.changeable(db, current_viewer(request), PART, item_id)
-    await db.exec(delete(CheckIn).where(col(CheckIn.id) == item.id))
-    forget_on_disk(db)
-    await shares.revoke_item_cards(db, PART.key, item.id)
-    return deleted(request, "/check-ins", _("Check-in deleted."))
+    return await shares.remove_item(request, db, PART, item_id, _("Check-in deleted."))
 
 
 @post("/{item_id:str}/private")

@@ -22,14 +22,12 @@ from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromPath
 from litestar.response import Redirect, Stream, Template
 from litestar.utils.scope.state import ScopeState
-from sqlalchemy import delete
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal import policy, reminder_times, shares
 from portal.crypto import ChunkError, DocumentKeyError, open_chunk
 from portal.dates import parse_date, year_span
-from portal.db import forget_on_disk
 from portal.i18n import _
 from portal.survivor_part import SurvivorPart
 from portal.models import Document, DocumentKind, utcnow
@@ -39,7 +37,7 @@ from portal.uploads import EXTENSIONS, Refused, SealedFile, name_from_file, rece
 from portal.forms import form_value, page_number, text_errors
 from portal.middleware import csrf_checker
 from portal.viewer import current_viewer, survivor_only, Viewer
-from portal.web import ask_before_delete, card, deleted, page, Services, services_of
+from portal.web import ask_before_delete, card, page, Services, services_of
 
 log = logging.getLogger("portal")
 
@@ -257,12 +255,10 @@ async def confirm_delete(request: Request[Any, Any, Any], db: NamedDependency[As
 @post("/{item_id:str}/delete")
 async def remove(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
                  item_id: FromPath[str]) -> Response[Any]:
-    item = await policy.changeable(db, current_viewer(request), PART, item_id)
-    await services_of(request).storage.delete(db, item.storage_key)
-    await db.exec(delete(Document).where(col(Document.id) == item.id))
-    forget_on_disk(db)
-    await shares.revoke_item_cards(db, PART.key, item.id)
-    return deleted(request, "/documents", _("Document deleted."))
+    async def file_goes(item: Document) -> None:
+        await services_of(request).storage.delete(db, item.storage_key)
+
+    return await shares.remove_item(request, db, PART, item_id, _("Document deleted."), before=file_goes)
 
 
 @get("/{item_id:str}/download", name="download_document")

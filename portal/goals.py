@@ -21,13 +21,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal import policy, shares
 from portal.dates import parse_date, year_span
-from portal.db import forget_on_disk
 from portal.i18n import _
 from portal.survivor_part import SurvivorPart
 from portal.models import Goal, GoalArea, GoalStatus, GoalStep, utcnow
 from portal.forms import form_value, page_number, text_errors, text_problem
 from portal.viewer import current_viewer, survivor_only, Viewer
-from portal.web import ask_before_delete, card, deleted, page, wants_fragment
+from portal.web import ask_before_delete, card, page, wants_fragment
 
 PER_PAGE = 20
 MAX_STEPS = 50
@@ -214,12 +213,10 @@ async def confirm_delete(request: Request[Any, Any, Any], db: NamedDependency[As
 @post("/{item_id:str}/delete")
 async def remove(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
                       item_id: FromPath[str]) -> Response[Any]:
-    goal = await policy.changeable(db, current_viewer(request), PART, item_id)
-    await db.exec(delete(GoalStep).where(col(GoalStep.goal_id) == goal.id))
-    await db.exec(delete(Goal).where(col(Goal.id) == goal.id))
-    forget_on_disk(db)
-    await shares.revoke_item_cards(db, PART.key, goal.id)
-    return deleted(request, "/goals", _("Goal deleted."))
+    async def steps_go(goal: Goal) -> None:
+        await db.exec(delete(GoalStep).where(col(GoalStep.goal_id) == goal.id))
+
+    return await shares.remove_item(request, db, PART, item_id, _("Goal deleted."), before=steps_go)
 
 
 # ----- steps ----------------------------------------------------------------------------------

@@ -29,7 +29,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from portal import policy, shares
 from portal.crypto import ChunkError, DocumentKeyError, open_chunk
 from portal.dates import clock, day, parse_date
-from portal.db import forget_on_disk
 from portal.documents import _keep_token, file_messages, size_label, spool_dir, today_for
 from portal.forms import form_value, page_number, text_errors
 from portal.i18n import _
@@ -40,7 +39,7 @@ from portal.survivor_part import SurvivorPart
 from portal.timezones import local
 from portal.uploads import EXTENSIONS, Refused, SealedFile, name_from_file, receive_files
 from portal.viewer import current_viewer, survivor_only, Viewer
-from portal.web import ask_before_delete, card, deleted, page, Services, services_of
+from portal.web import ask_before_delete, card, page, Services, services_of
 
 log = logging.getLogger("portal")
 
@@ -326,16 +325,14 @@ async def confirm_delete(request: Request[Any, Any, Any], db: NamedDependency[As
 @post("/{item_id:str}/delete")
 async def remove(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
                  item_id: FromPath[str]) -> Response[Any]:
-    item = await policy.changeable(db, current_viewer(request), PART, item_id)
-    storage = services_of(request).storage
-    for each in await files_of(db, item):
-        await storage.delete(db, each.storage_key)
-    await db.exec(delete(JournalFile).where(col(JournalFile.entry_id) == item.id))
-    await db.exec(delete(JournalVersion).where(col(JournalVersion.entry_id) == item.id))
-    await db.exec(delete(JournalEntry).where(col(JournalEntry.id) == item.id))
-    forget_on_disk(db)
-    await shares.revoke_item_cards(db, PART.key, item.id)
-    return deleted(request, "/journal", _("Entry deleted."))
+    async def files_and_versions_go(item: JournalEntry) -> None:
+        storage = services_of(request).storage
+        for each in await files_of(db, item):
+            await storage.delete(db, each.storage_key)
+        await db.exec(delete(JournalFile).where(col(JournalFile.entry_id) == item.id))
+        await db.exec(delete(JournalVersion).where(col(JournalVersion.entry_id) == item.id))
+
+    return await shares.remove_item(request, db, PART, item_id, _("Entry deleted."), before=files_and_versions_go)
 
 
 @post("/{item_id:str}/private")

@@ -23,13 +23,11 @@ from litestar import Request, Response, Router, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
-from sqlalchemy import delete
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal import policy, shares
 from portal.dates import day
-from portal.db import forget_on_disk
 from portal.forms import form_value, page_number, text_problem
 from portal.i18n import _, ngettext
 from portal.models import LIFE_AREAS, GoalArea, LifeAreas, PushSettings, utcnow
@@ -37,7 +35,7 @@ from portal.reminder_times import next_life_areas
 from portal.survivor_part import SurvivorPart
 from portal.timezones import local
 from portal.viewer import current_viewer, survivor_only, Viewer
-from portal.web import ask_before_delete, card, deleted, page
+from portal.web import ask_before_delete, card, page
 
 PER_PAGE = 20
 NOTE_MAX = 400  # per area: eight notes, escaped as JSON, stay inside the column's 8,000 characters
@@ -405,11 +403,7 @@ async def confirm_delete(request: Request[Any, Any, Any], db: NamedDependency[As
 @post("/{item_id:str}/delete")
 async def remove(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
                  item_id: FromPath[str]) -> Response[Any]:
-    item = await policy.changeable(db, current_viewer(request), PART, item_id)
-    await db.exec(delete(LifeAreas).where(col(LifeAreas.id) == item.id))
-    forget_on_disk(db)
-    await shares.revoke_item_cards(db, PART.key, item.id)
-    return deleted(request, "/life-areas", _("Rating deleted."))
+    return await shares.remove_item(request, db, PART, item_id, _("Rating deleted."))
 
 
 @post("/{item_id:str}/private")

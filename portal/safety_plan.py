@@ -18,18 +18,17 @@ from litestar import Request, Response, Router, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
-from sqlalchemy import delete, func
+from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal import documents, policy, shares
-from portal.db import forget_on_disk
 from portal.forms import form_value, text_errors, text_problem
 from portal.i18n import _
 from portal.models import Document, SafetyPlan, utcnow
 from portal.survivor_part import SurvivorPart
 from portal.viewer import current_viewer, survivor_only, Viewer
-from portal.web import ask_before_delete, deleted, page
+from portal.web import ask_before_delete, page
 
 MAX_PEOPLE = 8  # rows of "People I can call"
 EMPTY_ROWS = 3  # empty rows offered after the saved ones (no script needed to add one)
@@ -291,11 +290,7 @@ async def confirm_delete(request: Request[Any, Any, Any], db: NamedDependency[As
 @post("/{item_id:str}/delete")
 async def remove(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
                  item_id: FromPath[str]) -> Response[Any]:
-    item = await policy.changeable(db, current_viewer(request), PART, item_id)
-    await db.exec(delete(SafetyPlan).where(col(SafetyPlan.id) == item.id))
-    forget_on_disk(db)
-    await shares.revoke_item_cards(db, PART.key, item.id)
-    return deleted(request, "/safety-plan", _("Safety plan deleted."))
+    return await shares.remove_item(request, db, PART, item_id, _("Safety plan deleted."))
 
 
 @post("/{item_id:str}/private")

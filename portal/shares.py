@@ -4,25 +4,27 @@ cards, "Only me", and what an item's page says about who can see it. Connections
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from litestar import Request, Response
 from litestar.response import Redirect
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal.links import Link, person_label
 from portal.survivor_part import SurvivorPart
 from portal import policy
+from portal.db import forget_on_disk
 from portal.i18n import _
 from portal.models import Connection, Grant, utcnow
 from portal.timezones import local
 from portal.forms import form_value
 from portal.viewer import current_viewer, Viewer
+from portal.web import deleted
 
 
 UNTIL = {"week": timedelta(days=7), "month": timedelta(days=30), "3months": timedelta(days=91), "stop": None}
@@ -117,6 +119,20 @@ async def seen_by_part(db: AsyncSession, owner_id: int) -> dict[str, list[str]]:
 async def seen_by(db: AsyncSession, owner_id: int, part: SurvivorPart[Any]) -> list[str]:
     """Who besides the survivor can see this whole part now, in their words."""
     return (await seen_by_part(db, owner_id)).get(part.key, [])
+
+
+async def remove_item(request: Request[Any, Any, Any], db: AsyncSession, part: SurvivorPart[Any], item_id: str,
+                      message: str, before: Callable[[Any], Awaitable[None]] | None = None) -> Response[Any]:
+    """Delete one of the survivor's own items for good: what it holds first (`before`: a goal's steps, a
+    document's file), then its row, by the id policy.changeable returned; the cards that named it stop with it,
+    the freed pages are wiped on disk, and the person goes back to the list (or the card says it is gone)."""
+    item: Any = await policy.changeable(db, current_viewer(request), part, item_id)
+    if before is not None:
+        await before(item)
+    await db.exec(delete(part.model).where(col(part.model.id) == item.id))
+    forget_on_disk(db)
+    await revoke_item_cards(db, part.key, item.id)
+    return deleted(request, part.path, message)
 
 
 async def set_private(request: Request[Any, Any, Any], db: AsyncSession, part: SurvivorPart[Any],

@@ -23,25 +23,22 @@ ALLOWED = {
     ("goals.py", "steps_of", "GoalStep"),
     ("goals.py", "_step", "GoalStep"),
     ("goals.py", "add_step", "GoalStep"),
-    # Deletes and updates after policy.changeable has returned the row (writes, by its id).
+    # What an item holds, deleted before it (shares.remove_item, after policy.changeable has returned the item):
+    # a goal's steps, a journal entry's files and earlier versions, by that item's id.
     ("goals.py", "remove", "GoalStep"),
-    ("goals.py", "remove", "Goal"),
-    ("appointments.py", "remove", "Appointment"),
-    ("documents.py", "remove", "Document"),
-    ("checkins.py", "remove", "CheckIn"),
-    ("life_areas.py", "remove", "LifeAreas"),
-    ("safety_plan.py", "remove", "SafetyPlan"),
+    ("goals.py", "steps_go", "GoalStep"),
     # How many of the papers a safety plan ticks its owner still keeps, for someone the plan is shared with:
     # a number (never a name), by the ids of a plan policy.readable has just returned.
     ("safety_plan.py", "_papers_kept", "Document"),
     # A journal entry's earlier versions and files, by the id of an entry that policy.readable or
-    # policy.changeable has just returned (its file, also by that entry's id); then its delete, by its id.
+    # policy.changeable has just returned (its file, also by that entry's id).
     ("journal.py", "versions_of", "JournalVersion"),
     ("journal.py", "files_of", "JournalFile"),
     ("journal.py", "file_of", "JournalFile"),
     ("journal.py", "remove", "JournalFile"),
     ("journal.py", "remove", "JournalVersion"),
-    ("journal.py", "remove", "JournalEntry"),
+    ("journal.py", "files_and_versions_go", "JournalFile"),
+    ("journal.py", "files_and_versions_go", "JournalVersion"),
     # Encrypted chunks by a storage key that only an allowed document (or journal file) row supplies; the
     # clean-up of chunks that no document or journal file owns reads no survivor data.
     ("storage.py", "write", "DocumentChunk"),
