@@ -161,13 +161,13 @@ async def create(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
     except Refused as refused:
         if refused.field == "csrf":
             raise PermissionDeniedException() from refused
-        _keep_token(request)
+        keep_token(request)
         values, errors, _expires_on = _read_fields(refused.fields, None)
         if not values["name"]:
             errors.pop("name", None)  # an empty name was going to come from the file
         errors["file"] = messages[refused.reason]
         return _form_page(request, None, values, errors, refused.status)
-    _keep_token(request)
+    keep_token(request)
     try:
         values, errors, expires_on = _read_fields(fields, sealed)
         if sealed is None:
@@ -191,7 +191,7 @@ async def create(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
     return Redirect(f"/documents/{item.id}", status_code=303)
 
 
-def _keep_token(request: Request[Any, Any, Any]) -> None:
+def keep_token(request: Request[Any, Any, Any]) -> None:
     """Give the form shown again after a refusal this browser's CSRF token. The upload is left out of
     the CSRF middleware (it checks the token itself, as the body streams in), so the middleware never
     put the token where templates read it: the form came back with an empty token, and the corrected

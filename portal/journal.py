@@ -29,7 +29,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from portal import policy, shares
 from portal.crypto import ChunkError, DocumentKeyError, open_chunk
 from portal.dates import clock, day, parse_date
-from portal.documents import _keep_token, file_messages, size_label, spool_dir, today_for
+from portal.documents import keep_token, file_messages, size_label, spool_dir, today_for
 from portal.forms import form_value, page_number, text_errors
 from portal.i18n import _
 from portal.middleware import csrf_checker
@@ -193,11 +193,11 @@ async def create(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
     except Refused as refused:
         if refused.field == "csrf":
             raise PermissionDeniedException() from refused
-        _keep_token(request)
+        keep_token(request)
         values, errors, _words = _read_fields(refused.fields, viewer.time_zone)
         errors["file"] = _file_messages(limit_mb)[refused.reason]
         return _form_page(request, None, values, errors, refused.status)
-    _keep_token(request)
+    keep_token(request)
     try:
         values, errors, words = _read_fields(fields, viewer.time_zone)
         if words is None:
@@ -254,11 +254,11 @@ async def add_files(request: Request[Any, Any, Any], db: NamedDependency[AsyncSe
     except Refused as refused:
         if refused.field == "csrf":
             raise PermissionDeniedException() from refused
-        _keep_token(request)
+        keep_token(request)
         item = await policy.changeable(db, current_viewer(request), PART, item_id)
         return await _entry_page(request, db, item, file_error=_file_messages(limit_mb)[refused.reason],
                                  status_code=refused.status)
-    _keep_token(request)
+    keep_token(request)
     try:
         item = await policy.changeable(db, current_viewer(request), PART, item_id)
         problem = ""
