@@ -50,7 +50,7 @@ def test_what_changed_since_the_last_visit_is_shown_once(pair, settings):
     cid = make_connection(settings, "river", "Ana", ("appointments",), label="Dawn")
     assert seen_at(settings, "Ana") is None
     first = staff.get("/staff").text
-    assert "What changed in the last 14 days" in first and "Dawn started sharing Appointments with you." in first
+    assert "What changed in the last 14 days" in first and "Dawn started sharing “Appointments” with you." in first
     visited = seen_at(settings, "Ana")
     assert visited is not None and abs(datetime.now(UTC) - visited) < timedelta(minutes=1)
 
@@ -65,10 +65,10 @@ def test_what_changed_since_the_last_visit_is_shown_once(pair, settings):
     lines = re.findall(r'<a href="(/people/[^"]+)">([^<]+)</a>', section)
     assert "What changed since your last visit" in section
     texts = [text for _href, text in lines]  # newest first; the last save made the first two at once
-    assert set(texts[:2]) == {"Dawn stopped sharing Appointments with you.", "Dawn started sharing Documents with you."}
+    assert set(texts[:2]) == {"Dawn stopped sharing “Appointments” with you.", "Dawn started sharing “Documents” with you."}
     assert texts[2:] == [
-        "Dawn said “not now” to your request to see Check-ins.",
-        "Dawn approved your request to see Goals.",  # said once: not also "started sharing Goals"
+        "Dawn said “not now” to your request to see “Check-ins”.",
+        "Dawn approved your request to see “Goals”.",  # said once: not also "started sharing “Goals”"
     ]
     assert {href for href, _text in lines} == {f"/people/{cid}"}
     assert section.count("<time ") == 4
@@ -85,7 +85,7 @@ def test_changing_a_shares_end_or_notes_is_not_a_stop_and_a_start(pair, settings
     survivor, staff = pair
     cid = make_connection(settings, "river", "Ana", label="Dawn")
     assert share(survivor, cid, {"goals": "week"}).status_code == 303
-    assert said(staff) == ["Dawn started sharing Goals with you."]
+    assert said(staff) == ["Dawn started sharing “Goals” with you."]
     # The survivor saves again with a new end and notes included: the card is replaced, the share goes on.
     assert share(survivor, cid, {"goals": "3months"}, notes=("goals",)).status_code == 303
     assert sql(settings, "SELECT count(*) FROM share_grant WHERE revoked_at IS NOT NULL")[0][0] == 1
@@ -102,7 +102,7 @@ def test_a_share_reaching_its_end_says_so_in_the_staff_members_time_zone(pair, s
     sql(settings, "UPDATE app_user SET home_seen_at = :s, time_zone = 'Asia/Tokyo' WHERE username = 'Ana'",
         s=now - timedelta(hours=2))
     section, lines = visit(staff)
-    assert lines == [(f"/people/{cid}", "The time Dawn chose for sharing Goals with you has ended.")]
+    assert lines == [(f"/people/{cid}", "The time Dawn chose for sharing “Goals” with you has ended.")]
     assert f'datetime="{ended.isoformat()}"' in section
     assert moment_shown(local(ended, "Asia/Tokyo")) in section  # Tokyo's hour (UTC+9), not UTC's
     assert moment_shown(ended) not in section
@@ -116,7 +116,7 @@ def test_the_first_visit_shows_the_last_14_days(pair, settings):
     for cid, days in ((old, 20), (recent, 10)):
         sql(settings, "UPDATE share_grant SET created_at = :t WHERE connection_id = :c",
             t=now - timedelta(days=days), c=cid)
-    assert visit(staff)[1] == [(f"/people/{recent}", "Dusk started sharing Documents with you.")]
+    assert visit(staff)[1] == [(f"/people/{recent}", "Dusk started sharing “Documents” with you.")]
     assert NOTHING in visit(staff)[0]
 
 
@@ -143,8 +143,8 @@ def test_nothing_of_another_staff_member_or_an_ended_connection_shows(pair, thir
     assert NOTHING in section and lines == []
     assert "Morning" not in section and "Tide" not in section and bens not in section and theirs not in section
     # Ben sees his own on his Home.
-    assert said(third_client) == ["Morning started sharing Documents with you.",
-                                  "Morning approved your request to see Goals."]
+    assert said(third_client) == ["Morning started sharing “Documents” with you.",
+                                  "Morning approved your request to see “Goals”."]
 
 
 def test_an_item_share_says_one_item_of_a_part_and_never_its_title(pair, settings):
@@ -156,7 +156,7 @@ def test_an_item_share_says_one_item_of_a_part_and_never_its_title(pair, setting
     form = {"part": "goals", "item_id": item, "connection": cid, "until": "week", "notes": "1"}
     assert post_form(survivor, "/sharing/item", form).status_code == 303
     section, lines = visit(staff)
-    assert lines == [(f"/people/{cid}", "Dawn started sharing one item of Goals with you.")]
+    assert lines == [(f"/people/{cid}", "Dawn started sharing one item of “Goals” with you.")]
     assert "safe flat" not in section and item not in section
     # Shared again for longer while the first card is still in force: the same share goes on.
     assert post_form(survivor, "/sharing/item", {**form, "until": "stop"}).status_code == 303
@@ -164,7 +164,7 @@ def test_an_item_share_says_one_item_of_a_part_and_never_its_title(pair, setting
     # Stopped, card by card: said once, when the last one stops.
     for (card,) in sql(settings, "SELECT id FROM share_grant WHERE item_id = :i ORDER BY created_at", i=item):
         assert post_form(survivor, f"/sharing/cards/{card}/stop").status_code == 303
-    assert said(staff) == ["Dawn stopped sharing one item of Goals with you."]
+    assert said(staff) == ["Dawn stopped sharing one item of “Goals” with you."]
     assert NOTHING in visit(staff)[0]
 
 
