@@ -14,12 +14,15 @@ them waits in the log.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -133,3 +136,8 @@ def migrate(url: str) -> None:
     if url.startswith("sqlite") and database and database != ":memory:":
         _private_database(Path(database))
     command.upgrade(alembic_config(url), "head")
+
+
+def insert_for(db: AsyncSession) -> Callable[..., Any]:
+    """This database's own INSERT (PostgreSQL's or SQLite's), which has ON CONFLICT ... DO NOTHING."""
+    return postgresql_insert if db.bind.dialect.name == "postgresql" else sqlite_insert  # type: ignore[union-attr]

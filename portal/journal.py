@@ -114,7 +114,7 @@ def _form_page(request: Request[Any, Any, Any], item: JournalEntry | None, value
 
 def _file_messages(limit_mb: int) -> dict[str, str]:
     return {**file_messages(limit_mb),
-            "too_many": _("You can add up to {n} files to one entry.").format(n=MAX_FILES)}
+            "too_many": _("You can add up to {n} files at a time.").format(n=MAX_FILES)}
 
 
 # ----- what an entry holds besides its own words ------------------------------------------------
@@ -298,6 +298,9 @@ async def update(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
     values, errors, words = _read_fields(await request.form(), viewer.time_zone)
     if words is None:
         return _form_page(request, item, values, errors, 400)
+    # The entry's row lock, and its words read again under it: two saves at once (two tabs, a double tap) run
+    # one after the other, and the second keeps the first's words as a version instead of losing them.
+    await db.refresh(item, with_for_update=True)
     if words != words_of(item):
         # The earlier words are kept, with when they were written and when they were replaced.
         now = utcnow()
@@ -357,7 +360,9 @@ async def file_download(request: Request[Any, Any, Any], db: AsyncSession, entry
         key = services.master_key.open_document_key(item.wrapped_key, item.storage_key, item.key_id)
     except DocumentKeyError:
         log.error("journal file %s cannot be opened: its key was wrapped by another master key, or altered", item.id)
-        return page(request, "journal/unreadable.html", title=_("Journal"), status_code=500)
+        # Back to the entry the file belongs to, on the survivor's own pages or on the caseworker's.
+        return page(request, "journal/unreadable.html", title=_("Journal"), status_code=500,
+                    back=request.url.path.rsplit("/files/", 1)[0])
     return Stream(
         _plaintext(services, item, key),
         media_type=item.media_type,

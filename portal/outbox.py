@@ -16,16 +16,14 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
 
 import anyio
 from sqlalchemy import delete, or_, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from portal.db import insert_for
 from portal.keys import Vapid
 from portal.models import (
     AccessRequest, Appointment, Document, Message, OutboxState, PushOutbox, PushSettings, PushSubscription, User,
@@ -47,10 +45,6 @@ KEEP_DONE = timedelta(days=30)
 INTERVAL = 5.0  # seconds between rounds of the background worker
 
 
-def _insert(db: AsyncSession) -> Callable[..., Any]:
-    return postgresql_insert if db.bind.dialect.name == "postgresql" else sqlite_insert  # type: ignore[union-attr]
-
-
 async def queue(db: AsyncSession, user_id: int, kind: str, key: str, ref: str | None = None,
                 now: datetime | None = None, prefs: PushSettings | None = None) -> int:
     """One notification to every device of `user_id`, unless they switched this kind off. Queuing the
@@ -64,7 +58,8 @@ async def queue(db: AsyncSession, user_id: int, kind: str, key: str, ref: str | 
     rows = [{"user_id": user_id, "subscription_id": device, "kind": kind, "ref": ref, "key": key[:120],
              "state": OutboxState.WAITING.value, "next_at": now or utcnow(), "attempts": 0, "created_at": utcnow()}
             for device in ids]
-    statement = _insert(db)(PushOutbox).values(rows).on_conflict_do_nothing(index_elements=["key", "subscription_id"])
+    statement = insert_for(db)(PushOutbox).values(rows).on_conflict_do_nothing(
+        index_elements=["key", "subscription_id"])
     await db.exec(statement)
     return len(ids)
 

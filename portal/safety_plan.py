@@ -18,11 +18,11 @@ from litestar import Request, Response, Router, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
-from sqlalchemy import func
-from sqlmodel import col, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal import documents, policy, shares
+from portal.db import insert_for
 from portal.forms import form_value, text_errors, text_problem
 from portal.i18n import _
 from portal.models import Document, SafetyPlan, utcnow
@@ -191,27 +191,16 @@ async def _form_page(request: Request[Any, Any, Any], db: AsyncSession, item: Sa
 # ----- what a plan shows ------------------------------------------------------------------------
 
 
-async def _papers_kept(db: AsyncSession, item: SafetyPlan) -> int:
-    """How many of the papers the plan ticks its owner still keeps: a number, never a name, for telling
-    someone they share the plan with how many ticked papers they do not see."""
-    ids = _split(item.take_documents)
-    if not ids:
-        return 0
-    query = select(func.count(col(Document.id))).where(
-        col(Document.owner_id) == item.owner_id, col(Document.id).in_(ids))
-    return int((await db.exec(query)).one())
-
-
 async def shown(db: AsyncSession, viewer: Viewer, item: SafetyPlan) -> dict[str, Any]:
-    """What a page of the plan needs besides the plan: its people and ticks, the names of the ticked papers the
-    viewer may read (through the policy), and how many other ticked papers there are, without their names."""
+    """What a page of the plan needs besides the plan: its people and ticks, and the names of the ticked papers the
+    viewer may read (through the policy). Ticked papers the viewer may not read are not mentioned at all, not
+    even counted: a count would tell of documents kept "Only me" or not shared."""
     ids = _split(item.take_documents)
     readable = (await policy.listed(db, viewer, documents.PART, item.owner_id, where=[col(Document.id).in_(ids)],
                                     order_by=[col(Document.created_at).desc()], per_page=MAX_PAPERS,
                                     log=False))[0] if ids else []
-    hidden = 0 if viewer.user_id == item.owner_id else max(await _papers_kept(db, item) - len(readable), 0)
     return {"people": people_of(item), "take_keys": take_of(item), "take_options": take_labels(),
-            "papers": [paper.name for paper in readable], "papers_hidden": hidden}
+            "papers": [paper.name for paper in readable]}
 
 
 async def own_plan(db: AsyncSession, viewer: Viewer) -> SafetyPlan | None:
@@ -244,12 +233,19 @@ async def create(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
     values, errors, answers = await _checked(db, viewer, await request.form())
     if answers is None:
         return await _form_page(request, db, existing, values, errors, 400)
-    # One plan each: sent again (another tab, a second press), it changes the plan already there.
-    item = existing or SafetyPlan(owner_id=viewer.user_id)
-    _write(item, answers)
-    db.add(item)
-    await db.flush()
-    return Redirect(f"/safety-plan/{item.id}?saved=1", status_code=303)
+    # One plan each: sent again (another tab, a second press), it changes the plan already there. Two first
+    # saves at once: the unique index lets one row in (the other insert does nothing), and both write to it.
+    if existing is None:
+        made = SafetyPlan(owner_id=viewer.user_id)
+        _write(made, answers)
+        row = {column.name: getattr(made, column.name) for column in SafetyPlan.__table__.columns}  # type: ignore[attr-defined]
+        await db.exec(insert_for(db)(SafetyPlan).values(row).on_conflict_do_nothing(index_elements=["owner_id"]))
+        existing = await own_plan(db, viewer)
+        if existing is None:  # the row is there, made by this request or by the other one
+            raise RuntimeError("a safety plan was neither made nor found")
+    _write(existing, answers)
+    db.add(existing)
+    return Redirect(f"/safety-plan/{existing.id}?saved=1", status_code=303)
 
 
 @get("/{item_id:str}", name="safety_plan_item")

@@ -30,7 +30,10 @@ HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"
 SNIFF_BYTES = 12
 EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png", "image/webp": "webp",
               "image/heic": "heic"}
-FIELD_LIMIT = 4096  # bytes for any text field of the form
+# Bytes kept of any text field of an upload form: at least 4 bytes for each character of its longest field (a
+# journal entry's 8,000), so that a text cut here is still too long for its field's own check and is refused
+# in words, never saved shorter than it was typed.
+FIELD_LIMIT = 40 * 1024
 FORM_OVERHEAD = 64 * 1024  # what the other fields and multipart headers may add to the file's size
 # Bidirectional controls can make "cod.exe" look like "exe.doc"; they are dropped from file names.
 BIDI_CONTROLS = dict.fromkeys(map(ord, "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
@@ -248,7 +251,7 @@ class _Form:
         if self._segment is None:  # the parser only gives bytes inside a part
             raise RuntimeError("multipart data arrived outside a part")
         if self._segment.filename is None:
-            # Longer text is cut here (memory stays bounded) and refused by the field's own check.
+            # Longer text is cut here (memory stays bounded) and refused by the field's own check (FIELD_LIMIT).
             self._text += data[: max(0, FIELD_LIMIT - len(self._text))]
         elif self._sealer is not None:
             self._sealer.write(data)

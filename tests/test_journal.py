@@ -46,6 +46,25 @@ def chunks(settings) -> list[bytes]:  # type: ignore[no-untyped-def]
     return [bytes(row[0]) for row in sql(settings, "SELECT data FROM document_chunk")]
 
 
+def test_a_long_entry_is_kept_whole_and_one_too_long_is_refused_in_words(client, settings):
+    """The new-entry form is sent as multipart (it may carry files): its text must arrive whole, in any script,
+    up to the field's own limit, and beyond it be refused, never saved cut short."""
+    from portal.journal import WHAT_MAX
+    from portal.uploads import FIELD_LIMIT
+
+    assert FIELD_LIMIT >= 4 * WHAT_MAX + 4  # a text cut by the upload parser is still refused by its own check
+    sign_up(client, "river")
+    latin, arabic = "He said I owe him money. " * 200 + "End.", "قال إنني مدين له. " * 250 + "نهاية"
+    for words in (latin, arabic, "ب" * WHAT_MAX):
+        assert len(words.encode()) > 4096 and len(words) <= WHAT_MAX
+        entry_url(write_entry(client, words))
+    kept = sorted(row[0] for row in sql(settings, "SELECT what FROM journal_entry"))
+    assert kept == sorted([latin.strip(), arabic.strip(), "ب" * WHAT_MAX])
+    refused = write_entry(client, "x" * (WHAT_MAX + 1))
+    assert refused.status_code == 400 and "8,000 characters" in refused.text.replace("8000", "8,000")
+    assert len(sql(settings, "SELECT id FROM journal_entry")) == 3
+
+
 def test_an_entry_with_a_time_and_a_place_is_listed_and_shown(client):
     sign_up(client, "river")
     empty = client.get("/journal")
@@ -316,3 +335,19 @@ def test_photos_can_be_added_to_an_entry_later_by_its_owner_only(client, other_c
     sign_in(other_client, "ana")
     assert add_files(other_client, url, (("y.pdf", PDF),)).status_code == 404
     assert sql(settings, "SELECT count(*) FROM journal_file") == [(1,)] and len(chunks(settings)) == 1
+
+
+def test_under_another_master_key_a_journal_file_is_reported_with_a_way_back_to_its_entry(client, settings):
+    from dataclasses import replace
+
+    from portal.config import new_document_key
+
+    sign_up(client, "river")
+    url = entry_url(write_entry(client, "What happened.", files=(("p.png", PNG),)))
+    [file_id] = file_ids(client, url)
+    with TestClient(create_app(replace(settings, document_key=new_document_key())), base_url=BASE_URL,
+                    cookies=dict(client.cookies)) as second:
+        response = second.get(f"{url}/files/{file_id}")
+    assert response.status_code == 500 and "cannot be opened right now" in response.text
+    assert f'<a href="{url}">Back to the entry</a>' in response.text
+

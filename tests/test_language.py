@@ -136,11 +136,12 @@ def test_templates_show_no_english_outside_gettext():
         "last_checkin": type("C", (), {"id": "c1", "feeling": 2, "private": False,
                                        "created_at": __import__("datetime").datetime(2027, 1, 2, 3, 4)})(),
         "safety_plan": __import__("types").SimpleNamespace(id="s1"),
+        "back": "/journal/j1",
         "undo_at": "2027-01-02T03:04:05", "undo_seconds": 10,
         # the safety plan
         "rows": [{"name": "1234", "reach": "5678"}, {"name": "", "reach": ""}],
         "take_options": {"id": "⟦ID or passport⟧", "keys": "⟦Keys⟧"}, "take_keys": ["id"],
-        "papers": {"9876": "1234"}, "ticked": ["9876"], "papers_hidden": 2, "printing": False,
+        "papers": {"9876": "1234"}, "ticked": ["9876"], "printing": False,
         # life areas
         "wheel": __import__("types").SimpleNamespace(
             first=__import__("types").SimpleNamespace(created_at=__import__("datetime").datetime(2026, 1, 2)),

@@ -23,13 +23,12 @@ ALLOWED = {
     ("goals.py", "steps_of", "GoalStep"),
     ("goals.py", "_step", "GoalStep"),
     ("goals.py", "add_step", "GoalStep"),
+    # A survivor's first safety plan, written for themselves (one each: a second first save at once does nothing).
+    ("safety_plan.py", "create", "SafetyPlan"),
     # What an item holds, deleted before it (shares.remove_item, after policy.changeable has returned the item):
     # a goal's steps, a journal entry's files and earlier versions, by that item's id.
     ("goals.py", "remove", "GoalStep"),
     ("goals.py", "steps_go", "GoalStep"),
-    # How many of the papers a safety plan ticks its owner still keeps, for someone the plan is shared with:
-    # a number (never a name), by the ids of a plan policy.readable has just returned.
-    ("safety_plan.py", "_papers_kept", "Document"),
     # A journal entry's earlier versions and files, by the id of an entry that policy.readable or
     # policy.changeable has just returned (its file, also by that entry's id).
     ("journal.py", "versions_of", "JournalVersion"),

@@ -168,17 +168,23 @@ def test_a_caseworker_reads_the_plan_while_shared_and_only_names_of_papers_they_
     page = html.unescape(other_client.get(f"/people/{connection}/safety_plan/{plan_id}").text)
     assert "Rosa" in page and "555 0101" in page and "Keys" in page and "Blue door" in page
     assert "My passport" not in page and "Court letter" not in page and "Old card" not in page
-    assert "2 other papers from Documents, not shared with you" in page  # the deleted one is not counted
+    assert "papers from Documents" not in page and "paper from Documents" not in page  # not even counted
     assert 'href="/safety-plan' not in page.split("<main", 1)[1]  # read-only: no Change, Delete or Print
     log = html.unescape(client.get("/sharing/log").text)
     assert "ana (caseworker) opened your safety plan" in log
 
-    # One paper shared on its own: its name shows, the other is still only counted.
+    # One paper shared on its own: its name shows, the other is not mentioned; one kept Only me is not either.
     assert post_form(client, "/sharing/item", {"part": "documents", "item_id": passport, "connection": connection,
                                                "until": "week"}).status_code == 303
     page = html.unescape(other_client.get(f"/people/{connection}/safety_plan/{plan_id}").text)
-    assert "My passport" in page and "Court letter" not in page
-    assert "1 other paper from Documents, not shared with you" in page
+    assert "My passport" in page and "Court letter" not in page and "other paper" not in page
+    share_documents = post_form(client, f"/sharing/{connection}/save", {"parts": ["safety_plan", "documents"],
+                                                                        "until-safety_plan": "keep",
+                                                                        "until-documents": "week"})
+    assert share_documents.status_code == 303
+    assert post_form(client, f"/documents/{letter}/private", {"private": "1"}).status_code == 303
+    page = html.unescape(other_client.get(f"/people/{connection}/safety_plan/{plan_id}").text)
+    assert "My passport" in page and "Court letter" not in page and "other paper" not in page
 
     # Only me wins over the part shared; taking it away from the part hides it at once.
     assert post_form(client, f"{url}/private", {"private": "1"}).status_code == 303

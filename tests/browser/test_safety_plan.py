@@ -81,6 +81,10 @@ def _shown(page) -> tuple[bool, bool]:  # type: ignore[no-untyped-def]
 def test_the_plan_is_not_printed_unless_chosen(page, server):
     page.add_init_script(STUB_PRINT)
     sign_up(page, server)
+    page.goto(f"{server}/safety-plan")  # the first form: a refused first save shows what was typed here again
+    page.emulate_media(media="print")
+    assert _shown(page) == (False, True)
+    page.emulate_media(media="screen")
     url = fill_plan(page, server)
     page.goto(url)
     assert _shown(page) == (True, False)
