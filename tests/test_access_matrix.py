@@ -20,7 +20,7 @@ import pytest
 from portal import policy
 from portal.models import Role
 from portal.parts import BY_KEY, PARTS, noted
-from tests.conftest import PASSWORD, make_connection, make_user, post_form, sign_in, sign_up, sql
+from tests.conftest import EMPTY_FILE, PASSWORD, make_connection, make_user, post_form, sign_in, sign_up, sql, takes_files
 from tests.part_builders import BUILDERS
 
 VIEWERS = ["owner", "other_survivor", "cw_none", "cw_part", "cw_notes", "cw_item", "cw_expired", "cw_revoked", "only_me",
@@ -254,13 +254,6 @@ def _routes(app) -> list[str]:  # type: ignore[no-untyped-def]
     return sorted(routes, key=lambda route: (route == "GET /exit", route))
 
 
-def _uploads(app) -> set[str]:  # type: ignore[no-untyped-def]
-    """POST routes that take files: they check the token themselves as the multipart body streams in, so they are
-    asked as a browser sends them (multipart, the token first, an empty file part)."""
-    return {f"POST {route.path}" for route in app.routes for handler in getattr(route, "route_handlers", [])
-            if "POST" in handler.http_methods and handler.opt.get("exclude_from_csrf")}
-
-
 def test_every_route_has_a_rule(app):
     missing = [route for route in _routes(app) if not ITEM_ROUTE.match(route) and route not in RULES]
     assert not missing, f"routes with no access rule (add them to RULES): {missing}"
@@ -269,7 +262,7 @@ def test_every_route_has_a_rule(app):
 
 def test_every_route_answers_every_viewer_as_its_rule_says(app, client, world):
     routes = _routes(app)
-    uploads = _uploads(app)
+    uploads = {f"POST {route.path}" for route in app.routes if takes_files(route, "POST")}
     assert {"POST /documents", "POST /journal"} <= uploads, uploads
     wrong: list[str] = []
     asked = 0
@@ -283,9 +276,8 @@ def test_every_route_answers_every_viewer_as_its_rule_says(app, client, world):
                 if route.startswith("GET"):
                     status = client.get(url, follow_redirects=False).status_code
                 else:
-                    empty_file = {"file": ("", b"", "application/octet-stream")} if route in uploads else None
                     status = post_form(client, url, {"feeling": "1", "parts": "goals", "until": "week"},
-                                       files=empty_file).status_code
+                                       files=EMPTY_FILE if route in uploads else None).status_code
                 asked += 1
                 if status not in allowed:
                     wrong.append(f"{viewer}: {route} ({url}) -> {status}, expected {sorted(allowed)}")

@@ -8,7 +8,7 @@ import re
 from datetime import UTC, datetime
 
 from portal.models import Role
-from tests.conftest import make_connection, make_user, post_form, sign_up, sql
+from tests.conftest import EMPTY_FILE, make_connection, make_user, post_form, sign_up, sql, takes_files
 from portal.parts import PARTS
 from tests.part_builders import BUILDERS
 
@@ -74,7 +74,8 @@ def test_another_survivor_gets_404_on_every_route_that_names_an_item(app, client
                 response = other_client.get(url, follow_redirects=False)
             else:
                 response = post_form(other_client, url, {"feeling": "1", "name": "x", "kind": "id", "step": "x",
-                                                         "status": "achieved", "direction": "up", "what": "x"})
+                                                         "status": "achieved", "direction": "up", "what": "x"},
+                                     files=EMPTY_FILE if takes_files(route, method) else None)
             assert response.status_code == 404, f"{method} {url}: {response.status_code}"
             checked.append(f"{method} {route.path}")
         # The owner reaches the same route, so the 404 above is about who asked, not a broken URL.
