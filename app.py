@@ -29,8 +29,8 @@ from litestar.template.config import TemplateConfig
 from redis.asyncio import Redis
 
 from portal import (
-    account, admin, dates, documents, export, forms, help_lines, home, i18n, keys, language, messages, outbox, parts,
-    passkeys, people, push, pwa, reminders, safety, settings_page, sharing, sign_in,
+    account, admin, counting, dates, documents, export, feedback, forms, help_lines, home, i18n, impact, keys, language,
+    messages, outbox, parts, passkeys, people, profiles, push, pwa, reminders, safety, settings_page, sharing, sign_in,
 )
 from portal.crypto import MasterKey
 from portal.db import make_engine, session_factory, session_provider
@@ -170,7 +170,7 @@ def create_app(settings: Config | None = None) -> Litestar:
             static, *sign_in.routes, *safety.routes, *home.routes, *settings_page.routes, *language.routes,
             *admin.routes, *help_lines.routes, *pwa.routes, *(part.router for part in parts.PARTS), sharing.router,
             people.router, messages.router, *messages.routes, *reminders.routes, *account.routes, *export.routes,
-            *passkeys.routes,
+            *passkeys.routes, *counting.routes, *impact.routes, *profiles.routes, *feedback.routes,
         ],
         dependencies={"db": Provide(session_provider(factory))},
         # Outermost first: a request to a host name the portal does not answer to is refused (400) before

@@ -1,4 +1,5 @@
-"""Command line: `python -m portal run`, `migrate`, `create-admin --username NAME`,
+"""Command line: `python -m portal run`, `migrate`, `create-admin --username NAME [--organisation NAME]`,
+`create-organisation --name NAME --admin USERNAME`,
 `backup [--to PATH]` and `restore PATH [--yes]` (the last two live in `portal/backup.py`)."""
 
 from __future__ import annotations
@@ -36,28 +37,43 @@ def _run(settings: Config) -> int:
     return 0
 
 
-async def _create_admin(settings: Config, username: str, password: str, country: str = "") -> str | None:
+async def _create_admin(settings: Config, username: str, password: str, country: str = "", *,
+                        organisation: str = "", new_organisation: bool = False) -> str | None:
+    """An admin account in an organisation: with `new_organisation`, a new organisation named `organisation`
+    (its first admin); otherwise the one named `organisation`, or, unnamed, the only one there is (made when the
+    deployment has none yet)."""
     from portal.db import make_engine, session_factory
-    from portal.organisation import country_names, set_country
+    from portal.organisation import country_names, find_organisation, set_country
     from portal.users import create_user, find_user, normalise_username, username_problem
-    from portal.models import Role
+    from portal.models import Organisation, Role
     from portal.passwords import Hasher, password_problem
 
-    username = normalise_username(username)
+    username, organisation = normalise_username(username), " ".join(organisation.split())
     problem = username_problem(username) or password_problem(password, username)
     if problem:
         return problem
     if country and country.upper() not in country_names():
         return "Unknown country: use its two-letter code, like GB or US."
+    if new_organisation and not 1 <= len(organisation) <= 120:
+        return "Give the organisation a name of 1 to 120 characters."
     engine = make_engine(settings.database_url)
     try:
         async with session_factory(engine)() as db:
             if await find_user(db, username):
                 return "That username is taken."
-            await create_user(db, Hasher(settings.password_hash_memory_kib, settings.password_hash_passes),
-                              username, password, Role.ADMIN)
+            found = await find_organisation(db, organisation)
+            if new_organisation:
+                if isinstance(found, Organisation):
+                    return "There is already an organisation with that name."
+                found = Organisation(name=organisation)
+                db.add(found)
+                await db.flush()
+            elif not isinstance(found, Organisation):
+                return found
+            user = await create_user(db, Hasher(settings.password_hash_memory_kib, settings.password_hash_passes),
+                                     username, password, Role.ADMIN, organisation_id=found.id, display_name=username)
             if country:
-                await set_country(db, country.upper())
+                await set_country(db, country.upper(), user.organisation_id)
             await db.commit()
     finally:
         await engine.dispose()
@@ -112,10 +128,17 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="upgrade the database, then serve the portal")
     commands.add_parser("migrate", help="upgrade the database to the newest schema")
-    admin = commands.add_parser("create-admin", help="make an organisation admin account")
+    admin = commands.add_parser("create-admin", help="make an admin account for an organisation")
     admin.add_argument("--username", required=True)
+    admin.add_argument("--organisation", default="", metavar="NAME",
+                       help="the organisation's name (needed once there are several)")
     admin.add_argument("--country", default="", metavar="CODE",
                        help="where the organisation is, as a two-letter code (GB, US, ...): it sets the help lines")
+    made = commands.add_parser("create-organisation", help="make a new organisation with its first admin")
+    made.add_argument("--name", required=True, help="the name survivors see beside its staff's names")
+    made.add_argument("--admin", required=True, metavar="USERNAME", help="the first admin's username")
+    made.add_argument("--country", default="", metavar="CODE",
+                      help="where the organisation is, as a two-letter code (GB, US, ...): it sets the help lines")
     backup = commands.add_parser("backup", help="copy the database into one new file (safe while the portal runs)")
     backup.add_argument("--to", type=Path, metavar="PATH",
                         help="where to write it (default: backups/ in the data folder)")
@@ -140,11 +163,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "migrate":
         return 0
     password = os.environ.get("PORTAL_PASSWORD") or getpass.getpass("Password for the new admin: ")
-    problem = asyncio.run(_create_admin(settings, args.username, password, args.country))
+    if args.command == "create-organisation":
+        problem = asyncio.run(_create_admin(settings, args.admin, password, args.country, organisation=args.name,
+                                            new_organisation=True))
+    else:
+        problem = asyncio.run(_create_admin(settings, args.username, password, args.country,
+                                            organisation=args.organisation))
     if problem:
         print(problem, file=sys.stderr)
         return 1
-    print(f"Admin account made. Sign in at http://localhost:{settings.port}/sign-in")
+    done = "Organisation and its first admin made" if args.command == "create-organisation" else "Admin account made"
+    print(f"{done}. Sign in at http://localhost:{settings.port}/sign-in")
     return 0
 
 

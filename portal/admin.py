@@ -1,6 +1,7 @@
 """The organisation admin's Staff accounts page, and the one-time links staff set a password with.
 
-An admin sees counts and staff accounts only: never a survivor's name or data. A new staff account
+An admin sees their own organisation's staff accounts and counts only: never a survivor's name or data, never
+another organisation's staff (asked by id, another organisation's account does not exist). A new staff account
 has no password; the admin passes on a link that works once, for 72 hours. Deactivating an account
 ends all its sessions at once.
 """
@@ -21,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from portal.help_lines import country
+from portal.organisation import country
 from portal.sign_in import start_session
 
 from portal.users import create_user, find_user, normalise_username, username_problem
@@ -31,11 +32,13 @@ from portal.passwords import MAX_LENGTH, password_problem
 from portal import policy
 from portal.shares import end_connection
 from portal.sessions import hash_token
-from portal.forms import form_value
+from portal.forms import form_value, text_errors
+from portal.impact import suppressed
 from portal.viewer import admin_only, current_viewer, home_for
 from portal.web import page, services_of
 
 LINK_LIFETIME = timedelta(hours=72)
+DISPLAY_NAME_MAX = 80
 
 
 async def new_setup_link(db: AsyncSession, request: Request[Any, Any, Any], user_id: int) -> str:
@@ -54,22 +57,31 @@ async def new_setup_link(db: AsyncSession, request: Request[Any, Any, Any], user
 async def _staff_page(
     request: Request[Any, Any, Any], db: AsyncSession, *, status_code: int = 200, **context: Any
 ) -> Template:
+    mine = current_viewer(request).organisation_id
+    ours = col(User.organisation_id) == mine
     counts = dict(
         (await db.exec(
-            select(User.role, func.count()).where(col(User.active).is_(True)).group_by(User.role)
+            select(User.role, func.count()).where(col(User.active).is_(True), ours).group_by(User.role)
         )).all()
     )
-    connections = (await db.exec(select(func.count()).where(col(Connection.ended_at).is_(None)))).one()
+    # Connections with this organisation's staff, and the people on them: counts of people, so fewer than 5 is
+    # said as that, never as the number.
+    connections, people = (await db.exec(
+        select(func.count(), func.count(func.distinct(Connection.survivor_id)))
+        .join(User, col(User.id) == Connection.staff_id).where(col(Connection.ended_at).is_(None), ours)
+    )).one()
     staff = (
-        await db.exec(select(User).where(col(User.role).in_([r.value for r in STAFF_ROLES]))
+        await db.exec(select(User).where(col(User.role).in_([r.value for r in STAFF_ROLES]), ours)
                       .order_by(User.username_key))
     ).all()
     context.setdefault("values", {"role": Role.CASEWORKER.value})
     context.setdefault("errors", {})
     return page(
         request, "admin/staff.html", title=_("Staff accounts"), status_code=status_code,
-        counts=counts, connections=connections, staff=staff, new_link=context.pop("new_link", None),
-        country_chosen=bool(await country(db)), **context,
+        counts=counts, connections=suppressed(connections, people), people_connected=suppressed(people, people),
+        staff=staff, new_link=context.pop("new_link", None),
+        country_chosen=bool(await country(db, mine)), organisation=current_viewer(request).organisation_name,
+        **context,
     )
 
 
@@ -83,8 +95,10 @@ async def add_staff(request: Request[Any, Any, Any], db: NamedDependency[AsyncSe
     form = await request.form()
     username = normalise_username(form_value(form, "username", 200))
     role = form_value(form, "role", 20)
-    values = {"username": username, "role": role}
-    errors: dict[str, str] = {}
+    display_name = " ".join(form_value(form, "display_name", DISPLAY_NAME_MAX * 4).split())
+    values = {"username": username, "role": role, "display_name": display_name}
+    errors: dict[str, str] = text_errors({"display_name": display_name}, {"display_name": (
+        DISPLAY_NAME_MAX, _("Enter the name people will see, like “Amira Haddad”."))})
     if problem := username_problem(username):
         errors["username"] = problem
     elif await find_user(db, username):
@@ -94,25 +108,28 @@ async def add_staff(request: Request[Any, Any, Any], db: NamedDependency[AsyncSe
     if errors:
         return await _staff_page(request, db, status_code=400, values=values, errors=errors)
     try:
-        user = await create_user(db, services_of(request).hasher, username, "", Role(role))
+        user = await create_user(db, services_of(request).hasher, username, "", Role(role),
+                                 organisation_id=current_viewer(request).organisation_id, display_name=display_name)
         link = await new_setup_link(db, request, user.id or 0)
         await db.commit()
     except IntegrityError:
         await db.rollback()
         errors["username"] = _("That username is taken. Try another one.")
         return await _staff_page(request, db, status_code=400, values=values, errors=errors)
-    return await _staff_page(request, db, new_link={"username": user.username, "url": link})
+    return await _staff_page(request, db, new_link={"name": user.display_name, "username": user.username, "url": link})
 
 
-async def _staff_member(db: AsyncSession, user_id: int) -> User:
+async def _staff_member(request: Request[Any, Any, Any], db: AsyncSession, user_id: int) -> User:
+    """One of the admin's own organisation's staff; anyone else's account does not exist for them."""
     user = await db.get(User, user_id)
-    if user is None or user.role not in [r.value for r in STAFF_ROLES]:
+    if (user is None or user.role not in [r.value for r in STAFF_ROLES]
+            or user.organisation_id is None or user.organisation_id != current_viewer(request).organisation_id):
         raise NotFoundException()
     return user
 
 
 async def _set_active(request: Request[Any, Any, Any], db: AsyncSession, user_id: int, active: bool) -> Template:
-    viewer, user = current_viewer(request), await _staff_member(db, user_id)
+    viewer, user = current_viewer(request), await _staff_member(request, db, user_id)
     user.active = active
     db.add(user)
     if not active:
@@ -126,7 +143,7 @@ async def _set_active(request: Request[Any, Any, Any], db: AsyncSession, user_id
     else:
         await services_of(request).sessions.end_all(user_id)  # signed out everywhere, at once
         notice = _("{name} can no longer sign in. Their connections with people have ended.")
-    return await _staff_page(request, db, notice=notice.format(name=user.username))
+    return await _staff_page(request, db, notice=notice.format(name=user.display_name))
 
 
 @post("/admin/staff/{user_id:int}/deactivate", guards=[admin_only], name="deactivate_staff", status_code=200)
@@ -144,14 +161,14 @@ async def reactivate(request: Request[Any, Any, Any], db: NamedDependency[AsyncS
 @post("/admin/staff/{user_id:int}/link", guards=[admin_only], name="new_staff_link", status_code=200)
 async def new_link(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
                    user_id: FromPath[int]) -> Template:
-    user = await _staff_member(db, user_id)
+    user = await _staff_member(request, db, user_id)
     if user.password_hash:
         # An admin must never be able to take over a staff account that is in use (and so see what
         # survivors share with it). Deactivate it and add a new account instead.
         raise NotFoundException()
     link = await new_setup_link(db, request, user_id)
     await db.commit()
-    return await _staff_page(request, db, new_link={"username": user.username, "url": link})
+    return await _staff_page(request, db, new_link={"name": user.display_name, "username": user.username, "url": link})
 
 
 # ----- set-password links ---------------------------------------------------------------------

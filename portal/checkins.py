@@ -183,11 +183,11 @@ async def create(request: Request[Any, Any, Any], db: NamedDependency[AsyncSessi
 @get("/{item_id:str}", name="checkin")
 async def show(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], item_id: FromPath[str]) -> Template:
     item = await policy.readable(db, current_viewer(request), PART, item_id)
-    not_safe = item.safe == SafeAnswer.NO
+    lines = await help_lines(db, current_viewer(request)) if item.safe == SafeAnswer.NO else []
     return page(request, "checkins/detail.html", title=_("Check-ins"), item=item, feelings=feeling_labels(),
                 **await shares.item_sharing(request, db, PART, item),
                 safe_answers=safe_labels(), needs=need_labels(), chosen_needs=needs_of(item),
-                saved=request.query_params.get("saved") == "1", lines=await help_lines(db) if not_safe else [])
+                saved=request.query_params.get("saved") == "1", lines=lines)
 
 
 @get("/{item_id:str}/card")

@@ -31,6 +31,7 @@ from portal.disguise import brand_of
 from portal.i18n import _
 from portal.survivor_part import SurvivorPart
 from portal.models import utcnow
+from portal.links import person_label
 from portal.timezones import local
 from portal.forms import form_value
 from portal.viewer import current_viewer, survivor_only, Viewer
@@ -88,6 +89,7 @@ def readme(name: str, when: str) -> str:
         ("sharing.json",
          _("who you connected with, what you shared with them and until when, and what they asked for")),
         ("who_has_looked.json", _("every time someone else looked at something of yours")),
+        ("feedback.json", _("what you told organisations about how their help feels")),
     ]
     lines = "\n".join(f"{file:<20}{about}" if len(file) < 20 else f"{file} {about}" for file, about in files)
     intro = _("Your {name} data, exported {when}.").format(name=name, when=when)
@@ -154,7 +156,8 @@ async def archive_stream(factory: async_sessionmaker[AsyncSession], services: Se
                     yield sink.take()
 
             async def messages() -> AsyncIterator[dict[str, Any]]:
-                for connection, mentor in await policy.threads(db, viewer, ended_too=True):
+                for connection, who in await policy.threads(db, viewer, ended_too=True):
+                    mentor = person_label(*who)
                     history = [{"from": "you" if message.sender_id == viewer.user_id else mentor, "text": message.body,
                                 "at": _plain(message.created_at)}
                                async for message in policy.thread_history(db, viewer, connection)]
@@ -165,8 +168,9 @@ async def archive_stream(factory: async_sessionmaker[AsyncSession], services: Se
                 yield piece
 
             async def sharing() -> AsyncIterator[dict[str, Any]]:
-                async for connection, name, role, cards, asks in policy.sharing_history(db, viewer):
-                    yield {"person": name, "role": role, "name_they_saw": connection.survivor_label,
+                async for connection, (name, role, organisation), cards, asks in policy.sharing_history(db, viewer):
+                    yield {"person": name, "role": role, "organisation": organisation,
+                           "name_they_saw": connection.survivor_label,
                            "connected_at": _plain(connection.created_at), "ended_at": _plain(connection.ended_at),
                            "share_cards": [_record(card, connection_id=None) for card in cards],
                            "requests": [_record(ask, connection_id=None) for ask in asks]}
@@ -179,6 +183,14 @@ async def archive_stream(factory: async_sessionmaker[AsyncSession], services: Se
                     yield _record(row, survivor_id=None, viewer_id=None)
 
             async for piece in _json_array(archive, sink, "who_has_looked.json", looks()):
+                yield piece
+
+            async def feedback() -> AsyncIterator[dict[str, Any]]:
+                for organisation, answer in await policy.own_feedback(db, viewer):
+                    yield {"organisation": organisation, "month": answer.month, "rating": answer.rating,
+                           "words": answer.words}
+
+            async for piece in _json_array(archive, sink, "feedback.json", feedback()):
                 yield piece
     yield sink.take()  # the ZIP's closing directory
 

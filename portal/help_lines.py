@@ -14,6 +14,7 @@ from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy import delete, func
@@ -23,9 +24,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from portal.i18n import _
 from portal.models import HelpLine
 from portal.config import is_web_address
-from portal.organisation import country, country_names, set_country, set_exit_url
+from portal import policy
+from portal.organisation import country, country_names, host_id, set_country, set_exit_url
 from portal.forms import form_value, text_errors
-from portal.viewer import admin_only
+from portal.viewer import Viewer, admin_only, current_viewer, viewer_of
 from portal.web import page, services_of
 
 MAX_LINES = 10
@@ -74,19 +76,29 @@ def default_lines(country: str) -> list[Line]:
 
 
 
-async def saved_lines(db: AsyncSession) -> list[Line]:
-    rows = (await db.exec(select(HelpLine).order_by(col(HelpLine.position), col(HelpLine.id)))).all()
+async def saved_lines(db: AsyncSession, organisation_ids: list[int]) -> list[Line]:
+    """The lines these organisations set, in their order (the organisations' in the order given)."""
+    if not organisation_ids:
+        return []
+    rows = (await db.exec(select(HelpLine).where(col(HelpLine.organisation_id).in_(organisation_ids))
+                          .order_by(col(HelpLine.position), col(HelpLine.id)))).all()
+    rank = {organisation_id: place for place, organisation_id in enumerate(organisation_ids)}
+    rows = sorted(rows, key=lambda row: rank[row.organisation_id or 0])
     return [Line(row.label, row.call, row.text, row.id) for row in rows]
 
 
-async def help_lines(db: AsyncSession) -> list[Line]:
-    """The organisation's lines, or the defaults while it has set none."""
-    return await saved_lines(db) or default_lines(await country(db))
+async def help_lines(db: AsyncSession, viewer: Viewer | None) -> list[Line]:
+    """What a person is shown: the lines of the organisations whose staff a survivor is connected with; else the
+    host organisation's; else the built-in lines of the host's country."""
+    connected = await policy.connected_organisations(db, viewer) if viewer is not None else []
+    host = await host_id(db)
+    return (await saved_lines(db, connected) or await saved_lines(db, [host] if host is not None else [])
+            or default_lines(await country(db)))
 
 
 @get("/help", name="help")
 async def help_page(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Template:
-    return page(request, "help/help.html", title=_("Help"), lines=await help_lines(db))
+    return page(request, "help/help.html", title=_("Help"), lines=await help_lines(db, viewer_of(request)))
 
 
 # ----- the admin's page -----------------------------------------------------------------------
@@ -107,12 +119,21 @@ def _read_line(form: Any) -> tuple[dict[str, str], dict[str, str]]:
 async def _lines_page(request: Request[Any, Any, Any], db: AsyncSession, values: dict[str, str] | None = None,
                       errors: dict[str, str] | None = None, status_code: int = 200,
                       country_error: str = "", exit_error: str = "") -> Template:
-    where, exit_default = await country(db), services_of(request).exit_default
-    return page(request, "admin/help_lines.html", title=_("Help lines"), lines=await saved_lines(db),
+    mine = current_viewer(request).organisation_id
+    where, exit_default = await country(db, mine), services_of(request).exit_default
+    return page(request, "admin/help_lines.html", title=_("Help lines"),
+                lines=await saved_lines(db, [mine] if mine is not None else []), hosts=await _hosts(request, db),
                 defaults=default_lines(where), values=values or {}, errors=errors or {}, max_lines=MAX_LINES,
                 status_code=status_code, country=where, countries=country_names(), built_in=where in BUILT_IN,
                 country_error=country_error, exit_error=exit_error, exit_url=exit_default.chosen,
                 configured_exit=exit_default.configured)
+
+
+async def _hosts(request: Request[Any, Any, Any], db: AsyncSession) -> bool:
+    """Whether the admin's organisation hosts the deployment (the first made): only its admins choose the
+    default exit place, which is everyone's."""
+    mine = current_viewer(request).organisation_id
+    return mine is not None and mine == await host_id(db)
 
 
 @get("/admin/help-lines", guards=[admin_only], name="help_lines")
@@ -123,12 +144,15 @@ async def lines_page(request: Request[Any, Any, Any], db: NamedDependency[AsyncS
 @post("/admin/help-lines", guards=[admin_only])
 async def add_line(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
     values, errors = _read_line(await request.form())
-    count, last = (await db.exec(select(func.count(), func.max(HelpLine.position)))).one()
+    mine = current_viewer(request).organisation_id
+    count, last = (await db.exec(select(func.count(), func.max(HelpLine.position))
+                                 .where(col(HelpLine.organisation_id) == mine))).one()
     if count >= MAX_LINES:
         errors["label"] = _("Up to 10 lines can be shown. Remove one first.")
     if errors:
         return await _lines_page(request, db, values, errors, 400)
-    db.add(HelpLine(label=values["label"], call=values["call"], text=values["text"], position=(last or 0) + 1))
+    db.add(HelpLine(label=values["label"], call=values["call"], text=values["text"], position=(last or 0) + 1,
+                    organisation_id=mine))
     return Redirect("/admin/help-lines", status_code=303)
 
 
@@ -138,13 +162,17 @@ async def choose_country(request: Request[Any, Any, Any], db: NamedDependency[As
     code = form_value(await request.form(), "country", 2).upper()
     if code not in country_names():
         return await _lines_page(request, db, status_code=400, country_error=_("Choose a country from the list."))
-    services_of(request).exit_default.keep(await set_country(db, code))
+    chosen = await set_country(db, code, current_viewer(request).organisation_id)
+    if await _hosts(request, db):
+        services_of(request).exit_default.keep(chosen)
     return Redirect("/admin/help-lines#country", status_code=303)
 
 
 @post("/admin/exit-place", guards=[admin_only])
 async def choose_exit_place(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
     """Where Exit now leads for everyone who chose no place of their own (empty: the deployment's setting)."""
+    if not await _hosts(request, db):
+        raise NotFoundException()
     raw = form_value(await request.form(), "exit_url", 1000).strip()
     if raw and not is_web_address(raw):
         return await _lines_page(request, db, status_code=400,
@@ -154,8 +182,12 @@ async def choose_exit_place(request: Request[Any, Any, Any], db: NamedDependency
 
 
 @post("/admin/help-lines/{line_id:int}/delete", guards=[admin_only])
-async def remove_line(db: NamedDependency[AsyncSession], line_id: FromPath[int]) -> Response[Any]:
-    await db.exec(delete(HelpLine).where(col(HelpLine.id) == line_id))
+async def remove_line(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+                      line_id: FromPath[int]) -> Response[Any]:
+    mine = current_viewer(request).organisation_id
+    removed = await db.exec(delete(HelpLine).where(col(HelpLine.id) == line_id, col(HelpLine.organisation_id) == mine))
+    if removed.rowcount != 1:  # another organisation's line, or none: not found, nothing said
+        raise NotFoundException()
     return Redirect("/admin/help-lines", status_code=303)
 
 

@@ -80,7 +80,9 @@ async def survivor_home(request: Request[Any, Any, Any], db: NamedDependency[Asy
     today = today_for(viewer.time_zone)
     documents, expiring_count = await expiring(db, viewer, today)
     checkin = await last_checkin(db, viewer)
+    account = await db.get(User, viewer.user_id)  # whether they have answered "Count me in anonymous totals?"
     return page(request, "home/survivor.html", title=_("Home"), goals=goals,
+                ask_counting=account is not None and not account.count_asked,
                 next_appointment=await next_appointment(db, viewer), local=local,
                 documents=documents, expiring_count=expiring_count, today=today, expiry=expiry,
                 last_checkin=checkin, feelings=feeling_labels(), safety_plan=await own_plan(db, viewer),

@@ -1,5 +1,6 @@
 """A live connection as one side sees it (`Link`), with the share cards in force on it (`Card`), and how a
-staff member is named to a survivor: "Ana (caseworker)". What `portal.policy.connections` returns."""
+staff member is named to a survivor: "Amira Haddad · caseworker · Safe Harbor" (their display name, never their
+username). What `portal.policy.connections` returns."""
 
 from __future__ import annotations
 
@@ -7,16 +8,38 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from portal.i18n import _
-from portal.models import Connection, Role
+from portal.models import Connection, Role, User
 
 
 def role_label(role: str) -> str:
     return _("caseworker") if role == Role.CASEWORKER else _("peer mentor")
 
 
-def person_label(name: str, role: str) -> str:
-    """A staff member as the survivor sees them: "Ana (caseworker)"."""
-    return _("{name} ({role})").format(name=name, role=role_label(role))
+def person_label(name: str, role: str, organisation: str = "") -> str:
+    """A staff member as the survivor sees them: "Amira Haddad · caseworker · Safe Harbor" (the organisation
+    left out while it has no name)."""
+    if organisation:
+        return _("{name} · {role} · {organisation}").format(name=name, role=role_label(role), organisation=organisation)
+    return _("{name} · {role}").format(name=name, role=role_label(role))
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What a survivor reads about a staff member before connecting and after: name, role, organisation, and
+    what they help with, in their own words."""
+
+    name: str
+    role: str
+    organisation: str
+    helps_with: str
+
+    @property
+    def role_name(self) -> str:
+        return role_label(self.role)
+
+
+def profile_of(staff: User, organisation: str) -> Profile:
+    return Profile(staff.display_name, staff.role, organisation, staff.helps_with)
 
 
 @dataclass(frozen=True)
@@ -39,10 +62,11 @@ class Link:
     staff_name: str
     staff_role: str
     cards: list[Card]
+    staff_organisation: str = ""
 
     @property
     def person(self) -> str:
-        return person_label(self.staff_name, self.staff_role)
+        return person_label(self.staff_name, self.staff_role, self.staff_organisation)
 
     @property
     def parts(self) -> list[str]:

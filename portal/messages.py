@@ -25,7 +25,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal import outbox, policy
 from portal.i18n import _, ngettext
-from portal.models import Connection, Message, Role, User, utcnow
+from portal.models import Connection, Message, Role, utcnow
+from portal.links import person_label
+from portal.users import known_as
 from portal.timezones import local
 from portal.forms import form_value, text_problem, whole_number
 from portal.viewer import current_viewer, survivor_or_mentor
@@ -56,14 +58,14 @@ async def threads(request: Request[Any, Any, Any], db: NamedDependency[AsyncSess
     last = await policy.last_messages(db, viewer, ids) if ids else {}
     rows = [{"connection": connection, "name": _other_name(viewer.role, connection, name),
              "unread": unread.get(connection.id, 0),
-             "last": last.get(connection.id)} for connection, name in found]
+             "last": last.get(connection.id)} for connection, name in ((c, person_label(*who)) for c, who in found)]
     return page(request, "messages/list.html", title=_("Messages"), threads=rows, local=local)
 
 
 async def _mentor_name(db: AsyncSession, connection: Connection) -> str:
-    """The mentor's username, for a thread `policy.thread` has already allowed."""
-    mentor = await db.get(User, connection.staff_id)
-    return mentor.username if mentor else ""
+    """The mentor as survivors know them, for a thread `policy.thread` has already allowed."""
+    found = await known_as(db, connection.staff_id)
+    return person_label(*found) if found else ""
 
 
 async def _thread_context(request: Request[Any, Any, Any], db: AsyncSession, connection: Connection) -> dict[str, Any]:

@@ -19,13 +19,15 @@ from litestar.middleware import ASGIMiddleware
 from litestar.middleware import csrf as litestar_csrf
 from litestar.middleware.csrf import CSRF_SECRET_LENGTH, generate_csrf_hash
 from litestar.types import ASGIApp, HTTPResponseBodyEvent, Message, Receive, Scope, Send
+from sqlalchemy import func
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal import i18n, policy
 from portal.viewer import Viewer
 from portal.web import services_of
-from portal.models import Role, User
+from portal.models import Organisation, Role, User
 from portal.sessions import Sessions
 
 
@@ -69,7 +71,11 @@ class ViewerMiddleware(ASGIMiddleware):
         if record is None:
             return None
         async with self.factory() as db:
-            user = await db.get(User, record.user_id)
+            found = (await db.exec(
+                select(User, func.coalesce(Organisation.name, "")).where(col(User.id) == record.user_id)
+                .outerjoin(Organisation, col(Organisation.id) == User.organisation_id)
+            )).first()
+            user, organisation_name = found if found is not None else (None, "")
             # The person's own idle limit, or the organisation's when they chose none.
             limit = (timedelta(minutes=user.idle_minutes) if user is not None and user.idle_minutes
                      else self.sessions.idle)
@@ -87,6 +93,9 @@ class ViewerMiddleware(ASGIMiddleware):
                 cover_when_hidden=user.cover_when_hidden,
                 app_name=user.app_name,
                 language=user.language,
+                organisation_id=user.organisation_id,
+                organisation_name=organisation_name,
+                display_name=user.display_name,
             )
             if viewer.role in (Role.SURVIVOR, Role.MENTOR):
                 viewer = replace(viewer, unread=sum((await policy.unread_counts(db, viewer)).values()),

@@ -67,6 +67,16 @@ class User(SQLModel, table=True):
     # When a caseworker or mentor last opened their Home, which shows what changed in their people's sharing
     # since then; None: never (the first visit shows the last 14 days). Unused for survivors and admins.
     home_seen_at: datetime | None = Field(default=None)
+    # Staff and admins: the organisation they work for (None for survivors, who belong to none).
+    organisation_id: int | None = Field(
+        default=None, sa_column=Column(ForeignKey("organisation.id", ondelete="RESTRICT"), nullable=True, index=True))
+    # Staff: the name survivors see ("Amira Haddad"), never the username; and what they help with (their profile).
+    display_name: str = Field(default="", max_length=80)
+    helps_with: str = Field(default="", max_length=300)
+    # Survivors: consent to be counted in their organisations' anonymous totals (Impact). Off until they say yes.
+    count_me_in: bool = Field(default=False)
+    # Survivors: the question about counting has been answered (yes or no), so Home asks it only once.
+    count_asked: bool = Field(default=False)
 
 
 class WebSession(SQLModel, table=True):
@@ -387,12 +397,15 @@ class JournalFile(SQLModel, table=True):
 
 
 class Organisation(SQLModel, table=True):
-    """The organisation this deployment serves. Where it is (`country`) sets the defaults a survivor sees
-    before an admin changes them: the help lines and where Exit now leads."""
+    """An organisation whose staff work with survivors (a shelter, legal aid, a mentoring programme). One
+    deployment serves several; the first one made hosts the deployment: its country and exit place are the
+    defaults a survivor sees before connecting to anyone."""
 
     __tablename__ = "organisation"
 
     id: int | None = Field(default=None, primary_key=True)
+    # The name survivors see beside a staff member's ("Safe Harbor"); empty until its admin names it.
+    name: str = Field(default="", max_length=120)
     # ISO 3166 two-letter code ("GB", "US"), chosen by the first admin; empty: not chosen yet.
     country: str = Field(default="", max_length=2)
     # Where Exit now leads for anyone who chose no place of their own; empty: the deployment's PORTAL_EXIT_URL.
@@ -407,6 +420,9 @@ class HelpLine(SQLModel, table=True):
     __tablename__ = "help_line"
 
     id: int | None = Field(default=None, primary_key=True)
+    # The organisation that shows this line to the survivors connected to its staff.
+    organisation_id: int | None = Field(
+        default=None, sa_column=Column(ForeignKey("organisation.id", ondelete="CASCADE"), nullable=True, index=True))
     label: str = Field(max_length=120)
     # A number to call (shown as a tel: link); may be empty when the line is text only.
     call: str = Field(default="", max_length=32)
@@ -490,14 +506,34 @@ class AccessLog(SQLModel, table=True):
     survivor_id: int = Field(sa_column=Column(ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False))
     # The viewer; kept as a name and role too, so the line stays true if the account is later removed.
     viewer_id: int | None = Field(default=None, sa_column=Column(ForeignKey("app_user.id", ondelete="SET NULL")))
-    viewer_name: str = Field(max_length=64)
+    # The name the survivor knows them by (a staff member's display name) and their organisation's name.
+    viewer_name: str = Field(max_length=80)
     viewer_role: str = Field(sa_column=Column(String(16), nullable=False))
+    viewer_organisation: str = Field(default="", max_length=120)
     part: str = Field(sa_column=Column(String(16), nullable=False))
     # The item opened, or None for a look at the list of a part.
     item_id: str | None = Field(default=None, max_length=16)
     # "list", "item" or "download".
     action: str = Field(sa_column=Column(String(10), nullable=False))
     at: datetime = Field(default_factory=utcnow)
+
+
+class Feedback(SQLModel, table=True):
+    """A survivor telling an organisation how its help feels: 1 to 5 and optional words. The organisation's admins
+    read it without a name and by month only, and only once 5 or more people have answered; one answer per
+    survivor and organisation (a new one replaces the old)."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (UniqueConstraint("organisation_id", "survivor_id", name="uq_feedback_organisation_survivor"),)
+
+    id: str = Field(default_factory=new_public_id, primary_key=True, max_length=16)
+    organisation_id: int = Field(sa_column=Column(ForeignKey("organisation.id", ondelete="CASCADE"), nullable=False))
+    # Kept so the survivor can change or take back their answer, and so deleting the account deletes it; never shown.
+    survivor_id: int = Field(sa_column=Column(ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False))
+    # "2026-12": the month, the finest time an admin learns.
+    month: str = Field(max_length=7)
+    rating: int
+    words: str = Field(default="", max_length=1000)
 
 
 class AccessRequest(SQLModel, table=True):

@@ -1,4 +1,4 @@
-"""Where the organisation is, and what follows from it: the help lines a survivor sees before an admin adds the
+"""Organisations, and where each is, and what follows from it: the help lines a survivor sees before an admin adds the
 organisation's own (portal.help_lines), and where Exit now leads for anyone who has not chosen their own place.
 
 The exit destination is kept in memory (`ExitDefault`), loaded at start and refreshed every
@@ -27,19 +27,46 @@ COUNTRY_EXITS = {"US": "https://www.weather.gov", "GB": "https://www.bbc.co.uk/w
 
 
 async def _row(db: AsyncSession) -> Organisation | None:
+    """The host: the first organisation made, whose country and exit place are the deployment's defaults."""
     return (await db.exec(select(Organisation).order_by(col(Organisation.id)).limit(1))).first()
 
 
-async def country(db: AsyncSession) -> str:
-    """Where the organisation is ("" until an admin chooses)."""
+async def host_id(db: AsyncSession) -> int | None:
     row = await _row(db)
+    return row.id if row is not None else None
+
+
+async def find_organisation(db: AsyncSession, name: str) -> Organisation | str:
+    """The organisation called `name`; unnamed, the only one there is (made while there is none). Otherwise what
+    is wrong, in words for the command line."""
+    if name:
+        found = (await db.exec(select(Organisation).where(col(Organisation.name) == name))).first()
+        return found if found is not None else "There is no organisation with that name."
+    rows = (await db.exec(select(Organisation).limit(2))).all()
+    if len(rows) > 1:
+        return "There are several organisations: say which with --organisation NAME."
+    if rows:
+        return rows[0]
+    made = Organisation()
+    db.add(made)
+    await db.flush()
+    return made
+
+
+async def country(db: AsyncSession, organisation_id: int | None = None) -> str:
+    """Where the organisation is (the host when none is named; "" until an admin chooses)."""
+    row = await db.get(Organisation, organisation_id) if organisation_id is not None else await _row(db)
     return row.country if row is not None else ""
 
 
-async def set_country(db: AsyncSession, code: str) -> Organisation:
-    """Choose the country; the exit destination follows it where the country has one and none was set by hand."""
-    organisation = await _row(db) or Organisation()
-    if not organisation.exit_url or organisation.exit_url == COUNTRY_EXITS.get(organisation.country):
+async def set_country(db: AsyncSession, code: str, organisation_id: int | None) -> Organisation:
+    """Choose an organisation's country. For the host, the default exit place follows it where the country has
+    one and none was set by hand."""
+    host = await _row(db)
+    organisation = (await db.get(Organisation, organisation_id) if organisation_id is not None else None) \
+        or host or Organisation()
+    follows = not organisation.exit_url or organisation.exit_url == COUNTRY_EXITS.get(organisation.country)
+    if (organisation is host or host is None) and follows:
         organisation.exit_url = COUNTRY_EXITS.get(code, "")
     organisation.country = code
     db.add(organisation)
@@ -47,7 +74,8 @@ async def set_country(db: AsyncSession, code: str) -> Organisation:
 
 
 async def set_exit_url(db: AsyncSession, url: str) -> Organisation:
-    """Where Exit now leads for everyone who has not chosen their own place ("": the deployment's setting)."""
+    """Where Exit now leads for everyone who has not chosen their own place ("": the deployment's setting): the
+    host organisation's choice."""
     organisation = await _row(db) or Organisation()
     organisation.exit_url = url
     db.add(organisation)

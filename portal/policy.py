@@ -33,14 +33,15 @@ from datetime import datetime
 from typing import Any, TypeVar, cast
 
 from litestar.exceptions import NotFoundException
-from sqlalchemy import ColumnElement, and_, delete, exists, false, func, or_, update
+from sqlalchemy import ColumnElement, and_, case, delete, exists, false, func, literal, or_, update
+from sqlalchemy.orm import aliased
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal.links import Card, Link
 from portal.models import (
-    STAFF_ROLES, AccessLog, AccessRequest, Connection, Departure, Document, DocumentChunk, Grant, JournalEntry,
-    JournalFile, Message, Role, User, utcnow,
+    STAFF_ROLES, AccessLog, AccessRequest, CheckIn, Connection, Departure, Document, DocumentChunk, Goal, GoalStatus,
+    Feedback, Grant, JournalEntry, JournalFile, LifeAreas, Message, Organisation, Role, User, utcnow,
 )
 from portal.survivor_part import SurvivorPart
 from portal.viewer import Viewer
@@ -134,8 +135,9 @@ def _log(db: AsyncSession, viewer: Viewer, owner_id: int, part: SurvivorPart[Any
          action: str) -> None:
     """A line in the owner's Who has looked, in the same transaction as the read it records."""
     if viewer.user_id != owner_id:
-        db.add(AccessLog(survivor_id=owner_id, viewer_id=viewer.user_id, viewer_name=viewer.username,
-                         viewer_role=viewer.role.value, part=part.key, item_id=item_id, action=action))
+        db.add(AccessLog(survivor_id=owner_id, viewer_id=viewer.user_id, viewer_name=viewer.display_name,
+                         viewer_role=viewer.role.value, viewer_organisation=viewer.organisation_name, part=part.key,
+                         item_id=item_id, action=action))
 
 
 async def readable(db: AsyncSession, viewer: Viewer, part: SurvivorPart[Item], item_id: str, *, action: str = "item",
@@ -210,39 +212,48 @@ async def item_names(db: AsyncSession, viewer: Viewer, entries: Sequence[AccessL
     return names
 
 
+# A staff member as survivors know them: display name, role, organisation's name ("" while it has none).
+STAFF_NAMED = (User.display_name, User.role, func.coalesce(Organisation.name, ""))
+
+
+def _with_organisation(query: Any) -> Any:
+    return query.outerjoin(Organisation, col(Organisation.id) == User.organisation_id)
+
+
 def _seen(owner_id: int) -> Any:
-    """Staff with a card in force from `owner_id`: (card's part, card's item, name, role)."""
-    return (
-        select(Grant.part, Grant.item_id, User.username, User.role)
+    """Staff with a card in force from `owner_id`: (card's part, card's item, name, role, organisation)."""
+    return _with_organisation(
+        select(Grant.part, Grant.item_id, User.display_name, User.role, func.coalesce(Organisation.name, ""))  # type: ignore[call-overload]  # five columns: more than sqlmodel types
         .join(Connection, col(Connection.id) == Grant.connection_id)
         .join(User, col(User.id) == Connection.staff_id)
         .where(col(Connection.survivor_id) == owner_id, live_grant(utcnow()))
-    )
+    ).order_by(col(User.display_name), col(User.id))
 
 
-async def seen_by_part(db: AsyncSession, owner_id: int) -> dict[str, list[tuple[str, str]]]:
-    """Who besides the owner can see each whole part now (items marked Only me excepted): part key -> (name, role),
-    a part nobody sees missing. The same conditions as `visible`, asked the other way round."""
-    rows = (await db.exec(_seen(owner_id).where(col(Grant.item_id).is_(None)).order_by(col(User.username)))).all()
-    found: dict[str, list[tuple[str, str]]] = {}
-    for part, _item, name, role in rows:
-        if (name, role) not in found.setdefault(part, []):
-            found[part].append((name, role))
+async def seen_by_part(db: AsyncSession, owner_id: int) -> dict[str, list[tuple[str, str, str]]]:
+    """Who besides the owner can see each whole part now (items marked Only me excepted): part key ->
+    (name, role, organisation), a part nobody sees missing. The same conditions as `visible`, asked the other way
+    round."""
+    rows = (await db.exec(_seen(owner_id).where(col(Grant.item_id).is_(None)))).all()
+    found: dict[str, list[tuple[str, str, str]]] = {}
+    for part, _item, *person in rows:
+        if tuple(person) not in found.setdefault(part, []):
+            found[part].append(tuple(person))
     return found
 
 
-async def seen_by_item(db: AsyncSession, part: SurvivorPart[Any], item: Any) -> list[tuple[str, str]]:
+async def seen_by_item(db: AsyncSession, part: SurvivorPart[Any], item: Any) -> list[tuple[str, str, str]]:
     """Who besides the owner can see this one item now: a card for its whole part or for it alone, unless it
     is marked Only me (then nobody). `visible` asked the other way round."""
     if item.private:
         return []
     rows = (await db.exec(_seen(item.owner_id).where(
         col(Grant.part) == part.key, or_(col(Grant.item_id).is_(None), col(Grant.item_id) == item.id),
-    ).order_by(col(User.username)))).all()
-    found: list[tuple[str, str]] = []
-    for _part, _item, name, role in rows:
-        if (name, role) not in found:
-            found.append((name, role))
+    ))).all()
+    found: list[tuple[str, str, str]] = []
+    for _part, _item, *person in rows:
+        if tuple(person) not in found:
+            found.append(tuple(person))
     return found
 
 
@@ -259,11 +270,13 @@ async def connections(db: AsyncSession, viewer: Viewer, *, staff_id: int | None 
     if viewer.role in (Role.SURVIVOR, *STAFF_ROLES):
         mine = _own_side(viewer)
     elif viewer.role == Role.ADMIN and staff_id is not None:
-        mine = col(User.role).in_([role.value for role in STAFF_ROLES])
+        # Only the admin's own organisation's staff.
+        mine = and_(col(User.role).in_([role.value for role in STAFF_ROLES]),
+                    col(User.organisation_id) == viewer.organisation_id)
     else:
         return []
-    query = (
-        select(Connection, User.username, User.role)
+    query = _with_organisation(
+        select(Connection, *STAFF_NAMED)
         .join(User, col(User.id) == Connection.staff_id)
         .where(mine, col(Connection.ended_at).is_(None))
     )
@@ -277,7 +290,7 @@ async def connections(db: AsyncSession, viewer: Viewer, *, staff_id: int | None 
     if connection_id is not None:
         query = query.where(col(Connection.id) == connection_id[:MAX_ID_LENGTH])
     rows = (await db.exec(query)).all()
-    ids = [connection.id for connection, _name, _role in rows]
+    ids = [connection.id for connection, *_person in rows]
     cards: dict[str, list[Card]] = {cid: [] for cid in ids}
     if ids:
         live = (await db.exec(
@@ -287,7 +300,8 @@ async def connections(db: AsyncSession, viewer: Viewer, *, staff_id: int | None 
         for grant in live:
             cards[grant.connection_id].append(
                 Card(grant.id, grant.part, grant.item_id, grant.created_at, grant.ends_at, grant.include_notes))
-    return [Link(connection, name, role, cards[connection.id]) for connection, name, role in rows]
+    return [Link(connection, name, role, cards[connection.id], organisation)
+            for connection, name, role, organisation in rows]
 
 
 async def own_connection(db: AsyncSession, viewer: Viewer, connection_id: str) -> Link:
@@ -296,6 +310,20 @@ async def own_connection(db: AsyncSession, viewer: Viewer, connection_id: str) -
     if not found:
         raise NotFoundException()
     return found[0]
+
+
+async def connected_organisations(db: AsyncSession, viewer: Viewer) -> list[int]:
+    """The organisations whose staff a survivor has a live connection with, the earliest connected first (their
+    help lines are the survivor's); nothing for anyone else."""
+    _noted("connections")
+    if viewer.role != Role.SURVIVOR:
+        return []
+    rows = (await db.exec(
+        select(User.organisation_id, func.min(Connection.created_at)).join(User, col(User.id) == Connection.staff_id)
+        .where(_own_side(viewer), col(Connection.ended_at).is_(None), col(User.organisation_id).is_not(None))
+        .group_by(col(User.organisation_id)).order_by(func.min(Connection.created_at))
+    )).all()
+    return [organisation_id for organisation_id, _first in rows if organisation_id is not None]
 
 
 async def stopped_together(db: AsyncSession, viewer: Viewer, at: datetime) -> list[Grant]:
@@ -415,12 +443,13 @@ async def access_log(db: AsyncSession, viewer: Viewer, *, person: str = "", page
     return list(rows[:per_page]), len(rows) > per_page
 
 
-async def access_log_people(db: AsyncSession, viewer: Viewer) -> list[tuple[str, str]]:
-    """Everyone in the viewer's own Who has looked: (name, role)."""
+async def access_log_people(db: AsyncSession, viewer: Viewer) -> list[tuple[str, str, str]]:
+    """Everyone in the viewer's own Who has looked: (name, role, organisation)."""
     _noted("access log")
-    query = select(AccessLog.viewer_name, AccessLog.viewer_role).where(_own_log(viewer)).distinct()
+    query = select(AccessLog.viewer_name, AccessLog.viewer_role, AccessLog.viewer_organisation).where(
+        _own_log(viewer)).distinct()
     rows = (await db.exec(query)).all()
-    return [(name, role) for name, role in rows]
+    return [(name, role, organisation) for name, role, organisation in rows]
 
 
 # ----- the thread rule: messages between a survivor and a peer mentor ----------------------------
@@ -459,14 +488,16 @@ async def thread(db: AsyncSession, viewer: Viewer, connection_id: str) -> Connec
     return found
 
 
-async def threads(db: AsyncSession, viewer: Viewer, *, ended_too: bool = False) -> list[tuple[Connection, str]]:
-    """The viewer's threads, each with the mentor's username (the survivor's chosen name is on the connection)."""
+async def threads(db: AsyncSession, viewer: Viewer, *,
+                  ended_too: bool = False) -> list[tuple[Connection, tuple[str, str, str]]]:
+    """The viewer's threads, each with the mentor as survivors know them (name, role, organisation); the name the
+    survivor chose to be seen by is on the connection."""
     _noted("thread")
-    rows = (await db.exec(
-        select(Connection, User.username).join(User, col(User.id) == Connection.staff_id)
+    rows = (await db.exec(_with_organisation(
+        select(Connection, *STAFF_NAMED).join(User, col(User.id) == Connection.staff_id)
         .where(_threads_of(viewer, ended_too=ended_too)).order_by(col(Connection.created_at))
-    )).all()
-    return [(connection, name) for connection, name in rows]
+    ))).all()
+    return [(connection, (name, role, organisation)) for connection, name, role, organisation in rows]
 
 
 async def messages(db: AsyncSession, viewer: Viewer, connection: Connection, *, before: int | None = None,
@@ -532,6 +563,46 @@ async def release_held(db: AsyncSession, viewer: Viewer, connection: Connection)
     return newest
 
 
+# ----- feedback: a survivor's own answers, and an organisation's without names ---------------------
+
+# An organisation reads its feedback only once this many people have answered: with fewer, an answer could be
+# matched to the one person it came from.
+FEEDBACK_FROM = 5
+
+
+async def own_feedback(db: AsyncSession, viewer: Viewer,
+                       organisation_id: int | None = None) -> list[tuple[str, Feedback]]:
+    """The survivor's own answers, each with the name of the organisation it is for (only the one organisation
+    `organisation_id` when given): for their pages about the people they are connected with, and their export.
+    Nothing for anyone but a survivor."""
+    _noted("feedback")
+    if viewer.role != Role.SURVIVOR:
+        return []
+    query = (select(Organisation.name, Feedback).join(Organisation, col(Organisation.id) == Feedback.organisation_id)
+             .where(col(Feedback.survivor_id) == viewer.user_id).order_by(col(Organisation.name), col(Feedback.id)))
+    if organisation_id is not None:
+        query = query.where(col(Feedback.organisation_id) == organisation_id)
+    return [(name, answer) for name, answer in (await db.exec(query)).all()]
+
+
+async def organisation_feedback(db: AsyncSession, viewer: Viewer) -> list[tuple[str, int, str]] | None:
+    """The answers to an admin's own organisation, as (month, rating, words): never who wrote them nor when within
+    the month, in an order that says neither (newest month first, then by rating and words). None, saying nothing
+    of how many, while fewer than FEEDBACK_FROM people have answered, and for anyone but an admin of an
+    organisation. One read, so the count and the answers shown are of the same moment."""
+    _noted("feedback")
+    if viewer.role != Role.ADMIN or viewer.organisation_id is None:
+        return None
+    rows = (await db.exec(
+        select(Feedback.survivor_id, Feedback.month, Feedback.rating, Feedback.words)
+        .where(col(Feedback.organisation_id) == viewer.organisation_id)
+        .order_by(col(Feedback.month).desc(), col(Feedback.rating), col(Feedback.words))
+    )).all()
+    if len({survivor for survivor, *_answer in rows}) < FEEDBACK_FROM:
+        return None
+    return [(month, rating, words) for _survivor, month, rating, words in rows]
+
+
 # ----- everything a survivor owns, for their own export -----------------------------------------
 
 
@@ -556,20 +627,20 @@ async def own_rows(db: AsyncSession, viewer: Viewer, part: SurvivorPart[Item], b
 
 
 async def sharing_history(db: AsyncSession, viewer: Viewer) -> AsyncIterator[
-        tuple[Connection, str, str, list[Grant], list[AccessRequest]]]:
+        tuple[Connection, tuple[str, str, str], list[Grant], list[AccessRequest]]]:
     """Every connection the survivor ever had, ended ones too, with every card and request on it: for their
-    own export. (name and role: the staff member's.) Nothing for anyone but a survivor."""
+    own export. (The staff member as (name, role, organisation).) Nothing for anyone but a survivor."""
     _noted("connections")
     if viewer.role != Role.SURVIVOR:
         return
-    rows = (await db.exec(
-        select(Connection, User.username, User.role).join(User, col(User.id) == Connection.staff_id)
+    rows = (await db.exec(_with_organisation(
+        select(Connection, *STAFF_NAMED).join(User, col(User.id) == Connection.staff_id)
         .where(col(Connection.survivor_id) == viewer.user_id).order_by(col(Connection.created_at))
-    )).all()
-    for connection, name, role in rows:
+    ))).all()
+    for connection, name, role, organisation in rows:
         cards = (await db.exec(select(Grant).where(col(Grant.connection_id) == connection.id))).all()
         asks = (await db.exec(select(AccessRequest).where(col(AccessRequest.connection_id) == connection.id))).all()
-        yield connection, name, role, list(cards), list(asks)
+        yield connection, (name, role, organisation), list(cards), list(asks)
 
 
 async def own_access_log(db: AsyncSession, viewer: Viewer, batch: int = 500) -> AsyncIterator[AccessLog]:
@@ -621,3 +692,101 @@ async def forget_survivor(db: AsyncSession, viewer: Viewer) -> None:
     for staff_id in staff:
         db.add(Departure(staff_id=staff_id, left_on=today))
     await db.exec(delete(User).where(col(User.id) == viewer.user_id))
+
+
+# ----- aggregates for Impact: counts per group, never rows ----------------------------------------
+# An organisation admin's Impact page (portal.impact) reads these and nothing else. Each answers numbers per
+# group (a quarter, an area) with how many distinct people they come from; no survivor's row, id or words ever
+# reaches Python. Who is counted is decided once (`_counted`): survivors who said yes to anonymous totals and
+# have a live connection to a staff member of the admin's own organisation, asked again at every request, so a
+# person who says no or ends their connections is gone from the next page.
+
+Period = Sequence[tuple[datetime, datetime]]  # each quarter as [start, end), oldest first
+
+
+def _counted(viewer: Viewer) -> Any:
+    """The ids of the people an admin's figures may be drawn from (a subquery, never read on its own)."""
+    if viewer.role != Role.ADMIN or viewer.organisation_id is None:
+        raise NotFoundException()
+    _noted("count for impact")
+    return (
+        select(Connection.survivor_id)
+        .join(User, col(User.id) == Connection.staff_id)
+        .where(col(User.organisation_id) == viewer.organisation_id, col(Connection.ended_at).is_(None),
+               col(Connection.survivor_id).in_(
+                   select(User.id).where(col(User.role) == Role.SURVIVOR.value, col(User.count_me_in).is_(True))))
+    )
+
+
+def _quarter_of(column: Any, period: Period) -> Any:
+    """Which quarter of `period` a moment falls in (its position), in SQL that SQLite and PostgreSQL both run."""
+    return case(*[(and_(column >= start, column < end), index) for index, (start, end) in enumerate(period)],
+                else_=None)
+
+
+async def impact_people(db: AsyncSession, viewer: Viewer) -> int:
+    """How many people are counted for the admin's organisation now."""
+    return int((await db.exec(select(func.count(func.distinct(_counted(viewer).subquery().c.survivor_id))))).one())
+
+
+async def impact_goals(db: AsyncSession, viewer: Viewer, period: Period, *, achieved: bool,
+                       by_area: bool) -> list[tuple[int, str | None, int, int]]:
+    """Goals set (or achieved) in each quarter: (quarter, area or None for all areas, goals, people). Goals marked
+    "Only me" are left out."""
+    moment = col(Goal.achieved_at) if achieved else col(Goal.created_at)
+    quarter = _quarter_of(moment, period).label("quarter")
+    area = col(Goal.area) if by_area else literal(None).label("area")
+    query = (
+        select(quarter, area, func.count(col(Goal.id)), func.count(func.distinct(col(Goal.owner_id))))
+        .where(col(Goal.owner_id).in_(_counted(viewer)), col(Goal.private).is_(False),
+               moment >= period[0][0], moment < period[-1][1])
+        .group_by(quarter, *([col(Goal.area)] if by_area else []))
+    )
+    if achieved:
+        query = query.where(col(Goal.status) == GoalStatus.ACHIEVED.value)
+    return [(int(q), a, int(n), int(people)) for q, a, n, people in (await db.exec(query)).all() if q is not None]
+
+
+async def impact_checkins(db: AsyncSession, viewer: Viewer,
+                          period: Period) -> list[tuple[int, int, int, float]]:
+    """Check-ins in each quarter: (quarter, check-ins, people, average feeling 1-5). "Only me" ones are left out."""
+    quarter = _quarter_of(col(CheckIn.created_at), period).label("quarter")
+    query = (
+        select(quarter, func.count(col(CheckIn.id)), func.count(func.distinct(col(CheckIn.owner_id))),
+               func.avg(col(CheckIn.feeling)))
+        .where(col(CheckIn.owner_id).in_(_counted(viewer)), col(CheckIn.private).is_(False),
+               col(CheckIn.created_at) >= period[0][0], col(CheckIn.created_at) < period[-1][1])
+        .group_by(quarter)
+    )
+    return [(int(q), int(n), int(people), float(feeling)) for q, n, people, feeling in (await db.exec(query)).all()
+            if q is not None]
+
+
+async def impact_life_areas(db: AsyncSession, viewer: Viewer, period: Period,
+                            areas: Sequence[str]) -> dict[str, tuple[float, float, int]]:
+    """For each life area, among the people who rated it at least twice in the period: the average of each one's
+    first rating and of their latest, and how many people that is. "Only me" ratings are left out."""
+    found: dict[str, tuple[float, float, int]] = {}
+    counted = _counted(viewer)
+    for area in areas:
+        rated = getattr(LifeAreas, area)
+        ends = (
+            select(col(LifeAreas.owner_id).label("owner_id"), func.min(col(LifeAreas.created_at)).label("first_at"),
+                   func.max(col(LifeAreas.created_at)).label("latest_at"))
+            .where(col(LifeAreas.owner_id).in_(counted), col(LifeAreas.private).is_(False), rated.is_not(None),
+                   col(LifeAreas.created_at) >= period[0][0], col(LifeAreas.created_at) < period[-1][1])
+            .group_by(col(LifeAreas.owner_id)).having(func.count() >= 2)
+        ).subquery()
+        first, latest = aliased(LifeAreas), aliased(LifeAreas)
+        row = (await db.exec(
+            select(func.avg(getattr(first, area)), func.avg(getattr(latest, area)),
+                   func.count(func.distinct(ends.c.owner_id)))
+            .select_from(ends)
+            .join(first, and_(col(first.owner_id) == ends.c.owner_id, col(first.created_at) == ends.c.first_at,
+                              getattr(first, area).is_not(None), col(first.private).is_(False)))
+            .join(latest, and_(col(latest.owner_id) == ends.c.owner_id, col(latest.created_at) == ends.c.latest_at,
+                               getattr(latest, area).is_not(None), col(latest.private).is_(False)))
+        )).one()
+        people = int(row[2] or 0)
+        found[area] = (float(row[0] or 0), float(row[1] or 0), people)
+    return found

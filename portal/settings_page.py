@@ -46,6 +46,9 @@ class Section:
 SECTIONS = (
     Section("safety", lambda: _("Safety"),
             lambda: _("Where Exit now takes you, the app's name, and signing out when the phone is left alone.")),
+    Section("profile", lambda: _("Your profile"),
+            lambda: _("Your name and what you help with, as the people you work with see them."),
+            (Role.CASEWORKER, Role.MENTOR)),
     Section("security", lambda: _("Sign-in and security"),
             lambda: _("Your password, passkeys, recovery codes, and where you are signed in.")),
     Section("reminders", lambda: _("Reminders"),
@@ -225,7 +228,9 @@ async def _account_context(db: AsyncSession, request: Request[Any, Any, Any], vi
 
 async def _data_context(db: AsyncSession, request: Request[Any, Any, Any], viewer: Viewer,
                         sent: dict[str, Any]) -> dict[str, Any]:
-    return {"account": {"errors": sent.pop("account_errors", {})}}
+    user = await db.get(User, viewer.user_id)
+    return {"account": {"errors": sent.pop("account_errors", {})},
+            "counting": {"on": bool(user and user.count_me_in), "done": request.query_params.get("done") == "counting"}}
 
 
 def kind_labels(role: Role) -> dict[str, str]:

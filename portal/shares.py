@@ -103,7 +103,7 @@ async def item_sharing(request: Request[Any, Any, Any], db: AsyncSession, part: 
     cards = [ItemCard(card.id, link.person, card.ends_at, card.include_notes)
              for link in link_list for card in link.cards
              if card.part == part.key and card.item_id == item.id and not item.private]
-    seen = [person_label(name, role) for name, role in await policy.seen_by_item(db, part, item)]
+    seen = [person_label(*person) for person in await policy.seen_by_item(db, part, item)]
     return {"seen": seen, "item_cards": cards, "share_part": part.key, "untils": until_labels(),
             "share_links": {link.connection.id: link.person for link in link_list}, "local": local,
             "share_notes": part.notes is not None, "share_notice": _item_notice(request)}
@@ -113,7 +113,7 @@ async def seen_by_part(db: AsyncSession, owner_id: int) -> dict[str, list[str]]:
     """Who besides the survivor can see each whole part now, in their words ("Ana (caseworker)"), by part key;
     a part nobody else sees is missing."""
     found = await policy.seen_by_part(db, owner_id)
-    return {key: [person_label(name, role) for name, role in people] for key, people in found.items()}
+    return {key: [person_label(*person) for person in people] for key, people in found.items()}
 
 
 async def seen_by(db: AsyncSession, owner_id: int, part: SurvivorPart[Any]) -> list[str]:

@@ -26,7 +26,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal import parts, policy
-from portal.links import Link, person_label
+from portal.links import Link, person_label, profile_of
+from portal.users import known_as
 from portal.shares import KEEP, UNTIL, end_connection, ends_at_for, hold_connection, revoke, until_labels
 from portal.web import client_address
 from portal.i18n import _
@@ -127,14 +128,23 @@ async def _code_problem(request: Request[Any, Any, Any], db: AsyncSession, code:
     return "", staff
 
 
+async def _connect_page(request: Request[Any, Any, Any], db: AsyncSession, staff: User, code: str, *,
+                        status_code: int = 200, values: dict[str, str] | None = None,
+                        errors: dict[str, str] | None = None) -> Template:
+    """Before connecting, the staff member's profile: their name, role, organisation and what they help with."""
+    _name, _role, organisation = await known_as(db, staff.id or 0) or ("", staff.role, "")
+    return page(request, "sharing/connect.html", title=_("Sharing"), code=normalise_code(code), status_code=status_code,
+                profile=profile_of(staff, organisation),
+                values=values or {}, errors=errors or {})
+
+
 @post("/connect")
 async def connect(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Template:
     code = form_value(await request.form(), "code", 40).strip()
     problem, staff = await _code_problem(request, db, code)
     if problem or staff is None:
         return await _sharing_page(request, db, status_code=400, values={"code": code}, errors={"code": problem})
-    return page(request, "sharing/connect.html", title=_("Sharing"), code=normalise_code(code),
-                person=person_label(staff.username, staff.role), values={}, errors={})
+    return await _connect_page(request, db, staff, code)
 
 
 @post("/connect/confirm")
@@ -147,9 +157,8 @@ async def confirm_connect(request: Request[Any, Any, Any], db: NamedDependency[A
     if problem or staff is None:
         return await _sharing_page(request, db, status_code=400, values={"code": code}, errors={"code": problem})
     if label_problem := text_problem(label, LABEL_MAX, _("Write the name this person will see for you.")):
-        return page(request, "sharing/connect.html", title=_("Sharing"), code=normalise_code(code), status_code=400,
-                    person=person_label(staff.username, staff.role), values={"label": label},
-                    errors={"label": label_problem})
+        return await _connect_page(request, db, staff, code, status_code=400, values={"label": label},
+                                   errors={"label": label_problem})
     # Claimed with one conditional UPDATE: two tabs cannot both use one code.
     claimed = await db.exec(
         update(ConnectionCode).where(col(ConnectionCode.id) == hash_code(code), col(ConnectionCode.used_at).is_(None))
@@ -309,7 +318,8 @@ async def who_has_looked(request: Request[Any, Any, Any], db: NamedDependency[As
     entries, has_next = await policy.access_log(db, viewer, person=person, page=number, per_page=LOG_PER_PAGE)
     people = await policy.access_log_people(db, viewer)
     return page(request, "sharing/log.html", title=_("Sharing"), entries=entries, has_next=has_next,
-                page_number=number, person=person, people={name: person_label(name, role) for name, role in people},
+                page_number=number, person=person,
+                people={name: person_label(name, role, organisation) for name, role, organisation in people},
                 names=await policy.item_names(db, viewer, entries, parts.PARTS), phrases=parts.phrases(), local=local,
                 person_label=person_label)
 

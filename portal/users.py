@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import unicodedata
 
-from sqlmodel import select
+from sqlalchemy import func
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal.i18n import _
-from portal.models import Role, User
+from portal.models import Organisation, Role, User
 from portal.passwords import Hasher
 
 
@@ -58,17 +59,30 @@ async def find_user(db: AsyncSession, raw_username: str) -> User | None:
     return (await db.exec(select(User).where(User.username_key == key))).first()
 
 
-async def create_user(db: AsyncSession, hasher: Hasher, username: str, password: str, role: Role) -> User:
+async def create_user(db: AsyncSession, hasher: Hasher, username: str, password: str, role: Role, *,
+                      organisation_id: int | None = None, display_name: str = "") -> User:
     """Add a user (the caller has checked the username and password). Flushes to learn the id.
 
-    An empty password leaves the account without one until its set-password link is used.
+    An empty password leaves the account without one until its set-password link is used. Staff and admins
+    belong to `organisation_id`, and are known to survivors by `display_name`.
     """
     user = User(
         username=username,
         username_key=username_key(username),
         role=role.value,
         password_hash=await hasher.hash(password) if password else "",
+        organisation_id=organisation_id,
+        display_name=display_name,
     )
     db.add(user)
     await db.flush()
     return user
+
+
+async def known_as(db: AsyncSession, user_id: int) -> tuple[str, str, str] | None:
+    """A staff member as survivors know them: (display name, role, organisation's name or "")."""
+    found = (await db.exec(
+        select(User.display_name, User.role, func.coalesce(Organisation.name, "")).where(col(User.id) == user_id)
+        .outerjoin(Organisation, col(Organisation.id) == User.organisation_id)
+    )).first()
+    return (found[0], found[1], found[2]) if found else None

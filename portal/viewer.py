@@ -33,6 +33,10 @@ class Viewer:
     app_name: str = "waypoint"
     # The language the person chose on their account ("" for none).
     language: str = ""
+    # Staff and admins: their organisation, and the name survivors know them by.
+    organisation_id: int | None = None
+    organisation_name: str = ""
+    display_name: str = ""
 
 
 def viewer_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Viewer | None:

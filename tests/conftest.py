@@ -20,7 +20,7 @@ from litestar.testing import TestClient
 from sqlalchemy import text
 
 from app import create_app
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, select
 
 from portal.users import create_user
 from portal.db import make_engine, migrate, session_factory
@@ -175,12 +175,35 @@ def deployment_env(settings: Config, *, push_worker: bool = False) -> dict[str, 
 
 
 
-def make_user(settings: Config, username: str, role: Role = Role.SURVIVOR, password: str = PASSWORD) -> int:
+ORGANISATION = "Safe Harbor"
+
+
+def display_name_for(username: str) -> str:
+    """The name a test's staff member is shown by: their username in words ("cw-amira" -> "Cw Amira"), so a page
+    that shows the username instead can be told apart."""
+    return username.replace("-", " ").replace("_", " ").title()
+
+
+def make_user(settings: Config, username: str, role: Role = Role.SURVIVOR, password: str = PASSWORD, *,
+              organisation: str = ORGANISATION, display_name: str | None = None) -> int:
+    """An account; staff and admins belong to the organisation named `organisation` (made when new)."""
+    from portal.models import Organisation
+
     async def build() -> int:
         engine = make_engine(settings.database_url)
         async with session_factory(engine)() as db:
             hasher = Hasher(settings.password_hash_memory_kib, settings.password_hash_passes)
-            user = await create_user(db, hasher, username, password, role)
+            organisation_id = None
+            if role != Role.SURVIVOR:
+                found = (await db.exec(select(Organisation).where(Organisation.name == organisation))).first()
+                if found is None:
+                    found = Organisation(name=organisation)
+                    db.add(found)
+                    await db.flush()
+                organisation_id = found.id
+            user = await create_user(db, hasher, username, password, role, organisation_id=organisation_id,
+                                     display_name="" if role == Role.SURVIVOR else
+                                     display_name_for(username) if display_name is None else display_name)
             await db.commit()
             user_id = user.id
         await engine.dispose()

@@ -1,8 +1,8 @@
 """Every route of the app, asked by every kind of viewer: the owner; caseworkers connected with no card,
 with a card for the part, with a card for the item, with a card that has ended, with a card revoked, or
 asking for an item marked Only me; another survivor; a caseworker of another survivor; a mentor with no
-connection; the owner's peer mentor (who has a message thread with them and no card); an admin; someone
-signed out.
+connection; the owner's peer mentor (who has a message thread with them and no card); the admin of the
+organisation all that staff works for, and the admin of another organisation; someone signed out.
 
 `RULES` gives every route of the app a rule; a route without one fails the first test, so a new route
 cannot be added without saying who may use it. Reads (GET) are asked by every viewer; state changes
@@ -20,11 +20,13 @@ import pytest
 from portal import policy
 from portal.models import Role
 from portal.parts import BY_KEY, PARTS, noted
-from tests.conftest import EMPTY_FILE, PASSWORD, make_connection, make_user, post_form, sign_in, sign_up, sql, takes_files
+from tests.conftest import (EMPTY_FILE, ORGANISATION, PASSWORD, make_connection, make_user, post_form, sign_in, sign_up, sql,
+                            takes_files, user_id)
 from tests.part_builders import BUILDERS
 
 VIEWERS = ["owner", "other_survivor", "cw_none", "cw_part", "cw_notes", "cw_item", "cw_expired", "cw_revoked", "only_me",
-           "other_caseworker", "mentor", "owners_mentor", "admin", "signed_out"]
+           "other_caseworker", "mentor", "owners_mentor", "admin", "admin_other", "signed_out"]
+ADMINS = {"admin", "admin_other"}  # of the staff's organisation, and of another one
 SURVIVORS = {"owner", "other_survivor"}
 MENTORS = {"mentor", "owners_mentor"}
 STAFF = {"cw_none", "cw_part", "cw_notes", "cw_item", "cw_expired", "cw_revoked", "only_me", "other_caseworker", "mentor",
@@ -92,11 +94,17 @@ RULES: dict[str, str] = {
     "POST /settings/reminders": "threads-post",
     # The organisation admin's pages.
     "GET /admin/staff": "admin", "POST /admin/staff": "admin-post", "GET /admin/help-lines": "admin",
-    "POST /admin/help-lines": "admin-post", "POST /admin/country": "admin-post", "POST /admin/exit-place": "admin-post",
+    "POST /admin/help-lines": "admin-post", "POST /admin/country": "admin-post", "POST /admin/exit-place": "host-post",
     "POST /language": "auth-flow",
-    "GET /settings/time-zone": "signed-in", "POST /admin/help-lines/{line_id:int}/delete": "admin-post",
-    "POST /admin/staff/{user_id:int}/deactivate": "admin-post", "POST /admin/staff/{user_id:int}/link": "admin-post",
-    "POST /admin/staff/{user_id:int}/reactivate": "admin-post",
+    "GET /settings/time-zone": "signed-in", "POST /admin/help-lines/{line_id:int}/delete": "admin-own-post",
+    "POST /admin/staff/{user_id:int}/deactivate": "admin-own-post", "POST /admin/staff/{user_id:int}/link": "admin-own-post",
+    "POST /admin/staff/{user_id:int}/reactivate": "admin-own-post",
+    # Staff profiles, the survivor's page about each connection, and feedback to an organisation.
+    "GET /settings/profile": "staff", "POST /settings/profile": "staff-change",
+    "GET /sharing/{connection_id:str}/profile": "owner-item", "POST /sharing/{connection_id:str}/feedback": "owner-post",
+    "POST /sharing/{connection_id:str}/feedback/remove": "owner-post", "GET /admin/feedback": "admin",
+    # Impact: anonymous totals for an organisation's admin, and the survivor's yes or no to being counted.
+    "GET /admin/impact": "admin", "GET /admin/impact.csv": "admin", "POST /settings/counting": "survivor-post",
 }
 # Every part's own pages, from the registry: /goals/{item_id}, /check-ins/{item_id}, ...
 ITEM_ROUTE = re.compile(r"^(GET|POST) (" + "|".join(re.escape(part.path) for part in PARTS) + r")/\{item_id:str\}")
@@ -129,6 +137,7 @@ def expected(rule: str, viewer: str) -> set[int] | None:
         "owner-post": DENIED_POST if signed_out else (None if viewer == "owner" else NOT_FOUND),
         "staff": SEE_OTHER if signed_out else (OK if viewer in STAFF else NOT_FOUND),
         "staff-post": DENIED_POST if signed_out else (OK if viewer in STAFF else NOT_FOUND),
+        "staff-change": DENIED_POST if signed_out else (None if viewer in STAFF else NOT_FOUND),
         "person": SEE_OTHER if signed_out else (OK if viewer in CONNECTED else NOT_FOUND),
         "person-post": DENIED_POST if signed_out else (None if viewer in CONNECTED else NOT_FOUND),
         "shared-part": SEE_OTHER if signed_out else (OK if viewer in SHARED | {"only_me"} else NOT_FOUND),
@@ -138,8 +147,12 @@ def expected(rule: str, viewer: str) -> set[int] | None:
         "device-post": DENIED_POST if signed_out else NOT_FOUND,  # nobody has a device called that
         "thread": SEE_OTHER if signed_out else (OK | SEE_OTHER if viewer in IN_THREAD else NOT_FOUND),
         "thread-post": DENIED_POST if signed_out else (None if viewer in IN_THREAD else NOT_FOUND),
-        "admin": SEE_OTHER if signed_out else (OK if viewer == "admin" else NOT_FOUND),
-        "admin-post": DENIED_POST if signed_out else (None if viewer == "admin" else NOT_FOUND),
+        "admin": SEE_OTHER if signed_out else (OK if viewer in ADMINS else NOT_FOUND),
+        "admin-post": DENIED_POST if signed_out else (None if viewer in ADMINS else NOT_FOUND),
+        # A staff account or help line of the staff's organisation, named by id: another organisation's admin gets 404.
+        "admin-own-post": DENIED_POST if signed_out else (None if viewer == "admin" else NOT_FOUND),
+        # The default exit place is the first organisation's (the host's) to choose.
+        "host-post": DENIED_POST if signed_out else (None if viewer == "admin" else NOT_FOUND),
     }
     return table[rule]
 
@@ -186,9 +199,15 @@ def world(client, settings):  # type: ignore[no-untyped-def]
     client.cookies.clear()
     names = {"cw_none": "cw-none", "cw_part": "cw-part", "cw_notes": "cw-notes", "cw_item": "cw-item", "cw_expired": "cw-expired",
              "cw_revoked": "cw-revoked", "other_caseworker": "cw-other", "mentor": "a-mentor", "owners_mentor": "rivers-mentor",
-             "admin": "org-admin"}
+             "admin": "org-admin", "admin_other": "other-org-admin"}
     for viewer, name in names.items():
-        make_user(settings, name, Role.MENTOR if viewer in MENTORS else Role.ADMIN if viewer == "admin" else Role.CASEWORKER)
+        make_user(settings, name, Role.MENTOR if viewer in MENTORS else Role.ADMIN if viewer in ADMINS else Role.CASEWORKER,
+                  organisation="Other Org" if viewer == "admin_other" else ORGANISATION)
+    make_user(settings, "other-org-cw", Role.CASEWORKER, organisation="Other Org", display_name="Noor Other-Org")
+    for label, organisation in (("Harbor help line", ORGANISATION), ("Other Org help line", "Other Org")):
+        sql(settings, "INSERT INTO help_line (organisation_id, label, call, text, position) "
+                      "SELECT id, :l, '0100', '', 1 FROM organisation WHERE name = :o", l=label, o=organisation)
+    line = sql(settings, "SELECT id FROM help_line WHERE label = 'Harbor help line'")[0][0]
     parts = tuple(BY_KEY)
     connections = {
         "cw_none": make_connection(settings, "river", "cw-none"),
@@ -206,7 +225,8 @@ def world(client, settings):  # type: ignore[no-untyped-def]
     sql(settings, "INSERT INTO access_request (id, connection_id, part, reason, created_at) VALUES ('request-one', :c, 'goals', 'To help', :t)",
         c=connections["cw_none"], t=datetime.now(UTC))
     card = sql(settings, "SELECT id FROM share_grant WHERE connection_id = :c", c=connections["cw_part"])[0][0]
-    return {"shared": shared, "private": private, "connections": connections, "names": names, "card": card}
+    return {"shared": shared, "private": private, "connections": connections, "names": names, "card": card,
+            "staff_id": user_id(settings, "cw-none"), "line": line}
 
 
 def _as(client, world, viewer: str) -> None:  # type: ignore[no-untyped-def]
@@ -237,7 +257,8 @@ def _url(path: str, world, viewer: str, part: str) -> str:  # type: ignore[no-un
     item = items[part if prefix == "/people" else KEY_OF_PATH[prefix]] if "{item_id" in path else ""
     values = {
         "{step_id:str}": items["step"], "{item_id:str}": item, "{file_id:str}": items["journal_file"],
-        "{connection_id:str}": connection, "{part:str}": part, "{line_id:int}": "1", "{user_id:int}": "1",
+        "{connection_id:str}": connection, "{part:str}": part, "{line_id:int}": str(world["line"]),
+        "{user_id:int}": str(world["staff_id"]),
         "{token:str}": "x" * 20, "{file_path:path}": "css/app.css", "{request_id:str}": "request-one",
         "{card_id:str}": world["card"], "{device_id:str}": "no-such-device",
         "{session_ref:str}": "0123456789abcdef", "{passkey_id:str}": "no-such-passkey",
@@ -366,3 +387,21 @@ def test_the_listener_hears_nothing_when_no_survivor_data_is_shown(app, client, 
     assert "read Goal" in listener.last
     client.get("/safety")
     assert listener.last == []
+
+
+def test_admins_of_two_organisations_read_only_their_own(app, client, world):
+    """Every admin page, read by the admins of two organisations: each sees their own organisation's staff and help
+    lines, and nothing of the other's (nor, as the tests above show, any survivor's data)."""
+    pages = [route.split(" ", 1)[1] for route in _routes(app) if route.startswith("GET /admin")]
+    assert {"/admin/staff", "/admin/help-lines", "/admin/impact", "/admin/feedback"} <= set(pages), pages
+    theirs = {"admin": ("Noor Other-Org", "other-org-cw", "Other Org help line", "Other Org"),
+              "admin_other": ("Cw None", "cw-none", "Harbor help line", ORGANISATION, "Rivers")}
+    for viewer, hidden in theirs.items():
+        _as(client, world, viewer)
+        for path in pages:
+            response = client.get(path)
+            assert response.status_code == 200, (viewer, path)
+            leaked = [words for words in hidden if words in response.text]
+            assert not leaked, (viewer, path, leaked)
+    _as(client, world, "admin")
+    assert "Cw None" in client.get("/admin/staff").text and "Harbor help line" in client.get("/admin/help-lines").text

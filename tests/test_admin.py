@@ -60,7 +60,7 @@ def test_create_admin_refuses_a_weak_password(settings):
 
 
 def _add_staff(client, username: str, role: str = "caseworker") -> str:  # type: ignore[no-untyped-def]
-    response = post_form(client, "/admin/staff", {"username": username, "role": role})
+    response = post_form(client, "/admin/staff", {"username": username, "role": role, "display_name": f"{username.title()} Smith"})
     assert response.status_code == 200, response.text
     match = re.search(r'value="(http://testserver\.local/set-password/[^"]+)"', response.text)
     assert match
@@ -170,8 +170,8 @@ def test_admin_sees_counts_but_no_survivor_and_cannot_act_on_one(client, setting
     sign_in(client, "orgadmin")
     page = client.get("/admin/staff").text
     assert "secret-survivor-name" not in page and "Secret Label" not in page
-    assert re.search(r"People using Waypoint</dt><dd>1<", page)
-    assert re.search(r"Connections in place</dt><dd>1<", page)
+    assert re.search(r"People connected with your staff</dt><dd>fewer than 5<", page)  # one person: never the number
+    assert re.search(r"Connections in place</dt><dd>fewer than 5<", page)
     assert post_form(client, f"/admin/staff/{survivor_id}/deactivate").status_code == 404
     assert post_form(client, "/admin/staff/999999/deactivate").status_code == 404
 

@@ -16,7 +16,7 @@ from portal.dates import moment
 from litestar.testing import TestClient
 
 from app import create_app
-from tests.conftest import BASE_URL, make_user, post_form, run, sign_in, sign_up, sql
+from tests.conftest import BASE_URL, ORGANISATION, make_user, post_form, run, sign_in, sign_up, sql
 
 
 def check_in(client, **fields):  # type: ignore[no-untyped-def]
@@ -65,7 +65,8 @@ def test_only_the_feeling_is_needed_and_the_safety_question_can_be_skipped(clien
 
 def in_country(settings, code: str) -> None:  # type: ignore[no-untyped-def]
     """The organisation is in `code` (as its first admin chose, on the command line or the Help lines page)."""
-    sql(settings, "INSERT INTO organisation (country, exit_url, created_at) VALUES (:c, '', :t)", c=code, t=datetime.now(UTC))
+    sql(settings, "INSERT INTO organisation (name, country, exit_url, created_at) VALUES (:n, :c, '', :t)", n=ORGANISATION,
+        c=code, t=datetime.now(UTC))
 
 
 def test_not_safe_shows_help_at_once_and_alerts_nobody(client, settings):
@@ -233,7 +234,7 @@ def test_a_country_that_does_not_exist_is_refused(client, settings):
     make_user(settings, "org-admin", Role.ADMIN)
     sign_in(client, "org-admin")
     assert post_form(client, "/admin/country", {"country": "XX"}).status_code == 400
-    assert sql(settings, "SELECT count(*) FROM organisation") == [(0,)]
+    assert sql(settings, "SELECT country FROM organisation") == [("",)]
 
 
 def test_the_admin_sets_help_lines_that_replace_the_defaults(client, other_client, settings):

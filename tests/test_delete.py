@@ -55,6 +55,8 @@ def _survivor_with_everything(client, other_client, third_client, settings) -> d
     post_form(other_client, f"/people/{mentor}/ask", {"part": "checkins", "reason": f"Reason {MARK}"})
     other_client.get(f"/people/{mentor}/goals")
     other_client.get(f"/people/{mentor}/documents/{document}/download")
+    # Feedback to the organisation of the staff on a connection (its words marked, and river's id on the row).
+    assert post_form(client, f"/sharing/{casework}/feedback", {"rating": "4", "words": f"Kind {MARK}"}).status_code == 303
     sign_in(third_client, "river")  # a second browser of river's
     return {"mentor": mentor, "casework": casework, "document": document}
 
@@ -74,6 +76,7 @@ def test_deleting_leaves_no_trace_and_leaves_everyone_else_alone(client, other_c
     before = _everything(settings)
     assert before["message"] and before["access_log"] and before["recovery_code"] and before["document_chunk"]
     assert before["journal_entry"] and before["journal_version"] and before["journal_file"]
+    assert before["feedback"]
     person_columns = _user_columns()
 
     def about_river(table: str, row: tuple) -> bool:  # type: ignore[type-arg]

@@ -36,12 +36,14 @@ NOT_TYPED = {
     "/goals/{item_id:str}/steps/{step_id:str}/move", "/goals/{item_id:str}/steps/{step_id:str}/delete",
     "/sharing/connect/confirm", "/sharing/item", "/sharing/cards/{card_id:str}/stop", "/sharing/{connection_id:str}/end",
     "/sharing/requests/{request_id:str}/decline", "/sharing/stop-all", "/sharing/stop-all/undo",
+    "/sharing/{connection_id:str}/feedback/remove",
     "/people/code", "/people/{connection_id:str}/end",
     "/messages/{connection_id:str}/pause", "/messages/{connection_id:str}/resume",
     "/settings/devices", "/settings/devices/{device_id:str}/remove",
     "/settings/sessions/{session_ref:str}/end", "/settings/sessions/end-all",
     "/passkeys/sign-in/options", "/passkeys/sign-in", "/settings/passkeys/options", "/settings/passkeys",
     "/settings/confirm/passkey/options", "/settings/confirm/passkey", "/settings/passkeys/{passkey_id:str}/remove",
+    "/settings/counting",  # yes or no from Home's two buttons, or Settings' one checkbox
 }
 # Every part's own private/delete buttons, from the registry's paths.
 NOT_TYPED_ITEM = re.compile(r"^/[a-z-]+/\{item_id:str\}/(private|delete)$")
@@ -131,6 +133,8 @@ CASES: list[Case] = [
     ("boss", "/admin/help-lines", lambda w: "/admin/help-lines", {"label": "", "call": "", "text": ""}, ""),
     ("boss", "/admin/country", lambda w: "/admin/country", {"country": "XX"}, ""),
     ("boss", "/admin/exit-place", lambda w: "/admin/exit-place", {"exit_url": "javascript:alert(1)"}, ""),
+    ("ana", "/settings/profile", lambda w: "/settings/profile", {"display_name": " ", "helps_with": "x" * 301}, "Write your name"),
+    ("river", "/sharing/{connection_id:str}/feedback", lambda w: f"/sharing/{w['casework']}/feedback", {"rating": "9", "words": "x" * 1001}, "from 1 to 5"),
 ]
 
 
@@ -141,7 +145,7 @@ def test_a_refused_form_shows_a_summary_linking_to_its_fields(client, settings, 
     world = dict(river)
     if who == "boss" or "{token" in case[1]:
         sign_in(client, "boss")
-        made = post_form(client, "/admin/staff", {"username": "new-one", "role": "mentor"})
+        made = post_form(client, "/admin/staff", {"username": "new-one", "role": "mentor", "display_name": "New One"})
         world["token"] = re.search(r'/set-password/([^"]+)"', made.text).group(1)  # type: ignore[union-attr]
         if who != "boss":
             client.cookies.clear()

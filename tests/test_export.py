@@ -8,6 +8,7 @@ import json
 import re
 import os
 import zipfile
+from datetime import UTC, datetime
 
 from portal.models import Role
 from tests.conftest import PASSWORD, make_connection, make_user, post_form, sign_in, sign_up
@@ -37,6 +38,7 @@ def test_the_export_holds_everything_and_every_document_byte_for_byte(client, ot
     post_form(other_client, f"/messages/{thread}", {"body": "How was the lawyer?"})
     post_form(client, f"/messages/{thread}", {"body": "It went well"})
     other_client.get(f"/people/{thread}/goals")  # a look river can read about
+    assert post_form(client, f"/sharing/{thread}/feedback", {"rating": "5", "words": "Ana listens"}).status_code == 303
 
     response = export(client)
     assert response.status_code == 200
@@ -54,12 +56,16 @@ def test_the_export_holds_everything_and_every_document_byte_for_byte(client, ot
     files = {entry["name"]: archive.read(entry["file"]) for entry in data["documents.json"]}
     assert files == {"Court letter": big, "ID photo": PNG}
     [conversation] = data["messages.json"]
-    assert conversation["with"] == "ana"
-    assert [(m["from"], m["text"]) for m in conversation["messages"]] == [("ana", "How was the lawyer?"), ("you", "It went well")]
+    mentor = "Ana · peer mentor · Safe Harbor"  # as the survivor knows her, never her username
+    assert conversation["with"] == mentor
+    assert [(m["from"], m["text"]) for m in conversation["messages"]] == [(mentor, "How was the lawyer?"), ("you", "It went well")]
     [link] = data["sharing.json"]
-    assert link["person"] == "ana" and [card["part"] for card in link["share_cards"]] == ["goals"]
+    assert (link["person"], link["organisation"]) == ("Ana", "Safe Harbor") and [card["part"] for card in link["share_cards"]] == ["goals"]
     assert link["share_cards"][0]["include_notes"] is False  # what each share said about the survivor's notes
-    assert [(look["viewer_name"], look["part"]) for look in data["who_has_looked.json"]] == [("ana", "goals")]
+    assert [(look["viewer_name"], look["part"]) for look in data["who_has_looked.json"]] == [("Ana", "goals")]
+    [told] = data["feedback.json"]
+    assert told == {"organisation": "Safe Harbor", "month": datetime.now(UTC).strftime("%Y-%m"), "rating": 5,
+                    "words": "Ana listens"}
     everything = b"".join(archive.read(name) for name in archive.namelist())
     assert b"Not river's goal" not in everything and b"someone-else" not in everything
     assert b"wrapped_key" not in everything and b"storage_key" not in everything

@@ -193,7 +193,7 @@ def test_photos_and_pdfs_are_encrypted_and_opened_by_the_owner_and_a_shared_case
     assert f'href="{staff_file}"' in other_client.get(f"/people/{shared}/journal/{entry_id}").text
     download = other_client.get(staff_file)
     assert download.status_code == 200 and download.content == big
-    assert "ana (caseworker) downloaded a file from your journal entry of" in client.get("/sharing/log").text
+    assert "Ana · caseworker · Safe Harbor downloaded a file from your journal entry of" in client.get("/sharing/log").text
     assert other_client.get(f"/journal/{entry_id}/files/{second}").status_code == 404  # the survivor's own address
     assert other_client.get(f"/people/{shared}/journal/{entry_id}/files/{other_file}").status_code == 404
     assert other_client.get(f"/people/{shared}{other_url}/files/{other_file}").content == PDF

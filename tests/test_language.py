@@ -43,6 +43,28 @@ class _Pseudo(Translations):
     ungettext = ngettext
 
 
+def _impact_context() -> dict[str, object]:
+    """Fake values for the Impact page (every branch of a figure: shown and hidden) and the counting question."""
+    from types import SimpleNamespace
+
+    shown = SimpleNamespace(text=lambda: "12", people_text=lambda: "6", hidden="", value=12)
+    hidden = SimpleNamespace(text=lambda: "⟦fewer than 5⟧", people_text=lambda: "⟦fewer than 5⟧", hidden="few",
+                             value=None)
+    chart = SimpleNamespace(width=320, height=194, baseline=164, labels=[(20.0, "2026-Q1")],
+                            bars=[SimpleNamespace(x=18, y=40, width=18, height=124, kind="set", text="12", hidden=False),
+                                  SimpleNamespace(x=40, y=164, width=18, height=0, kind="achieved", text="⟦fewer than 5⟧",
+                                                  hidden=True)])
+    return {
+        "ask_counting": True, "counting": {"on": True, "done": True},
+        "choices": {"2026-Q1": "2026-Q1"}, "chosen_from": "2026-Q1", "chosen_to": "2026-Q1", "period_error": "⟦e⟧",
+        "found": SimpleNamespace(quarters=["2026-Q1"], people=shown, shown=True,
+                                 goals={"set": [({"work": shown}, hidden)], "achieved": [({"work": hidden}, shown)]},
+                                 checkins=[(shown, hidden)], life_areas={"work": (shown, hidden)}),
+        "charts": {"goals": chart, "feeling": chart, "life_areas": chart}, "csv_href": "/admin/impact.csv",
+        "goal_areas": {"work": "⟦Work⟧"}, "life_areas": {"work": "⟦Work and learning⟧"},
+    }
+
+
 def test_templates_show_no_english_outside_gettext():
     env = template_environment(StaticAssets(STATIC_DIR), "secret")
     env.install_gettext_translations(_Pseudo(), newstyle=True)  # type: ignore[attr-defined]
@@ -55,13 +77,15 @@ def test_templates_show_no_english_outside_gettext():
     class Request:
         url = Url()
 
-    viewer = type("V", (), {"role": "survivor", "exit_url": "", "username": "river", "session_id": "s", "time_zone": "UTC", "unread": 3, "waiting": 0, "user_id": 1,
+    viewer = type("V", (), {"role": "survivor", "exit_url": "", "username": "river", "display_name": "", "session_id": "s", "time_zone": "UTC", "unread": 3, "waiting": 0, "user_id": 1,
                                  "app_name": "notes", "cover_when_hidden": True})()
     context = {
         "request": Request(), "csrf_input": "", "csrf_token": lambda: "t", "title": "", "viewer": viewer,
         "brand": type("B", (), {"key": "notes", "title": "1234"})(),
         "values": {}, "errors": {}, "error": "", "saved": True, "default_exit_url": "https://x.example",
-        "after_sign_up": True, "practice": True, "practised": True, "counts": {}, "connections": 3, "staff": [], "new_link": None,
+        "after_sign_up": True, "practice": True, "practised": True, "counts": {}, "staff": [],
+        "connections": __import__("types").SimpleNamespace(text=lambda: "1234"),
+        "people_connected": __import__("types").SimpleNamespace(text=lambda: "5678"), "organisation": "⟦Org⟧", "hosts": True, "new_link": None,
         "notice": "", "heading": "⟦h⟧", "body": "⟦b⟧", "username": "river",
         "goals": [], "page_number": 1, "has_next": False, "achieved_count": 2, "areas": {"work": "⟦Work⟧"},
         "goal": type("G", (), {"id": "g1", "title": "1234", "why": "5678", "area": "work", "status": "active", "private": False,
@@ -106,7 +130,7 @@ def test_templates_show_no_english_outside_gettext():
         "part": __import__("types").SimpleNamespace(key="goals", label=lambda: "⟦Goals⟧", list_intro="checkins/_shared_intro.html",
                                                     list_template="goals/_shared_card.html",
                                                     item_template="goals/_shared_item.html"), "base": "/people/c1/goals", "entries": [], "people": {__import__("collections").namedtuple("Person", "name reach")("1234", "5678"): "⟦Ana⟧"},
-        "names": {}, "person": "ana", "person_label": lambda name, role: "⟦Ana⟧",
+        "names": {}, "person": "ana", "person_label": lambda *person: "⟦Ana⟧",
         "next_step": type("N", (), {"reason": "⟦r⟧", "label": "⟦l⟧", "href": "/x"})(), "expiring_count": 5,
         "documents": [type("D", (), {"id": "d1", "name": "1234", "private": True, "expires_on": __import__("datetime").date(2027, 1, 2)})()],
         "threads": [{"connection": __import__("types").SimpleNamespace(id="c1", paused_at=1), "name": "1234", "unread": 2,
@@ -138,6 +162,14 @@ def test_templates_show_no_english_outside_gettext():
         "safety_plan": __import__("types").SimpleNamespace(id="s1"),
         "back": "/journal/j1",
         "undo_at": "2027-01-02T03:04:05", "undo_seconds": 10,
+        # staff profiles and feedback
+        "profile": __import__("types").SimpleNamespace(name="1234", role_name="⟦caseworker⟧", organisation="5678",
+                                                       helps_with="9012"),
+        "name_max": 80, "helps_with_max": 300, "words_max": 1000, "threshold": 5, "asks_feedback": True,
+        "answer": __import__("types").SimpleNamespace(rating=4, month="2026-12", words="1234"),
+        "ratings": {"4": "⟦4 · Helpful⟧"}, "rating_label": lambda rating: "⟦4 · Helpful⟧",
+        "month_name": lambda month: "⟦December 2026⟧", "answers": [("2026-12", 4, "1234"), ("2026-11", 2, "")],
+        "average": "3.0",
         # the safety plan
         "rows": [{"name": "1234", "reach": "5678"}, {"name": "", "reach": ""}],
         "take_options": {"id": "⟦ID or passport⟧", "keys": "⟦Keys⟧"}, "take_keys": ["id"],
@@ -167,6 +199,8 @@ def test_templates_show_no_english_outside_gettext():
                                                       created_at=__import__("datetime").datetime(2027, 1, 2, 3, 4))
                   for file_id, name, media_type in (("f1", "1234", "image/jpeg"), ("f2", "", "application/pdf"),
                                                     ("f3", "", "image/png"))],
+        # Impact and the yes or no to being counted
+        **_impact_context(),
     }
     for template in sorted((ROOT / "portal" / "templates").rglob("*.html")):
         name = template.relative_to(ROOT / "portal" / "templates").as_posix()

@@ -19,7 +19,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("entry", frozenset({"app", "portal.__main__"})),
     ("pages", frozenset({
         "portal.account", "portal.admin", "portal.export", "portal.home", "portal.language", "portal.messages",
-        "portal.passkeys",
+        "portal.passkeys", "portal.counting", "portal.impact", "portal.feedback", "portal.profiles",
         "portal.people", "portal.pwa", "portal.recovery_codes", "portal.reminders", "portal.safety",
         "portal.settings_page", "portal.sharing", "portal.sign_in",
     })),

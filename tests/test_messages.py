@@ -39,10 +39,10 @@ def test_a_mentors_message_is_read_by_the_survivor_with_an_unread_count(client, 
     home = client.get("/home").text
     assert '<span class="badge">1<span class="visually-hidden"> unread</span></span>' in home
     listing = client.get("/messages").text
-    assert "ana" in listing and "1 new message" in listing
+    assert "Ana · peer mentor · Safe Harbor" in listing and "1 new message" in listing
     assert client.get("/unread").text.count('class="badge"') == 1
     page = client.get(f"/messages/{thread}").text
-    assert "How is your week going?" in page and "Messages with ana" in page
+    assert "How is your week going?" in page and "Messages with Ana · peer mentor · Safe Harbor" in page
     assert 'class="badge"' not in client.get("/unread").text  # read now
     mentor_view = other_client.get(f"/messages/{thread}").text
     assert "Messages with Jo" in mentor_view  # the name river chose, never the username
@@ -120,7 +120,7 @@ def test_after_the_connection_ends_the_mentor_can_no_longer_write(client, other_
 
 def test_a_paused_mentors_messages_wait_and_nothing_is_pushed_until_the_survivor_resumes(client, other_client, settings, thread):
     assert post_form(client, f"/messages/{thread}/pause").status_code == 303
-    assert "You paused ana." in client.get(f"/messages/{thread}").text
+    assert "You paused Ana · peer mentor · Safe Harbor." in client.get(f"/messages/{thread}").text
     assert post_form(other_client, f"/messages/{thread}/pause").status_code == 404  # only the survivor pauses
     assert send(other_client, thread, "Are you there?").status_code == 303
     mentor_view = other_client.get(f"/messages/{thread}").text

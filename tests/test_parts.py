@@ -51,8 +51,8 @@ def test_a_part_is_shared_read_by_the_caseworker_logged_and_stopped(client, othe
     assert item_page.status_code == 200
     assert "Only for my eyes" not in item_page.text  # notes stay private unless the card includes them
     log = client.get("/sharing/log").text
-    assert f"ana (caseworker) looked at {part.phrase()}" in log
-    assert "ana (caseworker) opened" in log
+    assert f"Ana · caseworker · Safe Harbor looked at {part.phrase()}" in log
+    assert "Ana · caseworker · Safe Harbor opened" in log
 
     assert post_form(client, f"/sharing/{connection}/save", {}).status_code == 303  # nothing ticked: stopped
     assert other_client.get(shared_list).status_code == 404

@@ -16,7 +16,7 @@ PORTAL = Path(__file__).resolve().parent.parent / "portal"
 # Every part's table comes from the registry: a new part is covered without touching this test.
 OWNED = {part.model.__name__ for part in PARTS} | {
     "GoalStep", "DocumentChunk", "Message", "Connection", "Grant", "AccessRequest", "AccessLog",
-    "JournalVersion", "JournalFile",
+    "JournalVersion", "JournalFile", "Feedback",
 }
 ALLOWED = {
     # Steps of a goal that policy.readable or policy.changeable has just returned.
@@ -63,6 +63,10 @@ ALLOWED = {
     ("outbox.py", "_still_wanted", "AccessRequest"),
     ("outbox.py", "_still_wanted", "Document"),
     ("outbox.py", "_still_wanted", "Message"),
+    # A survivor's own answer to an organisation (feedback), written and taken back by them, for the organisation
+    # of the staff member on a connection that policy.own_connection has just returned as theirs.
+    ("profiles.py", "send_feedback", "Feedback"),
+    ("profiles.py", "take_back_feedback", "Feedback"),
 }
 QUERY_CALLS = {"select", "get", "exec", "delete", "update", "insert"}
 

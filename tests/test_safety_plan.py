@@ -171,7 +171,7 @@ def test_a_caseworker_reads_the_plan_while_shared_and_only_names_of_papers_they_
     assert "papers from Documents" not in page and "paper from Documents" not in page  # not even counted
     assert 'href="/safety-plan' not in page.split("<main", 1)[1]  # read-only: no Change, Delete or Print
     log = html.unescape(client.get("/sharing/log").text)
-    assert "ana (caseworker) opened your safety plan" in log
+    assert "Ana · caseworker · Safe Harbor opened your safety plan" in log
 
     # One paper shared on its own: its name shows, the other is not mentioned; one kept Only me is not either.
     assert post_form(client, "/sharing/item", {"part": "documents", "item_id": passport, "connection": connection,

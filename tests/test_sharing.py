@@ -105,11 +105,11 @@ def test_connecting_by_code_shares_nothing_until_the_survivor_chooses(pair, sett
     goal = new_goal(survivor, "Get my ID card back")
     code = show_code(staff)
     asked = post_form(survivor, "/sharing/connect", {"code": code.lower().replace("-", " ")})
-    assert "Connect with Ana (caseworker)?" in asked.text
+    assert "Connect with Ana?" in asked.text and "Caseworker · Safe Harbor" in asked.text
     done = post_form(survivor, "/sharing/connect/confirm", {"code": code, "label": "Rivers"})
     assert done.status_code == 303 and done.headers["location"] == "/sharing?done=connected"
     sharing = survivor.get("/sharing").text
-    assert "Ana (caseworker)" in sharing and "Ana (caseworker) cannot see anything of yours." in sharing
+    assert "Ana · caseworker · Safe Harbor" in sharing and "Ana · caseworker · Safe Harbor cannot see anything of yours." in sharing
     cid = connection_id(staff)
     people = staff.get("/people").text
     assert "Rivers" in people and "river" not in people and "Shares nothing with you right now." in people
@@ -160,13 +160,13 @@ def test_a_shared_part_is_read_only_logged_and_stops_on_the_very_next_request(pa
     assert saved.status_code == 303
     week = day((datetime.now(UTC) + timedelta(days=7)).date())
     sharing = survivor.get("/sharing").text
-    assert f"Ana (caseworker) can see your goals until {week}. Your notes stay private." in sharing
-    assert f"Ana (caseworker) can see your documents until {week}.</li>" in sharing  # documents have no notes
+    assert f"Ana · caseworker · Safe Harbor can see your goals until {week}. Your notes stay private." in sharing
+    assert f"Ana · caseworker · Safe Harbor can see your documents until {week}.</li>" in sharing  # documents have no notes
     assert f'<option value="keep" selected>As now: until {week}</option>' in sharing  # the form shows what is in force
     people = staff.get("/people")
     assert people.status_code == 200 and "Shares with you: Goals, Documents" in people.text
-    assert "You and Ana (caseworker) can see this." in survivor.get(goal).text
-    assert "You and Ana (caseworker) can see your goals" in survivor.get("/goals").text
+    assert "You and Ana · caseworker · Safe Harbor can see this." in survivor.get(goal).text
+    assert "You and Ana · caseworker · Safe Harbor can see your goals" in survivor.get("/goals").text
     assert "Only you can see your check-ins." in survivor.get("/check-ins").text
 
     item = goal.rsplit("/", 1)[1]
@@ -179,8 +179,8 @@ def test_a_shared_part_is_read_only_logged_and_stops_on_the_very_next_request(pa
     assert post_form(staff, f"{goal}/edit", {"title": "x", "area": "work"}).status_code == 404
 
     log = survivor.get("/sharing/log").text
-    assert "Ana (caseworker) opened “Find a course” in your goals" in log
-    assert "Ana (caseworker) looked at your goals" in log
+    assert "Ana · caseworker · Safe Harbor opened “Find a course” in your goals" in log
+    assert "Ana · caseworker · Safe Harbor looked at your goals" in log
 
     # Revoked in one browser: denied on the caseworker's very next request.
     post_form(survivor, "/sharing/stop-all")
@@ -276,7 +276,7 @@ def test_only_me_wins_over_a_shared_part(pair, settings, part):
     item = url.rsplit("/", 1)[1]
     cid = make_connection(settings, "river", "Ana", (part,))
     assert staff.get(f"/people/{cid}/{part}/{item}").status_code == 200
-    assert "You and Ana (caseworker) can see this." in survivor.get(url).text
+    assert "You and Ana · caseworker · Safe Harbor can see this." in survivor.get(url).text
     assert post_form(survivor, f"{url}/private", {"private": "1"}).status_code == 303
     page = survivor.get(url).text
     assert "Only you can see this." in page and "Remove “Only me”" in page
@@ -310,7 +310,7 @@ def test_a_shared_document_downloads_byte_identical_and_the_download_is_logged(p
     download = staff.get(f"/people/{cid}/documents/{item}/download")
     assert download.status_code == 200 and download.content == content
     assert download.headers["cache-control"] == "no-store"
-    assert "Ana (caseworker) downloaded your document “Passport”" in survivor.get("/sharing/log").text
+    assert "Ana · caseworker · Safe Harbor downloaded your document “Passport”" in survivor.get("/sharing/log").text
     # The survivor's own downloads are never logged.
     before = sql(settings, "SELECT count(*) FROM access_log")[0][0]
     survivor.get(f"{url}/download")
@@ -346,10 +346,10 @@ def test_who_has_looked_filters_by_person_and_says_when_an_item_is_gone(pair, th
     third_client.get(f"/people/{bo}/goals")
     post_form(survivor, f"/goals/{goal}/delete")
     log = survivor.get("/sharing/log").text
-    assert "Ana (caseworker) opened something in your goals that you have since deleted" in log
-    assert "Bobby (peer mentor) looked at your goals" in log
+    assert "Ana · caseworker · Safe Harbor opened something in your goals that you have since deleted" in log
+    assert "Bobby · peer mentor · Safe Harbor looked at your goals" in log
     only_bo = survivor.get("/sharing/log?person=Bobby").text
-    assert "Bobby (peer mentor)" in only_bo and "Ana (caseworker) opened" not in only_bo
+    assert "Bobby · peer mentor · Safe Harbor" in only_bo and "Ana · caseworker · Safe Harbor opened" not in only_bo
 
 
 def test_every_caseworker_look_is_in_who_has_looked_and_nothing_else_is(pair, settings):
@@ -387,7 +387,7 @@ def test_every_caseworker_look_is_in_who_has_looked_and_nothing_else_is(pair, se
     for text in ("opened “Goal seen” in your goals", "opened “Clinic seen” in your appointments",
                  "opened “Paper seen” in your documents", "downloaded your document “Paper seen”",
                  "opened your check-in of", "looked at your check-ins"):
-        assert f"Ana (caseworker) {text}" in log, text
+        assert f"Ana · caseworker · Safe Harbor {text}" in log, text
 
 
 def test_a_caseworker_asks_with_a_reason_and_learns_only_approved_or_not_now(pair, settings):
@@ -404,7 +404,7 @@ def test_a_caseworker_asks_with_a_reason_and_learns_only_approved_or_not_now(pai
     assert again.status_code == 400 and "asked for this already" in again.text
     assert "Goals: waiting for an answer" in staff.get(f"/people/{cid}").text
     inbox = survivor.get("/sharing").text
-    assert "Ana (caseworker) asks to see your goals" in inbox and "To plan &lt;b&gt;housing&lt;/b&gt;" in inbox
+    assert "Ana · caseworker · Safe Harbor asks to see your goals" in inbox and "To plan &lt;b&gt;housing&lt;/b&gt;" in inbox
     request_id = re.search(r'/sharing/requests/([A-Za-z0-9_-]+)/approve', inbox).group(1)  # type: ignore[union-attr]
     assert staff.get(f"/people/{cid}/goals/{goal}").status_code == 404  # asking shares nothing
     assert post_form(staff, f"/sharing/requests/{request_id}/approve", {"until": "week"}).status_code == 404
@@ -442,7 +442,7 @@ def test_one_item_shared_with_one_person_and_stopped(pair, third_client, setting
     assert post_form(survivor, "/sharing/item", {"part": "goals", "item_id": item, "connection": cid,
                                                  "until": "stop"}).headers["location"] == f"{shared}?done=shared"
     page = survivor.get(shared).text
-    assert "Ana (caseworker) can see this until you stop it." in page and "You and Ana (caseworker) can see this." in page
+    assert "Ana · caseworker · Safe Harbor can see this until you stop it." in page and "You and Ana · caseworker · Safe Harbor can see this." in page
     assert "Only you can see this." in survivor.get(f"/goals/{other}").text
     assert "Some items, chosen one by one" in staff.get(f"/people/{cid}").text
     listing = staff.get(f"/people/{cid}/goals").text
@@ -475,9 +475,9 @@ def test_an_item_shared_until_a_date_shows_the_date_on_its_page(pair, settings, 
                                                  "until": "week"})
     page = survivor.get(done.headers["location"])
     week = day((datetime.now(UTC) + timedelta(days=7)).date())
-    assert page.status_code == 200 and f"Ana (caseworker) can see this until {week}." in page.text
+    assert page.status_code == 200 and f"Ana · caseworker · Safe Harbor can see this until {week}." in page.text
     assert "Shared. It takes effect at once" in page.text
-    assert "Ana (caseworker) can see one item of your" in survivor.get("/sharing").text
+    assert "Ana · caseworker · Safe Harbor can see one item of your" in survivor.get("/sharing").text
 
 
 def _ends(settings) -> dict[str, datetime | None]:  # type: ignore[no-untyped-def]

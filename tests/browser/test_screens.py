@@ -53,8 +53,8 @@ USERNAMES = {"survivor": "amina", "caseworker": "sam", "mentor": "joanne", "admi
 
 def _space(client, settings) -> dict[str, str]:  # type: ignore[no-untyped-def]
     """Amina's space: goals with steps, an appointment, a document, check-ins, a safety plan, two ratings of her
-    life areas, a journal entry she has changed once, sharing with Sam (caseworker) who
-    has asked for more, and a thread with Jo (peer mentor)."""
+    life areas, a journal entry she has changed once, sharing with Sam · caseworker · Safe Harbor who
+    has asked for more, and a thread with Jo · peer mentor · Safe Harbor."""
     sign_up(client, "amina")
     goal = new_goal(client, "Get my ID card back")
     for step in ("Find my birth certificate", "Book at the town hall", "Go with Sam"):

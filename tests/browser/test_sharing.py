@@ -52,7 +52,7 @@ def _ask_to_connect(page, code: str) -> None:  # type: ignore[no-untyped-def]
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Sharing").click()
     page.get_by_label("Connection code").fill(code)
     page.get_by_role("button", name="Connect", exact=True).click()
-    page.get_by_role("heading", name="Connect with Ana (caseworker)?").wait_for()
+    page.get_by_role("heading", name="Connect with Ana?").wait_for()
 
 
 def _confirm(page, label: str = "Rivers") -> None:  # type: ignore[no-untyped-def]
@@ -62,8 +62,8 @@ def _confirm(page, label: str = "Rivers") -> None:  # type: ignore[no-untyped-de
 
 
 def _share_goals_for_a_week(page):  # type: ignore[no-untyped-def]
-    card = page.locator("li.card").filter(has=page.get_by_role("heading", name="Ana (caseworker)"))
-    expect(card.get_by_text("Ana (caseworker) cannot see anything of yours.")).to_be_visible()
+    card = page.locator("li.card").filter(has=page.get_by_role("heading", name="Ana · caseworker · Safe Harbor"))
+    expect(card.get_by_text("Ana · caseworker · Safe Harbor cannot see anything of yours.")).to_be_visible()
     card.get_by_label("Goals", exact=True).check()
     card.get_by_label("Until, Goals").select_option(label="1 week")
     card.get_by_role("button", name="Save sharing").click()
@@ -106,7 +106,7 @@ def test_a_shared_goal_is_read_only_logged_and_stopping_denies_the_next_request(
         expect(staff.get_by_role("link", name=re.compile("Change|Delete"))).to_have_count(0)
         expect(staff.get_by_role("button", name=re.compile("Change|Delete|achieved|Pause"))).to_have_count(0)
         page.get_by_role("link", name="Who has looked").click()
-        expect(page.get_by_text(f"Ana (caseworker) opened “{GOAL}” in your goals")).to_be_visible()
+        expect(page.get_by_text(f"Ana · caseworker · Safe Harbor opened “{GOAL}” in your goals")).to_be_visible()
         page.clock.install()  # the page's timers run on a clock the test moves on
         page.goto(f"{server}/sharing")
 
@@ -160,7 +160,7 @@ def test_sharing_and_my_people_pages_have_no_accessibility_violations(axe_page, 
         staff.get_by_role("heading", name="Shared with you").wait_for()
         assert _axe_violations(staff) == [], "the person page"
         page.get_by_role("link", name="Who has looked").click()
-        page.get_by_text(f"Ana (caseworker) opened “{GOAL}” in your goals").wait_for()
+        page.get_by_text(f"Ana · caseworker · Safe Harbor opened “{GOAL}” in your goals").wait_for()
         assert _axe_violations(page) == [], "Who has looked with entries"
     finally:
         phone_b.close()
@@ -189,7 +189,7 @@ def test_connecting_and_saving_sharing_work_without_javascript(browser, server, 
 
 OTHER_GOAL = "Open a bank account"
 ITEM_SHARED = re.compile(rf"Ana \(caseworker\) can see this until {DAY}\.")
-STOP_ITEM = "Stop sharing this with Ana (caseworker)"
+STOP_ITEM = "Stop sharing this with Ana · caseworker · Safe Harbor"
 
 
 def _goal_titled(page, server: str, title: str) -> str:  # type: ignore[no-untyped-def]
@@ -218,14 +218,14 @@ def _share_this_for_a_week(page):  # type: ignore[no-untyped-def]
     expect(page.get_by_label("With", exact=True)).to_be_hidden()  # closed until asked for
     disclosure.locator("summary", has_text="Share this with…").click()
     expect(disclosure).to_have_attribute("open", "")
-    page.get_by_label("With", exact=True).select_option(label="Ana (caseworker)")
+    page.get_by_label("With", exact=True).select_option(label="Ana · caseworker · Safe Harbor")
     page.get_by_label("Until", exact=True).select_option(label="1 week")
     page.get_by_role("button", name="Share this", exact=True).click()
     sentence = page.locator("ul.sentences li").filter(has_text=ITEM_SHARED)
     expect(sentence).to_have_count(1)
     until = shown_day(ITEM_SHARED.search(sentence.inner_text()).group(1))  # type: ignore[union-attr]
     assert abs((until - (datetime.now(UTC) + timedelta(days=7)).date()).days) <= 1, until  # local date, ±1 day
-    expect(page.get_by_text("You and Ana (caseworker) can see this.", exact=True)).to_be_visible()
+    expect(page.get_by_text("You and Ana · caseworker · Safe Harbor can see this.", exact=True)).to_be_visible()
     return sentence
 
 
@@ -237,7 +237,7 @@ def _ask(staff, what: str, why: str) -> None:  # type: ignore[no-untyped-def]
 
 
 def _request_card(page, what: str):  # type: ignore[no-untyped-def]
-    return page.locator("li.card").filter(has=page.get_by_role("heading", name=f"Ana (caseworker) asks to see {what}"))
+    return page.locator("li.card").filter(has=page.get_by_role("heading", name=f"Ana · caseworker · Safe Harbor asks to see {what}"))
 
 
 def test_one_item_shared_with_one_person_shows_only_it_and_stop_denies_the_next_request(page, browser, server, settings,
@@ -294,12 +294,12 @@ def test_only_me_wins_over_the_whole_goals_part_shared(page, browser, server, se
         expect(staff.get_by_role("link", name=GOAL)).to_be_visible()
 
         page.goto(f"{server}/goals/{private}")
-        expect(page.get_by_text("You and Ana (caseworker) can see this.", exact=True)).to_be_visible()
+        expect(page.get_by_text("You and Ana · caseworker · Safe Harbor can see this.", exact=True)).to_be_visible()
         page.get_by_role("button", name="Mark as “Only me”").click()
         expect(page.get_by_text("Only you can see this.", exact=True)).to_be_visible()
         expect(page.get_by_role("button", name="Remove “Only me”")).to_be_visible()
         expect(page.get_by_role("button", name="Mark as “Only me”")).to_have_count(0)
-        expect(page.get_by_text("You and Ana (caseworker) can see this.")).to_have_count(0)
+        expect(page.get_by_text("You and Ana · caseworker · Safe Harbor can see this.")).to_have_count(0)
         expect(page.get_by_text("Share this with…")).to_have_count(0)  # an Only me item cannot be shared
 
         again = staff.goto(f"{server}/people/{cid}/goals/{private}")  # the caseworker's very next request
