@@ -175,7 +175,7 @@ def world(client, settings):  # type: ignore[no-untyped-def]
     sign_in(client, "orgadmin")
     assert post_form(client, "/admin/help-lines", {"label": "City shelter (24 hours)", "call": "+44 20 7946 0000",
                                                    "text": ""}).status_code == 303
-    added = post_form(client, "/admin/staff", {"username": "new-mentor", "role": "mentor"})
+    added = post_form(client, "/admin/staff", {"username": "new-mentor", "role": "mentor", "display_name": "New Mentor"})
     token = re.search(r'/set-password/([^"]+)"', added.text).group(1)  # type: ignore[union-attr]
     client.cookies.clear()
     return {"ids": ids, "step": step, "casey": casey, "mara": mara, "token": token}

@@ -17,7 +17,7 @@ from tests.browser.helpers import DAY, open_menu, shown_day, sign_in, sign_up
 from tests.conftest import make_connection, make_user
 
 GOAL = "Find a course"
-SHARED = re.compile(rf"^Ana \(caseworker\) can see your goals until {DAY}\. Your notes stay private\.$")
+SHARED = re.compile(rf"^Ana · caseworker · Safe Harbor can see your goals until {DAY}\. Your notes stay private\.$")
 
 
 def _phone(browser, hosts_seen: list[str], **options):  # type: ignore[no-untyped-def]
@@ -188,7 +188,7 @@ def test_connecting_and_saving_sharing_work_without_javascript(browser, server, 
 # ----- one item shared with one person, "Only me", and asking for access -----------------------------
 
 OTHER_GOAL = "Open a bank account"
-ITEM_SHARED = re.compile(rf"Ana \(caseworker\) can see this until {DAY}\.")
+ITEM_SHARED = re.compile(rf"Ana · caseworker · Safe Harbor can see this until {DAY}\.")
 STOP_ITEM = "Stop sharing this with Ana · caseworker · Safe Harbor"
 
 
@@ -336,7 +336,7 @@ def test_a_caseworker_asks_with_a_reason_and_learns_only_approved_or_not_now(pag
         card.get_by_role("button", name="Approve").click()
         expect(page.get_by_role("status")).to_contain_text("Approved. It takes effect at once")
         expect(_request_card(page, "your documents")).to_have_count(0)
-        approved = re.compile(rf"Ana \(caseworker\) can see your documents until {DAY}\.")
+        approved = re.compile(rf"Ana · caseworker · Safe Harbor can see your documents until {DAY}\.")
         expect(page.get_by_text(approved)).to_be_visible()
 
         staff.goto(f"{server}/people/{cid}")
