@@ -21,16 +21,20 @@ class Result:
     seconds: float = 0.0
     wrong: dict[str, int] = field(default_factory=dict)  # an unexpected status or a dropped connection, counted
     received: int = 0  # bytes on the wire
+    answered: int | None = None  # measured elsewhere (wrk): the count, and `fixed` percentiles instead of latencies
+    fixed: dict[int, float] = field(default_factory=dict)  # ms by percentile
 
     @property
     def count(self) -> int:
-        return len(self.latencies)
+        return len(self.latencies) if self.answered is None else self.answered
 
     @property
     def rate(self) -> float:
         return self.count / self.seconds if self.seconds else 0.0
 
-    def percentile(self, p: float) -> float:
+    def percentile(self, p: int) -> float:
+        if self.answered is not None:
+            return self.fixed.get(p, float("nan"))
         if not self.latencies:
             return float("nan")
         ordered = sorted(self.latencies)
@@ -43,6 +47,35 @@ class Result:
 
 
 HEADER = f"{'page':<34} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'count':>8}"
+NUMBER = "BENCHNUMBER"  # in a Page's form: replaced by a running number (survives urlencode unchanged)
+
+
+@dataclass
+class Page:
+    """One page to drive, described once for either client (this module's or bench/wrk.py): the browsers
+    whose sessions go with it (one connection each), extra headers, and for a POST its form."""
+
+    name: str
+    path: str
+    sessions: list[Browser]
+    headers: dict[str, str] = field(default_factory=dict)
+    form: dict[str, str] | None = None  # a POST, with the session's CSRF token added
+    ok: tuple[int, ...] = (200,)
+    limit: int = 1_000_000
+
+
+async def drive_page(page: Page, *, seconds: float) -> Result:
+    """Drive `page` with this module's client: each of its browsers on its own connection."""
+    number = 0
+
+    async def request(browser: Browser) -> Answer:
+        nonlocal number
+        if page.form is None:
+            return await browser.get(page.path, page.headers or None)
+        number += 1
+        return await browser.post(page.path, {k: v.replace(NUMBER, str(number)) for k, v in page.form.items()})
+
+    return await drive(page.name, page.sessions, request, seconds=seconds, limit=page.limit, ok=page.ok)
 
 
 async def drive(name: str, browsers: list[Browser], request: Request, *, seconds: float, limit: int,
