@@ -6,8 +6,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from functools import partial
@@ -15,16 +13,14 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from litestar import Litestar
-from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.middleware import DefineMiddleware
-from litestar.datastructures import CacheControlHeader, State
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.logging.config import LoggingConfig
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
-from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from redis.asyncio import Redis
 
@@ -38,6 +34,7 @@ from portal.limits import MemoryCounters, RedisCounters, Throttle
 from portal.organisation import ExitDefault
 from portal.passwords import Hasher
 from portal.safety import exit_href
+from portal.static_files import StaticAssets, handler as static_handler
 from portal.timezones import zone_in_words
 from portal.sessions import DatabaseSessionStore, RedisSessionStore, Sessions
 from portal.storage import DatabaseStorage
@@ -50,26 +47,6 @@ from portal.web import exception_handlers, page_link, Services
 ROOT = Path(__file__).resolve().parent
 STATIC_DIR = ROOT / "static"
 TEMPLATE_DIRS = [ROOT / "portal" / "templates", ROOT / "components"]
-
-
-class StaticAssets:
-    """Version strings and integrity hashes of the files in static/, read once at start-up."""
-
-    def __init__(self, directory: Path) -> None:
-        self._version: dict[str, str] = {}
-        self._integrity: dict[str, str] = {}
-        for path in sorted(directory.rglob("*")):
-            if path.is_file():
-                data = path.read_bytes()
-                name = path.relative_to(directory).as_posix()
-                self._version[name] = hashlib.sha256(data).hexdigest()[:12]
-                self._integrity[name] = "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode()
-
-    def url(self, name: str) -> str:
-        return f"/static/{name}?v={self._version[name]}"
-
-    def integrity(self, name: str) -> str:
-        return self._integrity[name]
 
 
 def template_environment(assets: StaticAssets, secret_key: str) -> Environment:
@@ -156,15 +133,8 @@ def create_app(settings: Config | None = None) -> Litestar:
                 await redis.aclose()
             await engine.dispose()
 
-    static = create_static_files_router(
-        path="/static",
-        directories=[STATIC_DIR],
-        # Every link to a static file carries its content hash, so browsers may keep it a year.
-        cache_control=CacheControlHeader(max_age=31_536_000, public=True),
-        include_in_schema=False,
-        name="static",
-        opt={"uncompressed": False},
-    )
+    # Every file of static/ in memory, hashed and compressed once (portal.static_files): about 180 KB.
+    static = static_handler(assets)
     app = Litestar(
         route_handlers=[
             static, *sign_in.routes, *safety.routes, *home.routes, *settings_page.routes, *language.routes,
@@ -177,7 +147,7 @@ def create_app(settings: Config | None = None) -> Litestar:
         # anything else; then the CSRF check (403), so a forged form never touches a session; then the viewer.
         middleware=[AllowedHostsMiddleware(settings.allowed_hosts),
                     DefineMiddleware(CSRFMiddleware, config=services.csrf),
-                    ViewerMiddleware(sessions, factory)],
+                    ViewerMiddleware(sessions, engine)],
         template_config=TemplateConfig(
             instance=JinjaTemplateEngine.from_environment(template_environment(assets, settings.secret_key))
         ),
@@ -186,13 +156,8 @@ def create_app(settings: Config | None = None) -> Litestar:
             if settings.api_docs
             else None
         ),
-        # Only static files are compressed: a compressed page holding a secret (the CSRF token) next to
-        # text a visitor typed could leak the secret through its size (BREACH).
-        # Brotli at its best (htmx: 12.0 KB against 13.4 KB gzip), gzip for browsers without it. The cost
-        # falls on a first visit only: every static link carries its hash and is kept a year.
-        compression_config=CompressionConfig(backend="brotli", brotli_quality=11, brotli_gzip_fallback=True,
-                                             gzip_compress_level=9, exclude_opt_key="uncompressed"),
-        opt={"uncompressed": True},
+        # No compression_config: a compressed page holding a secret (the CSRF token) next to text a visitor
+        # typed could leak the secret through its size (BREACH). Static files come compressed from memory.
         exception_handlers=exception_handlers(),
         request_class=PortalRequest,
         before_send=[headers_hook(settings.production)],
@@ -200,7 +165,7 @@ def create_app(settings: Config | None = None) -> Litestar:
         logging_config=LoggingConfig(log_exceptions="never"),
         request_max_body_size=1_000_000,
         lifespan=[lifespan],
-        state=State({"services": services}),
+        state=State({"services": services, "static_assets": assets}),
         debug=settings.debug,
     )
     if settings.production:

@@ -14,13 +14,14 @@ from litestar import Request, Response, Router, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
+from sqlalchemy import bindparam
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal import policy, reminder_times, shares
 from portal.dates import parse_date, year_span
 from portal.i18n import _
-from portal.survivor_part import SurvivorPart
+from portal.survivor_part import Summary, SurvivorPart
 from portal.models import Appointment, Reminder, utcnow
 from portal.timezones import local, to_utc
 from portal.forms import form_value, page_number, text_errors
@@ -82,11 +83,6 @@ async def appointments_of(db: AsyncSession, viewer: Viewer, owner_id: int, upcom
     starts = col(Appointment.starts_at)
     return await policy.listed(db, viewer, PART, owner_id, where=[starts >= since if upcoming else starts < since],
                                order_by=[starts if upcoming else starts.desc()], page=number, per_page=per_page)
-
-
-async def next_appointment(db: AsyncSession, viewer: Viewer) -> Appointment | None:
-    items, _more = await appointments_of(db, viewer, viewer.user_id, True, per_page=1)
-    return items[0] if items else None
 
 
 async def _list_page(request: Request[Any, Any, Any], db: AsyncSession, *, past: bool) -> Template:
@@ -274,3 +270,12 @@ PART = SurvivorPart(
     item_template="appointments/_shared_item.html",
     export_about=lambda: _("your appointments (times in UTC, with the time zone you typed them in)"),
 )
+
+
+# The viewer's next appointment (from an hour ago on), for Home.
+NEXT_SUMMARY = Summary(
+    PART, "appointment", {"id": Appointment.id, "private": Appointment.private, "at": Appointment.starts_at,
+                          "title": Appointment.what, "place": Appointment.place},
+    where=(col(Appointment.starts_at) >= bindparam("appointments_since"),), order_by=(col(Appointment.starts_at),),
+    names={"starts_at": "at", "what": "title", "place": "place"},
+    params=lambda _viewer: {"appointments_since": utcnow() - timedelta(hours=1)})

@@ -22,7 +22,7 @@ from portal import policy, shares
 from portal.dates import day
 from portal.help_lines import help_lines
 from portal.i18n import _
-from portal.survivor_part import SurvivorPart
+from portal.survivor_part import Summary, SurvivorPart
 from portal.models import CheckIn, SafeAnswer
 from portal.timezones import local
 from portal.forms import form_value, page_number, text_errors
@@ -148,12 +148,6 @@ async def history(db: AsyncSession, viewer: Viewer, owner_id: int, number: int) 
             "height": HEIGHT}
 
 
-async def last_checkin(db: AsyncSession, viewer: Viewer) -> CheckIn | None:
-    items, _more = await policy.listed(db, viewer, PART, viewer.user_id, order_by=[col(CheckIn.created_at).desc()],
-                                       per_page=1)
-    return items[0] if items else None
-
-
 @get("/", name="checkins")
 async def index(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Template:
     viewer = current_viewer(request)
@@ -273,3 +267,9 @@ PART = SurvivorPart(
     list_template="checkins/_shared_card.html", list_intro="checkins/_shared_intro.html",
     item_template="checkins/_shared_item.html", export_about=lambda: _("your check-ins"),
 )
+
+
+# The viewer's newest check-in, for Home.
+LAST_SUMMARY = Summary(PART, "checkin", {"id": CheckIn.id, "private": CheckIn.private, "at": CheckIn.created_at,
+                                         "n1": CheckIn.feeling},
+                       order_by=(col(CheckIn.created_at).desc(),), names={"created_at": "at", "feeling": "n1"})

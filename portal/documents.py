@@ -22,6 +22,7 @@ from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromPath
 from litestar.response import Redirect, Stream, Template
 from litestar.utils.scope.state import ScopeState
+from sqlalchemy import bindparam
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -29,7 +30,7 @@ from portal import policy, reminder_times, shares
 from portal.crypto import ChunkError, DocumentKeyError, open_chunk
 from portal.dates import parse_date, year_span
 from portal.i18n import _
-from portal.survivor_part import SurvivorPart
+from portal.survivor_part import Summary, SurvivorPart
 from portal.models import Document, DocumentKind, utcnow
 from portal.storage import MissingChunk
 from portal.timezones import local
@@ -121,14 +122,6 @@ async def documents_of(db: AsyncSession, viewer: Viewer, owner_id: int, number: 
     """A page of `owner_id`'s documents that `viewer` may see, newest first."""
     return await policy.listed(db, viewer, PART, owner_id, order_by=[col(Document.created_at).desc()], page=number,
                                per_page=PER_PAGE)
-
-
-async def expiring(db: AsyncSession, viewer: Viewer, today: date, limit: int = 3) -> tuple[list[Document], int]:
-    """The viewer's own documents expired or expiring within 60 days, soonest first (a few), and how many in all."""
-    soon = col(Document.expires_on) <= today + timedelta(days=EXPIRING_DAYS)
-    items, _more = await policy.listed(db, viewer, PART, viewer.user_id, where=[soon],
-                                       order_by=[col(Document.expires_on)], per_page=limit)
-    return items, await policy.counted(db, viewer, PART, viewer.user_id, soon)
 
 
 @get("/", name="documents")
@@ -361,3 +354,13 @@ PART = SurvivorPart(
     export_about=lambda: _("your documents' names, types and dates; the files are in documents/"),
     export_extra=_export_file,
 )
+
+
+# The viewer's own documents expired or expiring within 60 days, soonest first (a few), with how many in all, for
+# Home.
+EXPIRING_SUMMARY = Summary(
+    PART, "document", {"id": Document.id, "private": Document.private, "day": Document.expires_on,
+                       "title": Document.name},
+    where=(col(Document.expires_on) <= bindparam("documents_soon"),), order_by=(col(Document.expires_on),), limit=3,
+    counted=True, names={"expires_on": "day", "name": "title", "total": "total"},
+    params=lambda viewer: {"documents_soon": today_for(viewer.time_zone) + timedelta(days=EXPIRING_DAYS)})

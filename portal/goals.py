@@ -22,7 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from portal import policy, shares
 from portal.dates import parse_date, year_span
 from portal.i18n import _
-from portal.survivor_part import SurvivorPart
+from portal.survivor_part import Summary, SurvivorPart
 from portal.models import Goal, GoalArea, GoalStatus, GoalStep, utcnow
 from portal.forms import form_value, page_number, text_errors, text_problem
 from portal.viewer import current_viewer, survivor_only, Viewer
@@ -357,3 +357,11 @@ PART = SurvivorPart(
     item_template="goals/_shared_item.html", export_about=lambda: _("your goals, each with its steps"),
     export_extra=_export_steps,
 )
+
+
+# The newest active goals with their progress, for Home.
+HOME_SUMMARY = Summary(
+    PART, "goal", {"id": Goal.id, "private": Goal.private, "at": Goal.created_at, "title": Goal.title,
+                   "n1": Goal.steps_done, "n2": Goal.steps_total},
+    where=(col(Goal.status) == GoalStatus.ACTIVE.value,), order_by=(col(Goal.created_at).desc(),), limit=3,
+    names={"title": "title", "steps_done": "n1", "steps_total": "n2"})

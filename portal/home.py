@@ -13,14 +13,10 @@ from litestar.response import Redirect, Template
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from portal.appointments import next_appointment
-from portal.checkins import feeling_labels, last_checkin
-from portal.goals import goals_of
-from portal.documents import expiring, expiry, today_for
-from portal.safety_plan import own_plan
-from portal import disguise, parts, policy, shares
+from portal import appointments, checkins, disguise, documents, goals, parts, policy, safety_plan, shares
+from portal.documents import today_for
 from portal.i18n import _, ngettext
-from portal.models import AccessRequest, CheckIn, Connection, Goal, GoalStatus, Grant, User, utcnow
+from portal.models import AccessRequest, Connection, Grant, User, utcnow
 from portal.timezones import local
 from portal.viewer import current_viewer, home_for, staff_only, survivor_only, viewer_of
 from portal.web import page, services_of
@@ -50,8 +46,7 @@ class NextAction:
     href: str
 
 
-def next_action(waiting: int, expiring_count: int, last_checkin: CheckIn | None, goals: list[Goal],
-                zone: str) -> NextAction:
+def next_action(waiting: int, expiring_count: int, last_checkin: Any, active: list[Any], zone: str) -> NextAction:
     """A request waiting for an answer first (someone is waiting, and nothing is shared until the survivor
     says so), then papers (they take time to renew), then today's check-in, then a goal to work on."""
     if waiting:
@@ -67,27 +62,30 @@ def next_action(waiting: int, expiring_count: int, last_checkin: CheckIn | None,
             _("Look at your documents"), "/documents")
     if last_checkin is None or local(last_checkin.created_at, zone).date() != today_for(zone):
         return NextAction(_("How are you today?"), _("New check-in"), "/check-ins/new")
-    open_goal = next((goal for goal in goals if goal.steps_done < goal.steps_total), None)
+    open_goal = next((goal for goal in active if goal.steps_done < goal.steps_total), None)
     if open_goal is not None:
         return NextAction(_("One small step counts."), _("Take the next step on a goal"), f"/goals/{open_goal.id}")
     return NextAction(_("What would you like to work on?"), _("New goal"), "/goals/new")
 
 
+# What Home shows of each part, read in one statement built once.
+HOME = (goals.HOME_SUMMARY, documents.EXPIRING_SUMMARY, checkins.LAST_SUMMARY, appointments.NEXT_SUMMARY,
+        safety_plan.PLAN_SUMMARY)
+
+
 @get("/home", guards=[survivor_only], name="home")
 async def survivor_home(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Template:
     viewer = current_viewer(request)
-    goals, _more = await goals_of(db, viewer, viewer.user_id, [GoalStatus.ACTIVE.value], per_page=3)
     today = today_for(viewer.time_zone)
-    documents, expiring_count = await expiring(db, viewer, today)
-    checkin = await last_checkin(db, viewer)
-    account = await db.get(User, viewer.user_id)  # whether they have answered "Count me in anonymous totals?"
-    return page(request, "home/survivor.html", title=_("Home"), goals=goals,
-                ask_counting=account is not None and not account.count_asked,
-                next_appointment=await next_appointment(db, viewer), local=local,
-                documents=documents, expiring_count=expiring_count, today=today, expiry=expiry,
-                last_checkin=checkin, feelings=feeling_labels(), safety_plan=await own_plan(db, viewer),
+    found = await policy.own_together(db, viewer, HOME)
+    active, expiring, last = found["goal"], found["document"], next(iter(found["checkin"]), None)
+    expiring_count = expiring[0].total if expiring else 0
+    return page(request, "home/survivor.html", title=_("Home"), goals=active, ask_counting=not viewer.count_asked,
+                next_appointment=next(iter(found["appointment"]), None), local=local,
+                documents=expiring, expiring_count=expiring_count, today=today, expiry=documents.expiry,
+                last_checkin=last, feelings=checkins.feeling_labels(), safety_plan=next(iter(found["plan"]), None),
                 seen_parts=await shares.seen_by_part(db, viewer.user_id),
-                next_step=next_action(viewer.waiting, expiring_count, checkin, goals, viewer.time_zone))
+                next_step=next_action(viewer.waiting, expiring_count, last, active, viewer.time_zone))
 
 
 # ----- a caseworker's or mentor's Home: what changed since their last visit ------------------------

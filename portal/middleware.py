@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 import re
 from collections.abc import Callable
-from dataclasses import replace
 from secrets import compare_digest
 from typing import Any
 
@@ -19,16 +18,16 @@ from litestar.middleware import ASGIMiddleware
 from litestar.middleware import csrf as litestar_csrf
 from litestar.middleware.csrf import CSRF_SECRET_LENGTH, generate_csrf_hash
 from litestar.types import ASGIApp, HTTPResponseBodyEvent, Message, Receive, Scope, Send
-from sqlalchemy import func
-from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.orm import aliased
+from sqlmodel import col
 
 from portal import i18n, policy
 from portal.viewer import Viewer
 from portal.web import services_of
-from portal.models import Organisation, Role, User
-from portal.sessions import Sessions
+from portal.models import Organisation, Role, User, WebSession
+from portal.sessions import SESSION_COLUMNS, DatabaseSessionStore, Sessions, session_record
 
 
 # Requests a page makes on its own, every few seconds (new messages, the unread count).
@@ -45,9 +44,11 @@ class ViewerMiddleware(ASGIMiddleware):
     scopes = (ScopeType.HTTP,)
     should_bypass_for_scope = staticmethod(lambda scope: scope["path"].startswith("/static/"))
 
-    def __init__(self, sessions: Sessions, factory: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: Sessions, engine: AsyncEngine) -> None:
         self.sessions = sessions
-        self.factory = factory
+        self.engine = engine
+        # Sessions kept in the portal's own database are read together with the person, in one statement.
+        self.sessions_here = isinstance(sessions.store, DatabaseSessionStore)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         state = scope.setdefault("state", {})
@@ -67,40 +68,52 @@ class ViewerMiddleware(ASGIMiddleware):
         await next_app(scope, receive, send)
 
     async def _viewer(self, token: str, *, touch: bool) -> Viewer | None:
-        record = await self.sessions.find(token, touch=touch)
+        """The viewer behind a cookie, in one statement: with sessions in the database, the session row joined to
+        the person's own row, their organisation's name and the menu's counts; with sessions in Redis, the
+        session from Redis and the rest in one statement."""
+        session_id = self.sessions.session_id(token)
+        if session_id is None:
+            return None
+        async with self.engine.connect() as conn:
+            if self.sessions_here:
+                row = (await conn.execute(SESSION_AND_PERSON, {"session_id": session_id})).first()
+                record = session_record(row) if row is not None else None
+            else:
+                record = await self.sessions.store.get(session_id)
+                row = (await conn.execute(PERSON, {"user_id": record.user_id})).first() if record else None
+            await conn.rollback()
         if record is None:
             return None
-        async with self.factory() as db:
-            found = (await db.exec(
-                select(User, func.coalesce(Organisation.name, "")).where(col(User.id) == record.user_id)
-                .outerjoin(Organisation, col(Organisation.id) == User.organisation_id)
-            )).first()
-            user, organisation_name = found if found is not None else (None, "")
-            # The person's own idle limit, or the organisation's when they chose none.
-            limit = (timedelta(minutes=user.idle_minutes) if user is not None and user.idle_minutes
-                     else self.sessions.idle)
-            too_idle = record.idle_for >= limit
-            if user is None or not user.active or too_idle:
-                await self.sessions.store.delete(record.id)
-                return None
-            viewer = Viewer(
-                user_id=record.user_id,
-                role=Role(user.role),
-                username=user.username,
-                session_id=record.id,
-                exit_url=user.exit_url,
-                time_zone=user.time_zone or "UTC",
-                cover_when_hidden=user.cover_when_hidden,
-                app_name=user.app_name,
-                language=user.language,
-                organisation_id=user.organisation_id,
-                organisation_name=organisation_name,
-                display_name=user.display_name,
-            )
-            if viewer.role in (Role.SURVIVOR, Role.MENTOR):
-                viewer = replace(viewer, unread=sum((await policy.unread_counts(db, viewer)).values()),
-                                 waiting=await policy.waiting_requests(db, viewer))
-        return viewer
+        record = await self.sessions.check(record, touch=touch)
+        if record is None:
+            return None
+        # The person's own idle limit, or the organisation's when they chose none.
+        limit = timedelta(minutes=row.idle_minutes) if row is not None and row.idle_minutes else self.sessions.idle
+        if row is None or not row.active or record.idle_for >= limit:
+            await self.sessions.store.delete(record.id)
+            return None
+        return Viewer(
+            user_id=record.user_id, role=Role(row.role), username=row.username, session_id=record.id,
+            exit_url=row.exit_url, time_zone=row.time_zone or "UTC", cover_when_hidden=row.cover_when_hidden,
+            app_name=row.app_name, language=row.language, organisation_id=row.organisation_id,
+            organisation_name=row.organisation_name, display_name=row.display_name, count_asked=row.count_asked,
+            unread=int(row.unread), waiting=int(row.waiting),
+        )
+
+
+# The person behind a session, with what every page shows of them, read in one statement built once.
+ME = aliased(User, name="me")
+_PERSON: tuple[Any, ...] = (
+    ME.role, ME.username, ME.active, ME.exit_url, ME.time_zone, ME.idle_minutes, ME.cover_when_hidden, ME.app_name,
+    ME.language, ME.organisation_id, ME.display_name, ME.count_asked,
+    func.coalesce(Organisation.name, "").label("organisation_name"), *policy.menu_counts(ME))
+PERSON = (select(*_PERSON).outerjoin(Organisation, col(Organisation.id) == ME.organisation_id)
+          .where(col(ME.id) == bindparam("user_id")))
+SESSION_AND_PERSON = (
+    select(*SESSION_COLUMNS, *_PERSON).join(ME, col(ME.id) == WebSession.user_id)
+    .outerjoin(Organisation, col(Organisation.id) == ME.organisation_id)
+    .where(col(WebSession.id) == bindparam("session_id"))
+)
 
 
 def _appending_cookie(send: Send, cookie_header: str) -> Send:

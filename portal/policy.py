@@ -29,11 +29,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
 from litestar.exceptions import NotFoundException
-from sqlalchemy import ColumnElement, and_, case, delete, exists, false, func, literal, or_, update
+from sqlalchemy import (ColumnElement, Date, DateTime, String, TypeDecorator, and_, case, delete, exists, false, func,
+                        bindparam, literal, null, or_, union_all, update)
+from sqlalchemy import cast as sa_cast
+from sqlalchemy import type_coerce
 from sqlalchemy.orm import aliased
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -43,7 +47,7 @@ from portal.models import (
     STAFF_ROLES, AccessLog, AccessRequest, CheckIn, Connection, Departure, Document, DocumentChunk, Goal, GoalStatus,
     Feedback, Grant, JournalEntry, JournalFile, LifeAreas, Message, Organisation, Role, User, utcnow,
 )
-from portal.survivor_part import SurvivorPart
+from portal.survivor_part import Summary, SurvivorPart
 from portal.viewer import Viewer
 
 Item = TypeVar("Item", bound=SQLModel)
@@ -174,6 +178,46 @@ async def listed(
     return list(rows[:per_page]), len(rows) > per_page
 
 
+_TOGETHER: dict[int, Any] = {}  # id of a tuple of summaries -> its statement, built once
+
+
+def _together(summaries: tuple[Summary, ...]) -> Any:
+    """The statement of these summaries, for any survivor (their id a bound parameter): built the first time."""
+    found = _TOGETHER.get(id(summaries))
+    if found is None:
+        anyone = cast(Viewer, _RowOwner(bindparam("viewer_id"), Role.SURVIVOR))
+        branches = []
+        for summary in summaries:
+            columns = cast(Any, summary.part.model)
+            where = (col(columns.owner_id) == anyone.user_id, _owner_or_card(anyone, summary.part, None),
+                     *summary.where)
+            total = (select(func.count()).select_from(summary.part.model).where(*where).scalar_subquery()
+                     if summary.counted else None)
+            branches.append(select(*summary.select_columns(total)).where(*where)
+                            .order_by(*summary.order_by, col(columns.id)).limit(summary.limit).subquery().select())
+        found = _TOGETHER[id(summaries)] = union_all(*branches)
+    return found
+
+
+async def own_together(db: AsyncSession, viewer: Viewer, summaries: tuple[Summary, ...]) -> dict[str, list[Any]]:
+    """A few of the viewer's own rows of several parts, in one statement built once (Home): kind -> rows, each
+    with the names its summary gives. Only a survivor's own, under THE rule like every read; the owner reads their
+    notes, so none are held back, and nothing is logged. `summaries`: a tuple made once (a module's constant)."""
+    if viewer.role != Role.SURVIVOR or not summaries:
+        return {}
+    for summary in summaries:
+        _noted(f"read {summary.part.model.__name__}")
+    params = {"viewer_id": viewer.user_id}
+    for summary in summaries:
+        params.update(summary.params(viewer))
+    rows = (await (await db.connection()).execute(_together(summaries), params)).all()
+    found: dict[str, list[Any]] = {summary.kind: [] for summary in summaries}
+    by_kind = {summary.kind: summary for summary in summaries}
+    for row in rows:
+        found[row.kind].append(by_kind[row.kind].read(row))
+    return found
+
+
 async def counted(db: AsyncSession, viewer: Viewer, part: SurvivorPart[Any], owner_id: int, *where: Any) -> int:
     """How many of `owner_id`'s items of one part this viewer may see (not logged: it shows no item)."""
     columns = cast(Any, part.model)
@@ -194,6 +238,12 @@ async def changeable(db: AsyncSession, viewer: Viewer, part: SurvivorPart[Item],
 # ----- what the survivor is told about their own sharing --------------------------------------
 
 
+def _title_kind(kind: Any) -> int:
+    """Which slot a title of this column type goes in: 0 words, 1 a moment, 2 a day."""
+    kind = kind.impl_instance if isinstance(kind, TypeDecorator) else kind
+    return 1 if isinstance(kind, DateTime) else 2 if isinstance(kind, Date) else 0
+
+
 async def item_names(db: AsyncSession, viewer: Viewer, entries: Sequence[AccessLog],
                      parts: Sequence[SurvivorPart[Any]]) -> dict[tuple[str, str], Any]:
     """For lines of the viewer's own access log: the title of each item still there (a date for a check-in)."""
@@ -202,14 +252,25 @@ async def item_names(db: AsyncSession, viewer: Viewer, entries: Sequence[AccessL
     for entry in entries:
         if entry.item_id and entry.part in by_key:
             wanted.setdefault(entry.part, set()).add(entry.item_id)
-    names: dict[tuple[str, str], Any] = {}
+    if not wanted:
+        return {}
+    # One statement for every part: each part's titles in the slot of their kind (words, a moment, a day), typed as
+    # their column is, so every title reads back as the value it is.
+    titles = {key: getattr(cast(Any, by_key[key].model), by_key[key].title) for key in wanted}
+    kinds = {key: _title_kind(title.type) for key, title in titles.items()}
+    slots: list[Any] = [String(), String(), String()]
+    for key, kind in kinds.items():
+        slots[kind] = titles[key].type
+    branches: list[Any] = []
     for key, ids in wanted.items():
-        part = by_key[key]
-        columns = cast(Any, part.model)
-        rows = (await db.exec(select(columns.id, getattr(columns, part.title))
-                              .where(col(columns.id).in_(ids), visible(viewer, part)))).all()
-        names.update({(key, item_id): title for item_id, title in rows})
-    return names
+        part, columns = by_key[key], cast(Any, by_key[key].model)
+        branches.append(select(literal(key, String()).label("part"), col(columns.id).label("id"),
+                               *[titles[key] if n == kinds[key] else type_coerce(sa_cast(null(), slot), slot)
+                                 for n, slot in enumerate(slots)])
+                        .where(col(columns.id).in_(ids), visible(viewer, part)))
+    rows = (await (await db.connection()).execute(union_all(*branches))).all()
+    return {(key, item_id): next((title for title in found if title is not None), None)
+            for key, item_id, *found in rows}
 
 
 # A staff member as survivors know them: display name, role, organisation's name ("" while it has none).
@@ -260,6 +321,10 @@ async def seen_by_item(db: AsyncSession, part: SurvivorPart[Any], item: Any) -> 
 # ----- connections: whose they are, and what is shared on them -----------------------------------
 
 
+def _card(grant: Grant) -> Card:
+    return Card(grant.id, grant.part, grant.item_id, grant.created_at, grant.ends_at, grant.include_notes)
+
+
 async def connections(db: AsyncSession, viewer: Viewer, *, staff_id: int | None = None,
                       connection_id: str | None = None, page: int = 0, per_page: int = 20) -> list[Link]:
     """The viewer's own live connections, each with its cards in force now: a survivor's, a caseworker's or
@@ -280,26 +345,38 @@ async def connections(db: AsyncSession, viewer: Viewer, *, staff_id: int | None 
         .join(User, col(User.id) == Connection.staff_id)
         .where(mine, col(Connection.ended_at).is_(None))
     )
-    if page:
-        newest_first = (col(Connection.created_at).desc(), col(Connection.id))
-        query = query.order_by(*newest_first).offset((page - 1) * per_page).limit(per_page + 1)
-    else:
-        query = query.order_by(col(Connection.created_at))
     if staff_id is not None:
         query = query.where(col(Connection.staff_id) == staff_id)
     if connection_id is not None:
         query = query.where(col(Connection.id) == connection_id[:MAX_ID_LENGTH])
-    rows = (await db.exec(query)).all()
+    now = utcnow()
+    if not page:
+        # Every connection with its cards in force, in one statement (a connection with none: one row, no card).
+        rows = (await db.exec(
+            query.add_columns(Grant).outerjoin(Grant, and_(col(Grant.connection_id) == Connection.id,
+                                                           live_grant(now)))
+            .order_by(col(Connection.created_at), col(Connection.id), col(Grant.part))
+        )).all()
+        links: dict[str, tuple[Connection, str, str, str]] = {}
+        cards: dict[str, list[Card]] = {}
+        for connection, name, role, organisation, grant in rows:
+            links.setdefault(connection.id, (connection, name, role, organisation))
+            found = cards.setdefault(connection.id, [])
+            if grant is not None:
+                found.append(_card(grant))
+        return [Link(connection, name, role, cards[key], organisation)
+                for key, (connection, name, role, organisation) in links.items()]
+    newest_first = (col(Connection.created_at).desc(), col(Connection.id))
+    rows = (await db.exec(query.order_by(*newest_first).offset((page - 1) * per_page).limit(per_page + 1))).all()
     ids = [connection.id for connection, *_person in rows]
-    cards: dict[str, list[Card]] = {cid: [] for cid in ids}
+    cards = {cid: [] for cid in ids}
     if ids:
         live = (await db.exec(
             select(Grant).join(Connection, col(Connection.id) == Grant.connection_id)
-            .where(col(Grant.connection_id).in_(ids), live_grant(utcnow())).order_by(col(Grant.part))
+            .where(col(Grant.connection_id).in_(ids), live_grant(now)).order_by(col(Grant.part))
         )).all()
         for grant in live:
-            cards[grant.connection_id].append(
-                Card(grant.id, grant.part, grant.item_id, grant.created_at, grant.ends_at, grant.include_notes))
+            cards[grant.connection_id].append(_card(grant))
     return [Link(connection, name, role, cards[connection.id], organisation)
             for connection, name, role, organisation in rows]
 
@@ -359,17 +436,6 @@ async def access_requests(db: AsyncSession, viewer: Viewer, connection_ids: Sequ
                     *where)
              .order_by(created.desc() if newest_first else created, col(AccessRequest.id)))
     return list((await db.exec(query.limit(limit) if limit else query)).all())
-
-
-async def waiting_requests(db: AsyncSession, viewer: Viewer) -> int:
-    """How many requests wait for this survivor's answer on their live connections (0 for anyone else): a count
-    for the menu on every page, like `unread_counts`, so not noted as a decision of the page."""
-    if viewer.role != Role.SURVIVOR:
-        return 0
-    own = select(Connection.id).where(_own_side(viewer), col(Connection.ended_at).is_(None))
-    query = select(func.count()).select_from(AccessRequest).where(
-        col(AccessRequest.connection_id).in_(own), col(AccessRequest.answered_at).is_(None))
-    return int((await db.exec(query)).one())
 
 
 def _own_side(viewer: Viewer) -> ColumnElement[bool]:
@@ -519,6 +585,41 @@ async def newest_message(db: AsyncSession, viewer: Viewer, connection: Connectio
 
 def _unread(viewer: Viewer) -> ColumnElement[bool]:
     return and_(col(Message.sender_id) != viewer.user_id, col(Message.read_at).is_(None), _shown(viewer))
+
+
+@dataclass(frozen=True)
+class _RowOwner:
+    """Someone known only as a column of the row being read: the viewer's own account row, read before there is a
+    Viewer. The rules below take one in place of a Viewer, so the menu's counts follow the same rules, correlated
+    to that row."""
+
+    user_id: Any
+    role: Role
+
+
+def _unread_count(someone: Any) -> Any:
+    return (select(func.count()).select_from(Message).join(Connection, col(Connection.id) == Message.connection_id)
+            .where(_threads_of(someone), _unread(someone)).scalar_subquery())
+
+
+def _waiting_count(someone: Any) -> Any:
+    """Requests waiting for an answer on the live connections of `someone` (joined, so each connection is found
+    through the survivor's own index, never by reading the table)."""
+    return (select(func.count()).select_from(AccessRequest)
+            .join(Connection, col(Connection.id) == AccessRequest.connection_id)
+            .where(_own_side(someone), col(Connection.ended_at).is_(None), col(AccessRequest.answered_at).is_(None))
+            .scalar_subquery())
+
+
+def menu_counts(me: Any) -> tuple[Any, Any]:
+    """The menu's two counts as columns of a query on the viewer's own account row `me` (an alias of app_user):
+    unread messages from the other person (survivors and peer mentors) and requests waiting for an answer
+    (survivors); 0 for anyone else. The same rules as `unread_counts`."""
+    survivor, mentor = _RowOwner(me.id, Role.SURVIVOR), _RowOwner(me.id, Role.MENTOR)
+    unread = case((me.role == Role.SURVIVOR.value, _unread_count(survivor)),
+                  (me.role == Role.MENTOR.value, _unread_count(mentor)), else_=0)
+    waiting = case((me.role == Role.SURVIVOR.value, _waiting_count(survivor)), else_=0)
+    return unread.label("unread"), waiting.label("waiting")
 
 
 async def unread_counts(db: AsyncSession, viewer: Viewer) -> dict[str, int]:

@@ -6,7 +6,6 @@ The service worker caches static files and the offline page only: never a signed
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from litestar import Request, Response, get
@@ -15,9 +14,8 @@ from litestar.response import Template
 from portal.disguise import CHOICES, NEUTRAL, brand
 from portal.i18n import _
 from portal.push import default_text
+from portal.static_files import assets_of
 from portal.web import page, services_of
-
-STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 
 # The icons an installed app can have, by name (portal.disguise). A person who chose "Notes" in Settings gets
@@ -35,7 +33,8 @@ if set(APPS) != set(CHOICES):
 async def manifest(request: Request[Any, Any, Any]) -> Response[Any]:
     key = request.query_params.get("app", "")
     name = brand(key if key in APPS else "waypoint")
-    small, large, maskable, vector = APPS[name.key]["icons"]
+    # Hashed names (kept a year): the manifest itself is no-cache, so a new icon is a new name.
+    small, large, maskable, vector = (assets_of(request).url(f"icons/{icon}") for icon in APPS[name.key]["icons"])
     body = {
         "name": name.title,
         "short_name": name.title,
@@ -51,10 +50,10 @@ async def manifest(request: Request[Any, Any, Any]) -> Response[Any]:
         "background_color": "#ffffff",
         "theme_color": "#0b5563",
         "icons": [
-            {"src": f"/static/icons/{small}", "sizes": "192x192", "type": "image/png"},
-            {"src": f"/static/icons/{large}", "sizes": "512x512", "type": "image/png"},
-            {"src": f"/static/icons/{maskable}", "sizes": "512x512", "type": "image/png", "purpose": "maskable"},
-            {"src": f"/static/icons/{vector}", "sizes": "any", "type": "image/svg+xml"},
+            {"src": small, "sizes": "192x192", "type": "image/png"},
+            {"src": large, "sizes": "512x512", "type": "image/png"},
+            {"src": maskable, "sizes": "512x512", "type": "image/png", "purpose": "maskable"},
+            {"src": vector, "sizes": "any", "type": "image/svg+xml"},
         ],
     }
     return Response(body, media_type="application/manifest+json", headers={"Cache-Control": "no-cache"})
@@ -71,7 +70,7 @@ WORDS_LINE = b'var WORDS = {"update": "You have a new update"};'
 async def service_worker(request: Request[Any, Any, Any]) -> Response[bytes]:
     # Served from the root so it may control the whole site; never cached, so updates arrive.
     exit_url = json.dumps(services_of(request).exit_default.url).encode()
-    script = (STATIC_DIR / "sw.js").read_bytes()
+    script = assets_of(request).file("sw.js").body  # read once at start-up, with the rest of static/
     if EXIT_URL_LINE not in script or WORDS_LINE not in script:
         raise RuntimeError("static/sw.js lost its EXIT_URL or WORDS line")
     words = json.dumps({"update": default_text()}, ensure_ascii=False).encode()

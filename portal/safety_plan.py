@@ -26,7 +26,7 @@ from portal.db import insert_for
 from portal.forms import form_value, text_errors, text_problem
 from portal.i18n import _
 from portal.models import Document, SafetyPlan, utcnow
-from portal.survivor_part import SurvivorPart
+from portal.survivor_part import Summary, SurvivorPart
 from portal.viewer import current_viewer, survivor_only, Viewer
 from portal.web import ask_before_delete, page
 
@@ -328,3 +328,8 @@ PART = SurvivorPart(
     list_template="safety_plan/_shared_card.html", item_template="safety_plan/_shared_item.html",
     export_about=lambda: _("your safety plan"), export_extra=_export_plan,
 )
+
+
+# Whether the viewer has a safety plan, for Home.
+PLAN_SUMMARY = Summary(PART, "plan", {"id": SafetyPlan.id, "private": SafetyPlan.private, "at": SafetyPlan.updated_at},
+                       names={"updated_at": "at"})

@@ -14,7 +14,7 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from litestar.datastructures import Cookie
 from redis.asyncio import Redis
@@ -122,6 +122,19 @@ class DatabaseSessionStore:
                 )
             )
             await db.commit()
+
+
+# A session row's columns, for reading it together with other things (the viewer's own row) in one statement.
+SESSION_COLUMNS: tuple[Any, ...] = (WebSession.id, WebSession.user_id, WebSession.created_at, WebSession.last_seen_at,
+                   WebSession.expires_at, WebSession.device, WebSession.confirmed_at)
+
+
+def session_record(row: Any) -> SessionRecord:
+    """A session read as `SESSION_COLUMNS` (a Row, or a WebSession)."""
+    return SessionRecord(
+        id=row.id, user_id=row.user_id, created_at=row.created_at, last_seen_at=row.last_seen_at,
+        expires_at=row.expires_at, device=row.device, confirmed_at=row.confirmed_at,
+    )
 
 
 def _record(row: WebSession) -> SessionRecord:
@@ -246,18 +259,22 @@ class Sessions:
         )
         return token
 
+    def session_id(self, token: str) -> str | None:
+        """The stored id of the session this cookie value names (None for a value no session could have)."""
+        return hash_token(token) if token and len(token) <= 100 else None
+
     async def find(self, token: str, *, touch: bool = True) -> SessionRecord | None:
         """The live session for this cookie value, or None (unknown, idle too long, or too old).
         `touch=False`: the request does not count as activity (the idle clock keeps running)."""
-        if not token or len(token) > 100:
-            return None
-        session_id = hash_token(token)
-        record = await self.store.get(session_id)
-        if record is None:
-            return None
+        session_id = self.session_id(token)
+        record = await self.store.get(session_id) if session_id else None
+        return await self.check(record, touch=touch) if record else None
+
+    async def check(self, record: SessionRecord, *, touch: bool = True) -> SessionRecord | None:
+        """`record` if it is still alive (a dead one is deleted), touched as `find` says."""
         now = _now()
         if not record.alive(now, self.longest_idle):
-            await self.store.delete(session_id)
+            await self.store.delete(record.id)
             return None
         record.idle_for = now - record.last_seen_at
         if touch and now - record.last_seen_at >= TOUCH_EVERY:

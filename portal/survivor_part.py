@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any, Generic, TypeVar
 
 from litestar import Request, Router
+from sqlalchemy import Boolean, Date, Integer, String, cast, literal, null, type_coerce
 from sqlmodel import SQLModel
+from sqlmodel.sql.sqltypes import UTCDateTime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal.viewer import Viewer
@@ -54,3 +57,45 @@ class SurvivorPart(Generic[Item]):
     @property
     def export_file(self) -> str:
         return f"{self.key}.json"
+
+
+# ----- a few rows of several parts in one statement (Home) -----------------------------------------
+
+# The columns every part's rows take when several parts are read together: what kind of row, its id, Only me,
+# a moment, a day, two words, two numbers, and a total (how many rows the branch matched, before its limit).
+SUMMARY_SLOTS: dict[str, Any] = {
+    "kind": String(), "id": String(), "private": Boolean(), "at": UTCDateTime(), "day": Date(), "title": String(),
+    "place": String(), "n1": Integer(), "n2": Integer(), "total": Integer(),
+}
+
+
+@dataclass(frozen=True, eq=False)
+class Summary:
+    """Which rows of one part to read with others: `columns` maps slot names of SUMMARY_SLOTS to the part's
+    columns (the rest are empty); the owner's own rows that `where` narrows, in `order_by`, at most `limit`."""
+
+    part: SurvivorPart[Any]
+    kind: str
+    columns: dict[str, Any]
+    where: tuple[Any, ...] = ()
+    order_by: tuple[Any, ...] = ()
+    limit: int = 1
+    # What pages read of a row: slot names become the names the part's templates use ({"steps_done": "n1"}).
+    names: dict[str, str] = field(default_factory=dict)
+    # Whether each row carries, in "total", how many rows `where` matched in all (before the limit).
+    counted: bool = False
+    # The values of the bound parameters `where` names, for one viewer (statements are built once, with
+    # parameters: `where` holds `bindparam("name")`, never a value of one request).
+    params: Callable[[Viewer], dict[str, Any]] = field(default=lambda _viewer: {})
+
+    def read(self, row: Any) -> SimpleNamespace:
+        return SimpleNamespace(id=row.id, private=row.private,
+                               **{name: getattr(row, slot) for name, slot in self.names.items()})
+
+    def select_columns(self, total: Any = None) -> list[Any]:
+        found = {"kind": literal(self.kind, String()), **self.columns}
+        if total is not None:
+            found["total"] = total
+        # An empty slot is a NULL cast to the slot's type: PostgreSQL would take an untyped NULL in a subquery for text.
+        return [type_coerce(found[name] if name in found else cast(null(), slot), slot).label(name)
+                for name, slot in SUMMARY_SLOTS.items()]

@@ -37,6 +37,8 @@ class Viewer:
     organisation_id: int | None = None
     organisation_name: str = ""
     display_name: str = ""
+    # Survivors: whether they have answered "Count me in anonymous totals?" (Home asks until they have).
+    count_asked: bool = True
 
 
 def viewer_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Viewer | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -78,7 +79,10 @@ def test_offline_page_never_shows_who_is_signed_in(client):
 
 
 def test_static_files_are_cached_long_and_carry_security_headers(client):
-    response = client.get("/static/js/app.js")
+    # Pages name each file with its content hash (portal/static_files.py): that name is kept a year.
+    src = re.search(r'<script src="(/static/js/app\.[0-9a-f]{12}\.js)"', client.get("/sign-in").text)
+    assert src
+    response = client.get(src.group(1))
     assert "max-age=31536000" in response.headers["cache-control"]
     assert response.headers["x-content-type-options"] == "nosniff"
     assert client.get("/static/../portal/config.py").status_code == 404

@@ -32,7 +32,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("rule", frozenset({"portal.policy"})),
     ("web", frozenset({
         "portal.viewer", "portal.forms", "portal.web", "portal.links", "portal.survivor_part", "portal.push",
-        "portal.outbox", "portal.reminder_times",
+        "portal.outbox", "portal.reminder_times", "portal.static_files",
     })),
     ("base", frozenset({
         "portal", "portal.backup", "portal.config", "portal.crypto", "portal.dates", "portal.db", "portal.disguise",
