@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager, suppress
 from functools import partial
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.middleware import DefineMiddleware
@@ -38,7 +38,7 @@ from portal.static_files import StaticAssets, handler as static_handler
 from portal.timezones import zone_in_words
 from portal.sessions import DatabaseSessionStore, RedisSessionStore, Sessions
 from portal.storage import DatabaseStorage
-from portal.config import Config
+from portal.config import Config, private_folder
 from portal.middleware import (
     AllowedHostsMiddleware, CSRFMiddleware, headers_hook, HttpsRedirect, PortalRequest, ViewerMiddleware,
 )
@@ -49,8 +49,18 @@ STATIC_DIR = ROOT / "static"
 TEMPLATE_DIRS = [ROOT / "portal" / "templates", ROOT / "components"]
 
 
-def template_environment(assets: StaticAssets, secret_key: str) -> Environment:
+def template_cache(data_dir: Path) -> Path:
+    """The folder of compiled templates (private, like the rest of the data folder)."""
+    folder = data_dir / "template-cache"
+    private_folder(folder)
+    return folder
+
+
+def template_environment(assets: StaticAssets, secret_key: str, cache_dir: Path | None = None) -> Environment:
+    """The templates' environment; with `cache_dir`, each template compiled once and kept there as bytecode, so
+    a worker that starts (or restarts) loads them rather than compiling every one again."""
     env = Environment(
+        bytecode_cache=FileSystemBytecodeCache(str(cache_dir)) if cache_dir is not None else None,
         loader=FileSystemLoader([str(d) for d in TEMPLATE_DIRS]),
         autoescape=True,
         undefined=StrictUndefined,
@@ -149,7 +159,8 @@ def create_app(settings: Config | None = None) -> Litestar:
                     DefineMiddleware(CSRFMiddleware, config=services.csrf),
                     ViewerMiddleware(sessions, engine)],
         template_config=TemplateConfig(
-            instance=JinjaTemplateEngine.from_environment(template_environment(assets, settings.secret_key))
+            instance=JinjaTemplateEngine.from_environment(template_environment(
+                assets, settings.secret_key, template_cache(settings.data_dir)))
         ),
         openapi_config=(
             OpenAPIConfig(title="Waypoint", version="1", path="/schema", render_plugins=[JsonRenderPlugin()])

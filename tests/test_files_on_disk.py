@@ -48,6 +48,9 @@ def test_the_data_folder_and_every_file_in_it_are_the_portals_alone(own):
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     names = {path.name for path in _files(folder)}
     assert {"waypoint.db", "waypoint.db-wal", "waypoint.db-shm", "secret_key", "document_key"} <= names, names
+    # Templates compiled once, kept as bytecode for the next worker to load, in a folder of the portal's alone.
+    assert any(path.parent.name == "template-cache" for path in _files(folder)), names
+    assert stat.S_IMODE((folder / "template-cache").stat().st_mode) == 0o700
     loose = {str(path.relative_to(folder)): oct(stat.S_IMODE(path.stat().st_mode)) for path in _files(folder)
              if stat.S_IMODE(path.stat().st_mode) & 0o077}
     assert not loose, loose
