@@ -37,7 +37,7 @@ from litestar.exceptions import NotFoundException
 from sqlalchemy import (ColumnElement, Date, DateTime, String, TypeDecorator, and_, case, delete, exists, false, func,
                         bindparam, literal, null, or_, union_all, update)
 from sqlalchemy import cast as sa_cast
-from sqlalchemy import type_coerce
+from sqlalchemy import BindParameter, type_coerce
 from sqlalchemy.orm import aliased
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -64,8 +64,8 @@ def _noted(decision: str) -> None:
         calls.append(decision)
 
 
-def live_grant(now: datetime) -> ColumnElement[bool]:
-    """A share card in force at `now`, on a connection still in place."""
+def live_grant(now: datetime | BindParameter[Any]) -> ColumnElement[bool]:
+    """A share card in force at `now` (a moment, or a bound parameter for one), on a connection still in place."""
     return and_(
         col(Grant.revoked_at).is_(None),
         or_(col(Grant.ends_at).is_(None), col(Grant.ends_at) > now),
@@ -281,21 +281,26 @@ def _with_organisation(query: Any) -> Any:
     return query.outerjoin(Organisation, col(Organisation.id) == User.organisation_id)
 
 
-def _seen(owner_id: int) -> Any:
-    """Staff with a card in force from `owner_id`: (card's part, card's item, name, role, organisation)."""
+def _seen() -> Any:
+    """Staff with a card in force from the owner (bound parameter "owner_id") at "now": (card's part, card's item,
+    name, role, organisation)."""
     return _with_organisation(
         select(Grant.part, Grant.item_id, User.display_name, User.role, func.coalesce(Organisation.name, ""))  # type: ignore[call-overload]  # five columns: more than sqlmodel types
         .join(Connection, col(Connection.id) == Grant.connection_id)
         .join(User, col(User.id) == Connection.staff_id)
-        .where(col(Connection.survivor_id) == owner_id, live_grant(utcnow()))
+        .where(col(Connection.survivor_id) == bindparam("owner_id"), live_grant(bindparam("now")))
     ).order_by(col(User.display_name), col(User.id))
+
+
+# Who can see each whole part: on Home and on every list, so built once.
+_SEEN_BY_PART = _seen().where(col(Grant.item_id).is_(None))
 
 
 async def seen_by_part(db: AsyncSession, owner_id: int) -> dict[str, list[tuple[str, str, str]]]:
     """Who besides the owner can see each whole part now (items marked Only me excepted): part key ->
     (name, role, organisation), a part nobody sees missing. The same conditions as `visible`, asked the other way
     round."""
-    rows = (await db.exec(_seen(owner_id).where(col(Grant.item_id).is_(None)))).all()
+    rows = (await (await db.connection()).execute(_SEEN_BY_PART, {"owner_id": owner_id, "now": utcnow()})).all()
     found: dict[str, list[tuple[str, str, str]]] = {}
     for part, _item, *person in rows:
         if tuple(person) not in found.setdefault(part, []):
@@ -308,9 +313,9 @@ async def seen_by_item(db: AsyncSession, part: SurvivorPart[Any], item: Any) -> 
     is marked Only me (then nobody). `visible` asked the other way round."""
     if item.private:
         return []
-    rows = (await db.exec(_seen(item.owner_id).where(
+    rows = (await db.exec(_seen().where(
         col(Grant.part) == part.key, or_(col(Grant.item_id).is_(None), col(Grant.item_id) == item.id),
-    ))).all()
+    ), params={"owner_id": item.owner_id, "now": utcnow()})).all()
     found: list[tuple[str, str, str]] = []
     for _part, _item, *person in rows:
         if tuple(person) not in found:
