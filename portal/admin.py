@@ -64,8 +64,9 @@ async def _staff_page(
             select(User.role, func.count()).where(col(User.active).is_(True), ours).group_by(User.role)
         )).all()
     )
-    # Connections with this organisation's staff, and the people on them: counts of people, so fewer than 5 is
-    # said as that, never as the number.
+    # Connections with this organisation's staff (how many people are on them decides whether the number may be
+    # shown: fewer than 5 is said as that). Figures about the people themselves are on Impact, from those who said
+    # yes to being counted.
     connections, people = (await db.exec(
         select(func.count(), func.count(func.distinct(Connection.survivor_id)))
         .join(User, col(User.id) == Connection.staff_id).where(col(Connection.ended_at).is_(None), ours)
@@ -78,7 +79,7 @@ async def _staff_page(
     context.setdefault("errors", {})
     return page(
         request, "admin/staff.html", title=_("Staff accounts"), status_code=status_code,
-        counts=counts, connections=suppressed(connections, people), people_connected=suppressed(people, people),
+        counts=counts, connections=suppressed(connections, people),
         staff=staff, new_link=context.pop("new_link", None),
         country_chosen=bool(await country(db, mine)), organisation=current_viewer(request).organisation_name,
         **context,

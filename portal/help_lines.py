@@ -88,12 +88,18 @@ async def saved_lines(db: AsyncSession, organisation_ids: list[int]) -> list[Lin
 
 
 async def help_lines(db: AsyncSession, viewer: Viewer | None) -> list[Line]:
-    """What a person is shown: the lines of the organisations whose staff a survivor is connected with; else the
-    host organisation's; else the built-in lines of the host's country."""
+    """What a person is shown: the lines of the organisations whose staff a survivor is connected with, else the
+    built-in lines of the country of the first of them that chose one; with no connection, the host organisation's
+    lines, else the built-in lines of the host's country."""
     connected = await policy.connected_organisations(db, viewer) if viewer is not None else []
+    if connected:
+        if lines := await saved_lines(db, connected):
+            return lines
+        for organisation_id in connected:
+            if where := await country(db, organisation_id):
+                return default_lines(where)
     host = await host_id(db)
-    return (await saved_lines(db, connected) or await saved_lines(db, [host] if host is not None else [])
-            or default_lines(await country(db)))
+    return await saved_lines(db, [host] if host is not None else []) or default_lines(await country(db))
 
 
 @get("/help", name="help")

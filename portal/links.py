@@ -17,7 +17,9 @@ def role_label(role: str) -> str:
 
 def person_label(name: str, role: str, organisation: str = "") -> str:
     """A staff member as the survivor sees them: "Amira Haddad · caseworker · Safe Harbor" (the organisation
-    left out while it has no name)."""
+    left out while it has no name; "Caseworker · Safe Harbor" while they have none: never their username)."""
+    if not name:
+        return " · ".join(part for part in (role_label(role).capitalize(), organisation) if part)
     if organisation:
         return _("{name} · {role} · {organisation}").format(name=name, role=role_label(role), organisation=organisation)
     return _("{name} · {role}").format(name=name, role=role_label(role))
@@ -32,6 +34,11 @@ class Profile:
     role: str
     organisation: str
     helps_with: str
+
+    @property
+    def shown_name(self) -> str:
+        """Their name, or their role while they have not given one (never their username)."""
+        return self.name or role_label(self.role).capitalize()
 
     @property
     def role_name(self) -> str:

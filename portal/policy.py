@@ -178,12 +178,12 @@ async def listed(
     return list(rows[:per_page]), len(rows) > per_page
 
 
-_TOGETHER: dict[int, Any] = {}  # id of a tuple of summaries -> its statement, built once
+_TOGETHER: dict[tuple[Summary, ...], Any] = {}  # a tuple of summaries -> its statement, built once
 
 
 def _together(summaries: tuple[Summary, ...]) -> Any:
     """The statement of these summaries, for any survivor (their id a bound parameter): built the first time."""
-    found = _TOGETHER.get(id(summaries))
+    found = _TOGETHER.get(summaries)
     if found is None:
         anyone = cast(Viewer, _RowOwner(bindparam("viewer_id"), Role.SURVIVOR))
         branches = []
@@ -195,7 +195,7 @@ def _together(summaries: tuple[Summary, ...]) -> Any:
                      if summary.counted else None)
             branches.append(select(*summary.select_columns(total)).where(*where)
                             .order_by(*summary.order_by, col(columns.id)).limit(summary.limit).subquery().select())
-        found = _TOGETHER[id(summaries)] = union_all(*branches)
+        found = _TOGETHER[summaries] = union_all(*branches)
     return found
 
 

@@ -163,7 +163,7 @@ def test_templates_show_no_english_outside_gettext():
         "back": "/journal/j1",
         "undo_at": "2027-01-02T03:04:05", "undo_seconds": 10,
         # staff profiles and feedback
-        "profile": __import__("types").SimpleNamespace(name="1234", role_name="⟦caseworker⟧", organisation="5678",
+        "profile": __import__("types").SimpleNamespace(name="1234", shown_name="1234", role_name="⟦caseworker⟧", organisation="5678",
                                                        helps_with="9012"),
         "name_max": 80, "helps_with_max": 300, "words_max": 1000, "threshold": 5, "asks_feedback": True,
         "answer": __import__("types").SimpleNamespace(rating=4, month="2026-12", words="1234"),

@@ -161,3 +161,30 @@ def test_survivors_see_staff_by_name_and_organisation_never_by_username(client, 
     assert "Amira Haddad · caseworker · Safe Harbor looked at" in pages["/sharing/log"]
     assert "Lena Okafor · caseworker · Bright Path asks to see your goals" in pages["/sharing"]
     assert "Jo Rivera · peer mentor · Bright Path" in pages["/messages"]
+
+
+def test_a_survivor_connected_elsewhere_sees_that_organisations_country_numbers(client, settings):
+    """The host is in the United Kingdom; the survivor's only connection is with an organisation in the United States
+    that set no lines of its own: the United States' numbers, not the host's."""
+    make_user(settings, "harbor-admin", Role.ADMIN, organisation="Safe Harbor")  # the host
+    make_user(settings, "cw_lena", Role.CASEWORKER, organisation="Bright Path")
+    sql(settings, "UPDATE organisation SET country = 'GB' WHERE name = 'Safe Harbor'")
+    sql(settings, "UPDATE organisation SET country = 'US' WHERE name = 'Bright Path'")
+    sign_up(client, "river")
+    assert "08000 121 700" in client.get("/help").text  # nobody yet: the host's country
+    make_connection(settings, "river", "cw_lena")
+    page = client.get("/help").text
+    assert "1-888-373-7888" in page and "08000 121 700" not in page
+
+
+def test_staff_with_no_name_yet_are_shown_by_role_never_by_username(client, other_client, settings):
+    """As after the upgrade from one organisation: a caseworker with no display name is "Caseworker · Safe Harbor"
+    to the survivor, and their own Home asks them to add the name."""
+    make_user(settings, "cw_noname", Role.CASEWORKER, display_name="")
+    sign_up(client, "river")
+    connection = make_connection(settings, "river", "cw_noname", ("goals",))
+    sharing = client.get("/sharing").text
+    assert "Caseworker · Safe Harbor" in sharing and "cw_noname" not in sharing
+    assert "Caseworker · Safe Harbor" in client.get(f"/sharing/{connection}/profile").text
+    sign_in(other_client, "cw_noname")
+    assert "Add the name the people you work with see" in other_client.get("/staff").text

@@ -6,8 +6,8 @@ Create Date: 2026-12-08 09:00:00
 
 Several organisations in one deployment: staff and admins belong to one, and carry the name survivors see;
 help lines belong to an organisation; survivors may say yes to being counted in anonymous totals; feedback
-to an organisation. What was one organisation becomes the first (the host); its staff keep their username as
-their display name until they or their admin change it.
+to an organisation. What was one organisation becomes the first (the host); its staff have no display name until
+they or their admin give one, and survivors never see a username (nor in Who has looked, whose names are cleared).
 """
 
 from collections.abc import Sequence
@@ -70,7 +70,9 @@ def upgrade() -> None:
     if first is not None:
         bind.execute(sa.text("UPDATE app_user SET organisation_id = :o WHERE role <> 'survivor'"), {"o": first})
         bind.execute(sa.text("UPDATE help_line SET organisation_id = :o"), {"o": first})
-    bind.execute(sa.text("UPDATE app_user SET display_name = username WHERE role <> 'survivor'"))
+    # Staff have no display name until they or their admin give one (survivors then see "Caseworker · Safe
+    # Harbor", never a username); the access log named them by username: those names go too.
+    bind.execute(sa.text("UPDATE access_log SET viewer_name = '' WHERE viewer_role <> 'survivor'"))
 
 
 def downgrade() -> None:
