@@ -163,4 +163,16 @@ async def take_back_feedback(request: Request[Any, Any, Any], db: NamedDependenc
     return Redirect(f"/sharing/{connection_id}/profile?done=taken-back#feedback", status_code=303)
 
 
-routes = [own_profile, save_profile, connection_profile, send_feedback, take_back_feedback]
+@post("/settings/feedback/{feedback_id:str}/remove", guards=[survivor_only], name="take_back_answer")
+async def take_back_answer(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession],
+                           feedback_id: FromPath[str]) -> Response[Any]:
+    """Take back an answer from Settings → Your data: any of the survivor's own, also once the connection it was
+    given on has ended (another's answer, or none: 404)."""
+    removed = await db.exec(delete(Feedback).where(col(Feedback.id) == feedback_id[:16],
+                                                   col(Feedback.survivor_id) == current_viewer(request).user_id))
+    if removed.rowcount != 1:
+        raise NotFoundException()
+    return Redirect("/settings/data?done=feedback#feedback", status_code=303)
+
+
+routes = [own_profile, save_profile, connection_profile, send_feedback, take_back_feedback, take_back_answer]

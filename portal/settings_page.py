@@ -16,7 +16,8 @@ from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from portal import disguise, push, reminder_times
+from portal import disguise, policy, push, reminder_times
+from portal.feedback import month_name, rating_label
 from portal.i18n import _, ngettext
 from portal.models import Role, User
 from portal.passkeys import passkeys_of
@@ -230,7 +231,11 @@ async def _data_context(db: AsyncSession, request: Request[Any, Any, Any], viewe
                         sent: dict[str, Any]) -> dict[str, Any]:
     user = await db.get(User, viewer.user_id)
     return {"account": {"errors": sent.pop("account_errors", {})},
-            "counting": {"on": bool(user and user.count_me_in), "done": request.query_params.get("done") == "counting"}}
+            "counting": {"on": bool(user and user.count_me_in), "done": request.query_params.get("done") == "counting"},
+            # What they told organisations: each can be taken back here, also once the connection has ended.
+            "own_answers": await policy.own_feedback(db, viewer),
+            "answer_taken_back": request.query_params.get("done") == "feedback", "rating_label": rating_label,
+            "month_name": month_name}
 
 
 def kind_labels(role: Role) -> dict[str, str]:

@@ -103,6 +103,7 @@ RULES: dict[str, str] = {
     "GET /settings/profile": "staff", "POST /settings/profile": "staff-change",
     "GET /sharing/{connection_id:str}/profile": "owner-item", "POST /sharing/{connection_id:str}/feedback": "owner-post",
     "POST /sharing/{connection_id:str}/feedback/remove": "owner-post", "GET /admin/feedback": "admin",
+    "POST /settings/feedback/{feedback_id:str}/remove": "signed-in-other",
     # Impact: anonymous totals for an organisation's admin, and the survivor's yes or no to being counted.
     "GET /admin/impact": "admin", "GET /admin/impact.csv": "admin", "POST /settings/counting": "survivor-post",
 }
@@ -261,7 +262,7 @@ def _url(path: str, world, viewer: str, part: str) -> str:  # type: ignore[no-un
         "{user_id:int}": str(world["staff_id"]),
         "{token:str}": "x" * 20, "{file_path:path}": "css/app.css", "{request_id:str}": "request-one",
         "{card_id:str}": world["card"], "{device_id:str}": "no-such-device",
-        "{session_ref:str}": "0123456789abcdef", "{passkey_id:str}": "no-such-passkey",
+        "{session_ref:str}": "0123456789abcdef", "{passkey_id:str}": "no-such-passkey", "{feedback_id:str}": "no-such-answer",
     }
     for placeholder, value in values.items():
         path = path.replace(placeholder, value)

@@ -36,7 +36,7 @@ NOT_TYPED = {
     "/goals/{item_id:str}/steps/{step_id:str}/move", "/goals/{item_id:str}/steps/{step_id:str}/delete",
     "/sharing/connect/confirm", "/sharing/item", "/sharing/cards/{card_id:str}/stop", "/sharing/{connection_id:str}/end",
     "/sharing/requests/{request_id:str}/decline", "/sharing/stop-all", "/sharing/stop-all/undo",
-    "/sharing/{connection_id:str}/feedback/remove",
+    "/sharing/{connection_id:str}/feedback/remove", "/settings/feedback/{feedback_id:str}/remove",
     "/people/code", "/people/{connection_id:str}/end",
     "/messages/{connection_id:str}/pause", "/messages/{connection_id:str}/resume",
     "/settings/devices", "/settings/devices/{device_id:str}/remove",

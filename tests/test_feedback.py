@@ -188,3 +188,22 @@ def test_html_in_words_is_shown_as_text_to_the_admin(client, settings):
     shown = admin_page(client)
     assert "<script>alert" not in shown and "<b>bold</b>" not in shown
     assert "&lt;script&gt;alert(&#34;hi&#34;)&lt;/script&gt;&lt;b&gt;bold&lt;/b&gt;" in shown
+
+
+def test_an_answer_can_be_taken_back_from_settings_once_the_connection_has_ended(client, other_client, settings):
+    """The connection ended (by the survivor, or with the staff member's account): Settings → Your data still lists
+    the answer and takes it back; another survivor cannot."""
+    make_user(settings, "cw-amira", Role.CASEWORKER)
+    cid = answer(client, settings, "alder", "3", "Some words")
+    assert post_form(client, f"/sharing/{cid}/end").status_code == 303
+    assert post_form(client, f"/sharing/{cid}/feedback/remove").status_code == 404  # the connection is gone
+    data = client.get("/settings/data").text
+    assert f"Safe Harbor: 3 · Some help, in {THIS_MONTH}" in data
+    answer_id = re.search(r"/settings/feedback/([A-Za-z0-9_-]+)/remove", data).group(1)  # type: ignore[union-attr]
+    sign_up(other_client, "birch")
+    assert post_form(other_client, f"/settings/feedback/{answer_id}/remove").status_code == 404
+    assert sql(settings, "SELECT count(*) FROM feedback")[0][0] == 1
+    taken = post_form(client, f"/settings/feedback/{answer_id}/remove")
+    assert taken.status_code == 303 and taken.headers["location"] == "/settings/data?done=feedback#feedback"
+    assert "Your answer is taken back." in client.get(taken.headers["location"]).text
+    assert sql(settings, "SELECT count(*) FROM feedback")[0][0] == 0

@@ -168,7 +168,8 @@ def test_templates_show_no_english_outside_gettext():
         "name_max": 80, "helps_with_max": 300, "words_max": 1000, "threshold": 5, "asks_feedback": True,
         "answer": __import__("types").SimpleNamespace(rating=4, month="2026-12", words="1234"),
         "ratings": {"4": "⟦4 · Helpful⟧"}, "rating_label": lambda rating: "⟦4 · Helpful⟧",
-        "month_name": lambda month: "⟦December 2026⟧", "answers": [("2026-12", 4, "1234"), ("2026-11", 2, "")],
+        "month_name": lambda month: "⟦December 2026⟧", "answers": [("2026-12", 4, "1234"), ("2026-11", 2, "")], "answer_taken_back": True,
+        "own_answers": [("5678", __import__("types").SimpleNamespace(id="f1", rating=4, month="2026-12"))],
         "average": "3.0",
         # the safety plan
         "rows": [{"name": "1234", "reach": "5678"}, {"name": "", "reach": ""}],

@@ -67,6 +67,8 @@ ALLOWED = {
     # of the staff member on a connection that policy.own_connection has just returned as theirs.
     ("profiles.py", "send_feedback", "Feedback"),
     ("profiles.py", "take_back_feedback", "Feedback"),
+    # ... and taken back from Settings: a delete of that survivor's own row only (survivor_id is the viewer's).
+    ("profiles.py", "take_back_answer", "Feedback"),
 }
 QUERY_CALLS = {"select", "get", "exec", "delete", "update", "insert"}
 
