@@ -16,7 +16,7 @@ from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
-from litestar.response import Template
+from litestar.response import Redirect, Template
 from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
@@ -27,7 +27,7 @@ from portal.sign_in import start_session
 
 from portal.users import create_user, find_user, normalise_username, username_problem
 from portal.i18n import _
-from portal.models import STAFF_ROLES, Connection, PasswordSetup, Role, User, utcnow
+from portal.models import STAFF_ROLES, Connection, Organisation, PasswordSetup, Role, User, utcnow
 from portal.passwords import MAX_LENGTH, password_problem
 from portal import policy
 from portal.shares import end_connection
@@ -82,8 +82,35 @@ async def _staff_page(
         counts=counts, connections=suppressed(connections, people),
         staff=staff, new_link=context.pop("new_link", None),
         country_chosen=bool(await country(db, mine)), organisation=current_viewer(request).organisation_name,
-        **context,
+        organisation_values=context.pop("organisation_values",
+                                        {"organisation_name": current_viewer(request).organisation_name}),
+        named=request.query_params.get("done") == "named", **context,
     )
+
+
+ORGANISATION_NAME_MAX = 120
+
+
+@post("/admin/organisation-name", guards=[admin_only], name="name_organisation", status_code=200)
+async def name_organisation(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Response[Any]:
+    """The name survivors see beside the admin's staff ("Amira Haddad · caseworker · Safe Harbor"): one no other
+    organisation of the deployment has, so survivors can tell them apart."""
+    viewer = current_viewer(request)
+    name = " ".join(form_value(await request.form(), "organisation_name", ORGANISATION_NAME_MAX * 4).split())
+    errors = text_errors({"organisation_name": name}, {"organisation_name": (
+        ORGANISATION_NAME_MAX, _("Enter your organisation's name, as the people you help know it."))})
+    organisation = await db.get(Organisation, viewer.organisation_id) if viewer.organisation_id else None
+    if organisation is None:
+        raise NotFoundException()
+    if not errors and (await db.exec(select(Organisation.id).where(
+            col(Organisation.name) == name, col(Organisation.id) != organisation.id))).first() is not None:
+        errors["organisation_name"] = _("Another organisation here has that name. Add a word that tells yours apart.")
+    if errors:
+        return await _staff_page(request, db, status_code=400, errors=errors,
+                                 organisation_values={"organisation_name": name})
+    organisation.name = name
+    db.add(organisation)
+    return Redirect("/admin/staff?done=named#organisation", status_code=303)
 
 
 @get("/admin/staff", guards=[admin_only], name="staff_accounts")
@@ -236,4 +263,5 @@ async def set_password(request: Request[Any, Any, Any], db: NamedDependency[Asyn
     return await start_session(request, user, home_for(user.role))
 
 
-routes = [staff_accounts, add_staff, deactivate, reactivate, new_link, set_password_form, set_password]
+routes = [name_organisation, staff_accounts, add_staff, deactivate, reactivate, new_link, set_password_form,
+          set_password]

@@ -103,7 +103,7 @@ RULES: dict[str, str] = {
     "GET /settings/profile": "staff", "POST /settings/profile": "staff-change",
     "GET /sharing/{connection_id:str}/profile": "owner-item", "POST /sharing/{connection_id:str}/feedback": "owner-post",
     "POST /sharing/{connection_id:str}/feedback/remove": "owner-post", "GET /admin/feedback": "admin",
-    "POST /settings/feedback/{feedback_id:str}/remove": "signed-in-other",
+    "POST /settings/feedback/{feedback_id:str}/remove": "signed-in-other", "POST /admin/organisation-name": "admin-post",
     # Impact: anonymous totals for an organisation's admin, and the survivor's yes or no to being counted.
     "GET /admin/impact": "admin", "GET /admin/impact.csv": "admin", "POST /settings/counting": "survivor-post",
 }

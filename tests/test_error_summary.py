@@ -130,6 +130,8 @@ CASES: list[Case] = [
     ("river", "/messages/{connection_id:str}", lambda w: f"/messages/{w['thread']}", {"body": ""}, ""),
     ("ana", "/people/{connection_id:str}/ask", lambda w: f"/people/{w['casework']}/ask", {"part": "checkins", "reason": ""}, "Say why"),
     ("boss", "/admin/staff", lambda w: "/admin/staff", {"username": "", "role": ""}, ""),
+    ("boss", "/admin/organisation-name", lambda w: "/admin/organisation-name", {"organisation_name": " "},
+     "Enter your organisation"),
     ("boss", "/admin/help-lines", lambda w: "/admin/help-lines", {"label": "", "call": "", "text": ""}, ""),
     ("boss", "/admin/country", lambda w: "/admin/country", {"country": "XX"}, ""),
     ("boss", "/admin/exit-place", lambda w: "/admin/exit-place", {"exit_url": "javascript:alert(1)"}, ""),

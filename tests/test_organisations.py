@@ -188,3 +188,22 @@ def test_staff_with_no_name_yet_are_shown_by_role_never_by_username(client, othe
     assert "Caseworker · Safe Harbor" in client.get(f"/sharing/{connection}/profile").text
     sign_in(other_client, "cw_noname")
     assert "Add the name the people you work with see" in other_client.get("/staff").text
+
+
+def test_an_admin_names_their_organisation_and_survivors_see_it(client, other_client, settings):
+    """After the upgrade the first organisation has no name; its admin gives one (not another organisation's), and a
+    survivor sees it beside its staff at once."""
+    make_user(settings, "harbor-admin", Role.ADMIN, organisation="")
+    make_user(settings, "path-admin", Role.ADMIN, organisation="Bright Path")
+    make_user(settings, "cw_amira", Role.CASEWORKER, organisation="", display_name="Amira Haddad")
+    sign_up(other_client, "river")
+    make_connection(settings, "river", "cw_amira")
+    assert "Amira Haddad · caseworker</h3>" in other_client.get("/sharing").text
+    sign_in(client, "harbor-admin")
+    assert "Name your organisation" in client.get("/admin/staff").text
+    taken = post_form(client, "/admin/organisation-name", {"organisation_name": "Bright Path"})
+    assert taken.status_code == 400 and "Another organisation here has that name" in taken.text
+    named = post_form(client, "/admin/organisation-name", {"organisation_name": "  Safe   Harbor "})
+    assert named.status_code == 303 and named.headers["location"] == "/admin/staff?done=named#organisation"
+    assert sql(settings, "SELECT name FROM organisation ORDER BY id") == [("Safe Harbor",), ("Bright Path",)]
+    assert "Amira Haddad · caseworker · Safe Harbor" in other_client.get("/sharing").text
