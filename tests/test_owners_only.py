@@ -35,7 +35,7 @@ def _fill(path: str, ids: dict[str, str]) -> str:
     path = path.replace("{request_id:str}", "request-one").replace("{card_id:str}", ids["card"])
     path = path.replace("{device_id:str}", ids["device"]).replace("{session_ref:str}", ids["session"])
     path = path.replace("{passkey_id:str}", ids["passkey"])
-    path = path.replace("{file_id:str}", ids["file"])
+    path = path.replace("{file_id:str}", ids["file"]).replace("{feedback_id:str}", ids["feedback"])
     if path.startswith("/people/") and "{item_id:str}" in path:
         path = path.replace("{item_id:str}", ids["goal"])
     if "{item_id:str}" in path:
@@ -60,12 +60,15 @@ def test_another_survivor_gets_404_on_every_route_that_names_an_item(app, client
     sql(settings, "INSERT INTO push_subscription (id, user_id, endpoint, endpoint_hash, p256dh, auth, device, created_at) "
                   "SELECT 'rivers-phone', id, 'https://fcm.googleapis.com/x', 'h', 'k', 'a', 'Android phone', :t FROM app_user "
                   "WHERE username = 'river'", t=datetime.now(UTC))
+    # The owner's answer to the mentor's organisation (feedback), which only they may take back.
+    assert post_form(client, f"/sharing/{ids['connection']}/feedback", {"rating": "4"}).status_code == 303
+    ids["feedback"] = sql(settings, "SELECT id FROM feedback")[0][0]
     sign_up(other_client, "someone-else")
     checked: list[str] = []
     for route in app.routes:
         if "{" not in route.path or route.path.startswith(NOT_SURVIVOR_ITEMS):
             continue
-        assert re.fullmatch(r"[^{}]*(\{(step_id|item_id|connection_id|part|request_id|card_id|device_id|session_ref|passkey_id|file_id):str\}[^{}]*)+", route.path), (
+        assert re.fullmatch(r"[^{}]*(\{(step_id|item_id|connection_id|part|request_id|card_id|device_id|session_ref|passkey_id|file_id|feedback_id):str\}[^{}]*)+", route.path), (
             f"{route.path}: a new kind of id; teach this sweep about it"
         )
         url = _fill(route.path, ids)
@@ -82,5 +85,6 @@ def test_another_survivor_gets_404_on_every_route_that_names_an_item(app, client
         if "GET" in route.methods and not route.path.startswith("/people/"):  # staff pages: see test_sharing
             assert client.get(url, follow_redirects=False).status_code in (200, 303), url
     assert len(checked) >= 20, checked
+    assert sql(settings, "SELECT count(*) FROM feedback") == [(1,)]  # still the owner's: nobody else took it back
     for part in PARTS:  # every part's own pages were swept
         assert any(path.startswith((f"GET {part.path}/", f"POST {part.path}/")) for path in checked), part.key
