@@ -263,15 +263,9 @@ class Sessions:
         """The stored id of the session this cookie value names (None for a value no session could have)."""
         return hash_token(token) if token and len(token) <= 100 else None
 
-    async def find(self, token: str, *, touch: bool = True) -> SessionRecord | None:
-        """The live session for this cookie value, or None (unknown, idle too long, or too old).
-        `touch=False`: the request does not count as activity (the idle clock keeps running)."""
-        session_id = self.session_id(token)
-        record = await self.store.get(session_id) if session_id else None
-        return await self.check(record, touch=touch) if record else None
-
     async def check(self, record: SessionRecord, *, touch: bool = True) -> SessionRecord | None:
-        """`record` if it is still alive (a dead one is deleted), touched as `find` says."""
+        """`record` if it is still alive (not idle too long, not too old; a dead one is deleted). `touch=False`: the
+        request does not count as activity (the idle clock keeps running)."""
         now = _now()
         if not record.alive(now, self.longest_idle):
             await self.store.delete(record.id)
