@@ -5,19 +5,20 @@ from __future__ import annotations
 
 from datetime import timedelta
 import re
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from secrets import compare_digest
 from typing import Any
 
 from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.datastructures import FormMultiDict, MutableScopeHeaders
-from litestar.enums import ScopeType
+from litestar.enums import RequestEncodingType, ScopeType
 from litestar.exceptions import ClientException
 from litestar.middleware import ASGIMiddleware
 from litestar.middleware import csrf as litestar_csrf
 from litestar.middleware.csrf import CSRF_SECRET_LENGTH, generate_csrf_hash
-from litestar.types import ASGIApp, HTTPResponseBodyEvent, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Empty, HTTPResponseBodyEvent, Message, Receive, Scope, Send
+from multipart import MultipartSegment, ParserError, ParserLimitReached, PushMultipartParser
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import aliased
@@ -250,15 +251,49 @@ def headers_hook(production: bool):
 
 
 class PortalRequest(Request[Any, Any, Any]):
-    """Litestar's request, refusing (400) a multipart form whose text part is not text in its charset (broken
-    UTF-8, or a charset that does not exist): Litestar decodes each part without catching that, which was a 500.
-    The CSRF middleware reads the form through this class too."""
+    """Litestar's request, reading a multipart form for its text only. A file sent where text belongs is read past
+    and dropped: Litestar would keep it in a temporary file (on disk past 1 MB, unencrypted) and leave closing it
+    to the garbage collector. Documents and journal files never come this way: they stream through
+    portal/uploads.py. A text part that is not text in its charset (broken UTF-8, a charset that does not exist) is
+    refused (400), where Litestar's decoding was a 500. The CSRF middleware reads the form through this class too."""
 
     async def form(self) -> FormMultiDict:
-        try:
-            return await super().form()
-        except (UnicodeDecodeError, LookupError) as error:
-            raise ClientException("Invalid multipart/form-data") from error
+        if self._form is Empty and self._connection_state.form is Empty:
+            content_type, options = self.content_type
+            if content_type == RequestEncodingType.MULTI_PART:
+                self._connection_state.form = await _text_parts(  # pyright: ignore
+                    self.stream(), options.get("boundary", ""), self.app.multipart_form_part_limit)
+        return await super().form()
+
+
+async def _text_parts(stream: AsyncIterator[bytes], boundary: str, part_limit: int) -> dict[str, Any]:
+    """The text parts of a multipart body, as Litestar's own parser gives them (one value, or a list when a name
+    comes more than once); the bytes of a file part are never kept."""
+    if not boundary:
+        raise ClientException("multipart boundary missing in Content-Type")
+    fields: dict[str, list[str]] = {}
+    try:
+        with PushMultipartParser(boundary, max_segment_count=part_limit) as parser:
+            segment: MultipartSegment | None = None
+            text = bytearray()
+            async for chunk in stream:
+                for event in parser.parse(chunk):
+                    if isinstance(event, MultipartSegment):
+                        segment, text = event, bytearray()
+                    elif segment is None:
+                        raise ClientException("Invalid multipart/form-data")
+                    elif event:
+                        if not segment.filename:
+                            text += event
+                    elif not segment.filename:
+                        fields.setdefault(segment.name or "", []).append(text.decode(segment.charset or "utf-8"))
+                if parser.closed:
+                    break
+    except ParserLimitReached:
+        raise ClientException("Request Entity Too Large") from None
+    except (ParserError, UnicodeDecodeError, LookupError) as error:
+        raise ClientException("Invalid multipart/form-data") from error
+    return {name: values if len(values) > 1 else values[0] for name, values in fields.items()}
 
 
 class CSRFMiddleware(litestar_csrf.CSRFMiddleware):

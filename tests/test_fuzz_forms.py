@@ -29,7 +29,6 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import markupsafe
-import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -39,13 +38,6 @@ from portal.models import GoalArea, Reminder, Role, SafeAnswer
 from portal.parts import PARTS
 from portal.timezones import zone_names
 from tests.conftest import PASSWORD, csrf_token, make_connection, make_user, sign_in, sql
-
-# Litestar keeps a file part of a form in a temporary file and leaves closing it to the garbage collector (it
-# closes them itself only when the multipart parser fails); no form here reads files, so the warning that
-# collection gives is expected when a file is sent where text belongs.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:Exception ignored in. <function SpooledTemporaryFile.__del__:pytest.PytestUnraisableExceptionWarning"
-)
 
 FUZZ = hypothesis_settings(
     max_examples=50, derandomize=True, deadline=None, database=None, print_blob=False,
