@@ -79,10 +79,8 @@ def _form_page(request: Request[Any, Any, Any], item: Appointment | None, values
 async def appointments_of(db: AsyncSession, viewer: Viewer, owner_id: int, upcoming: bool, number: int = 1,
                           per_page: int = PER_PAGE) -> tuple[list[Appointment], bool]:
     """Upcoming (soonest first, including the last hour) or past (latest first) appointments `viewer` may see."""
-    since = utcnow() - timedelta(hours=1)
-    starts = col(Appointment.starts_at)
-    return await policy.listed(db, viewer, PART, owner_id, where=[starts >= since if upcoming else starts < since],
-                               order_by=[starts if upcoming else starts.desc()], page=number, per_page=per_page)
+    return await policy.listed(db, viewer, UPCOMING if upcoming else PAST, owner_id,
+                               params={"since": utcnow() - timedelta(hours=1)}, page=number, per_page=per_page)
 
 
 async def _list_page(request: Request[Any, Any, Any], db: AsyncSession, *, past: bool) -> Template:
@@ -270,6 +268,12 @@ PART = SurvivorPart(
     item_template="appointments/_shared_item.html",
     export_about=lambda: _("your appointments (times in UTC, with the time zone you typed them in)"),
 )
+
+# The appointment lists, said once: from "since" on (soonest first), or before it (latest first).
+UPCOMING = policy.Listing(PART, where=[col(Appointment.starts_at) >= bindparam("since")],
+                          order_by=[col(Appointment.starts_at)])
+PAST = policy.Listing(PART, where=[col(Appointment.starts_at) < bindparam("since")],
+                      order_by=[col(Appointment.starts_at).desc()])
 
 
 # The viewer's next appointment (from an hour ago on), for Home.

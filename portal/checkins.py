@@ -137,11 +137,10 @@ def trend(feelings_newest_first: list[int]) -> Trend | None:
 
 async def history(db: AsyncSession, viewer: Viewer, owner_id: int, number: int) -> dict[str, Any]:
     """A page of check-ins `viewer` may see, newest first, and the trend of the last 30: what a list page shows."""
-    items, has_next = await policy.listed(db, viewer, PART, owner_id, order_by=[col(CheckIn.created_at).desc()],
-                                          page=number, per_page=PER_PAGE)
+    items, has_next = await policy.listed(db, viewer, NEWEST_FIRST, owner_id, page=number, per_page=PER_PAGE)
     # The first page already holds every check-in when there are few; otherwise one more small query.
     recent = items if number == 1 and not has_next else (await policy.listed(
-        db, viewer, PART, owner_id, order_by=[col(CheckIn.created_at).desc()], per_page=TREND_SIZE, log=False))[0]
+        db, viewer, NEWEST_FIRST, owner_id, per_page=TREND_SIZE, log=False))[0]
     return {"items": items, "has_next": has_next, "page_number": number,
             "trend": trend([item.feeling for item in recent]),
             "feelings": feeling_labels(), "safe_answers": safe_labels(), "local": local, "width": WIDTH,
@@ -267,6 +266,8 @@ PART = SurvivorPart(
     list_template="checkins/_shared_card.html", list_intro="checkins/_shared_intro.html",
     item_template="checkins/_shared_item.html", export_about=lambda: _("your check-ins"),
 )
+
+NEWEST_FIRST = policy.Listing(PART, order_by=[col(CheckIn.created_at).desc()])
 
 
 # The viewer's newest check-in, for Home.

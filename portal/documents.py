@@ -120,8 +120,7 @@ def _form_page(request: Request[Any, Any, Any], item: Document | None, values: d
 
 async def documents_of(db: AsyncSession, viewer: Viewer, owner_id: int, number: int = 1) -> tuple[list[Document], bool]:
     """A page of `owner_id`'s documents that `viewer` may see, newest first."""
-    return await policy.listed(db, viewer, PART, owner_id, order_by=[col(Document.created_at).desc()], page=number,
-                               per_page=PER_PAGE)
+    return await policy.listed(db, viewer, NEWEST_FIRST, owner_id, page=number, per_page=PER_PAGE)
 
 
 @get("/", name="documents")
@@ -354,6 +353,8 @@ PART = SurvivorPart(
     export_about=lambda: _("your documents' names, types and dates; the files are in documents/"),
     export_extra=_export_file,
 )
+
+NEWEST_FIRST = policy.Listing(PART, order_by=[col(Document.created_at).desc()])
 
 
 # The viewer's own documents expired or expiring within 60 days, soonest first (a few), with how many in all, for

@@ -15,7 +15,7 @@ from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
-from sqlalchemy import delete, func
+from sqlalchemy import bindparam, delete, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -76,8 +76,8 @@ def _form_page(request: Request[Any, Any, Any], goal: Goal | None, values: dict[
 async def goals_of(db: AsyncSession, viewer: Viewer, owner_id: int, statuses: list[str], page_number: int = 1,
                    per_page: int = PER_PAGE) -> tuple[list[Goal], bool]:
     """A page of `owner_id`'s goals with these statuses that `viewer` may see, newest first."""
-    return await policy.listed(db, viewer, PART, owner_id, where=[col(Goal.status).in_(statuses)],
-                               order_by=[col(Goal.created_at).desc()], page=page_number, per_page=per_page)
+    return await policy.listed(db, viewer, BY_STATUS, owner_id, params={"statuses": statuses}, page=page_number,
+                               per_page=per_page)
 
 
 async def count_goals(db: AsyncSession, viewer: Viewer, owner_id: int, status: str) -> int:
@@ -357,6 +357,10 @@ PART = SurvivorPart(
     item_template="goals/_shared_item.html", export_about=lambda: _("your goals, each with its steps"),
     export_extra=_export_steps,
 )
+
+# The goal lists, said once: goals with these statuses (bound parameter "statuses"), newest first.
+BY_STATUS = policy.Listing(PART, where=[col(Goal.status).in_(bindparam("statuses", expanding=True))],
+                           order_by=[col(Goal.created_at).desc()])
 
 
 # The newest active goals with their progress, for Home.

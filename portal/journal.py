@@ -163,7 +163,7 @@ ORDER = [col(JournalEntry.happened_on).desc(), col(JournalEntry.happened_time).d
 async def entries_of(db: AsyncSession, viewer: Viewer, owner_id: int, number: int = 1) -> tuple[
         list[JournalEntry], bool]:
     """A page of `owner_id`'s entries that `viewer` may see, the latest to have happened first."""
-    return await policy.listed(db, viewer, PART, owner_id, order_by=ORDER, page=number, per_page=PER_PAGE)
+    return await policy.listed(db, viewer, LATEST_FIRST, owner_id, page=number, per_page=PER_PAGE)
 
 
 @get("/", name="journal")
@@ -435,3 +435,5 @@ PART = SurvivorPart(
     export_about=lambda: _("your journal entries, each with its earlier versions; their files are in journal/"),
     export_extra=_export_more,
 )
+
+LATEST_FIRST = policy.Listing(PART, order_by=ORDER)  # the latest to have happened first

@@ -283,16 +283,16 @@ def goal_offers(latest: LifeAreas | None) -> list[tuple[str, str]]:
 
 async def _first_and_recent(db: AsyncSession, viewer: Viewer, owner_id: int) -> tuple[LifeAreas | None,
                                                                                         list[LifeAreas]]:
-    recent, _more = await policy.listed(db, viewer, PART, owner_id, order_by=[col(LifeAreas.created_at).desc()],
+    recent, _more = await policy.listed(db, viewer, NEWEST_FIRST, owner_id,
                                         per_page=LINE_SIZE, log=False)
-    oldest, _more = await policy.listed(db, viewer, PART, owner_id, order_by=[col(LifeAreas.created_at).asc()],
+    oldest, _more = await policy.listed(db, viewer, OLDEST_FIRST, owner_id,
                                         per_page=1, log=False)
     return (oldest[0] if oldest else None), recent
 
 
 async def history(db: AsyncSession, viewer: Viewer, owner_id: int, number: int) -> dict[str, Any]:
     """A page of ratings `viewer` may see, newest first, with the wheel and each area's line: what a list shows."""
-    items, has_next = await policy.listed(db, viewer, PART, owner_id, order_by=[col(LifeAreas.created_at).desc()],
+    items, has_next = await policy.listed(db, viewer, NEWEST_FIRST, owner_id,
                                           page=number, per_page=PER_PAGE)
     first, recent = await _first_and_recent(db, viewer, owner_id)
     latest = recent[0] if recent else None
@@ -303,8 +303,7 @@ async def history(db: AsyncSession, viewer: Viewer, owner_id: int, number: int) 
 
 async def latest_rated_at(db: AsyncSession, viewer: Viewer) -> datetime | None:
     """When the viewer last rated their life areas (for the monthly reminder), or None."""
-    items, _more = await policy.listed(db, viewer, PART, viewer.user_id,
-                                       order_by=[col(LifeAreas.created_at).desc()], per_page=1, log=False)
+    items, _more = await policy.listed(db, viewer, NEWEST_FIRST, viewer.user_id, per_page=1, log=False)
     return items[0].created_at if items else None
 
 
@@ -447,3 +446,6 @@ PART = SurvivorPart(
     item_template="life_areas/_shared_item.html", export_about=lambda: _("your ratings of your life areas"),
     export_extra=_export_notes,
 )
+
+NEWEST_FIRST = policy.Listing(PART, order_by=[col(LifeAreas.created_at).desc()])
+OLDEST_FIRST = policy.Listing(PART, order_by=[col(LifeAreas.created_at).asc()])

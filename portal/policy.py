@@ -31,7 +31,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast
 
 from litestar.exceptions import NotFoundException
 from sqlalchemy import (ColumnElement, Date, DateTime, String, TypeDecorator, and_, case, delete, exists, false, func,
@@ -74,14 +74,14 @@ def live_grant(now: datetime | BindParameter[Any]) -> ColumnElement[bool]:
     )
 
 
-def _card_in_force(viewer: Viewer, part: SurvivorPart[Any], now: datetime | None,
+def _card_in_force(viewer: Viewer, part: SurvivorPart[Any], now: datetime | BindParameter[Any] | None,
                    *also: ColumnElement[bool]) -> ColumnElement[bool]:
     """A card in force from the row's owner to this staff member, for the row's part or the row itself."""
     model, columns = part.model, cast(Any, part.model)
     card = (
         select(Grant.id)
         .where(
-            live_grant(now or utcnow()),
+            live_grant(utcnow() if now is None else now),
             col(Connection.staff_id) == viewer.user_id,
             col(Connection.survivor_id) == columns.owner_id,
             col(Grant.part) == part.key,
@@ -93,7 +93,7 @@ def _card_in_force(viewer: Viewer, part: SurvivorPart[Any], now: datetime | None
     return and_(col(columns.private).is_(False), exists(card))
 
 
-def _owner_or_card(viewer: Viewer, part: SurvivorPart[Any], now: datetime | None,
+def _owner_or_card(viewer: Viewer, part: SurvivorPart[Any], now: datetime | BindParameter[Any] | None,
                    *also: ColumnElement[bool]) -> ColumnElement[bool]:
     """The owner's own rows; for staff, rows a card in force opens (with `also` asked of the card)."""
     columns = cast(Any, part.model)
@@ -161,21 +161,58 @@ async def readable(db: AsyncSession, viewer: Viewer, part: SurvivorPart[Item], i
     return item
 
 
+class Listing(Generic[Item]):
+    """One list of a part's rows, said once (a module's constant): its conditions and order, whose values are bound
+    parameters given to `listed` with `params`. Its statements (one for the owner, one for staff, one for anyone
+    else) are built the first time each is asked for, with the viewer, the owner, the moment and the page as bound
+    parameters, and reused by every request after."""
+
+    def __init__(self, part: SurvivorPart[Item], *, where: Sequence[Any] = (), order_by: Sequence[Any] = ()) -> None:
+        self.part, self.where, self.order_by = part, tuple(where), tuple(order_by)
+        self._built: dict[str, Any] = {}
+
+    def statement(self, role: Role) -> Any:
+        side = "owner" if role == Role.SURVIVOR else "staff" if role in STAFF_ROLES else "other"
+        found = self._built.get(side)
+        if found is None:
+            part, columns = self.part, cast(Any, self.part.model)
+            anyone = cast(Viewer, _RowOwner(bindparam("viewer_id"), role))
+            now: BindParameter[Any] = bindparam("now")
+            query: Any = (select(part.model) if side == "owner" or part.notes is None else
+                          select(part.model, _owner_or_card(anyone, part, now, col(Grant.include_notes).is_(True))
+                                 .label("notes_shown")))
+            found = self._built[side] = (
+                query.where(col(columns.owner_id) == bindparam("list_owner"), _owner_or_card(anyone, part, now),
+                            *self.where)
+                .order_by(*self.order_by, col(columns.id))
+                .offset(bindparam("list_offset")).limit(bindparam("list_limit"))
+            )
+        return found
+
+
 async def listed(
-    db: AsyncSession, viewer: Viewer, part: SurvivorPart[Item], owner_id: int, *, where: Sequence[Any] = (),
-    order_by: Sequence[Any] = (), page: int = 1, per_page: int = 20, log: bool = True,
+    db: AsyncSession, viewer: Viewer, listing: Listing[Item], owner_id: int, *, params: dict[str, Any] | None = None,
+    page: int = 1, per_page: int = 20, log: bool = True,
 ) -> tuple[list[Item], bool]:
-    """One page of `owner_id`'s items of one part that this viewer may see, and whether there are more.
-    A look by anyone but the owner is logged (`log=False` for a second query of the same look)."""
-    columns = cast(Any, part.model)
-    rows = await _with_notes(
-        db, viewer, part,
-        lambda query: query.where(col(columns.owner_id) == owner_id, visible(viewer, part), *where)
-        .order_by(*order_by, col(columns.id)).offset((page - 1) * per_page).limit(per_page + 1),
-    )
+    """One page of `owner_id`'s items of one part that this viewer may see, and whether there are more: the
+    listing's statement, built once. A look by anyone but the owner is logged (`log=False` for a second query of
+    the same look). Notes are held back where the notes rule says no."""
+    part = listing.part
+    _noted(f"read {part.model.__name__}")
+    values = {"viewer_id": viewer.user_id, "now": utcnow(), "list_owner": owner_id,
+              "list_offset": (page - 1) * per_page, "list_limit": per_page + 1, **(params or {})}
+    found = (await db.exec(listing.statement(viewer.role), params=values)).all()
+    if viewer.role == Role.SURVIVOR or part.notes is None:
+        rows = list(found)
+    else:
+        rows = []
+        for item, shown in found:
+            if not shown:
+                _hold_notes(db, part, item)
+            rows.append(item)
     if log:
         _log(db, viewer, owner_id, part, None, "list")
-    return list(rows[:per_page]), len(rows) > per_page
+    return rows[:per_page], len(rows) > per_page
 
 
 _TOGETHER: dict[tuple[Summary, ...], Any] = {}  # a tuple of summaries -> its statement, built once
@@ -330,6 +367,49 @@ def _card(grant: Grant) -> Card:
     return Card(grant.id, grant.part, grant.item_id, grant.created_at, grant.ends_at, grant.include_notes)
 
 
+_CONNECTIONS: dict[tuple[str, bool, bool, bool], Any] = {}  # (side, by staff, by connection, paged) -> statement
+
+
+def _connections_statement(side: str, by_staff: bool, by_connection: bool, paged: bool) -> Any:
+    """The statement behind `connections`, built the first time each shape is asked for: the viewer ("viewer_id"),
+    their organisation, the staff member, the connection, the moment and the page are bound parameters."""
+    key = (side, by_staff, by_connection, paged)
+    found = _CONNECTIONS.get(key)
+    if found is not None:
+        return found
+    viewer: BindParameter[Any] = bindparam("viewer_id")
+    if side == "admin":
+        # Only the admin's own organisation's staff.
+        mine = and_(col(User.role).in_([role.value for role in STAFF_ROLES]),
+                    col(User.organisation_id) == bindparam("organisation_id"))
+    else:
+        mine = (col(Connection.survivor_id) if side == "survivor" else col(Connection.staff_id)) == viewer
+    query = _with_organisation(
+        select(Connection, *STAFF_NAMED)
+        .join(User, col(User.id) == Connection.staff_id)
+        .where(mine, col(Connection.ended_at).is_(None))
+    )
+    if by_staff:
+        query = query.where(col(Connection.staff_id) == bindparam("staff_id"))
+    if by_connection:
+        query = query.where(col(Connection.id) == bindparam("connection_id"))
+    if paged:
+        query = (query.order_by(col(Connection.created_at).desc(), col(Connection.id))
+                 .offset(bindparam("offset")).limit(bindparam("limit")))
+    else:
+        # Every connection with its cards in force, in one statement (a connection with none: one row, no card).
+        query = (query.add_columns(Grant)
+                 .outerjoin(Grant, and_(col(Grant.connection_id) == Connection.id, live_grant(bindparam("now"))))
+                 .order_by(col(Connection.created_at), col(Connection.id), col(Grant.part)))
+    found = _CONNECTIONS[key] = query
+    return found
+
+
+_LIVE_CARDS = (select(Grant).join(Connection, col(Connection.id) == Grant.connection_id)
+               .where(col(Grant.connection_id).in_(bindparam("ids", expanding=True)), live_grant(bindparam("now")))
+               .order_by(col(Grant.part)))
+
+
 async def connections(db: AsyncSession, viewer: Viewer, *, staff_id: int | None = None,
                       connection_id: str | None = None, page: int = 0, per_page: int = 20) -> list[Link]:
     """The viewer's own live connections, each with its cards in force now: a survivor's, a caseworker's or
@@ -337,31 +417,21 @@ async def connections(db: AsyncSession, viewer: Viewer, *, staff_id: int | None 
     `staff_id` also narrows a survivor's to one person, `connection_id` to one connection. With `page`, one
     page of them, newest first, and one more when there is a next page."""
     _noted("connections")
-    if viewer.role in (Role.SURVIVOR, *STAFF_ROLES):
-        mine = _own_side(viewer)
+    if viewer.role == Role.SURVIVOR:
+        side = "survivor"
+    elif viewer.role in STAFF_ROLES:
+        side = "staff"
     elif viewer.role == Role.ADMIN and staff_id is not None:
-        # Only the admin's own organisation's staff.
-        mine = and_(col(User.role).in_([role.value for role in STAFF_ROLES]),
-                    col(User.organisation_id) == viewer.organisation_id)
+        side = "admin"
     else:
         return []
-    query = _with_organisation(
-        select(Connection, *STAFF_NAMED)
-        .join(User, col(User.id) == Connection.staff_id)
-        .where(mine, col(Connection.ended_at).is_(None))
-    )
-    if staff_id is not None:
-        query = query.where(col(Connection.staff_id) == staff_id)
-    if connection_id is not None:
-        query = query.where(col(Connection.id) == connection_id[:MAX_ID_LENGTH])
-    now = utcnow()
+    params: dict[str, Any] = {"viewer_id": viewer.user_id, "organisation_id": viewer.organisation_id,
+                              "staff_id": staff_id, "now": utcnow(),
+                              "connection_id": (connection_id or "")[:MAX_ID_LENGTH],
+                              "offset": (page - 1) * per_page, "limit": per_page + 1}
+    statement = _connections_statement(side, staff_id is not None, connection_id is not None, bool(page))
     if not page:
-        # Every connection with its cards in force, in one statement (a connection with none: one row, no card).
-        rows = (await db.exec(
-            query.add_columns(Grant).outerjoin(Grant, and_(col(Grant.connection_id) == Connection.id,
-                                                           live_grant(now)))
-            .order_by(col(Connection.created_at), col(Connection.id), col(Grant.part))
-        )).all()
+        rows = (await db.exec(statement, params=params)).all()
         links: dict[str, tuple[Connection, str, str, str]] = {}
         cards: dict[str, list[Card]] = {}
         for connection, name, role, organisation, grant in rows:
@@ -371,16 +441,11 @@ async def connections(db: AsyncSession, viewer: Viewer, *, staff_id: int | None 
                 found.append(_card(grant))
         return [Link(connection, name, role, cards[key], organisation)
                 for key, (connection, name, role, organisation) in links.items()]
-    newest_first = (col(Connection.created_at).desc(), col(Connection.id))
-    rows = (await db.exec(query.order_by(*newest_first).offset((page - 1) * per_page).limit(per_page + 1))).all()
+    rows = (await db.exec(statement, params=params)).all()
     ids = [connection.id for connection, *_person in rows]
     cards = {cid: [] for cid in ids}
     if ids:
-        live = (await db.exec(
-            select(Grant).join(Connection, col(Connection.id) == Grant.connection_id)
-            .where(col(Grant.connection_id).in_(ids), live_grant(now)).order_by(col(Grant.part))
-        )).all()
-        for grant in live:
+        for grant in (await db.exec(_LIVE_CARDS, params={"ids": ids, "now": params["now"]})).all():
             cards[grant.connection_id].append(_card(grant))
     return [Link(connection, name, role, cards[connection.id], organisation)
             for connection, name, role, organisation in rows]

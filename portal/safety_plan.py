@@ -18,6 +18,7 @@ from litestar import Request, Response, Router, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
+from sqlalchemy import bindparam
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -127,9 +128,8 @@ async def _own_papers(db: AsyncSession, viewer: Viewer, ids: list[str]) -> list[
     """Which of these ids are papers the viewer may read, among the plan owner's own (the owner: their own)."""
     if not ids:
         return []
-    found, _more = await policy.listed(db, viewer, documents.PART, viewer.user_id,
-                                       where=[col(Document.id).in_(ids)], order_by=[col(Document.created_at).desc()],
-                                       per_page=MAX_PAPERS, log=False)
+    found, _more = await policy.listed(db, viewer, PAPERS, viewer.user_id, params={"ids": ids}, per_page=MAX_PAPERS,
+                                       log=False)
     return found
 
 
@@ -179,8 +179,8 @@ async def _form_page(request: Request[Any, Any, Any], db: AsyncSession, item: Sa
         people = [person for person in sent if person["name"] or person["reach"]][:MAX_PEOPLE]
     rows = people + [{"name": "", "reach": ""}] * min(EMPTY_ROWS, MAX_PEOPLE - len(people))
     ticked = list(values.get("take_documents", []))
-    newest, _more = await policy.listed(db, viewer, documents.PART, viewer.user_id,
-                                        order_by=[col(Document.created_at).desc()], per_page=PAPERS_SHOWN, log=False)
+    newest, _more = await policy.listed(db, viewer, documents.NEWEST_FIRST, viewer.user_id, per_page=PAPERS_SHOWN,
+                                        log=False)
     papers = {paper.id: paper.name for paper in await _own_papers(db, viewer, ticked[:MAX_PAPERS])}
     papers.update((paper.id, paper.name) for paper in newest if paper.id not in papers)
     return page(request, "safety_plan/form.html" if item else "safety_plan/start.html", title=_("Safety plan"),
@@ -196,8 +196,7 @@ async def shown(db: AsyncSession, viewer: Viewer, item: SafetyPlan) -> dict[str,
     viewer may read (through the policy). Ticked papers the viewer may not read are not mentioned at all, not
     even counted: a count would tell of documents kept "Only me" or not shared."""
     ids = _split(item.take_documents)
-    readable = (await policy.listed(db, viewer, documents.PART, item.owner_id, where=[col(Document.id).in_(ids)],
-                                    order_by=[col(Document.created_at).desc()], per_page=MAX_PAPERS,
+    readable = (await policy.listed(db, viewer, PAPERS, item.owner_id, params={"ids": ids}, per_page=MAX_PAPERS,
                                     log=False))[0] if ids else []
     return {"people": people_of(item), "take_keys": take_of(item), "take_options": take_labels(),
             "papers": [paper.name for paper in readable]}
@@ -205,7 +204,7 @@ async def shown(db: AsyncSession, viewer: Viewer, item: SafetyPlan) -> dict[str,
 
 async def own_plan(db: AsyncSession, viewer: Viewer) -> SafetyPlan | None:
     """The viewer's own plan, if they have made one."""
-    found, _more = await policy.listed(db, viewer, PART, viewer.user_id, per_page=1)
+    found, _more = await policy.listed(db, viewer, LISTING, viewer.user_id, per_page=1)
     return found[0] if found else None
 
 
@@ -307,7 +306,7 @@ router = Router(
 
 async def _staff_list(db: AsyncSession, viewer: Viewer, owner_id: int, request: Request[Any, Any, Any],
                       number: int) -> tuple[list[SafetyPlan], bool, dict[str, Any]]:
-    items, has_next = await policy.listed(db, viewer, PART, owner_id, page=number, per_page=1)
+    items, has_next = await policy.listed(db, viewer, LISTING, owner_id, page=number, per_page=1)
     return items, has_next, {}
 
 
@@ -328,6 +327,11 @@ PART = SurvivorPart(
     list_template="safety_plan/_shared_card.html", item_template="safety_plan/_shared_item.html",
     export_about=lambda: _("your safety plan"), export_extra=_export_plan,
 )
+
+LISTING = policy.Listing(PART)
+# Papers kept under Documents with these ids (bound parameter "ids"), newest first.
+PAPERS = policy.Listing(documents.PART, where=[col(Document.id).in_(bindparam("ids", expanding=True))],
+                        order_by=[col(Document.created_at).desc()])
 
 
 # Whether the viewer has a safety plan, for Home.

@@ -130,9 +130,10 @@ def test_an_n_plus_one_is_caught(client, other_client, world, monkeypatch):
 
     listed = policy.listed
 
-    async def one_by_one(db, viewer, part, owner_id, **kwargs):  # type: ignore[no-untyped-def]
-        rows, more = await listed(db, viewer, part, owner_id, **kwargs)
-        return [(await db.exec(select(part.model).where(part.model.id == row.id))).one() for row in rows], more
+    async def one_by_one(db, viewer, listing, owner_id, **kwargs):  # type: ignore[no-untyped-def]
+        rows, more = await listed(db, viewer, listing, owner_id, **kwargs)
+        model = listing.part.model
+        return [(await db.exec(select(model).where(model.id == row.id))).one() for row in rows], more
 
     assert not over_budget(client, other_client, world)
     monkeypatch.setattr(policy, "listed", one_by_one)
