@@ -64,17 +64,14 @@ def template_environment(assets: StaticAssets, secret_key: str, cache_dir: Path 
         loader=FileSystemLoader([str(d) for d in TEMPLATE_DIRS]),
         autoescape=True,
         undefined=StrictUndefined,
-        extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
         lstrip_blocks=True,
         # Templates ship with the code: no look at each file's time on every page (7 a page).
         auto_reload=False,
     )
     # The language is the request's (portal.i18n.use): the callables look it up each time they are called.
-    env.install_gettext_callables(  # type: ignore[attr-defined]
-        gettext=i18n._, ngettext=i18n.ngettext, newstyle=True,
-    )
     env.globals.update(
+        **i18n.template_callables(),
         static_url=assets.url, integrity=assets.integrity, language=i18n.current, text_direction=i18n.direction,
         languages=i18n.LANGUAGES, day=dates.day, clock=dates.clock, moment=dates.moment, zone_in_words=zone_in_words,
         exit_href=partial(exit_href, secret_key),

@@ -11,14 +11,17 @@ else English.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from babel import Locale, negotiate_locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
+from markupsafe import Markup
 
 TRANSLATIONS_DIR = Path(__file__).with_name("translations")
 DEFAULT_LOCALE = "en"
@@ -93,3 +96,20 @@ def _(message: str) -> str:
 
 def ngettext(singular: str, plural: str, n: int) -> str:
     return translations(_current.get()).ngettext(singular, plural, n)
+
+
+def template_callables(gettext: Callable[[str], str] = _,
+                       ngettext: Callable[[str, str, int], str] = ngettext) -> dict[str, Callable[..., Markup]]:
+    """`_()`, `gettext()` and `ngettext()` for templates, as Jinja's "newstyle" gettext gives them with autoescaping
+    (the translation is markup, the values are escaped into it, and it is always a format string, so "%%" is "%"),
+    but as plain functions: Jinja's own take the template's context, and each call with the context inside a loop
+    or a block first copies it, which was most of a page's translation time."""
+
+    def template_gettext(message: str, **variables: Any) -> Markup:
+        return Markup(gettext(message)) % variables  # noqa: S704 - our catalogs, as Jinja treats them; values escaped
+
+    def template_ngettext(singular: str, plural: str, num: int, **variables: Any) -> Markup:
+        variables.setdefault("num", num)
+        return Markup(ngettext(singular, plural, num)) % variables  # noqa: S704 - as above
+
+    return {"_": template_gettext, "gettext": template_gettext, "ngettext": template_ngettext}

@@ -9,6 +9,7 @@ from babel.messages.extract import extract_from_dir
 from babel.support import Translations
 
 from app import STATIC_DIR, StaticAssets, template_environment
+from portal import i18n
 from portal.i18n import LANGUAGES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,7 +68,8 @@ def _impact_context() -> dict[str, object]:
 
 def test_templates_show_no_english_outside_gettext():
     env = template_environment(StaticAssets(STATIC_DIR), "secret")
-    env.install_gettext_translations(_Pseudo(), newstyle=True)  # type: ignore[attr-defined]
+    pseudo = _Pseudo()
+    env.globals.update(i18n.template_callables(pseudo.gettext, pseudo.ngettext))
     env.globals.update(day=lambda value: "1234", clock=lambda value: "1234", moment=lambda value: "1234",
                        zone_in_words=lambda zone: "⟦Japan Time⟧")
 
@@ -214,3 +216,17 @@ def test_templates_show_no_english_outside_gettext():
             text = text.replace(name, " ")
         leftover = [word for word in re.findall(r"[A-Za-z]{3,}", text) if word not in ("Waypoint", "river", "UTC")]
         assert not leftover, f"{name}: {leftover}"
+
+
+def test_translations_in_templates_escape_their_values_and_read_double_percent_as_one():
+    # The template functions are plain functions (not Jinja's, which take the context); they keep Jinja's rules.
+    env = template_environment(StaticAssets(STATIC_DIR), "secret")
+    template = env.from_string("{{ _('Hello %(name)s, 100%%', name=who) }} · {{ ngettext('%(num)d goal', '%(num)d goals', n) }}"
+                               " · {{ _('Delete') }}")
+    assert template.render(who="<b>x</b>", n=3) == "Hello &lt;b&gt;x&lt;/b&gt;, 100% · 3 goals · Delete"
+    i18n.use("es")
+    try:
+        assert template.render(who="", n=1).endswith("· " + i18n.translations("es").gettext("Delete"))
+        assert i18n.translations("es").gettext("Delete") != "Delete"
+    finally:
+        i18n.use("en")
