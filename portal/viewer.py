@@ -45,13 +45,16 @@ def viewer_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Viewer | None:
     return connection.scope.get("state", {}).get("viewer")
 
 
-def signed_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+# Guards are coroutines: Litestar runs a guard that is a plain function in a worker thread, on every request.
+
+
+async def signed_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     if viewer_of(connection) is None:
         raise NotAuthorizedException()
 
 
 def _role_guard(*roles: Role):
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         viewer = viewer_of(connection)
         if viewer is None:
             raise NotAuthorizedException()
