@@ -149,9 +149,10 @@ class StaticAssets:
         }
         for name, file in self._files.items():
             self._by_request.setdefault(hashed_name(name, file.version), (file, True))
+        self._urls = {name: f"/static/{hashed_name(name, file.version)}" for name, file in self._files.items()}
 
     def url(self, name: str) -> str:
-        return f"/static/{hashed_name(name, self._files[name].version)}"
+        return self._urls[name]
 
     def integrity(self, name: str) -> str:
         return self._files[name].integrity

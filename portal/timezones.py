@@ -19,8 +19,13 @@ def zone_names() -> tuple[str, ...]:
     return (*sorted(named), "UTC")
 
 
+@cache
+def _zone_set() -> frozenset[str]:
+    return frozenset(zone_names())
+
+
 def is_zone(name: str) -> bool:
-    return name in zone_names()
+    return name in _zone_set()  # asked for every time shown: a set, not a scan of the 600 names
 
 
 def to_utc(day: date, at: time, zone_name: str) -> tuple[datetime | None, str]:
