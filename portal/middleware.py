@@ -233,19 +233,24 @@ def headers_hook(production: bool):
     Anything that did not choose its own caching (only static files do) is `no-store`: signed-in
     pages must never be kept by the browser, and sign-in pages carry a CSRF token.
     """
-    fixed = security_headers(production)
+    fixed = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in security_headers(production)]
+    no_store, vary = (b"cache-control", b"no-store"), (b"vary", b"Cookie, HX-Request")
 
     async def before_send(message: Message, scope: Scope) -> None:
         if message["type"] != "http.response.start":
             return
-        headers = MutableScopeHeaders.from_message(message)
-        for name, value in fixed:
-            if name not in headers:
-                headers[name] = value
-        if "cache-control" not in headers:
-            headers["cache-control"] = "no-store"
-        if scope.get("path", "").startswith("/static/") is False:
-            headers["vary"] = "Cookie, HX-Request"
+        # The raw header list, read once (a look-up per header through Litestar's header class scans them all).
+        raw = list(message.get("headers") or ())
+        present = {bytes(name).lower() for name, _value in raw}
+        static = scope.get("path", "").startswith("/static/")
+        if not static and b"vary" in present:
+            raw = [(name, value) for name, value in raw if bytes(name).lower() != b"vary"]
+        raw.extend(pair for pair in fixed if pair[0] not in present)
+        if b"cache-control" not in present:
+            raw.append(no_store)
+        if not static:
+            raw.append(vary)
+        message["headers"] = raw
 
     return before_send
 
