@@ -20,11 +20,12 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import Table, event, insert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal.config import private_folder
@@ -83,6 +84,31 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA busy_timeout=0" if isinstance(dbapi_connection.driver_connection, LoopConnection) else
                    "PRAGMA busy_timeout=5000")
     cursor.close()
+
+
+def insert_at_commit(db: AsyncSession, table: Table, row: dict[str, Any]) -> None:
+    """A row to insert when this session next commits, in the same transaction, by one Core statement per table:
+    no object in the session and no unit of work (for a row written on a page that reads, like a look in Who has
+    looked), after a read has begun the session's transaction: rolled back with it, never inserted."""
+    db.info.setdefault(_AT_COMMIT, {}).setdefault(table, []).append(row)
+
+
+_AT_COMMIT = "insert_at_commit"
+
+
+@event.listens_for(Session, "before_commit")
+def _insert_pending(session: Session) -> None:
+    pending = session.info.pop(_AT_COMMIT, None)
+    if pending:
+        connection = session.connection()
+        for table, rows in pending.items():
+            connection.execute(insert(table), rows)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_pending(session: Session, previous: SessionTransaction) -> None:
+    if not previous.nested:  # a rollback of the whole transaction, whether or not it had written
+        session.info.pop(_AT_COMMIT, None)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -43,6 +43,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from portal.db import insert_at_commit
 from portal.links import Card, Link
 from portal.models import (
     STAFF_ROLES, AccessLog, AccessRequest, CheckIn, Connection, Departure, Document, DocumentChunk, Goal, GoalStatus,
@@ -140,9 +141,13 @@ def _log(db: AsyncSession, viewer: Viewer, owner_id: int, part: SurvivorPart[Any
          action: str) -> None:
     """A line in the owner's Who has looked, in the same transaction as the read it records."""
     if viewer.user_id != owner_id:
-        db.add(AccessLog(survivor_id=owner_id, viewer_id=viewer.user_id, viewer_name=viewer.display_name,
-                         viewer_role=viewer.role.value, viewer_organisation=viewer.organisation_name, part=part.key,
-                         item_id=item_id, action=action))
+        insert_at_commit(db, _ACCESS_LOG, {
+            "survivor_id": owner_id, "viewer_id": viewer.user_id, "viewer_name": viewer.display_name,
+            "viewer_role": viewer.role.value, "viewer_organisation": viewer.organisation_name, "part": part.key,
+            "item_id": item_id, "action": action, "at": utcnow()})
+
+
+_ACCESS_LOG = cast(Any, AccessLog).__table__
 
 
 async def readable(db: AsyncSession, viewer: Viewer, part: SurvivorPart[Item], item_id: str, *, action: str = "item",

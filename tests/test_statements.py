@@ -5,6 +5,7 @@ fails here; `test_an_n_plus_one_is_caught` shows that it would."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -15,7 +16,7 @@ from sqlmodel import select
 
 from portal.models import Role
 from portal.parts import BY_KEY, PARTS
-from tests.conftest import make_connection, make_user, post_form, sign_in, sign_up
+from tests.conftest import make_connection, make_user, post_form, run, sign_in, sign_up, sql
 from tests.part_builders import BUILDERS
 
 
@@ -139,3 +140,35 @@ def test_an_n_plus_one_is_caught(client, other_client, world, monkeypatch):
     monkeypatch.setattr(policy, "listed", one_by_one)
     problems = over_budget(client, other_client, world)
     assert {"/goals", "/appointments", "/documents", "/journal", "shared goals", "shared journal"} <= set(problems), set(problems)
+
+
+def test_a_row_kept_for_the_commit_goes_in_with_it_and_a_rollback_drops_it(client, settings):
+    """A look in Who has looked is inserted when the request commits, as one Core statement: a rollback (a request
+    that failed after its read) drops it, and a commit writes it, whatever the session committed before."""
+    from portal.db import insert_at_commit, make_engine, session_factory
+    from portal.models import AccessLog
+
+    owner = make_user(settings, "river")
+    table = AccessLog.__table__  # type: ignore[attr-defined]
+
+    def look(words: str) -> dict[str, object]:
+        return {"survivor_id": owner, "viewer_id": None, "viewer_name": words, "viewer_role": "caseworker",
+                "viewer_organisation": "", "part": "goals", "item_id": None, "action": "list",
+                "at": datetime.now(UTC)}
+
+    async def scenario() -> None:
+        engine = make_engine(settings.database_url)
+        async with session_factory(engine)() as db:
+            await db.exec(select(AccessLog))  # a look is noted after the read it records
+            insert_at_commit(db, table, look("rolled back"))
+            await db.rollback()
+            await db.exec(select(AccessLog))
+            insert_at_commit(db, table, look("first"))
+            insert_at_commit(db, table, look("second"))
+            await db.commit()
+            await db.commit()  # nothing left for a second commit
+        await engine.dispose()
+
+    run(scenario())
+    names = [row[0] for row in sql(settings, "SELECT viewer_name FROM access_log ORDER BY id")]
+    assert names == ["first", "second"]
