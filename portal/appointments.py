@@ -77,9 +77,9 @@ def _form_page(request: Request[Any, Any, Any], item: Appointment | None, values
 
 
 async def appointments_of(db: AsyncSession, viewer: Viewer, owner_id: int, upcoming: bool, number: int = 1,
-                          per_page: int = PER_PAGE) -> tuple[list[Appointment], bool]:
+                          per_page: int = PER_PAGE) -> tuple[list[Any], bool]:
     """Upcoming (soonest first, including the last hour) or past (latest first) appointments `viewer` may see."""
-    return await policy.listed(db, viewer, UPCOMING if upcoming else PAST, owner_id,
+    return await policy.shown(db, viewer, UPCOMING if upcoming else PAST, owner_id,
                                params={"since": utcnow() - timedelta(hours=1)}, page=number, per_page=per_page)
 
 
@@ -251,7 +251,7 @@ router = Router(
 
 
 async def _staff_list(db: AsyncSession, viewer: Viewer, owner_id: int, request: Request[Any, Any, Any],
-                      number: int) -> tuple[list[Appointment], bool, dict[str, Any]]:
+                      number: int) -> tuple[list[Any], bool, dict[str, Any]]:
     past = request.query_params.get("past") == "1"
     items, has_next = await appointments_of(db, viewer, owner_id, not past, number)
     return items, has_next, {"past": past}

@@ -137,9 +137,9 @@ def trend(feelings_newest_first: list[int]) -> Trend | None:
 
 async def history(db: AsyncSession, viewer: Viewer, owner_id: int, number: int) -> dict[str, Any]:
     """A page of check-ins `viewer` may see, newest first, and the trend of the last 30: what a list page shows."""
-    items, has_next = await policy.listed(db, viewer, NEWEST_FIRST, owner_id, page=number, per_page=PER_PAGE)
+    items, has_next = await policy.shown(db, viewer, NEWEST_FIRST, owner_id, page=number, per_page=PER_PAGE)
     # The first page already holds every check-in when there are few; otherwise one more small query.
-    recent = items if number == 1 and not has_next else (await policy.listed(
+    recent = items if number == 1 and not has_next else (await policy.shown(
         db, viewer, NEWEST_FIRST, owner_id, per_page=TREND_SIZE, log=False))[0]
     return {"items": items, "has_next": has_next, "page_number": number,
             "trend": trend([item.feeling for item in recent]),
@@ -247,7 +247,7 @@ router = Router(
 
 
 async def _staff_list(db: AsyncSession, viewer: Viewer, owner_id: int, request: Request[Any, Any, Any],
-                      number: int) -> tuple[list[CheckIn], bool, dict[str, Any]]:
+                      number: int) -> tuple[list[Any], bool, dict[str, Any]]:
     context = await history(db, viewer, owner_id, number)
     items, has_next = context.pop("items"), context.pop("has_next")
     del context["page_number"], context["local"]

@@ -118,9 +118,9 @@ def _form_page(request: Request[Any, Any, Any], item: Document | None, values: d
 # ----- lists and one document -----------------------------------------------------------------
 
 
-async def documents_of(db: AsyncSession, viewer: Viewer, owner_id: int, number: int = 1) -> tuple[list[Document], bool]:
+async def documents_of(db: AsyncSession, viewer: Viewer, owner_id: int, number: int = 1) -> tuple[list[Any], bool]:
     """A page of `owner_id`'s documents that `viewer` may see, newest first."""
-    return await policy.listed(db, viewer, NEWEST_FIRST, owner_id, page=number, per_page=PER_PAGE)
+    return await policy.shown(db, viewer, NEWEST_FIRST, owner_id, page=number, per_page=PER_PAGE)
 
 
 @get("/", name="documents")
@@ -325,7 +325,7 @@ router = Router(
 
 
 async def _staff_list(db: AsyncSession, viewer: Viewer, owner_id: int, request: Request[Any, Any, Any],
-                      number: int) -> tuple[list[Document], bool, dict[str, Any]]:
+                      number: int) -> tuple[list[Any], bool, dict[str, Any]]:
     items, has_next = await documents_of(db, viewer, owner_id, number)
     return items, has_next, {"kinds": kind_labels(), "size_label": size_label, "expiry": expiry,
                              "today": today_for(viewer.time_zone)}

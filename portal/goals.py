@@ -74,9 +74,9 @@ def _form_page(request: Request[Any, Any, Any], goal: Goal | None, values: dict[
 
 
 async def goals_of(db: AsyncSession, viewer: Viewer, owner_id: int, statuses: list[str], page_number: int = 1,
-                   per_page: int = PER_PAGE) -> tuple[list[Goal], bool]:
+                   per_page: int = PER_PAGE) -> tuple[list[Any], bool]:
     """A page of `owner_id`'s goals with these statuses that `viewer` may see, newest first."""
-    return await policy.listed(db, viewer, BY_STATUS, owner_id, params={"statuses": statuses}, page=page_number,
+    return await policy.shown(db, viewer, BY_STATUS, owner_id, params={"statuses": statuses}, page=page_number,
                                per_page=per_page)
 
 
@@ -336,7 +336,7 @@ router = Router(
 
 
 async def _staff_list(db: AsyncSession, viewer: Viewer, owner_id: int, request: Request[Any, Any, Any],
-                      number: int) -> tuple[list[Goal], bool, dict[str, Any]]:
+                      number: int) -> tuple[list[Any], bool, dict[str, Any]]:
     statuses = [GoalStatus.ACTIVE.value, GoalStatus.PAUSED.value, GoalStatus.ACHIEVED.value]
     items, has_next = await goals_of(db, viewer, owner_id, statuses, number)
     return items, has_next, {"areas": area_labels()}

@@ -160,10 +160,9 @@ ORDER = [col(JournalEntry.happened_on).desc(), col(JournalEntry.happened_time).d
          col(JournalEntry.created_at).desc()]
 
 
-async def entries_of(db: AsyncSession, viewer: Viewer, owner_id: int, number: int = 1) -> tuple[
-        list[JournalEntry], bool]:
+async def entries_of(db: AsyncSession, viewer: Viewer, owner_id: int, number: int = 1) -> tuple[list[Any], bool]:
     """A page of `owner_id`'s entries that `viewer` may see, the latest to have happened first."""
-    return await policy.listed(db, viewer, LATEST_FIRST, owner_id, page=number, per_page=PER_PAGE)
+    return await policy.shown(db, viewer, LATEST_FIRST, owner_id, page=number, per_page=PER_PAGE)
 
 
 @get("/", name="journal")
@@ -406,7 +405,7 @@ router = Router(
 
 
 async def _staff_list(db: AsyncSession, viewer: Viewer, owner_id: int, request: Request[Any, Any, Any],
-                      number: int) -> tuple[list[JournalEntry], bool, dict[str, Any]]:
+                      number: int) -> tuple[list[Any], bool, dict[str, Any]]:
     items, has_next = await entries_of(db, viewer, owner_id, number)
     return items, has_next, {"happened": happened}
 

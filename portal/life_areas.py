@@ -281,18 +281,17 @@ def goal_offers(latest: LifeAreas | None) -> list[tuple[str, str]]:
 # ----- pages ----------------------------------------------------------------------------------
 
 
-async def _first_and_recent(db: AsyncSession, viewer: Viewer, owner_id: int) -> tuple[LifeAreas | None,
-                                                                                        list[LifeAreas]]:
-    recent, _more = await policy.listed(db, viewer, NEWEST_FIRST, owner_id,
+async def _first_and_recent(db: AsyncSession, viewer: Viewer, owner_id: int) -> tuple[Any, list[Any]]:
+    recent, _more = await policy.shown(db, viewer, NEWEST_FIRST, owner_id,
                                         per_page=LINE_SIZE, log=False)
-    oldest, _more = await policy.listed(db, viewer, OLDEST_FIRST, owner_id,
+    oldest, _more = await policy.shown(db, viewer, OLDEST_FIRST, owner_id,
                                         per_page=1, log=False)
     return (oldest[0] if oldest else None), recent
 
 
 async def history(db: AsyncSession, viewer: Viewer, owner_id: int, number: int) -> dict[str, Any]:
     """A page of ratings `viewer` may see, newest first, with the wheel and each area's line: what a list shows."""
-    items, has_next = await policy.listed(db, viewer, NEWEST_FIRST, owner_id,
+    items, has_next = await policy.shown(db, viewer, NEWEST_FIRST, owner_id,
                                           page=number, per_page=PER_PAGE)
     first, recent = await _first_and_recent(db, viewer, owner_id)
     latest = recent[0] if recent else None
@@ -303,7 +302,7 @@ async def history(db: AsyncSession, viewer: Viewer, owner_id: int, number: int) 
 
 async def latest_rated_at(db: AsyncSession, viewer: Viewer) -> datetime | None:
     """When the viewer last rated their life areas (for the monthly reminder), or None."""
-    items, _more = await policy.listed(db, viewer, NEWEST_FIRST, viewer.user_id, per_page=1, log=False)
+    items, _more = await policy.shown(db, viewer, NEWEST_FIRST, viewer.user_id, per_page=1, log=False)
     return items[0].created_at if items else None
 
 
@@ -422,7 +421,7 @@ router = Router(
 
 
 async def _staff_list(db: AsyncSession, viewer: Viewer, owner_id: int, request: Request[Any, Any, Any],
-                      number: int) -> tuple[list[LifeAreas], bool, dict[str, Any]]:
+                      number: int) -> tuple[list[Any], bool, dict[str, Any]]:
     context = await history(db, viewer, owner_id, number)
     items, has_next = context.pop("items"), context.pop("has_next")
     del context["page_number"], context["local"]

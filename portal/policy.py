@@ -169,25 +169,33 @@ async def readable(db: AsyncSession, viewer: Viewer, part: SurvivorPart[Item], i
 
 class Listing(Generic[Item]):
     """One list of a part's rows, said once (a module's constant): its conditions and order, whose values are bound
-    parameters given to `listed` with `params`. Its statements (one for the owner, one for staff, one for anyone
-    else) are built the first time each is asked for, with the viewer, the owner, the moment and the page as bound
-    parameters, and reused by every request after."""
+    parameters given to `listed` or `shown` with `params`. Its statements (for the owner, for staff, for anyone
+    else; as objects of the session or as plain rows) are built the first time each is asked for, with the viewer,
+    the owner, the moment and the page as bound parameters, and reused by every request after."""
 
     def __init__(self, part: SurvivorPart[Item], *, where: Sequence[Any] = (), order_by: Sequence[Any] = ()) -> None:
         self.part, self.where, self.order_by = part, tuple(where), tuple(order_by)
-        self._built: dict[str, Any] = {}
+        self._built: dict[tuple[str, bool], Any] = {}
 
-    def statement(self, role: Role) -> Any:
+    def statement(self, role: Role, *, rows: bool = False) -> Any:
         side = "owner" if role == Role.SURVIVOR else "staff" if role in STAFF_ROLES else "other"
-        found = self._built.get(side)
+        found = self._built.get((side, rows))
         if found is None:
             part, columns = self.part, cast(Any, self.part.model)
             anyone = cast(Viewer, _RowOwner(bindparam("viewer_id"), role))
             now: BindParameter[Any] = bindparam("now")
-            query: Any = (select(part.model) if side == "owner" or part.notes is None else
-                          select(part.model, _owner_or_card(anyone, part, now, col(Grant.include_notes).is_(True))
-                                 .label("notes_shown")))
-            found = self._built[side] = (
+            notes_shown = _owner_or_card(anyone, part, now, col(Grant.include_notes).is_(True))
+            query: Any
+            if rows:
+                # Plain rows, a column each; the notes column empty (None) where the notes rule says no.
+                query = select(*[case((notes_shown, column), else_=null()).label(column.key)
+                                 if side != "owner" and column.key == part.notes else column
+                                 for column in columns.__table__.columns])
+            elif side == "owner" or part.notes is None:
+                query = select(part.model)
+            else:
+                query = select(part.model, notes_shown.label("notes_shown"))
+            found = self._built[(side, rows)] = (
                 query.where(col(columns.owner_id) == bindparam("list_owner"), _owner_or_card(anyone, part, now),
                             *self.where)
                 .order_by(*self.order_by, col(columns.id))
@@ -196,18 +204,24 @@ class Listing(Generic[Item]):
         return found
 
 
+def _list_values(viewer: Viewer, owner_id: int, params: dict[str, Any] | None, page: int,
+                 per_page: int) -> dict[str, Any]:
+    return {"viewer_id": viewer.user_id, "now": utcnow(), "list_owner": owner_id,
+            "list_offset": (page - 1) * per_page, "list_limit": per_page + 1, **(params or {})}
+
+
 async def listed(
     db: AsyncSession, viewer: Viewer, listing: Listing[Item], owner_id: int, *, params: dict[str, Any] | None = None,
     page: int = 1, per_page: int = 20, log: bool = True,
 ) -> tuple[list[Item], bool]:
-    """One page of `owner_id`'s items of one part that this viewer may see, and whether there are more: the
-    listing's statement, built once. A look by anyone but the owner is logged (`log=False` for a second query of
-    the same look). Notes are held back where the notes rule says no."""
+    """One page of `owner_id`'s items of one part that this viewer may see, and whether there are more, as objects
+    of the session (for a page that may change one): the listing's statement, built once. A look by anyone but the
+    owner is logged (`log=False` for a second query of the same look). Notes are held back where the notes rule
+    says no."""
     part = listing.part
     _noted(f"read {part.model.__name__}")
-    values = {"viewer_id": viewer.user_id, "now": utcnow(), "list_owner": owner_id,
-              "list_offset": (page - 1) * per_page, "list_limit": per_page + 1, **(params or {})}
-    found = (await db.exec(listing.statement(viewer.role), params=values)).all()
+    found = (await db.exec(listing.statement(viewer.role),
+                           params=_list_values(viewer, owner_id, params, page, per_page))).all()
     if viewer.role == Role.SURVIVOR or part.notes is None:
         rows = list(found)
     else:
@@ -218,6 +232,21 @@ async def listed(
             rows.append(item)
     if log:
         _log(db, viewer, owner_id, part, None, "list")
+    return rows[:per_page], len(rows) > per_page
+
+
+async def shown(
+    db: AsyncSession, viewer: Viewer, listing: Listing[Any], owner_id: int, *, params: dict[str, Any] | None = None,
+    page: int = 1, per_page: int = 20, log: bool = True,
+) -> tuple[list[Any], bool]:
+    """As `listed`, for a page that only shows them: plain rows (an attribute per column, read as the part's items
+    are), with no object made or kept in the session; notes held back in the statement itself."""
+    _noted(f"read {listing.part.model.__name__}")
+    result = await (await db.connection()).execute(listing.statement(viewer.role, rows=True),
+                                                   _list_values(viewer, owner_id, params, page, per_page))
+    rows = list(result.all())
+    if log:
+        _log(db, viewer, owner_id, listing.part, None, "list")
     return rows[:per_page], len(rows) > per_page
 
 

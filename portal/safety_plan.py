@@ -124,11 +124,11 @@ def _read_form(form: Any) -> tuple[dict[str, Any], dict[str, str]]:
     return values, errors
 
 
-async def _own_papers(db: AsyncSession, viewer: Viewer, ids: list[str]) -> list[Document]:
+async def _own_papers(db: AsyncSession, viewer: Viewer, ids: list[str]) -> list[Any]:
     """Which of these ids are papers the viewer may read, among the plan owner's own (the owner: their own)."""
     if not ids:
         return []
-    found, _more = await policy.listed(db, viewer, PAPERS, viewer.user_id, params={"ids": ids}, per_page=MAX_PAPERS,
+    found, _more = await policy.shown(db, viewer, PAPERS, viewer.user_id, params={"ids": ids}, per_page=MAX_PAPERS,
                                        log=False)
     return found
 
@@ -179,7 +179,7 @@ async def _form_page(request: Request[Any, Any, Any], db: AsyncSession, item: Sa
         people = [person for person in sent if person["name"] or person["reach"]][:MAX_PEOPLE]
     rows = people + [{"name": "", "reach": ""}] * min(EMPTY_ROWS, MAX_PEOPLE - len(people))
     ticked = list(values.get("take_documents", []))
-    newest, _more = await policy.listed(db, viewer, documents.NEWEST_FIRST, viewer.user_id, per_page=PAPERS_SHOWN,
+    newest, _more = await policy.shown(db, viewer, documents.NEWEST_FIRST, viewer.user_id, per_page=PAPERS_SHOWN,
                                         log=False)
     papers = {paper.id: paper.name for paper in await _own_papers(db, viewer, ticked[:MAX_PAPERS])}
     papers.update((paper.id, paper.name) for paper in newest if paper.id not in papers)
@@ -196,7 +196,7 @@ async def shown(db: AsyncSession, viewer: Viewer, item: SafetyPlan) -> dict[str,
     viewer may read (through the policy). Ticked papers the viewer may not read are not mentioned at all, not
     even counted: a count would tell of documents kept "Only me" or not shared."""
     ids = _split(item.take_documents)
-    readable = (await policy.listed(db, viewer, PAPERS, item.owner_id, params={"ids": ids}, per_page=MAX_PAPERS,
+    readable = (await policy.shown(db, viewer, PAPERS, item.owner_id, params={"ids": ids}, per_page=MAX_PAPERS,
                                     log=False))[0] if ids else []
     return {"people": people_of(item), "take_keys": take_of(item), "take_options": take_labels(),
             "papers": [paper.name for paper in readable]}

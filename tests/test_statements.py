@@ -129,15 +129,15 @@ def test_an_n_plus_one_is_caught(client, other_client, world, monkeypatch):
     above says so. Every list is made to do that here by wrapping the registry's list read."""
     from portal import policy
 
-    listed = policy.listed
+    shown = policy.shown
 
     async def one_by_one(db, viewer, listing, owner_id, **kwargs):  # type: ignore[no-untyped-def]
-        rows, more = await listed(db, viewer, listing, owner_id, **kwargs)
+        rows, more = await shown(db, viewer, listing, owner_id, **kwargs)
         model = listing.part.model
         return [(await db.exec(select(model).where(model.id == row.id))).one() for row in rows], more
 
     assert not over_budget(client, other_client, world)
-    monkeypatch.setattr(policy, "listed", one_by_one)
+    monkeypatch.setattr(policy, "shown", one_by_one)
     problems = over_budget(client, other_client, world)
     assert {"/goals", "/appointments", "/documents", "/journal", "shared goals", "shared journal"} <= set(problems), set(problems)
 
