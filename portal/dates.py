@@ -4,8 +4,10 @@ times as people read them, in their own language (never in ISO form)."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from functools import cache
 
-from babel.dates import format_date, format_skeleton
+from babel import Locale
+from babel.dates import DateTimePattern, get_date_format, match_skeleton, parse_pattern
 
 from portal.i18n import _, babel_locale
 
@@ -35,14 +37,25 @@ def parse_date(raw: str, years_before: int, years_after: int) -> tuple[date | No
 # ----- dates and times as people read them, in their own language ----------------------------------
 
 
+@cache
+def _patterns(locale: Locale) -> tuple[DateTimePattern, DateTimePattern]:
+    """A language's medium date and its 24-hour time ("Hm"), looked up and parsed once, as format_date and
+    format_skeleton would each time."""
+    skeleton = "Hm" if "Hm" in locale.datetime_skeletons else match_skeleton("Hm", locale.datetime_skeletons)
+    return (parse_pattern(get_date_format("medium", locale=locale)),
+            parse_pattern(locale.datetime_skeletons[skeleton]))
+
+
 def day(value: date | datetime) -> str:
     """A date as people read it in the request's language: "Dec 5, 2026", "5 dic 2026"."""
-    return format_date(value.date() if isinstance(value, datetime) else value, format="medium", locale=babel_locale())
+    locale = babel_locale()
+    return _patterns(locale)[0].apply(value.date() if isinstance(value, datetime) else value, locale)
 
 
 def clock(value: datetime) -> str:
-    """A time of day, 24-hour, in the request's language: "14:30"."""
-    return format_skeleton("Hm", value, locale=babel_locale())
+    """A time of day, 24-hour, in the request's language: "14:30" (a moment without a zone read as UTC)."""
+    locale = babel_locale()
+    return _patterns(locale)[1].apply(value if value.tzinfo else value.replace(tzinfo=UTC), locale)
 
 
 def moment(value: datetime) -> str:

@@ -98,6 +98,9 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return translations(_current.get()).ngettext(singular, plural, n)
 
 
+PLAIN_KEPT = 10_000  # translations kept worked out, per set of template functions: every string of every page, twice
+
+
 def template_callables(gettext: Callable[[str], str] = _,
                        ngettext: Callable[[str, str, int], str] = ngettext) -> dict[str, Callable[..., Markup]]:
     """`_()`, `gettext()` and `ngettext()` for templates, as Jinja's "newstyle" gettext gives them with autoescaping
@@ -105,8 +108,18 @@ def template_callables(gettext: Callable[[str], str] = _,
     but as plain functions: Jinja's own take the template's context, and each call with the context inside a loop
     or a block first copies it, which was most of a page's translation time."""
 
+    plain: dict[tuple[str, str], Markup] = {}  # (language, message) -> what a call without values gives
+
     def template_gettext(message: str, **variables: Any) -> Markup:
-        return Markup(gettext(message)) % variables  # noqa: S704 - our catalogs, as Jinja treats them; values escaped
+        if variables:
+            return Markup(gettext(message)) % variables  # noqa: S704 - our catalogs, as Jinja treats them; values escaped
+        key = (_current.get(), message)
+        found = plain.get(key)
+        if found is None:
+            if len(plain) >= PLAIN_KEPT:
+                plain.clear()
+            found = plain[key] = Markup(gettext(message)) % variables  # noqa: S704 - as above
+        return found
 
     def template_ngettext(singular: str, plural: str, num: int, **variables: Any) -> Markup:
         variables.setdefault("num", num)

@@ -77,3 +77,26 @@ def test_no_page_shows_a_date_in_iso_form(client, other_client, settings, langua
             assert f'lang="{language}"' in answer.text, path
             found += [(path, date) for date in ISO_DATE.findall(shown(answer.text))]
     assert found == []
+
+
+@pytest.mark.parametrize("language", list(LANGUAGES))
+def test_dates_and_times_read_as_babel_writes_them_in_every_language(language):
+    # The patterns are looked up and parsed once per language; what they give must stay Babel's own.
+    from datetime import UTC, date, datetime, timedelta, timezone
+
+    from babel.dates import format_date, format_skeleton
+
+    from portal import dates, i18n
+
+    moments = [datetime(2026, 12, 5, 14, 30, tzinfo=UTC), datetime(2027, 1, 2, 3, 4),
+               datetime(2026, 3, 1, 23, 59, tzinfo=timezone(timedelta(hours=9)))]
+    i18n.use(language)
+    try:
+        locale = i18n.babel_locale()
+        for value in [*moments, date(2027, 6, 7)]:
+            plain = value.date() if isinstance(value, datetime) else value
+            assert dates.day(value) == format_date(plain, format="medium", locale=locale)
+        for value in moments:
+            assert dates.clock(value) == format_skeleton("Hm", value, locale=locale)
+    finally:
+        i18n.use("en")
