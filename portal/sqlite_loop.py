@@ -6,9 +6,6 @@ those hand-overs cost more than the query itself (measured: most of a page's tim
 docs/performance.md). The portal's queries are small and indexed and take microseconds, so here they
 run where they are asked, on the loop, with no thread at all.
 
-Only a commit that wrote leaves the loop: it waits for the disk (`synchronous=FULL`), and it waits in a worker
-thread, so other requests go on meanwhile.
-
 The one thing that could hold the loop is a lock: another connection writing. So SQLite's own busy
 wait is off (it would sleep the whole loop), and a statement that finds the database locked is
 tried again after an asynchronous pause, during which the holder of the lock, in this process or
@@ -38,14 +35,13 @@ def _locked(error: sqlite3.OperationalError) -> bool:
     return code != SQLITE_BUSY_SNAPSHOT and code & 0xFF in (SQLITE_BUSY, SQLITE_LOCKED)
 
 
-async def _when_unlocked(run: Callable[[], T], *, in_thread: bool = False) -> T:
-    """`run()` now (on the loop, or `in_thread`); while the database is locked by another connection, again after
-    a growing pause."""
+async def _when_unlocked(run: Callable[[], T]) -> T:
+    """`run()` now; while the database is locked by another connection, again after a growing pause."""
     deadline = time.monotonic() + BUSY_SECONDS
     pause = 0.001
     while True:
         try:
-            return await asyncio.to_thread(run) if in_thread else run()
+            return run()
         except sqlite3.OperationalError as error:
             if not _locked(error) or time.monotonic() > deadline:
                 raise
@@ -152,12 +148,7 @@ class Connection:
         return _NewCursor(self._conn)
 
     async def commit(self) -> None:
-        if not self._conn.in_transaction:
-            self._conn.commit()  # nothing was written: nothing to wait for
-            return
-        # A commit that wrote waits for the disk (synchronous=FULL): that wait happens in a worker thread, so the
-        # loop serves other requests meanwhile. The connection is this caller's alone until it returns.
-        await _when_unlocked(self._conn.commit, in_thread=True)
+        await _when_unlocked(self._conn.commit)
 
     async def rollback(self) -> None:
         self._conn.rollback()

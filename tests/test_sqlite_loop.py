@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import threading
 import time
 from datetime import UTC, datetime
 
@@ -128,27 +127,3 @@ def test_only_a_lock_is_tried_again(code):
     stale = sqlite3.OperationalError("database is locked")
     stale.sqlite_errorcode = sqlite_loop.SQLITE_BUSY_SNAPSHOT  # type: ignore[attr-defined]
     assert not sqlite_loop._locked(stale)
-
-
-def test_a_commit_that_wrote_waits_for_the_disk_off_the_loop_and_a_read_only_one_stays_on_it(tmp_path):
-    # A commit that wrote waits for the disk (synchronous=FULL); on the loop, every other request waited with it.
-    async def scenario() -> tuple[int, list[tuple[str, int]]]:
-        connection = await sqlite_loop.connector(str(tmp_path / "commit.db"))()
-        seen: list[tuple[str, int]] = []
-        raw = connection._conn
-        raw.execute("CREATE TABLE note (body TEXT)")
-        raw.commit()
-        raw.set_trace_callback(lambda statement: seen.append((statement.split()[0], threading.get_ident())))
-        async with connection.cursor() as cursor:
-            await cursor.execute("INSERT INTO note (body) VALUES ('words')")
-        await connection.commit()
-        async with connection.cursor() as cursor:
-            await cursor.execute("SELECT body FROM note")
-        await connection.commit()
-        await connection.close()
-        return threading.get_ident(), seen
-
-    loop_thread, seen = run(scenario())
-    by_statement = {statement: thread for statement, thread in seen}
-    assert [statement for statement, _thread in seen] == ["BEGIN", "INSERT", "COMMIT", "SELECT"], seen
-    assert by_statement["COMMIT"] != loop_thread and by_statement["INSERT"] == loop_thread
