@@ -98,7 +98,7 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return translations(_current.get()).ngettext(singular, plural, n)
 
 
-PLAIN_KEPT = 10_000  # translations kept worked out, per set of template functions: every string of every page, twice
+PLAIN_KEPT = 10_000  # at most this many translations kept worked out (all strings in all languages need fewer)
 
 
 def template_callables(gettext: Callable[[str], str] = _,
