@@ -130,7 +130,12 @@ async def _with_notes(db: AsyncSession, viewer: Viewer, part: SurvivorPart[Item]
     """The rows of the part's table as `shape` narrows it, notes held back where the notes rule says no."""
     if viewer.role == Role.SURVIVOR or part.notes is None:
         return list((await db.exec(shape(select(part.model)))).all())
-    rows = (await db.exec(shape(select(part.model, notes_visible(viewer, part).label("notes_shown"))))).all()
+    query = shape(select(part.model, notes_visible(viewer, part).label("notes_shown")))
+    return _held(part, (await db.exec(query)).all())
+
+
+def _held(part: SurvivorPart[Item], rows: Sequence[Any]) -> list[Item]:
+    """The items of (item, notes shown) rows, each one's notes held back where they may not be shown."""
     for item, shown in rows:
         if not shown:
             _hold_notes(part, item)
@@ -222,14 +227,7 @@ async def listed(
     _noted(f"read {part.model.__name__}")
     found = (await db.exec(listing.statement(viewer.role),
                            params=_list_values(viewer, owner_id, params, page, per_page))).all()
-    if viewer.role == Role.SURVIVOR or part.notes is None:
-        rows = list(found)
-    else:
-        rows = []
-        for item, shown in found:
-            if not shown:
-                _hold_notes(part, item)
-            rows.append(item)
+    rows = list(found) if viewer.role == Role.SURVIVOR or part.notes is None else _held(part, found)
     if log:
         _log(db, viewer, owner_id, part, None, "list")
     return rows[:per_page], len(rows) > per_page
@@ -418,7 +416,7 @@ def _connections_statement(side: str, by_staff: bool, by_connection: bool, paged
         mine = and_(col(User.role).in_([role.value for role in STAFF_ROLES]),
                     col(User.organisation_id) == bindparam("organisation_id"))
     else:
-        mine = (col(Connection.survivor_id) if side == "survivor" else col(Connection.staff_id)) == viewer
+        mine = _own_side(cast(Viewer, _RowOwner(viewer, Role.SURVIVOR if side == "survivor" else Role.CASEWORKER)))
     query = _with_organisation(
         select(Connection, *STAFF_NAMED)
         .join(User, col(User.id) == Connection.staff_id)
