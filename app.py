@@ -6,10 +6,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, MutableMapping
 from contextlib import asynccontextmanager, suppress
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined
 from litestar import Litestar
@@ -56,10 +57,20 @@ def template_cache(data_dir: Path) -> Path:
     return folder
 
 
+class PortalEnvironment(Environment):
+    """Jinja's environment, with each template's globals a plain dict of the environment's (every global is set
+    before the first template loads). Jinja's own is a ChainMap, and every `import` in a template compares the
+    page's globals with the imported template's: through a ChainMap's keys that comparison ran in Python, about
+    20 µs each, seven times a page; through a dict's, under a microsecond."""
+
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        return {**self.globals, **(d or {})}
+
+
 def template_environment(assets: StaticAssets, secret_key: str, cache_dir: Path | None = None) -> Environment:
     """The templates' environment; with `cache_dir`, each template compiled once and kept there as bytecode, so
     a worker that starts (or restarts) loads them rather than compiling every one again."""
-    env = Environment(
+    env = PortalEnvironment(
         bytecode_cache=FileSystemBytecodeCache(str(cache_dir)) if cache_dir is not None else None,
         loader=FileSystemLoader([str(d) for d in TEMPLATE_DIRS]),
         autoescape=True,
