@@ -81,7 +81,7 @@ async def goals_of(db: AsyncSession, viewer: Viewer, owner_id: int, statuses: li
 
 
 async def count_goals(db: AsyncSession, viewer: Viewer, owner_id: int, status: str) -> int:
-    return await policy.counted(db, viewer, PART, owner_id, col(Goal.status) == status)
+    return await policy.counted(db, viewer, WITH_STATUS, owner_id, params={"status": status})
 
 
 @get("/", name="goals")
@@ -359,6 +359,7 @@ PART = SurvivorPart(
 )
 
 # The goal lists, said once: goals with these statuses (bound parameter "statuses"), newest first.
+WITH_STATUS = policy.Listing(PART, where=[col(Goal.status) == bindparam("status")])
 BY_STATUS = policy.Listing(PART, where=[col(Goal.status).in_(bindparam("statuses", expanding=True))],
                            order_by=[col(Goal.created_at).desc()])
 

@@ -180,18 +180,23 @@ class Listing(Generic[Item]):
 
     def __init__(self, part: SurvivorPart[Item], *, where: Sequence[Any] = (), order_by: Sequence[Any] = ()) -> None:
         self.part, self.where, self.order_by = part, tuple(where), tuple(order_by)
-        self._built: dict[tuple[str, bool], Any] = {}
+        self._built: dict[tuple[str, str], Any] = {}
 
-    def statement(self, role: Role, *, rows: bool = False) -> Any:
+    def statement(self, role: Role, *, rows: bool = False, count: bool = False) -> Any:
+        """The statement for a viewer of this role: the part's objects, or (`rows`) plain rows, one page of them;
+        or (`count`) how many there are in all."""
         side = "owner" if role == Role.SURVIVOR else "staff" if role in STAFF_ROLES else "other"
-        found = self._built.get((side, rows))
+        shape = "count" if count else "rows" if rows else "objects"
+        found = self._built.get((side, shape))
         if found is None:
             part, columns = self.part, cast(Any, self.part.model)
             anyone = cast(Viewer, _RowOwner(bindparam("viewer_id"), role))
             now: BindParameter[Any] = bindparam("now")
             notes_shown = _owner_or_card(anyone, part, now, col(Grant.include_notes).is_(True))
             query: Any
-            if rows:
+            if count:
+                query = select(func.count()).select_from(part.model)
+            elif rows:
                 # Plain rows, a column each; the notes column empty (None) where the notes rule says no.
                 query = select(*[case((notes_shown, column), else_=null()).label(column.key)
                                  if side != "owner" and column.key == part.notes else column
@@ -200,12 +205,12 @@ class Listing(Generic[Item]):
                 query = select(part.model)
             else:
                 query = select(part.model, notes_shown.label("notes_shown"))
-            found = self._built[(side, rows)] = (
-                query.where(col(columns.owner_id) == bindparam("list_owner"), _owner_or_card(anyone, part, now),
-                            *self.where)
-                .order_by(*self.order_by, col(columns.id))
-                .offset(bindparam("list_offset")).limit(bindparam("list_limit"))
-            )
+            query = query.where(col(columns.owner_id) == bindparam("list_owner"), _owner_or_card(anyone, part, now),
+                                *self.where)
+            if not count:
+                query = (query.order_by(*self.order_by, col(columns.id))
+                         .offset(bindparam("list_offset")).limit(bindparam("list_limit")))
+            found = self._built[(side, shape)] = query
         return found
 
 
@@ -288,12 +293,13 @@ async def own_together(db: AsyncSession, viewer: Viewer, summaries: tuple[Summar
     return found
 
 
-async def counted(db: AsyncSession, viewer: Viewer, part: SurvivorPart[Any], owner_id: int, *where: Any) -> int:
-    """How many of `owner_id`'s items of one part this viewer may see (not logged: it shows no item)."""
-    columns = cast(Any, part.model)
-    query = select(func.count()).select_from(part.model).where(
-        col(columns.owner_id) == owner_id, visible(viewer, part), *where)
-    return int((await db.exec(query)).one())
+async def counted(db: AsyncSession, viewer: Viewer, listing: Listing[Any], owner_id: int, *,
+                  params: dict[str, Any] | None = None) -> int:
+    """How many of `owner_id`'s items in the listing this viewer may see (not logged: it shows no item)."""
+    _noted(f"read {listing.part.model.__name__}")
+    result = await (await db.connection()).execute(listing.statement(viewer.role, count=True),
+                                                   _list_values(viewer, owner_id, params, 1, 0))
+    return int(result.scalar_one())
 
 
 async def changeable(db: AsyncSession, viewer: Viewer, part: SurvivorPart[Item], item_id: str) -> Item:
