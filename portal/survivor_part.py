@@ -48,7 +48,7 @@ class SurvivorPart(Generic[Item]):
     notes: str | None  # the field of the survivor's private notes, held back from staff unless shared; None: none
     staff_list: StaffList
     staff_item: StaffItem
-    list_template: str  # one item's card in a staff member's list, e.g. "goals/_shared_card.html"
+    list_template: str  # the cards of a staff member's list (a `cards(items)` macro), e.g. "goals/_shared_card.html"
     item_template: str  # the body of a staff member's page of one item, e.g. "goals/_shared_item.html"
     export_about: Callable[[], str]  # one line for the export's README: "your goals, each with its steps"
     export_extra: ExportExtra = field(default=_nothing_more)
