@@ -60,7 +60,14 @@ def direction(locale: str | None = None) -> str:
 
 
 def babel_locale(locale: str | None = None) -> Locale:
-    return Locale.parse(locale or current())
+    return _locale(locale or current())
+
+
+@cache
+def _locale(code: str) -> Locale:
+    """One Locale per language, made once: Locale.parse of a name makes a new one each time, and a new one loads
+    its data again (it was about a tenth of a page of dates)."""
+    return Locale.parse(code)
 
 
 def from_accept_language(header: str) -> str:
