@@ -3,8 +3,8 @@ times as people read them, in their own language (never in ISO form)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-from functools import cache
+from datetime import UTC, date, datetime, time
+from functools import cache, lru_cache
 
 from babel import Locale
 from babel.dates import DateTimePattern, get_date_format, match_skeleton, parse_pattern
@@ -48,14 +48,24 @@ def _patterns(locale: Locale) -> tuple[DateTimePattern, DateTimePattern]:
 
 def day(value: date | datetime) -> str:
     """A date as people read it in the request's language: "Dec 5, 2026", "5 dic 2026"."""
-    locale = babel_locale()
-    return _patterns(locale)[0].apply(value.date() if isinstance(value, datetime) else value, locale)
+    return _day(babel_locale(), value.date() if isinstance(value, datetime) else value)
 
 
 def clock(value: datetime) -> str:
     """A time of day, 24-hour, in the request's language: "14:30" (a moment without a zone read as UTC)."""
-    locale = babel_locale()
-    return _patterns(locale)[1].apply(value if value.tzinfo else value.replace(tzinfo=UTC), locale)
+    return _clock(babel_locale(), value.hour, value.minute)
+
+
+# The same few dates and times are shown again and again (every look at a list shows its dates again), and Babel
+# works each one out field by field: each is kept once worked out, a day by its date, a time by its hour and minute.
+@lru_cache(maxsize=4096)
+def _day(locale: Locale, value: date) -> str:
+    return _patterns(locale)[0].apply(value, locale)
+
+
+@lru_cache(maxsize=4096)  # 1,440 minutes in a day, for each language
+def _clock(locale: Locale, hour: int, minute: int) -> str:
+    return _patterns(locale)[1].apply(time(hour, minute, tzinfo=UTC), locale)
 
 
 def moment(value: datetime) -> str:
