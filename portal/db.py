@@ -132,7 +132,8 @@ async def checkpoint(db: AsyncSession) -> None:
 
 def session_provider(factory: async_sessionmaker[AsyncSession]):
     async def provide_db() -> AsyncIterator[AsyncSession]:
-        async with factory() as db:
+        db = factory()
+        try:
             try:
                 yield db
                 await db.commit()
@@ -141,6 +142,10 @@ def session_provider(factory: async_sessionmaker[AsyncSession]):
                 raise
             if db.info.pop("forget_on_disk", False):
                 await checkpoint(db)
+        finally:
+            # Closed here, not by `async with`: that hands the close to a task of its own (to shield it), a turn of
+            # the event loop more on every request.
+            await db.close()
 
     return provide_db
 

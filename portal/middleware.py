@@ -75,14 +75,18 @@ class ViewerMiddleware(ASGIMiddleware):
         session_id = self.sessions.session_id(token)
         if session_id is None:
             return None
-        async with self.engine.connect() as conn:
+        # Given back to the pool (which ends the read) by close(), not by `async with`: that hands the close to a
+        # task of its own, a turn of the event loop more on every request.
+        conn = await self.engine.connect()
+        try:
             if self.sessions_here:
                 row = (await conn.execute(SESSION_AND_PERSON, {"session_id": session_id})).first()
                 record = session_record(row) if row is not None else None
             else:
                 record = await self.sessions.store.get(session_id)
                 row = (await conn.execute(PERSON, {"user_id": record.user_id})).first() if record else None
-            await conn.rollback()
+        finally:
+            await conn.close()
         if record is None:
             return None
         record = await self.sessions.check(record, touch=touch)
