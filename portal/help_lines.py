@@ -25,7 +25,7 @@ from portal.i18n import _
 from portal.models import HelpLine
 from portal.config import is_web_address
 from portal import policy
-from portal.organisation import country, country_names, host_id, set_country, set_exit_url
+from portal.organisation import country, country_names, host_id, host_organisation, set_country, set_exit_url
 from portal.forms import form_value, text_errors
 from portal.viewer import Viewer, admin_only, current_viewer, viewer_of
 from portal.web import page, services_of
@@ -98,8 +98,10 @@ async def help_lines(db: AsyncSession, viewer: Viewer | None) -> list[Line]:
         for organisation_id in connected:
             if where := await country(db, organisation_id):
                 return default_lines(where)
-    host = await host_id(db)
-    return await saved_lines(db, [host] if host is not None else []) or default_lines(await country(db))
+    first = await host_organisation(db)
+    if first is None:
+        return default_lines("")
+    return await saved_lines(db, [first.id] if first.id is not None else []) or default_lines(first.country)
 
 
 @get("/help", name="help")

@@ -26,13 +26,13 @@ NOT_COUNTRIES = frozenset({"ZZ", "EU", "EZ", "UN", "QO"})
 COUNTRY_EXITS = {"US": "https://www.weather.gov", "GB": "https://www.bbc.co.uk/weather"}
 
 
-async def _row(db: AsyncSession) -> Organisation | None:
+async def host_organisation(db: AsyncSession) -> Organisation | None:
     """The host: the first organisation made, whose country and exit place are the deployment's defaults."""
     return (await db.exec(select(Organisation).order_by(col(Organisation.id)).limit(1))).first()
 
 
 async def host_id(db: AsyncSession) -> int | None:
-    row = await _row(db)
+    row = await host_organisation(db)
     return row.id if row is not None else None
 
 
@@ -55,14 +55,14 @@ async def find_organisation(db: AsyncSession, name: str) -> Organisation | str:
 
 async def country(db: AsyncSession, organisation_id: int | None = None) -> str:
     """Where the organisation is (the host when none is named; "" until an admin chooses)."""
-    row = await db.get(Organisation, organisation_id) if organisation_id is not None else await _row(db)
+    row = await db.get(Organisation, organisation_id) if organisation_id is not None else await host_organisation(db)
     return row.country if row is not None else ""
 
 
 async def set_country(db: AsyncSession, code: str, organisation_id: int | None) -> Organisation:
     """Choose an organisation's country. For the host, the default exit place follows it where the country has
     one and none was set by hand."""
-    host = await _row(db)
+    host = await host_organisation(db)
     organisation = (await db.get(Organisation, organisation_id) if organisation_id is not None else None) \
         or host or Organisation()
     follows = not organisation.exit_url or organisation.exit_url == COUNTRY_EXITS.get(organisation.country)
@@ -76,7 +76,7 @@ async def set_country(db: AsyncSession, code: str, organisation_id: int | None) 
 async def set_exit_url(db: AsyncSession, url: str) -> Organisation:
     """Where Exit now leads for everyone who has not chosen their own place ("": the deployment's setting): the
     host organisation's choice."""
-    organisation = await _row(db) or Organisation()
+    organisation = await host_organisation(db) or Organisation()
     organisation.exit_url = url
     db.add(organisation)
     return organisation
@@ -107,7 +107,7 @@ class ExitDefault:
 
     async def load(self, factory: async_sessionmaker[AsyncSession]) -> None:
         async with factory() as db:
-            row = await _row(db)
+            row = await host_organisation(db)
         self.chosen = row.exit_url if row is not None else ""
 
     async def refresh_forever(self, factory: async_sessionmaker[AsyncSession]) -> None:
