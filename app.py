@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator, MutableMapping
 from contextlib import asynccontextmanager, suppress
 from functools import partial
@@ -48,6 +49,16 @@ from portal.web import exception_handlers, page_link, Services
 ROOT = Path(__file__).resolve().parent
 STATIC_DIR = ROOT / "static"
 TEMPLATE_DIRS = [ROOT / "portal" / "templates", ROOT / "components"]
+
+
+def keep_out_of_collections() -> None:
+    """Once a process has started (the first app it runs), what it has made so far (modules, the app, the
+    database's metadata: some 220,000 objects) is set aside from the garbage collector for good. A full
+    collection then looks at what requests made since (about 14,000 objects) and pauses every request in flight
+    for a few milliseconds, not for 150 ms (measured in docs/performance.md)."""
+    if gc.get_freeze_count() == 0:
+        gc.collect()
+        gc.freeze()
 
 
 def template_cache(data_dir: Path) -> Path:
@@ -133,6 +144,7 @@ def create_app(settings: Config | None = None) -> Litestar:
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         await documents.start_up(services)
         await services.exit_default.load(factory)
+        keep_out_of_collections()
         refresher = asyncio.create_task(services.exit_default.refresh_forever(factory))
         # Reminders go out from every process that runs the worker; rows are claimed, never sent twice.
         sender = (asyncio.create_task(outbox.Worker(factory, services.vapid, services.push_hosts).run_forever())
