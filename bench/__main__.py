@@ -5,6 +5,7 @@
     python -m bench --workers 2 --database postgresql://root@127.0.0.1:5432/waypoint_bench --redis redis://127.0.0.1:6379/9
     python -m bench growth                   # 100 then 100,000 survivors; 10 then 10,000 items: flat?
     python -m bench soak --minutes 10        # reads, writes and uploads with a worker killed mid-way
+    python -m bench pages                    # each page's own time in the process: no server, no network
 
 The database named is emptied first. Only loopback is ever driven; every loop is bounded in time and count.
 """
@@ -175,7 +176,7 @@ def main_run(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("mode", nargs="?", choices=("run", "growth", "soak"), default="run")
+    parser.add_argument("mode", nargs="?", choices=("run", "growth", "soak", "pages"), default="run")
     parser.add_argument("--database", default="", help="a postgresql:// URL (emptied!); default: a new SQLite file")
     parser.add_argument("--redis", default="", help="a redis:// URL for sessions and limits; default: none")
     parser.add_argument("--workers", type=int, default=1)
@@ -187,6 +188,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--client", choices=("python", "wrk"), default="python",
                         help="run: the load client, this package's own or wrk (apt-get install wrk)")
     parser.add_argument("--minutes", type=float, default=10.0, help="soak: how long")
+    parser.add_argument("--rounds", type=int, default=10, help="pages: rounds per page (the fastest is the figure)")
+    parser.add_argument("--requests", type=int, default=100, help="pages: requests per round")
     parser.add_argument("--large-survivors", type=int, default=100_000, help="growth: survivors in the large database")
     parser.add_argument("--large-items", type=int, default=10_000,
                         help="growth: items of each kind for the one measured")
@@ -196,6 +199,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench.growth import main_growth
 
         return main_growth(args)
+    if args.mode == "pages":
+        from bench.pages import main_pages
+
+        return main_pages(args)
     if args.mode == "soak":
         from bench.soak import main_soak
 

@@ -80,3 +80,19 @@ def test_wrk_missing_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setattr(wrk, "find", lambda: None)
     assert main(["--client", "wrk"]) == 2
     assert "apt-get install wrk" in capsys.readouterr().err
+
+
+def test_pages_in_process_has_a_time_for_every_page_and_the_collection_pause() -> None:
+    command = [sys.executable, "-m", "bench", "pages", "--rounds", "2", "--requests", "3", "--survivors", "3",
+               "--items", "2"]
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    run = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    rows = re.findall(r"^(.{48}) +([\d.]+) +([\d.]+)$", run.stdout, re.MULTILINE)
+    assert [name.strip() for name, _fastest, _median in rows] == [
+        "survivor home", "goals", "appointments", "check-ins", "documents", "sharing", "settings",
+        "a signed-in page that reads nothing (/healthz)", "caseworker's shared goals"]
+    assert all(0 < float(fastest) <= float(median) for _name, fastest, median in rows)
+    assert re.search(r"^a full garbage collection now: [\d.]+ ms \([\d,]+ objects looked at, [\d,]+ set aside",
+                     run.stdout, re.MULTILINE)
+    assert "HTTP Request" not in run.stdout + run.stderr
