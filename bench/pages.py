@@ -17,7 +17,6 @@ import argparse
 import asyncio
 import gc
 import logging
-import os
 import re
 import statistics
 import tempfile
@@ -120,6 +119,5 @@ def main_pages(args: argparse.Namespace) -> int:
         seeded = seed(run.settings, args.survivors, args.items)
         print(f"SQLite; {args.survivors:,} survivors (+1 with {args.items:,} of each kind); "
               f"{args.rounds} rounds of {args.requests} requests a page, one at a time, in the process")
-        os.environ.update(run.env)
         asyncio.run(_measure(args, run.settings, seeded.connection_id))
     return 0
