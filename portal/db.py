@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal.config import private_folder
+from portal.reads import READER, Reader
 from portal.sqlite_loop import Connection as LoopConnection, connector
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -111,8 +112,11 @@ def _forget_pending(session: Session, previous: SessionTransaction) -> None:
         session.info.pop(_AT_COMMIT, None)
 
 
-def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+def session_factory(engine: AsyncEngine, reader: Reader | None = None) -> async_sessionmaker[AsyncSession]:
+    """Sessions on `engine`; with a reader (SQLite), their reads that only show run straight on SQLite
+    (portal.reads)."""
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False,
+                              info={READER: reader} if reader is not None else None)
 
 
 def forget_on_disk(db: AsyncSession) -> None:

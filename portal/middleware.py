@@ -28,6 +28,7 @@ from portal import i18n, policy
 from portal.viewer import Viewer
 from portal.web import services_of
 from portal.models import Organisation, Role, User, WebSession
+from portal.reads import Reader
 from portal.sessions import SESSION_COLUMNS, DatabaseSessionStore, Sessions, session_record
 
 
@@ -45,9 +46,10 @@ class ViewerMiddleware(ASGIMiddleware):
     scopes = (ScopeType.HTTP,)
     should_bypass_for_scope = staticmethod(lambda scope: scope["path"].startswith("/static/"))
 
-    def __init__(self, sessions: Sessions, engine: AsyncEngine) -> None:
+    def __init__(self, sessions: Sessions, engine: AsyncEngine, reader: Reader | None = None) -> None:
         self.sessions = sessions
         self.engine = engine
+        self.reader = reader  # SQLite: the viewer read straight on it (portal.reads)
         # Sessions kept in the portal's own database are read together with the person, in one statement.
         self.sessions_here = isinstance(sessions.store, DatabaseSessionStore)
 
@@ -68,6 +70,19 @@ class ViewerMiddleware(ASGIMiddleware):
                              connection.headers.get("accept-language", "")))
         await next_app(scope, receive, send)
 
+    async def _read(self, statement: Any, values: dict[str, Any]) -> Any:
+        """The first row of a read, straight on SQLite when there is a reader; otherwise on a connection of the
+        pool, given back (which ends the read) by close(), not by `async with`: that hands the close to a task of
+        its own, a turn of the event loop more on every request."""
+        if self.reader is not None:
+            found = await self.reader.rows(statement, values)
+            return found[0] if found else None
+        conn = await self.engine.connect()
+        try:
+            return (await conn.execute(statement, values)).first()
+        finally:
+            await conn.close()
+
     async def _viewer(self, token: str, *, touch: bool) -> Viewer | None:
         """The viewer behind a cookie, in one statement: with sessions in the database, the session row joined to
         the person's own row, their organisation's name and the menu's counts; with sessions in Redis, the
@@ -75,18 +90,12 @@ class ViewerMiddleware(ASGIMiddleware):
         session_id = self.sessions.session_id(token)
         if session_id is None:
             return None
-        # Given back to the pool (which ends the read) by close(), not by `async with`: that hands the close to a
-        # task of its own, a turn of the event loop more on every request.
-        conn = await self.engine.connect()
-        try:
-            if self.sessions_here:
-                row = (await conn.execute(SESSION_AND_PERSON, {"session_id": session_id})).first()
-                record = session_record(row) if row is not None else None
-            else:
-                record = await self.sessions.store.get(session_id)
-                row = (await conn.execute(PERSON, {"user_id": record.user_id})).first() if record else None
-        finally:
-            await conn.close()
+        if self.sessions_here:
+            row = await self._read(SESSION_AND_PERSON, {"session_id": session_id})
+            record = session_record(row) if row is not None else None
+        else:
+            record = await self.sessions.store.get(session_id)
+            row = await self._read(PERSON, {"user_id": record.user_id}) if record else None
         if record is None:
             return None
         record = await self.sessions.check(record, touch=touch)

@@ -43,6 +43,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from portal import reads
 from portal.db import insert_at_commit
 from portal.links import Card, Link
 from portal.models import (
@@ -245,9 +246,8 @@ async def shown(
     """As `listed`, for a page that only shows them: plain rows (an attribute per column, read as the part's items
     are), with no object made or kept in the session; notes held back in the statement itself."""
     _noted(f"read {listing.part.model.__name__}")
-    result = await (await db.connection()).execute(listing.statement(viewer.role, rows=True),
-                                                   _list_values(viewer, owner_id, params, page, per_page))
-    rows = list(result.all())
+    rows = await reads.rows(db, listing.statement(viewer.role, rows=True),
+                            _list_values(viewer, owner_id, params, page, per_page))
     if log:
         _log(db, viewer, owner_id, listing.part, None, "list")
     return rows[:per_page], len(rows) > per_page
@@ -285,7 +285,7 @@ async def own_together(db: AsyncSession, viewer: Viewer, summaries: tuple[Summar
     params = {"viewer_id": viewer.user_id}
     for summary in summaries:
         params.update(summary.params(viewer))
-    rows = (await (await db.connection()).execute(_together(summaries), params)).all()
+    rows = await reads.rows(db, _together(summaries), params)
     found: dict[str, list[Any]] = {summary.kind: [] for summary in summaries}
     by_kind = {summary.kind: summary for summary in summaries}
     for row in rows:
@@ -297,9 +297,9 @@ async def counted(db: AsyncSession, viewer: Viewer, listing: Listing[Any], owner
                   params: dict[str, Any] | None = None) -> int:
     """How many of `owner_id`'s items in the listing this viewer may see (not logged: it shows no item)."""
     _noted(f"read {listing.part.model.__name__}")
-    result = await (await db.connection()).execute(listing.statement(viewer.role, count=True),
-                                                   _list_values(viewer, owner_id, params, 1, 0))
-    return int(result.scalar_one())
+    found = await reads.rows(db, listing.statement(viewer.role, count=True),
+                             _list_values(viewer, owner_id, params, 1, 0))
+    return int(found[0][0])
 
 
 async def changeable(db: AsyncSession, viewer: Viewer, part: SurvivorPart[Item], item_id: str) -> Item:

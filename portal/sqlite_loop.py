@@ -35,7 +35,7 @@ def _locked(error: sqlite3.OperationalError) -> bool:
     return code != SQLITE_BUSY_SNAPSHOT and code & 0xFF in (SQLITE_BUSY, SQLITE_LOCKED)
 
 
-async def _when_unlocked(run: Callable[[], T]) -> T:
+async def when_unlocked(run: Callable[[], T]) -> T:
     """`run()` now; while the database is locked by another connection, again after a growing pause."""
     deadline = time.monotonic() + BUSY_SECONDS
     pause = 0.001
@@ -76,12 +76,12 @@ class Cursor:
         self._cursor.arraysize = value
 
     async def execute(self, sql: str, parameters: Any = ()) -> Cursor:
-        await _when_unlocked(lambda: self._cursor.execute(sql, parameters))
+        await when_unlocked(lambda: self._cursor.execute(sql, parameters))
         return self
 
     async def executemany(self, sql: str, parameters: Iterable[Any]) -> Cursor:
         rows = list(parameters)  # a generator could not be read twice if the first try met a lock
-        await _when_unlocked(lambda: self._cursor.executemany(sql, rows))
+        await when_unlocked(lambda: self._cursor.executemany(sql, rows))
         return self
 
     async def fetchone(self) -> Any:
@@ -141,6 +141,11 @@ class Connection:
         self._tx = _RightHere()
 
     @property
+    def sqlite(self) -> sqlite3.Connection:
+        """The sqlite3 connection itself (portal.reads runs read statements on it directly)."""
+        return self._conn
+
+    @property
     def isolation_level(self) -> str | None:
         return self._conn.isolation_level
 
@@ -148,7 +153,7 @@ class Connection:
         return _NewCursor(self._conn)
 
     async def commit(self) -> None:
-        await _when_unlocked(self._conn.commit)
+        await when_unlocked(self._conn.commit)
 
     async def rollback(self) -> None:
         self._conn.rollback()

@@ -10,19 +10,23 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
 from litestar.testing import TestClient
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine
 
 from app import create_app
 from sqlmodel import SQLModel, select
 
 from portal.users import create_user
+from portal import reads
 from portal.db import make_engine, migrate, session_factory
 from portal.models import Role
 from portal.passwords import Hasher
@@ -249,6 +253,27 @@ def make_connection(settings: Config, survivor: str, staff: str, parts: tuple[st
         return connection_id
 
     return run(build())
+
+
+@contextmanager
+def statements_run() -> Iterator[list[tuple[str, Any]]]:
+    """Every SQL statement run meanwhile, with its values, in the order run: through SQLAlchemy (every engine of the
+    process, the app's own included) and straight on SQLite (portal.reads)."""
+    seen: list[tuple[str, Any]] = []
+
+    def through_sqlalchemy(_conn, _cursor, statement, parameters, _context, _many) -> None:  # type: ignore[no-untyped-def]
+        seen.append((statement, parameters))
+
+    def straight(statement: str, parameters: tuple[Any, ...]) -> None:
+        seen.append((statement, parameters))
+
+    event.listen(Engine, "before_cursor_execute", through_sqlalchemy)
+    reads.watchers.append(straight)
+    try:
+        yield seen
+    finally:
+        event.remove(Engine, "before_cursor_execute", through_sqlalchemy)
+        reads.watchers.remove(straight)
 
 
 def sql(settings: Config, statement: str, **params: object) -> list:  # type: ignore[type-arg]

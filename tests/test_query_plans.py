@@ -10,12 +10,10 @@ import sqlite3
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 
 from portal.models import Role
 from portal.parts import PARTS
-from tests.conftest import DATABASE_URL, make_connection, make_user, sign_in, sign_up
+from tests.conftest import DATABASE_URL, make_connection, make_user, sign_in, sign_up, statements_run
 from tests.test_sharing import make_item
 
 # What grows with a person's use: their items, messages and the log of looks (share cards and
@@ -27,22 +25,16 @@ pytestmark = pytest.mark.skipif(DATABASE_URL.startswith("postgres"), reason="SQL
 
 @pytest.fixture
 def statements() -> Iterator[list[tuple[str, object]]]:
-    seen: list[tuple[str, object]] = []
-
-    def note(_conn, _cursor, statement, parameters, _context, _many) -> None:  # type: ignore[no-untyped-def]
-        if statement.lstrip().upper().startswith("SELECT"):
-            seen.append((statement, parameters))
-
-    event.listen(Engine, "before_cursor_execute", note)
-    yield seen
-    event.remove(Engine, "before_cursor_execute", note)
+    """The statements run meanwhile: through SQLAlchemy and straight on SQLite alike (tests.conftest)."""
+    with statements_run() as seen:
+        yield seen
 
 
 def plans(settings, seen) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
     database = settings.database_url.split("///", 1)[1]
     with sqlite3.connect(database) as db:
         return [(statement, " | ".join(row[3] for row in db.execute("EXPLAIN QUERY PLAN " + statement, parameters)))
-                for statement, parameters in seen]
+                for statement, parameters in seen if statement.lstrip().upper().startswith("SELECT")]
 
 
 def _without_mentor_branch(statement: str, plan: str) -> str:

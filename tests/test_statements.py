@@ -4,48 +4,24 @@ fails here; `test_an_n_plus_one_is_caught` shows that it would."""
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from portal.models import Role
 from portal.parts import BY_KEY, PARTS
-from tests.conftest import make_connection, make_user, post_form, run, sign_in, sign_up, sql
+from tests.conftest import make_connection, make_user, post_form, run, sign_in, sign_up, sql, statements_run
 from tests.part_builders import BUILDERS
 
 
-class Statements:
-    """The SQL statements run while counting (every engine of the process: the app's own included)."""
-
-    def __init__(self) -> None:
-        self.seen: list[str] = []
-
-    def __call__(self, _conn, _cursor, statement: str, *_args) -> None:  # type: ignore[no-untyped-def]
-        self.seen.append(statement)
-
-
-@contextmanager
-def counted() -> Iterator[Statements]:
-    found = Statements()
-    event.listen(Engine, "before_cursor_execute", found)
-    try:
-        yield found
-    finally:
-        event.remove(Engine, "before_cursor_execute", found)
-
-
 def statements_of(client, url: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """The SQL statements a page runs: through SQLAlchemy and straight on SQLite alike (tests.conftest)."""
     client.get(url)  # once before: a first visit may write (the session's last seen, a staff member's Home)
-    with counted() as found:
+    with statements_run() as found:
         response = client.get(url)
     assert response.status_code == 200, (url, response.status_code)
-    return found.seen
+    return [statement for statement, _values in found]
 
 
 @pytest.fixture

@@ -1,0 +1,158 @@
+"""Reads that only show, run straight on SQLite: SQLAlchemy's statement, compiled once, without its execution layer.
+
+A page's reads are a few small indexed statements that take SQLite 10 to 60 µs each. Through SQLAlchemy's async
+engine each cost 120 to 200 µs more: a connection from the pool, a hop into a greenlet and back for the statement,
+the cursor and the result, and an execution context built for every call (measured in docs/performance.md). Here a
+statement is compiled for SQLite once, with its parameters' order and its columns' converters taken from that
+compilation, and run on a plain sqlite3 connection, on the event loop's thread (as every SQLite statement of the
+portal is, portal/sqlite_loop.py): the SQL, the values given to SQLite and the values read back are SQLAlchemy's
+own, only the machinery around them is gone. Rows come back as named tuples (an attribute per column, as
+SQLAlchemy's rows have).
+
+Which connection: the request's own when its session has begun (so a read sees what the request has written, and
+pending changes are flushed first, as autoflush would); otherwise a connection of the reader's own, in autocommit
+(each statement a snapshot of its own, as SQLite's reads outside a write are anyway). On PostgreSQL, or for a
+session made without a reader, the statement runs through SQLAlchemy as before.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections import namedtuple
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from portal.sqlite_loop import Connection as LoopConnection, when_unlocked
+
+READER = "reader"  # the key of a session's reader in its `info`
+_REQUIRED = object()  # no value written into the statement: one must be given
+
+# Told of each statement run here, with its values, before it runs (as SQLAlchemy's `before_cursor_execute` tells
+# of its own): the tests that count a page's statements and read their plans listen to both.
+watchers: list[Callable[[str, tuple[Any, ...]], None]] = []
+
+
+class _Prepared:
+    """One statement compiled for SQLite: its SQL, how to make its values, how to read its rows."""
+
+    def __init__(self, statement: Any, dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.compiled = compiled
+        self.expanding = bool(compiled.literal_execute_params or compiled.post_compile_params)
+        self.sql: str = compiled.string
+        processors = compiled._bind_processors
+        # Each positional value: its parameter's key (a value given with that key is taken, as SQLAlchemy takes it),
+        # its converter, and the value written into the statement (a part's key, say), already converted.
+        self.values: list[tuple[str, Callable[[Any], Any] | None, Any]] = []
+        for name in compiled.positiontup or ():
+            bind, processor = compiled.binds[name], processors.get(name)
+            fixed = _REQUIRED if bind.required else bind.effective_value
+            if processor is not None and fixed is not _REQUIRED:
+                fixed = processor(fixed)
+            self.values.append((bind.key, processor, fixed))
+        columns = compiled._result_columns
+        self.row: Any = namedtuple("Row", [column.keyname for column in columns])  # type: ignore[misc]
+        self.converters = [(index, converter) for index, column in enumerate(columns)
+                           if (converter := column.type._cached_result_processor(dialect, None)) is not None]
+
+    def parameters(self, given: Mapping[str, Any]) -> tuple[str, tuple[Any, ...]]:
+        if self.expanding:  # an IN list: its SQL written for the number of values given, as SQLAlchemy does
+            state = self.compiled.construct_expanded_state(dict(given))
+            processors = {**self.compiled._bind_processors, **state.processors}
+            return state.statement, tuple(processors[key](state.parameters[key]) if key in processors
+                                          else state.parameters[key] for key in state.positiontup or ())
+        values = []
+        for key, processor, fixed in self.values:
+            value = given.get(key, _REQUIRED)
+            if value is _REQUIRED:
+                if fixed is _REQUIRED:
+                    raise KeyError(f"a value is required for {key!r}")
+                values.append(fixed)
+            else:
+                values.append(processor(value) if processor is not None else value)
+        return self.sql, tuple(values)
+
+    def rows(self, raw: list[tuple[Any, ...]]) -> list[Any]:
+        make, converters = self.row._make, self.converters
+        if not converters:
+            return [make(row) for row in raw]
+        found = []
+        for row in raw:
+            values = list(row)
+            for index, converter in converters:
+                values[index] = converter(values[index])
+            found.append(make(values))
+        return found
+
+
+class Reader:
+    """Runs read statements on one SQLite database file, straight on sqlite3 (see the module's note)."""
+
+    def __init__(self, path: str, dialect: Dialect) -> None:
+        self.path, self.dialect = path, dialect
+        self._prepared: dict[Any, _Prepared] = {}
+        self._connections: dict[int, sqlite3.Connection] = {}  # one a thread (tests run loops on several)
+
+    @classmethod
+    def of(cls, engine: AsyncEngine) -> Reader | None:
+        """A reader for the engine's SQLite database file, with its dialect; None for anything else (PostgreSQL, a
+        database in memory)."""
+        database = engine.url.database
+        if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+            return None
+        return cls(database, engine.dialect)
+
+    def _own(self) -> sqlite3.Connection:
+        thread = threading.get_ident()
+        connection = self._connections.get(thread)
+        if connection is None:
+            # Autocommit: no transaction is ever left open; a lock is waited for asynchronously (when_unlocked).
+            connection = sqlite3.connect(self.path, timeout=0, isolation_level=None, check_same_thread=False)
+            connection.execute("PRAGMA busy_timeout=0")
+            self._connections[thread] = connection
+        return connection
+
+    def prepared(self, statement: Any) -> _Prepared:
+        found = self._prepared.get(statement)
+        if found is None:
+            found = self._prepared[statement] = _Prepared(statement, self.dialect)
+        return found
+
+    async def rows(self, statement: Any, values: Mapping[str, Any],
+                   connection: sqlite3.Connection | None = None) -> list[Any]:
+        """The rows of a read statement (built once: a module's constant), on `connection` or the reader's own."""
+        prepared = self.prepared(statement)
+        sql, parameters = prepared.parameters(values)
+        raw = connection if connection is not None else self._own()
+        for watcher in watchers:
+            watcher(sql, parameters)
+        found = await when_unlocked(lambda: raw.execute(sql, parameters).fetchall())
+        return prepared.rows(found)
+
+    def close(self) -> None:
+        for connection in self._connections.values():
+            connection.close()
+        self._connections.clear()
+
+
+async def rows(db: AsyncSession, statement: Any, values: Mapping[str, Any]) -> list[Any]:
+    """The rows of a read statement built once (a module's constant), for a request's session: straight on SQLite
+    when the session has a reader, through SQLAlchemy otherwise. Reads what the request has written so far."""
+    reader: Reader | None = db.info.get(READER)
+    if reader is None:
+        return list((await (await db.connection()).execute(statement, values)).all())
+    if db.new or db.dirty or db.deleted:
+        await db.flush()  # what autoflush does before a query through the session
+    if not db.in_transaction():
+        return await reader.rows(statement, values)
+    # The session has begun: read on its own connection, which holds whatever it has written.
+    connection = await (await db.connection()).get_raw_connection()
+    driver = connection.driver_connection
+    if not isinstance(driver, LoopConnection):
+        return list((await (await db.connection()).execute(statement, values)).all())
+    return await reader.rows(statement, values, driver.sqlite)
