@@ -78,33 +78,39 @@ def live_grant(now: datetime | BindParameter[Any]) -> ColumnElement[bool]:
 
 
 def _card_in_force(viewer: Viewer, part: SurvivorPart[Any], now: datetime | BindParameter[Any] | None,
-                   *also: ColumnElement[bool]) -> ColumnElement[bool]:
-    """A card in force from the row's owner to this staff member, for the row's part or the row itself."""
+                   *also: ColumnElement[bool], owner: BindParameter[Any] | None = None) -> ColumnElement[bool]:
+    """A card in force from the row's owner to this staff member, for the row's part or the row itself.
+
+    With `owner` (a list of one person's rows, whose owner is a bound parameter), the same rule written so that
+    SQLite looks the cards up once for the whole list, not once for every row: a card for the whole part, or the
+    row among the items cards open. The rows are that owner's (the list says so), so the two say the same."""
     model, columns = part.model, cast(Any, part.model)
-    card = (
-        select(Grant.id)
-        .where(
-            live_grant(utcnow() if now is None else now),
-            col(Connection.staff_id) == viewer.user_id,
-            col(Connection.survivor_id) == columns.owner_id,
-            col(Grant.part) == part.key,
-            or_(col(Grant.item_id).is_(None), col(Grant.item_id) == columns.id),
-            *also,
-        )
-        .correlate(model)
+    cards = select(Grant.item_id if owner is not None else Grant.id).where(
+        live_grant(utcnow() if now is None else now),
+        col(Connection.staff_id) == viewer.user_id,
+        col(Connection.survivor_id) == (owner if owner is not None else columns.owner_id),
+        col(Grant.part) == part.key,
+        *also,
     )
-    return and_(col(columns.private).is_(False), exists(card))
+    if owner is not None:
+        opened = or_(exists(cards.where(col(Grant.item_id).is_(None))),
+                     col(columns.id).in_(cards.where(col(Grant.item_id).is_not(None))))
+    else:
+        opened = exists(cards.where(or_(col(Grant.item_id).is_(None), col(Grant.item_id) == columns.id))
+                        .correlate(model))
+    return and_(col(columns.private).is_(False), opened)
 
 
 def _owner_or_card(viewer: Viewer, part: SurvivorPart[Any], now: datetime | BindParameter[Any] | None,
-                   *also: ColumnElement[bool]) -> ColumnElement[bool]:
-    """The owner's own rows; for staff, rows a card in force opens (with `also` asked of the card)."""
+                   *also: ColumnElement[bool], owner: BindParameter[Any] | None = None) -> ColumnElement[bool]:
+    """The owner's own rows; for staff, rows a card in force opens (with `also` asked of the card; `owner`: the
+    rows are all that person's, see `_card_in_force`)."""
     columns = cast(Any, part.model)
     if viewer.role == Role.SURVIVOR:
         return col(columns.owner_id) == viewer.user_id
     if viewer.role not in STAFF_ROLES:
         return false()
-    return _card_in_force(viewer, part, now, *also)
+    return _card_in_force(viewer, part, now, *also, owner=owner)
 
 
 def visible(viewer: Viewer, part: SurvivorPart[Any], now: datetime | None = None) -> ColumnElement[bool]:
@@ -193,7 +199,8 @@ class Listing(Generic[Item]):
             part, columns = self.part, cast(Any, self.part.model)
             anyone = cast(Viewer, _RowOwner(bindparam("viewer_id"), role))
             now: BindParameter[Any] = bindparam("now")
-            notes_shown = _owner_or_card(anyone, part, now, col(Grant.include_notes).is_(True))
+            owner: BindParameter[Any] = bindparam("list_owner")
+            notes_shown = _owner_or_card(anyone, part, now, col(Grant.include_notes).is_(True), owner=owner)
             query: Any
             if count:
                 query = select(func.count()).select_from(part.model)
@@ -206,7 +213,7 @@ class Listing(Generic[Item]):
                 query = select(part.model)
             else:
                 query = select(part.model, notes_shown.label("notes_shown"))
-            query = query.where(col(columns.owner_id) == bindparam("list_owner"), _owner_or_card(anyone, part, now),
+            query = query.where(col(columns.owner_id) == owner, _owner_or_card(anyone, part, now, owner=owner),
                                 *self.where)
             if not count:
                 query = (query.order_by(*self.order_by, col(columns.id))
