@@ -27,6 +27,8 @@ opens one to anybody else.
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -383,7 +385,7 @@ async def seen_by_part(db: AsyncSession, owner_id: int) -> dict[str, list[tuple[
     """Who besides the owner can see each whole part now (items marked Only me excepted): part key ->
     (name, role, organisation), a part nobody sees missing. The same conditions as `visible`, asked the other way
     round."""
-    rows = (await (await db.connection()).execute(_SEEN_BY_PART, {"owner_id": owner_id, "now": utcnow()})).all()
+    rows = await reads.rows(db, _SEEN_BY_PART, {"owner_id": owner_id, "now": utcnow()})
     found: dict[str, list[tuple[str, str, str]]] = {}
     for part, _item, *person in rows:
         if tuple(person) not in found.setdefault(part, []):
@@ -413,13 +415,15 @@ def _card(grant: Grant) -> Card:
     return Card(grant.id, grant.part, grant.item_id, grant.created_at, grant.ends_at, grant.include_notes)
 
 
-_CONNECTIONS: dict[tuple[str, bool, bool, bool], Any] = {}  # (side, by staff, by connection, paged) -> statement
+_CONNECTIONS: dict[tuple[str, bool, bool, bool, bool], Any] = {}  # (side, by staff, by connection, paged, rows)
+_CARD_COLUMNS = [column.label(f"card_{column.key}") for column in cast(Any, Grant).__table__.columns]
 
 
-def _connections_statement(side: str, by_staff: bool, by_connection: bool, paged: bool) -> Any:
+def _connections_statement(side: str, by_staff: bool, by_connection: bool, paged: bool, rows: bool = False) -> Any:
     """The statement behind `connections`, built the first time each shape is asked for: the viewer ("viewer_id"),
-    their organisation, the staff member, the connection, the moment and the page are bound parameters."""
-    key = (side, by_staff, by_connection, paged)
+    their organisation, the staff member, the connection, the moment and the page are bound parameters. `rows`:
+    plain columns (the connection's, the staff member's names, each card's as `card_…`), not session objects."""
+    key = (side, by_staff, by_connection, paged, rows)
     found = _CONNECTIONS.get(key)
     if found is not None:
         return found
@@ -430,8 +434,9 @@ def _connections_statement(side: str, by_staff: bool, by_connection: bool, paged
                     col(User.organisation_id) == bindparam("organisation_id"))
     else:
         mine = _own_side(cast(Viewer, _RowOwner(viewer, Role.SURVIVOR if side == "survivor" else Role.CASEWORKER)))
+    chosen: list[Any] = [*(cast(Any, Connection).__table__.columns if rows else [Connection]), *STAFF_NAMED]
     query = _with_organisation(
-        select(Connection, *STAFF_NAMED)
+        cast(Any, select)(*chosen)
         .join(User, col(User.id) == Connection.staff_id)
         .where(mine, col(Connection.ended_at).is_(None))
     )
@@ -444,7 +449,7 @@ def _connections_statement(side: str, by_staff: bool, by_connection: bool, paged
                  .offset(bindparam("offset")).limit(bindparam("limit")))
     else:
         # Every connection with its cards in force, in one statement (a connection with none: one row, no card).
-        query = (query.add_columns(Grant)
+        query = (query.add_columns(*(_CARD_COLUMNS if rows else [Grant]))
                  .outerjoin(Grant, and_(col(Grant.connection_id) == Connection.id, live_grant(bindparam("now"))))
                  .order_by(col(Connection.created_at), col(Connection.id), col(Grant.part)))
     found = _CONNECTIONS[key] = query
@@ -457,11 +462,14 @@ _LIVE_CARDS = (select(Grant).join(Connection, col(Connection.id) == Grant.connec
 
 
 async def connections(db: AsyncSession, viewer: Viewer, *, staff_id: int | None = None,
-                      connection_id: str | None = None, page: int = 0, per_page: int = 20) -> list[Link]:
+                      connection_id: str | None = None, page: int = 0, per_page: int = 20,
+                      shown: bool = False) -> list[Link]:
     """The viewer's own live connections, each with its cards in force now: a survivor's, a caseworker's or
     mentor's own; an admin's only those of the staff member `staff_id` (to end them when the account stops).
     `staff_id` also narrows a survivor's to one person, `connection_id` to one connection. With `page`, one
-    page of them, newest first, and one more when there is a next page."""
+    page of them, newest first, and one more when there is a next page. `shown` (without `page`): for a page
+    that only shows them, each link's connection is a plain row of its columns, not an object of the session
+    (which nothing may then change)."""
     _noted("connections")
     if viewer.role == Role.SURVIVOR:
         side = "survivor"
@@ -475,6 +483,10 @@ async def connections(db: AsyncSession, viewer: Viewer, *, staff_id: int | None 
                               "staff_id": staff_id, "now": utcnow(),
                               "connection_id": (connection_id or "")[:MAX_ID_LENGTH],
                               "offset": (page - 1) * per_page, "limit": per_page + 1}
+    if shown and not page:
+        return _shown_links(await reads.rows(
+            db, _connections_statement(side, staff_id is not None, connection_id is not None, False, rows=True),
+            params))
     statement = _connections_statement(side, staff_id is not None, connection_id is not None, bool(page))
     if not page:
         rows = (await db.exec(statement, params=params)).all()
@@ -497,9 +509,30 @@ async def connections(db: AsyncSession, viewer: Viewer, *, staff_id: int | None 
             for connection, name, role, organisation in rows]
 
 
-async def own_connection(db: AsyncSession, viewer: Viewer, connection_id: str) -> Link:
-    """One live connection of the viewer's own (either side); 404 for anyone else's or an ended one."""
-    found = await connections(db, viewer, connection_id=connection_id) if viewer.role != Role.ADMIN else []
+_CONNECTION_KEYS: tuple[str, ...] = tuple(column.key for column in cast(Any, Connection).__table__.columns)
+# A connection's columns, as a page that only shows it reads them.
+_ConnectionShown = namedtuple("_ConnectionShown", _CONNECTION_KEYS)  # type: ignore[misc]
+
+
+def _shown_links(rows: Sequence[Any]) -> list[Link]:
+    """Links from the plain rows of a connections statement: one a connection, its cards gathered."""
+    links: dict[str, Link] = {}
+    for row in rows:
+        link = links.get(row.id)
+        if link is None:
+            connection = _ConnectionShown._make(getattr(row, key) for key in _CONNECTION_KEYS)
+            link = links[row.id] = Link(cast(Connection, connection), row.display_name, row.role, [], row.coalesce_1)
+        if row.card_id is not None:
+            link.cards.append(Card(row.card_id, row.card_part, row.card_item_id, row.card_created_at, row.card_ends_at,
+                                   row.card_include_notes))
+    return list(links.values())
+
+
+async def own_connection(db: AsyncSession, viewer: Viewer, connection_id: str, *, shown: bool = False) -> Link:
+    """One live connection of the viewer's own (either side); 404 for anyone else's or an ended one. `shown`: as
+    `connections` says."""
+    found = (await connections(db, viewer, connection_id=connection_id, shown=shown)
+             if viewer.role != Role.ADMIN else [])
     if not found:
         raise NotFoundException()
     return found[0]
@@ -534,7 +567,7 @@ async def stopped_together(db: AsyncSession, viewer: Viewer, at: datetime) -> li
 async def shared_with_me(db: AsyncSession, viewer: Viewer, connection_id: str, part: SurvivorPart[Any]) -> Link:
     """A staff member's own live connection when a card in force on it opens `part` (whole, or some items);
     404 otherwise, like a page that does not exist. Which items may be read is still `visible`, per query."""
-    link = await own_connection(db, viewer, connection_id)
+    link = await own_connection(db, viewer, connection_id, shown=True)
     if viewer.role not in STAFF_ROLES or not any(card.part == part.key for card in link.cards):
         raise NotFoundException()
     return link

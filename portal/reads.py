@@ -30,6 +30,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from portal.sqlite_loop import Connection as LoopConnection, when_unlocked
 
 READER = "reader"  # the key of a session's reader in its `info`
+PREPARED_AT_MOST = 500  # statements kept compiled; the portal's own are some dozens, each a module's constant
 _REQUIRED = object()  # no value written into the statement: one must be given
 
 # Told of each statement run here, with its values, before it runs (as SQLAlchemy's `before_cursor_execute` tells
@@ -120,6 +121,8 @@ class Reader:
     def prepared(self, statement: Any) -> _Prepared:
         found = self._prepared.get(statement)
         if found is None:
+            if len(self._prepared) >= PREPARED_AT_MOST:  # statements built per call were handed in: start again
+                self._prepared.clear()
             found = self._prepared[statement] = _Prepared(statement, self.dialect)
         return found
 
