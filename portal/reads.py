@@ -13,6 +13,10 @@ Which connection: the request's own when its session has begun (so a read sees w
 pending changes are flushed first, as autoflush would); otherwise a connection of the reader's own, in autocommit
 (each statement a snapshot of its own, as SQLite's reads outside a write are anyway). On PostgreSQL, or for a
 session made without a reader, the statement runs through SQLAlchemy as before.
+
+A request that only read and has nothing to write but rows kept for its commit (a look in Who has looked) writes
+them here too (`Reader.insert`, from portal.db): SQLAlchemy's INSERT, compiled once, in one transaction of its own
+on a connection kept for writing, committed with the same `synchronous=FULL` before the answer goes.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from collections import namedtuple
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -41,9 +46,11 @@ watchers: list[Callable[[str, tuple[Any, ...]], None]] = []
 class _Prepared:
     """One statement compiled for SQLite: its SQL, how to make its values, how to read its rows."""
 
-    def __init__(self, statement: Any, dialect: Dialect) -> None:
-        compiled = statement.compile(dialect=dialect)
+    def __init__(self, statement: Any, dialect: Dialect, column_keys: list[str] | None = None) -> None:
+        compiled = statement.compile(dialect=dialect, column_keys=column_keys)
         self.compiled = compiled
+        # A value SQLAlchemy would work out in Python for a row written (a column's default): not done here.
+        self.computes = bool(compiled.insert_prefetch or compiled.update_prefetch)
         self.expanding = bool(compiled.literal_execute_params or compiled.post_compile_params)
         self.sql: str = compiled.string
         processors = compiled._bind_processors
@@ -98,6 +105,7 @@ class Reader:
         self.path, self.dialect = path, dialect
         self._prepared: dict[Any, _Prepared] = {}
         self._connections: dict[int, sqlite3.Connection] = {}  # one a thread (tests run loops on several)
+        self._writers: dict[int, sqlite3.Connection] = {}
 
     @classmethod
     def of(cls, engine: AsyncEngine) -> Reader | None:
@@ -108,15 +116,54 @@ class Reader:
             return None
         return cls(database, engine.dialect)
 
-    def _own(self) -> sqlite3.Connection:
+    def _own(self, kept: dict[int, sqlite3.Connection] | None = None) -> sqlite3.Connection:
+        kept = self._connections if kept is None else kept
         thread = threading.get_ident()
-        connection = self._connections.get(thread)
+        connection = kept.get(thread)
         if connection is None:
             # Autocommit: no transaction is ever left open; a lock is waited for asynchronously (when_unlocked).
+            # The pragmas the engine's connections have (portal.db), for what is written here.
             connection = sqlite3.connect(self.path, timeout=0, isolation_level=None, check_same_thread=False)
-            connection.execute("PRAGMA busy_timeout=0")
-            self._connections[thread] = connection
+            for pragma in ("busy_timeout=0", "synchronous=FULL", "foreign_keys=ON", "secure_delete=ON"):
+                connection.execute(f"PRAGMA {pragma}")
+            kept[thread] = connection
         return connection
+
+    def _insert(self, table: Any, keys: tuple[str, ...]) -> _Prepared | None:
+        found = self._prepared.get((table, keys))
+        if found is None:
+            found = _Prepared(insert(table), self.dialect, column_keys=list(keys))
+            self._prepared[(table, keys)] = found
+        return None if found.computes else found
+
+    async def insert(self, pending: Mapping[Any, list[dict[str, Any]]]) -> bool:
+        """Rows to add (table -> rows), in one transaction of their own, committed (`synchronous=FULL`) before this
+        returns. False, with nothing written, when one of the tables would need SQLAlchemy to work out a value."""
+        batches = []
+        for table, rows in pending.items():
+            prepared = self._insert(table, tuple(rows[0]))
+            if prepared is None or any(tuple(row) != tuple(rows[0]) for row in rows):
+                return False
+            batches.append((prepared.sql, [prepared.parameters(row)[1] for row in rows]))
+        writer = self._own(self._writers)
+        for watcher in watchers:
+            for sql, values in batches:
+                for one in values:
+                    watcher(sql, one)
+
+        def write() -> None:  # all at once, on the loop: no other request can use the connection meanwhile
+            writer.execute("BEGIN IMMEDIATE")
+            try:
+                for sql, values in batches:
+                    writer.executemany(sql, values)
+                writer.execute("COMMIT")
+            except BaseException:
+                if writer.in_transaction:
+                    writer.execute("ROLLBACK")
+                raise
+
+        await when_unlocked(write)
+        return True
 
     def prepared(self, statement: Any) -> _Prepared:
         found = self._prepared.get(statement)
@@ -138,9 +185,10 @@ class Reader:
         return prepared.rows(found)
 
     def close(self) -> None:
-        for connection in self._connections.values():
-            connection.close()
-        self._connections.clear()
+        for kept in (self._connections, self._writers):
+            for connection in kept.values():
+                connection.close()
+            kept.clear()
 
 
 async def rows(db: AsyncSession, statement: Any, values: Mapping[str, Any]) -> list[Any]:

@@ -1,0 +1,122 @@
+"""Reads straight on SQLite (portal.reads) give what SQLAlchemy gives: the same rows, values and types, for the
+statements pages run that way; they see what the request has written; and a look written alone is stored exactly as
+the session would have stored it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from portal import goals, policy, reads
+from portal.db import make_engine, session_factory
+from portal.middleware import SESSION_AND_PERSON
+from portal.models import AccessLog, Goal, Role
+from tests.conftest import DATABASE_URL, make_connection, make_user, run, sign_up, sql, user_id
+from tests.test_sharing import make_item
+
+pytestmark = pytest.mark.skipif(DATABASE_URL.startswith("postgres"), reason="reads straight on SQLite only")
+
+
+def both(settings, statement: Any, values: dict[str, Any]) -> tuple[list[Any], list[Any]]:  # type: ignore[no-untyped-def]
+    """The rows of one statement through the reader and through SQLAlchemy's engine."""
+    async def scenario() -> tuple[list[Any], list[Any]]:
+        engine = make_engine(settings.database_url)
+        reader = reads.Reader.of(engine)
+        assert reader is not None
+        try:
+            straight = await reader.rows(statement, values)
+            async with engine.connect() as connection:
+                through = list((await connection.execute(statement, values)).all())
+        finally:
+            reader.close()
+            await engine.dispose()
+        return straight, through
+
+    return run(scenario())
+
+
+def same(straight: list[Any], through: list[Any]) -> None:
+    assert straight, "nothing to compare"
+    assert [row._fields for row in straight] == [tuple(row._fields) for row in through]
+    assert [tuple(row) for row in straight] == [tuple(row) for row in through]
+    assert [[type(value) for value in row] for row in straight] == [[type(value) for value in row] for row in through]
+
+
+def test_the_rows_read_straight_are_sqlalchemys_rows(client, settings):
+    sign_up(client, "river")
+    for title in ("Find a flat", "Open a bank account", "Learn to drive"):
+        make_item(client, "goals", title)
+    make_user(settings, "Ana", Role.CASEWORKER)
+    make_connection(settings, "river", "Ana", ("goals",))
+    owner, staff = user_id(settings, "river"), user_id(settings, "Ana")
+    session_id = sql(settings, "SELECT id FROM web_session")[0][0]
+    now = datetime.now(UTC)
+
+    # The viewer: dates made aware, booleans, a role, counts.
+    same(*both(settings, SESSION_AND_PERSON, {"session_id": session_id}))
+    # A caseworker's shared list (notes held back in the statement, an IN list of statuses) and its count.
+    listing = {"viewer_id": staff, "now": now, "list_owner": owner, "list_offset": 0, "list_limit": 21,
+               "statuses": ["active", "paused", "achieved"]}
+    straight, through = both(settings, goals.BY_STATUS.statement(Role.CASEWORKER, rows=True), listing)
+    same(straight, through)
+    assert len(straight) == 3 and {row.why for row in straight} == {None}
+    same(*both(settings, goals.BY_STATUS.statement(Role.CASEWORKER, count=True), listing))
+    # Who can see each part, and a staff member's connection with its cards.
+    same(*both(settings, policy._SEEN_BY_PART, {"owner_id": owner, "now": now}))
+    same(*both(settings, policy._connections_statement("staff", False, False, False, rows=True),
+               {"viewer_id": staff, "organisation_id": None, "staff_id": None, "now": now, "connection_id": "",
+                "offset": 0, "limit": 21}))
+
+
+def test_a_read_sees_what_the_request_has_written(settings):
+    owner = make_user(settings, "river")
+
+    async def scenario() -> tuple[int, int]:
+        engine = make_engine(settings.database_url)
+        reader = reads.Reader.of(engine)
+        statement = goals.BY_STATUS.statement(Role.SURVIVOR, count=True)
+        values = {"viewer_id": owner, "now": datetime.now(UTC), "list_owner": owner, "statuses": ["active"]}
+        try:
+            async with session_factory(engine, reader)() as db:
+                db.add(Goal(owner_id=owner, title="Not yet flushed", area="housing"))
+                pending = (await reads.rows(db, statement, values))[0][0]  # flushed first, as autoflush would
+                await db.rollback()
+                after = (await reads.rows(db, statement, values))[0][0]
+        finally:
+            if reader is not None:
+                reader.close()
+            await engine.dispose()
+        return pending, after
+
+    assert run(scenario()) == (1, 0)
+
+
+def test_a_look_written_alone_is_stored_as_the_session_stores_it(settings):
+    from portal.db import insert_at_commit
+
+    owner = make_user(settings, "river")
+    at = datetime(2026, 12, 3, 22, 51, 15, 123456, tzinfo=UTC)
+    look = {"survivor_id": owner, "viewer_id": None, "viewer_name": "Ana", "viewer_role": "caseworker",
+            "viewer_organisation": "Safe Harbor", "part": "goals", "item_id": None, "action": "list", "at": at}
+    table = AccessLog.__table__  # type: ignore[attr-defined]
+
+    async def scenario() -> None:
+        engine = make_engine(settings.database_url)
+        reader = reads.Reader.of(engine)
+        assert reader is not None
+        try:
+            assert await reader.insert({table: [look]})
+            async with session_factory(engine)() as db:
+                await db.connection()
+                insert_at_commit(db, table, look)
+                await db.commit()
+        finally:
+            reader.close()
+            await engine.dispose()
+
+    run(scenario())
+    stored = sql(settings, "SELECT survivor_id, viewer_id, viewer_name, viewer_role, viewer_organisation, part, "
+                           "item_id, action, at FROM access_log ORDER BY id")
+    assert len(stored) == 2 and stored[0] == stored[1], stored
