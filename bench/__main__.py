@@ -26,9 +26,12 @@ from bench.client import Browser
 from bench.common import browsers_for, close, machine, prepare
 from bench.seed import CASEWORKER, MAIN, Seeded, seed
 
-HELLO, HOME, LIST, SHARED = "bare Litestar hello", "survivor home  /home", "list  /goals", "caseworker's shared list"
+HELLO, HOME, SHARED = "bare Litestar hello", "survivor home  /home", "caseworker's shared list"
+# Every list the bench survivor has items in (the seed: goals, appointments, check-ins, documents).
+LISTS = {f"list  {path}": path for path in ("/goals", "/appointments", "/check-ins", "/documents")}
 STATIC, DOWNLOAD = "static file (the style sheet)", "5 MB document download"
-BARS = {HOME: 0.05, LIST: 0.05, SHARED: 0.05, STATIC: 0.40}  # issue 20: share of the bare page's throughput
+# Issue 20: the share of the bare page's throughput each must reach.
+BARS = {HOME: 0.05, **dict.fromkeys(LISTS, 0.05), SHARED: 0.05, STATIC: 0.40}
 
 
 @dataclass
@@ -83,7 +86,7 @@ async def portal_figures(url: str, seeded: Seeded, concurrency: int, seconds: fl
     checkin = {"feeling": "4", "safe": "yes", "note": f"bench note {load.NUMBER}"}
     pages = [
         load.Page(HOME, "/home", survivors),
-        load.Page(LIST, "/goals", survivors),
+        *(load.Page(name, path, survivors) for name, path in LISTS.items()),
         load.Page(SHARED, shared, staff),
         load.Page("check-in save (POST)", "/check-ins", survivors, form=checkin, ok=(303,)),
         load.Page(STATIC, css, survivors, {"Accept": "text/css,*/*;q=0.1"}),

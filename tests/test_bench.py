@@ -19,8 +19,8 @@ from bench.client import Browser
 from bench.load import Page
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = [HELLO, "survivor home  /home", "list  /goals", "caseworker's shared list", "check-in save (POST)",
-         "static file (the style sheet)", DOWNLOAD]
+PAGES = [HELLO, "survivor home  /home", "list  /goals", "list  /appointments", "list  /check-ins", "list  /documents",
+         "caseworker's shared list", "check-in save (POST)", "static file (the style sheet)", DOWNLOAD]
 ROW = re.compile(r"^(?P<name>.{34}) +(?P<rate>\d+) +(?P<p50>[\d.]+) +(?P<p95>[\d.]+) +(?P<p99>[\d.]+) +(?P<count>\d+)"
                  r"   wrong: (?P<wrong>.*)$")
 
