@@ -28,7 +28,6 @@ opens one to anybody else.
 from __future__ import annotations
 
 from collections import namedtuple
-
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
