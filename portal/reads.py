@@ -25,7 +25,7 @@ import sqlite3
 import threading
 from collections import namedtuple
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import insert
 from sqlalchemy.engine import Dialect
@@ -201,9 +201,7 @@ async def rows(db: AsyncSession, statement: Any, values: Mapping[str, Any]) -> l
         await db.flush()  # what autoflush does before a query through the session
     if not db.in_transaction():
         return await reader.rows(statement, values)
-    # The session has begun: read on its own connection, which holds whatever it has written.
+    # The session has begun: read on its own connection, which holds whatever it has written (a reader is made only
+    # for a database file, whose connections are always the loop's own: portal.db.make_engine).
     connection = await (await db.connection()).get_raw_connection()
-    driver = connection.driver_connection
-    if not isinstance(driver, LoopConnection):
-        return list((await (await db.connection()).execute(statement, values)).all())
-    return await reader.rows(statement, values, driver.sqlite)
+    return await reader.rows(statement, values, cast(LoopConnection, connection.driver_connection).sqlite)
