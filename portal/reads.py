@@ -15,12 +15,17 @@ pending changes are flushed first, as autoflush would); otherwise a connection o
 session made without a reader, the statement runs through SQLAlchemy as before.
 
 A request that only read and has nothing to write but rows kept for its commit (a look in Who has looked) writes
-them here too (`Reader.insert`, from portal.db): SQLAlchemy's INSERT, compiled once, in one transaction of its own
-on a connection kept for writing, committed with the same `synchronous=FULL` before the answer goes.
+them here too (`Reader.insert`, from portal.db): SQLAlchemy's INSERT, compiled once, committed with the same
+`synchronous=FULL` before the answer goes. The commit waits for the disk (an fsync, about 0.3 ms here), so it is
+made on a thread of its own (`_Committer`), not on the loop, which meanwhile serves other requests; the rows of the
+requests that arrive during one commit go together into the next, one transaction and one wait for the disk for all
+of them (group commit). Each request still answers only once its own rows are on disk.
 """
 
 from __future__ import annotations
 
+import asyncio
+import queue
 import sqlite3
 import threading
 from collections import namedtuple
@@ -32,10 +37,11 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from portal.sqlite_loop import Connection as LoopConnection, when_unlocked
+from portal.sqlite_loop import BUSY_SECONDS, Connection as LoopConnection, when_unlocked
 
 READER = "reader"  # the key of a session's reader in its `info`
 PREPARED_AT_MOST = 500  # statements kept compiled; the portal's own are some dozens, each a module's constant
+GROUP_AT_MOST = 64  # requests' rows committed together in one transaction at most
 _REQUIRED = object()  # no value written into the statement: one must be given
 
 # Told of each statement run here, with its values, before it runs (as SQLAlchemy's `before_cursor_execute` tells
@@ -98,6 +104,111 @@ class _Prepared:
         return found
 
 
+Batches = list[tuple[str, list[tuple[Any, ...]]]]  # (an INSERT's SQL, the values of each of its rows)
+
+
+def _pragmas(connection: sqlite3.Connection, busy_ms: int = 0) -> sqlite3.Connection:
+    """The pragmas the engine's connections have (portal.db), for what is written here."""
+    for pragma in (f"busy_timeout={busy_ms}", "synchronous=FULL", "foreign_keys=ON", "secure_delete=ON"):
+        connection.execute(f"PRAGMA {pragma}")
+    return connection
+
+
+class _Committer:
+    """Commits rows handed in by requests on a thread of its own, the rows of every request waiting at that moment in
+    one transaction (see the module's note). Started by the first rows; `close` lets it finish what it holds."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._waiting: queue.SimpleQueue[tuple[Batches, asyncio.Future[None]] | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._starting = threading.Lock()
+        self.transactions = 0  # begun, committed or not (the tests read it)
+
+    async def commit(self, batches: Batches) -> None:
+        """Returns once `batches` are committed; raises what their transaction raised."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        with self._starting:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="waypoint-commit", daemon=True)
+                self._thread.start()
+        self._waiting.put((batches, done))
+        await done
+
+    def close(self) -> None:
+        with self._starting:
+            if self._thread is not None:
+                self._waiting.put(None)
+                self._thread.join()
+                self._thread = None
+
+    def _run(self) -> None:
+        # A lock held by another connection is waited for by SQLite itself here: it sleeps this thread, not the loop.
+        connection = _pragmas(sqlite3.connect(self.path, timeout=BUSY_SECONDS, isolation_level=None),
+                              int(BUSY_SECONDS * 1000))
+        try:
+            stopping = False
+            while not stopping:
+                first = self._waiting.get()
+                if first is None:
+                    break
+                group = [first]
+                while len(group) < GROUP_AT_MOST:
+                    try:
+                        following = self._waiting.get_nowait()
+                    except queue.Empty:
+                        break
+                    if following is None:
+                        stopping = True
+                        break
+                    group.append(following)
+                errors: list[BaseException | None]
+                try:
+                    self.transactions += 1
+                    _write(connection, [batch for batches, _ in group for batch in batches])
+                    errors = [None] * len(group)
+                except Exception:
+                    # One request's rows may be what failed: each request's alone, so the others' are kept.
+                    self.transactions += len(group)
+                    errors = [_written_or_error(connection, batches) for batches, _ in group]
+                for (_, done), error in zip(group, errors):
+                    try:
+                        done.get_loop().call_soon_threadsafe(_settle, done, error)
+                    except RuntimeError:  # that request's loop has ended: no one waits any more
+                        pass
+        finally:
+            connection.close()
+
+
+def _write(connection: sqlite3.Connection, batches: Batches) -> None:
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        for sql, values in batches:
+            connection.executemany(sql, values)
+        connection.execute("COMMIT")
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise
+
+
+def _written_or_error(connection: sqlite3.Connection, batches: Batches) -> BaseException | None:
+    try:
+        _write(connection, batches)
+    except Exception as error:  # noqa: BLE001 - handed to the request that waits for it, raised there
+        return error
+    return None
+
+
+def _settle(done: asyncio.Future[None], error: BaseException | None) -> None:
+    if done.cancelled():
+        return
+    if error is None:
+        done.set_result(None)
+    else:
+        done.set_exception(error)
+
+
 class Reader:
     """Runs read statements on one SQLite database file, straight on sqlite3 (see the module's note)."""
 
@@ -105,7 +216,7 @@ class Reader:
         self.path, self.dialect = path, dialect
         self._prepared: dict[Any, _Prepared] = {}
         self._connections: dict[int, sqlite3.Connection] = {}  # one a thread (tests run loops on several)
-        self._writers: dict[int, sqlite3.Connection] = {}
+        self._committer = _Committer(path)
 
     @classmethod
     def of(cls, engine: AsyncEngine) -> Reader | None:
@@ -116,17 +227,14 @@ class Reader:
             return None
         return cls(database, engine.dialect)
 
-    def _own(self, kept: dict[int, sqlite3.Connection] | None = None) -> sqlite3.Connection:
-        kept = self._connections if kept is None else kept
+    def _own(self) -> sqlite3.Connection:
         thread = threading.get_ident()
-        connection = kept.get(thread)
+        connection = self._connections.get(thread)
         if connection is None:
             # Autocommit: no transaction is ever left open; a lock is waited for asynchronously (when_unlocked).
-            # The pragmas the engine's connections have (portal.db), for what is written here.
-            connection = sqlite3.connect(self.path, timeout=0, isolation_level=None, check_same_thread=False)
-            for pragma in ("busy_timeout=0", "synchronous=FULL", "foreign_keys=ON", "secure_delete=ON"):
-                connection.execute(f"PRAGMA {pragma}")
-            kept[thread] = connection
+            connection = _pragmas(sqlite3.connect(self.path, timeout=0, isolation_level=None,
+                                                  check_same_thread=False))
+            self._connections[thread] = connection
         return connection
 
     def _insert(self, table: Any, keys: tuple[str, ...]) -> _Prepared | None:
@@ -137,32 +245,20 @@ class Reader:
         return None if found.computes else found
 
     async def insert(self, pending: Mapping[Any, list[dict[str, Any]]]) -> bool:
-        """Rows to add (table -> rows), in one transaction of their own, committed (`synchronous=FULL`) before this
-        returns. False, with nothing written, when one of the tables would need SQLAlchemy to work out a value."""
+        """Rows to add (table -> rows), committed (`synchronous=FULL`, perhaps in one transaction with other requests'
+        rows) before this returns. False, with nothing written, when one of the tables would need SQLAlchemy to work
+        out a value."""
         batches = []
         for table, rows in pending.items():
             prepared = self._insert(table, tuple(rows[0]))
             if prepared is None or any(tuple(row) != tuple(rows[0]) for row in rows):
                 return False
             batches.append((prepared.sql, [prepared.parameters(row)[1] for row in rows]))
-        writer = self._own(self._writers)
         for watcher in watchers:
             for sql, values in batches:
                 for one in values:
                     watcher(sql, one)
-
-        def write() -> None:  # all at once, on the loop: no other request can use the connection meanwhile
-            writer.execute("BEGIN IMMEDIATE")
-            try:
-                for sql, values in batches:
-                    writer.executemany(sql, values)
-                writer.execute("COMMIT")
-            except BaseException:
-                if writer.in_transaction:
-                    writer.execute("ROLLBACK")
-                raise
-
-        await when_unlocked(write)
+        await self._committer.commit(batches)
         return True
 
     def prepared(self, statement: Any) -> _Prepared:
@@ -185,10 +281,10 @@ class Reader:
         return prepared.rows(found)
 
     def close(self) -> None:
-        for kept in (self._connections, self._writers):
-            for connection in kept.values():
-                connection.close()
-            kept.clear()
+        self._committer.close()
+        for connection in self._connections.values():
+            connection.close()
+        self._connections.clear()
 
 
 async def rows(db: AsyncSession, statement: Any, values: Mapping[str, Any]) -> list[Any]:

@@ -4,6 +4,8 @@ the session would have stored it."""
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
@@ -120,3 +122,43 @@ def test_a_look_written_alone_is_stored_as_the_session_stores_it(settings):
     stored = sql(settings, "SELECT survivor_id, viewer_id, viewer_name, viewer_role, viewer_organisation, part, "
                            "item_id, action, at FROM access_log ORDER BY id")
     assert len(stored) == 2 and stored[0] == stored[1], stored
+
+
+def test_looks_that_arrive_during_a_commit_are_committed_together_and_a_bad_one_alone(settings):
+    """Rows handed in while the database is busy wait, then go in one transaction; when one request's rows cannot be
+    written, that request gets the error and every other request's rows are still stored."""
+    owner = make_user(settings, "river")
+    table = AccessLog.__table__  # type: ignore[attr-defined]
+
+    def look(survivor: int, number: int) -> dict[str, Any]:
+        return {"survivor_id": survivor, "viewer_id": None, "viewer_name": f"Ana {number}", "viewer_role": "caseworker",
+                "viewer_organisation": "", "part": "goals", "item_id": None, "action": "list",
+                "at": datetime(2026, 12, 4, 9, 0, number, tzinfo=UTC)}
+
+    async def scenario(survivors: list[int]) -> tuple[list[Any], int]:
+        engine = make_engine(settings.database_url)
+        reader = reads.Reader.of(engine)
+        assert reader is not None
+        holder = sqlite3.connect(engine.url.database, isolation_level=None)
+        try:
+            holder.execute("BEGIN IMMEDIATE")  # another writer holds the database: the looks must wait
+            waiting = asyncio.gather(*(reader.insert({table: [look(survivor, number)]})
+                                       for number, survivor in enumerate(survivors)), return_exceptions=True)
+            await asyncio.sleep(0.2)
+            holder.execute("COMMIT")
+            return await waiting, reader._committer.transactions
+        finally:
+            holder.close()
+            reader.close()
+            await engine.dispose()
+
+    answers, transactions = run(scenario([owner] * 20))
+    assert answers == [True] * 20
+    assert transactions <= 2, transactions  # the first look's transaction, then all the others' together
+    assert sql(settings, "SELECT count(*) FROM access_log")[0][0] == 20
+
+    nobody = owner + 1000  # no such person: the foreign key refuses this one look
+    answers, _ = run(scenario([owner] * 9 + [nobody] + [owner] * 10))
+    assert [answer is True for answer in answers] == [True] * 9 + [False] + [True] * 10
+    assert isinstance(answers[9], sqlite3.IntegrityError)
+    assert sql(settings, "SELECT count(*) FROM access_log")[0][0] == 20 + 19
