@@ -21,7 +21,7 @@ from babel import Locale, negotiate_locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 TRANSLATIONS_DIR = Path(__file__).with_name("translations")
 DEFAULT_LOCALE = "en"
@@ -105,6 +105,13 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return translations(_current.get()).ngettext(singular, plural, n)
 
 
+def _filled(translation: str, variables: dict[str, Any]) -> Markup:
+    """`Markup(translation) % variables`, as Jinja fills a translation (each value escaped; a number stays a number,
+    for "%(num)d"), in half its time: markupsafe wraps every value in a helper object first."""
+    return Markup(translation % {name: value if isinstance(value, int | float) else escape(value)  # noqa: S704 - our catalogs
+                                 for name, value in variables.items()})
+
+
 PLAIN_KEPT = 10_000  # at most this many translations kept worked out (all strings in all languages need fewer)
 
 
@@ -119,7 +126,7 @@ def template_callables(gettext: Callable[[str], str] = _,
 
     def template_gettext(message: str, **variables: Any) -> Markup:
         if variables:
-            return Markup(gettext(message)) % variables  # noqa: S704 - our catalogs, as Jinja treats them; values escaped
+            return _filled(gettext(message), variables)
         key = (_current.get(), message)
         found = plain.get(key)
         if found is None:
@@ -130,6 +137,6 @@ def template_callables(gettext: Callable[[str], str] = _,
 
     def template_ngettext(singular: str, plural: str, num: int, **variables: Any) -> Markup:
         variables.setdefault("num", num)
-        return Markup(ngettext(singular, plural, num)) % variables  # noqa: S704 - as above
+        return _filled(ngettext(singular, plural, num), variables)
 
     return {"_": template_gettext, "gettext": template_gettext, "ngettext": template_ngettext}

@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from litestar import Request, Response, Router, get, post
+from litestar import MediaType, Request, Response, Router, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
@@ -112,7 +112,8 @@ async def thread_new(request: Request[Any, Any, Any], db: NamedDependency[AsyncS
     context = await _thread_context(request, db, connection)
     fresh = sum(1 for item in context["items"] if item.id and item.id > after and item.sender_id != viewer.user_id)
     announce = ngettext("{num} new message", "{num} new messages", fresh).format(num=fresh) if fresh else ""
-    return Template(template_name="messages/_new.html", context={"viewer": viewer, "announce": announce, **context})
+    return Template(media_type=MediaType.HTML, template_name="messages/_new.html",
+                    context={"viewer": viewer, "announce": announce, **context})
 
 
 @post("/{connection_id:str}", name="send")
@@ -187,7 +188,8 @@ async def unread(request: Request[Any, Any, Any]) -> Template:
     """The count beside Messages in the navigation, asked again every few seconds (counted, like on every
     page, when the viewer was looked up)."""
     viewer = current_viewer(request)
-    return Template(template_name="messages/_unread.html", context={"unread": viewer.unread, "viewer": viewer})
+    return Template(media_type=MediaType.HTML, template_name="messages/_unread.html",
+                    context={"unread": viewer.unread, "viewer": viewer})
 
 
 router = Router(

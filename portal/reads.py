@@ -25,6 +25,7 @@ of them (group commit). Each request still answers only once its own rows are on
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import queue
 import sqlite3
 import threading
@@ -171,11 +172,9 @@ class _Committer:
                     # One request's rows may be what failed: each request's alone, so the others' are kept.
                     self.transactions += len(group)
                     errors = [_written_or_error(connection, batches) for batches, _ in group]
-                for (_, done), error in zip(group, errors):
-                    try:
+                for (_, done), error in zip(group, errors, strict=True):
+                    with contextlib.suppress(RuntimeError):  # that request's loop has ended: no one waits any more
                         done.get_loop().call_soon_threadsafe(_settle, done, error)
-                    except RuntimeError:  # that request's loop has ended: no one waits any more
-                        pass
         finally:
             connection.close()
 
@@ -195,7 +194,7 @@ def _write(connection: sqlite3.Connection, batches: Batches) -> None:
 def _written_or_error(connection: sqlite3.Connection, batches: Batches) -> BaseException | None:
     try:
         _write(connection, batches)
-    except Exception as error:  # noqa: BLE001 - handed to the request that waits for it, raised there
+    except Exception as error:  # handed to the request that waits for it, raised there
         return error
     return None
 

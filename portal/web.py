@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from litestar import Request, Response
+from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException, PermissionDeniedException
 from litestar.config.csrf import CSRFConfig
 from litestar.response import Redirect, Template
@@ -88,6 +88,7 @@ def page(
     """
     sync = disguise.cookie_to_sync(request, services_of(request).config.production)
     return Template(
+        media_type=MediaType.HTML,  # known: Litestar would otherwise guess it from the name on every page
         template_name=fragment if fragment and wants_fragment(request) else template,
         # `brand`: the app's name as this person chose it (portal.disguise), for the title and header.
         context={"title": title, "viewer": viewer_of(request), "brand": disguise.brand_of(request), **context},
@@ -111,13 +112,14 @@ def card(request: Request[Any, Any, Any], template: str, item_href: str, **conte
     anyone asking for it without htmx is sent to the item."""
     if not wants_fragment(request):
         return Redirect(item_href, status_code=303)
-    return Template(template_name=template, context={"viewer": viewer_of(request), "focus": True, **context})
+    return Template(media_type=MediaType.HTML, template_name=template,
+                    context={"viewer": viewer_of(request), "focus": True, **context})
 
 
 def deleted(request: Request[Any, Any, Any], list_href: str, message: str) -> Response[Any]:
     """After a delete: back to the list; with htmx, the card says it is gone (and the live region too)."""
     if wants_fragment(request):
-        return Template(template_name="_deleted.html", context={"message": message})
+        return Template(media_type=MediaType.HTML, template_name="_deleted.html", context={"message": message})
     return Redirect(list_href, status_code=303)
 
 
@@ -141,10 +143,12 @@ def _error_page(request: Request[Any, Any, Any], status_code: int, heading: str,
     if wants_fragment(request):
         # htmx swaps 4xx and 5xx answers too: a whole page must not land inside a card or a list, so a
         # short message goes to the top of the page instead, where focus follows it.
-        return Template(template_name="_error.html", context={"heading": heading, "body": body},
+        return Template(media_type=MediaType.HTML, template_name="_error.html",
+                        context={"heading": heading, "body": body},
                         status_code=status_code,
                         headers={"HX-Retarget": "#main", "HX-Reswap": "afterbegin"})
     return Template(
+        media_type=MediaType.HTML,
         template_name="error.html",
         context={"title": "", "viewer": viewer_of(request), "brand": disguise.brand_of(request), "heading": heading,
                  "body": body},

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
 from babel.support import Translations
+from markupsafe import Markup
 
 from app import STATIC_DIR, StaticAssets, template_environment
 from portal import i18n
@@ -224,6 +225,7 @@ def test_translations_in_templates_escape_their_values_and_read_double_percent_a
     template = env.from_string("{{ _('Hello %(name)s, 100%%', name=who) }} · {{ ngettext('%(num)d goal', '%(num)d goals', n) }}"
                                " · {{ _('Delete') }}")
     assert template.render(who="<b>x</b>", n=3) == "Hello &lt;b&gt;x&lt;/b&gt;, 100% · 3 goals · Delete"
+    assert template.render(who=Markup("<bdi>x</bdi>"), n=1).startswith("Hello <bdi>x</bdi>, 100% · 1 goal")  # markup
     i18n.use("es")
     try:
         assert template.render(who="", n=1).endswith("· " + i18n.translations("es").gettext("Delete"))
