@@ -29,8 +29,9 @@ from litestar.template.config import TemplateConfig
 from redis.asyncio import Redis
 
 from portal import (
-    account, admin, counting, dates, documents, export, feedback, forms, help_lines, home, i18n, impact, keys, language,
-    messages, outbox, parts, passkeys, people, profiles, push, pwa, reminders, safety, settings_page, sharing, sign_in,
+    account, admin, counting, dates, documents, export, feedback, forms, fragments, help_lines, home, i18n, impact,
+    keys, language, messages, outbox, parts, passkeys, people, profiles, push, pwa, reminders, safety, settings_page,
+    sharing, sign_in,
 )
 from portal.crypto import MasterKey
 from portal.db import make_engine, session_factory, session_provider
@@ -47,7 +48,7 @@ from portal.config import Config, private_folder
 from portal.middleware import (
     AllowedHostsMiddleware, CSRFMiddleware, headers_hook, HttpsRedirect, PortalRequest, ViewerMiddleware,
 )
-from portal.web import exception_handlers, page_link, Services
+from portal.web import current_entry, exception_handlers, page_link, Services
 
 ROOT = Path(__file__).resolve().parent
 STATIC_DIR = ROOT / "static"
@@ -119,8 +120,8 @@ def template_environment(assets: StaticAssets, secret_key: str, cache_dir: Path 
         static_url=assets.url, integrity=assets.integrity, language=i18n.current, text_direction=i18n.direction,
         languages=i18n.LANGUAGES, day=dates.day, clock=dates.clock, moment=dates.moment, zone_in_words=zone_in_words,
         exit_href=partial(exit_href, secret_key),
-        page_link=page_link, collect_errors=forms.collect_errors, note_error=forms.note_error,
-        noted_errors=forms.noted_errors, noting_errors=forms.noting_errors,
+        page_link=page_link, current_entry=current_entry, kept=fragments.kept, collect_errors=forms.collect_errors,
+        note_error=forms.note_error, noted_errors=forms.noted_errors, noting_errors=forms.noting_errors,
     )
     return env
 

@@ -123,6 +123,15 @@ def deleted(request: Request[Any, Any, Any], list_href: str, message: str) -> Re
     return Redirect(list_href, status_code=303)
 
 
+def current_entry(entries: tuple[tuple[str, bool, str], ...], path: str) -> str:
+    """The address of the menu entry (address, only that page itself, its count) that is the page at `path`: the
+    path is it, or, unless the entry is only that page itself, below it. "" when none is."""
+    for href, exact, _count in entries:
+        if path == href or (not exact and path.startswith(href) and path[len(href):len(href) + 1] == "/"):
+            return href
+    return ""
+
+
 def page_link(query: Any, number: int) -> str:
     """The link to page `number` of a list, keeping whatever else the list was asked with (?past=1, ?person=…)."""
     kept = [(name, value) for name, value in query.multi_items() if name != "page"]

@@ -38,7 +38,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
         "portal", "portal.backup", "portal.config", "portal.crypto", "portal.dates", "portal.db", "portal.disguise",
         "portal.i18n", "portal.keys", "portal.limits", "portal.models", "portal.organisation", "portal.passwords",
         "portal.sessions",
-        "portal.reads", "portal.sqlite_loop", "portal.storage", "portal.timezones", "portal.users",
+        "portal.reads", "portal.fragments", "portal.sqlite_loop", "portal.storage", "portal.timezones", "portal.users",
     })),
 )
 
