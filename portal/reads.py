@@ -31,7 +31,7 @@ import sqlite3
 import threading
 from collections import namedtuple
 from collections.abc import Callable, Mapping
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import insert
 from sqlalchemy.engine import Dialect
@@ -42,12 +42,23 @@ from portal.sqlite_loop import BUSY_SECONDS, Connection as LoopConnection, when_
 
 READER = "reader"  # the key of a session's reader in its `info`
 PREPARED_AT_MOST = 500  # statements kept compiled; the portal's own are some dozens, each a module's constant
+COUNTS_AT_MOST = 64  # SQL kept for this many counts of values in a statement's IN lists
 GROUP_AT_MOST = 64  # requests' rows committed together in one transaction at most
 _REQUIRED = object()  # no value written into the statement: one must be given
 
 # Told of each statement run here, with its values, before it runs (as SQLAlchemy's `before_cursor_execute` tells
 # of its own): the tests that count a page's statements and read their plans listen to both.
 watchers: list[Callable[[str, tuple[Any, ...]], None]] = []
+
+
+_Value = tuple[str, int | None, Callable[[Any], Any] | None, Any]  # (key, index in its IN list, converter, fixed)
+
+
+class _Marker(NamedTuple):
+    """Stands for the value at `at` in the IN list `key` while SQLAlchemy writes a statement's SQL."""
+
+    key: str
+    at: int
 
 
 class _Prepared:
@@ -58,39 +69,79 @@ class _Prepared:
         self.compiled = compiled
         # A value SQLAlchemy would work out in Python for a row written (a column's default): not done here.
         self.computes = bool(compiled.insert_prefetch or compiled.update_prefetch)
-        self.expanding = bool(compiled.literal_execute_params or compiled.post_compile_params)
         self.sql: str = compiled.string
         processors = compiled._bind_processors
         # Each positional value: its parameter's key (a value given with that key is taken, as SQLAlchemy takes it),
-        # its converter, and the value written into the statement (a part's key, say), already converted.
-        self.values: list[tuple[str, Callable[[Any], Any] | None, Any]] = []
+        # which value of an IN list it is (None: not one), its converter, and the value written into the statement
+        # (a part's key, say), already converted.
+        self._plain: dict[str, _Value] = {}
         for name in compiled.positiontup or ():
             bind, processor = compiled.binds[name], processors.get(name)
             fixed = _REQUIRED if bind.required else bind.effective_value
-            if processor is not None and fixed is not _REQUIRED:
+            if processor is not None and fixed is not _REQUIRED and not bind.expanding:
                 fixed = processor(fixed)
-            self.values.append((bind.key, processor, fixed))
+            self._plain[name] = (bind.key, None, processor, fixed)
+        self.values = [self._plain[name] for name in compiled.positiontup or ()]
+        # An IN list: its SQL is written for the number of values given (as SQLAlchemy does), so it is worked out once
+        # for each count. Values written into the SQL itself (literal_execute) or IN lists of tuples: each time.
+        self.expanding = [compiled.binds[name] for name in compiled.positiontup or () if compiled.binds[name].expanding]
+        self.each_time = bool(compiled.literal_execute_params) or any(
+            bind.type._is_tuple_type for bind in compiled.post_compile_params)
+        self._counted: dict[tuple[int, ...], tuple[str, list[_Value]]] = {}
         columns = compiled._result_columns
         self.row: Any = namedtuple("Row", [column.keyname for column in columns])  # type: ignore[misc]
         self.converters = [(index, converter) for index, column in enumerate(columns)
                            if (converter := column.type._cached_result_processor(dialect, None)) is not None]
 
     def parameters(self, given: Mapping[str, Any]) -> tuple[str, tuple[Any, ...]]:
-        if self.expanding:  # an IN list: its SQL written for the number of values given, as SQLAlchemy does
-            state = self.compiled.construct_expanded_state(dict(given))
-            processors = {**self.compiled._bind_processors, **state.processors}
-            return state.statement, tuple(processors[key](state.parameters[key]) if key in processors
-                                          else state.parameters[key] for key in state.positiontup or ())
+        sql, positions = self.sql, self.values
+        if self.expanding or self.each_time:
+            if self.each_time:
+                state = self.compiled.construct_expanded_state(dict(given))
+                processors = {**self.compiled._bind_processors, **state.processors}
+                return state.statement, tuple(processors[key](state.parameters[key]) if key in processors
+                                              else state.parameters[key] for key in state.positiontup or ())
+            sql, positions = self._for_counts(given)
         values = []
-        for key, processor, fixed in self.values:
+        for key, index, processor, fixed in positions:
             value = given.get(key, _REQUIRED)
             if value is _REQUIRED:
                 if fixed is _REQUIRED:
                     raise KeyError(f"a value is required for {key!r}")
                 values.append(fixed)
             else:
+                if index is not None:
+                    value = value[index]
                 values.append(processor(value) if processor is not None else value)
-        return self.sql, tuple(values)
+        return sql, tuple(values)
+
+    def _for_counts(self, given: Mapping[str, Any]) -> tuple[str, list[_Value]]:
+        """The SQL and positional values of this statement for the number of values in each of its IN lists."""
+        lists = [given.get(bind.key, bind.effective_value) for bind in self.expanding]
+        counts = tuple(len(values) for values in lists)
+        found = self._counted.get(counts)
+        if found is None:
+            # SQLAlchemy writes the SQL for markers in place of the values; where each marker lands is its position.
+            markers = {bind.key: [_Marker(bind.key, at) for at in range(count)]
+                       for bind, count in zip(self.expanding, counts, strict=True)}
+            state = self.compiled.construct_expanded_state({**given, **markers})
+            processors = {**self.compiled._bind_processors, **state.processors}
+            positions: list[_Value] = []
+            for name in state.positiontup or ():
+                marker = state.parameters[name]
+                if not isinstance(marker, _Marker):
+                    positions.append(self._plain[name])
+                    continue
+                processor = processors.get(name)
+                bind = next(bind for bind in self.expanding if bind.key == marker.key)
+                fixed = _REQUIRED if bind.required else bind.effective_value[marker.at]
+                if processor is not None and fixed is not _REQUIRED:
+                    fixed = processor(fixed)
+                positions.append((marker.key, marker.at, processor, fixed))
+            if len(self._counted) >= COUNTS_AT_MOST:
+                self._counted.clear()
+            found = self._counted[counts] = (state.statement, positions)
+        return found
 
     def rows(self, raw: list[tuple[Any, ...]]) -> list[Any]:
         make, converters = self.row._make, self.converters

@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import bindparam, select
+from sqlmodel import col
 
 from portal import goals, policy, reads
 from portal.db import make_engine, session_factory
@@ -70,6 +72,54 @@ def test_the_rows_read_straight_are_sqlalchemys_rows(client, settings):
     same(*both(settings, policy._connections_statement("staff", False, False, False, rows=True),
                {"viewer_id": staff, "organisation_id": None, "staff_id": None, "now": now, "connection_id": "",
                 "offset": 0, "limit": 21}))
+
+
+def test_in_lists_of_every_length_read_what_sqlalchemy_reads(client, settings):
+    """An IN list's SQL is worked out once for each count of values and kept: asked again with other values or
+    another count, the same reader gives SQLAlchemy's rows (a list written into the statement, a given list, and a
+    given list of times that must be converted)."""
+    sign_up(client, "river")
+    for title in ("Find a flat", "Open a bank account", "Learn to drive", "See a doctor"):
+        make_item(client, "goals", title)
+    ids = [row[0] for row in sql(settings, "SELECT id FROM goal ORDER BY created_at")]
+    times = [row.created_at for row in run(_rows(settings, select(Goal.created_at).order_by(col(Goal.created_at))))]
+    statement = (select(Goal.id, Goal.title, Goal.created_at)
+                 .where(col(Goal.status).in_(["active", "paused"]), col(Goal.id).in_(bindparam("ids", expanding=True)),
+                        col(Goal.created_at).in_(bindparam("times", expanding=True)))
+                 .order_by(col(Goal.created_at)))
+    asked = [(ids[:1], times), (ids, times), (ids[1:3], times), ([], times), (ids[2:3], times[2:3]), (ids[:1], []),
+             (ids[3:], times), (ids, times[1:])]
+
+    async def scenario() -> list[tuple[list[Any], list[Any]]]:
+        engine = make_engine(settings.database_url)
+        reader = reads.Reader.of(engine)
+        assert reader is not None
+        found = []
+        try:
+            for chosen, at in asked:
+                values = {"ids": chosen, "times": at}
+                async with engine.connect() as connection:
+                    through = list((await connection.execute(statement, values)).all())
+                found.append((await reader.rows(statement, values), through))
+        finally:
+            reader.close()
+            await engine.dispose()
+        return found
+
+    results = run(scenario())
+    for (chosen, at), (straight, through) in zip(asked, results, strict=True):
+        assert [tuple(row) for row in straight] == [tuple(row) for row in through]
+        assert len(straight) == len(set(chosen) & {ids[times.index(moment)] for moment in at})
+    assert any(straight for straight, _ in results)
+
+
+async def _rows(settings, statement: Any) -> list[Any]:  # type: ignore[no-untyped-def]
+    engine = make_engine(settings.database_url)
+    try:
+        async with engine.connect() as connection:
+            return list((await connection.execute(statement)).all())
+    finally:
+        await engine.dispose()
 
 
 def test_a_read_sees_what_the_request_has_written(settings):
