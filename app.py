@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, MutableMapping
 from contextlib import asynccontextmanager, suppress
 from functools import partial
 from pathlib import Path
-from types import FunctionType
+from types import BuiltinMethodType, FunctionType
 from typing import Any
 
 from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined
@@ -76,12 +76,14 @@ class PortalContext(Context):
     """Jinja's context, with a quicker call for what most calls in a template are: a plain function (a translated
     string, a date) or a macro. Jinja asks every callable whether it wants the context, the environment or the
     evaluation context passed in, through four attribute lookups (about 0.8 µs a call, some 100 calls a page);
-    a function without Jinja's mark (`jinja_pass_arg`, set by `pass_context` and its kind) and a macro want none,
-    and are called as they are. Anything else goes Jinja's own way."""
+    a function without Jinja's mark (`jinja_pass_arg`, set by `pass_context` and its kind), a macro and a method
+    written in C (`isoformat`, which cannot carry the mark) want none, and are called as they are. Anything else goes
+    Jinja's own way."""
 
     def call(__self, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         kind = type(__obj)
-        if (kind is FunctionType and "jinja_pass_arg" not in __obj.__dict__) or kind is Macro:
+        if ((kind is FunctionType and "jinja_pass_arg" not in __obj.__dict__) or kind is Macro
+                or kind is BuiltinMethodType):
             if kwargs:
                 kwargs.pop("_block_vars", None)
                 kwargs.pop("_loop_vars", None)
