@@ -30,14 +30,19 @@ def _path(node: nodes.Node) -> str | None:
     return None
 
 
-def _read(node: nodes.Node) -> Iterator[str]:
-    """Each name or name.attribute read in `node`, as far as its attributes go."""
+def _unkept_reads(node: nodes.Node, key: list[nodes.Node], allowed: set[str]) -> Iterator[str]:
+    """Each value `node` reads that is neither one of the key's expressions (or an attribute of one) nor a name in
+    `allowed`: a name or name.attribute as far as its attributes go, whatever it is looked up in."""
+    if any(node == held for held in key):
+        return
     path = _path(node)
     if path is not None and (not isinstance(node, nodes.Name) or node.ctx == "load"):
-        yield path
+        held_paths = [held_path for held in key if (held_path := _path(held)) is not None]
+        if path.split(".")[0] not in allowed and not any(path.startswith(held + ".") for held in held_paths):
+            yield path
         return
     for child in node.iter_child_nodes():
-        yield from _read(child)
+        yield from _unkept_reads(child, key, allowed)
 
 
 def _set(body: list[nodes.Node]) -> set[str]:
@@ -57,7 +62,8 @@ def _set(body: list[nodes.Node]) -> set[str]:
 
 def unkept(source: str) -> list[str]:
     """What a kept block of `source` reads that its key does not hold (nor is a global, an imported macro or its
-    own): each as "kept(key…): name"."""
+    own): each as "kept(key…): name". A key holds an expression as written (`labels[item.kind]`), and any attribute
+    of a name or attribute it holds."""
     template = ENV.parse(source)
     imported = {name if isinstance(name, str) else name[1] for node in template.find_all(nodes.FromImport)
                 for name in node.names} | {node.target for node in template.find_all(nodes.Import)}
@@ -66,14 +72,11 @@ def unkept(source: str) -> list[str]:
         call = block.call
         if not (isinstance(call.node, nodes.Name) and call.node.name == "kept"):
             continue
-        key = {path for arg in call.args if (path := _path(arg)) is not None}
-        own = _set(block.body)
-        for read in {path for statement in block.body for path in _read(statement)}:
-            root = read.split(".")[0]
-            if root in own or root in ENV.globals or root in imported:
-                continue
-            if not any(read == held or read.startswith(held + ".") for held in key):
-                problems.append(f"kept({', '.join(sorted(key))}): {read}")
+        key = list(call.args)
+        shown = ", ".join(_path(arg) or type(arg).__name__ for arg in key if not isinstance(arg, nodes.Const))
+        allowed = _set(block.body) | set(ENV.globals) | imported
+        for read in sorted({read for statement in block.body for read in _unkept_reads(statement, key, allowed)}):
+            problems.append(f"kept({shown}): {read}")
     return problems
 
 
@@ -93,6 +96,8 @@ def test_the_check_finds_a_value_missing_from_the_key():
              '{% endcall %}')
     assert sorted(unkept(block)) == ["kept(viewer.role): items", "kept(viewer.role): viewer.unread"]
     assert unkept(block.replace('viewer.role)', 'viewer.role, viewer.unread, items)')) == []
+    looked_up = '{% call kept(item.kind, labels[item.kind]) %}{{ labels[item.kind] }}{{ labels[item.other] }}{% endcall %}'
+    assert unkept(looked_up) == ["kept(item.kind, Getitem): item.other", "kept(item.kind, Getitem): labels"]
 
 
 def test_the_current_entry_is_the_page_or_what_it_is_below():
