@@ -414,15 +414,17 @@ def _card(grant: Grant) -> Card:
     return Card(grant.id, grant.part, grant.item_id, grant.created_at, grant.ends_at, grant.include_notes)
 
 
-_CONNECTIONS: dict[tuple[str, bool, bool, bool, bool], Any] = {}  # (side, by staff, by connection, paged, rows)
+_CONNECTIONS: dict[tuple[str, bool, bool, bool, bool, bool], Any] = {}  # by side, staff, connection, paging, rows, part
 _CARD_COLUMNS = [column.label(f"card_{column.key}") for column in cast(Any, Grant).__table__.columns]
 
 
-def _connections_statement(side: str, by_staff: bool, by_connection: bool, paged: bool, rows: bool = False) -> Any:
+def _connections_statement(side: str, by_staff: bool, by_connection: bool, paged: bool, rows: bool = False,
+                           by_part: bool = False) -> Any:
     """The statement behind `connections`, built the first time each shape is asked for: the viewer ("viewer_id"),
-    their organisation, the staff member, the connection, the moment and the page are bound parameters. `rows`:
-    plain columns (the connection's, the staff member's names, each card's as `card_…`), not session objects."""
-    key = (side, by_staff, by_connection, paged, rows)
+    their organisation, the staff member, the connection, the moment, the part and the page are bound parameters.
+    `rows`: plain columns (the connection's, the staff member's names, each card's as `card_…`), not session objects.
+    `by_part`: only connections with a card in force on the part, and only those cards."""
+    key = (side, by_staff, by_connection, paged, rows, by_part)
     found = _CONNECTIONS.get(key)
     if found is not None:
         return found
@@ -448,8 +450,10 @@ def _connections_statement(side: str, by_staff: bool, by_connection: bool, paged
                  .offset(bindparam("offset")).limit(bindparam("limit")))
     else:
         # Every connection with its cards in force, in one statement (a connection with none: one row, no card).
+        on_card = and_(col(Grant.connection_id) == Connection.id, live_grant(bindparam("now")),
+                       *([col(Grant.part) == bindparam("part")] if by_part else []))
         query = (query.add_columns(*(_CARD_COLUMNS if rows else [Grant]))
-                 .outerjoin(Grant, and_(col(Grant.connection_id) == Connection.id, live_grant(bindparam("now"))))
+                 .join(Grant, on_card, isouter=not by_part)
                  .order_by(col(Connection.created_at), col(Connection.id), col(Grant.part)))
     found = _CONNECTIONS[key] = query
     return found
@@ -462,13 +466,14 @@ _LIVE_CARDS = (select(Grant).join(Connection, col(Connection.id) == Grant.connec
 
 async def connections(db: AsyncSession, viewer: Viewer, *, staff_id: int | None = None,
                       connection_id: str | None = None, page: int = 0, per_page: int = 20,
-                      shown: bool = False) -> list[Link]:
+                      shown: bool = False, part: str | None = None) -> list[Link]:
     """The viewer's own live connections, each with its cards in force now: a survivor's, a caseworker's or
     mentor's own; an admin's only those of the staff member `staff_id` (to end them when the account stops).
     `staff_id` also narrows a survivor's to one person, `connection_id` to one connection. With `page`, one
     page of them, newest first, and one more when there is a next page. `shown` (without `page`): for a page
     that only shows them, each link's connection is a plain row of its columns, not an object of the session
-    (which nothing may then change)."""
+    (which nothing may then change); with `part` too, only connections with a card in force on that part, each with
+    only those cards."""
     _noted("connections")
     if viewer.role == Role.SURVIVOR:
         side = "survivor"
@@ -481,10 +486,11 @@ async def connections(db: AsyncSession, viewer: Viewer, *, staff_id: int | None 
     params: dict[str, Any] = {"viewer_id": viewer.user_id, "organisation_id": viewer.organisation_id,
                               "staff_id": staff_id, "now": utcnow(),
                               "connection_id": (connection_id or "")[:MAX_ID_LENGTH],
-                              "offset": (page - 1) * per_page, "limit": per_page + 1}
+                              "offset": (page - 1) * per_page, "limit": per_page + 1, "part": part}
     if shown and not page:
         return _shown_links(await reads.rows(
-            db, _connections_statement(side, staff_id is not None, connection_id is not None, False, rows=True),
+            db, _connections_statement(side, staff_id is not None, connection_id is not None, False, rows=True,
+                                       by_part=part is not None),
             params))
     statement = _connections_statement(side, staff_id is not None, connection_id is not None, bool(page))
     if not page:
@@ -527,10 +533,11 @@ def _shown_links(rows: Sequence[Any]) -> list[Link]:
     return list(links.values())
 
 
-async def own_connection(db: AsyncSession, viewer: Viewer, connection_id: str, *, shown: bool = False) -> Link:
-    """One live connection of the viewer's own (either side); 404 for anyone else's or an ended one. `shown`: as
-    `connections` says."""
-    found = (await connections(db, viewer, connection_id=connection_id, shown=shown)
+async def own_connection(db: AsyncSession, viewer: Viewer, connection_id: str, *, shown: bool = False,
+                         part: str | None = None) -> Link:
+    """One live connection of the viewer's own (either side); 404 for anyone else's or an ended one. `shown` and
+    `part`: as `connections` says (with `part`, 404 too when no card in force on it opens that part)."""
+    found = (await connections(db, viewer, connection_id=connection_id, shown=shown, part=part)
              if viewer.role != Role.ADMIN else [])
     if not found:
         raise NotFoundException()
@@ -564,12 +571,12 @@ async def stopped_together(db: AsyncSession, viewer: Viewer, at: datetime) -> li
 
 
 async def shared_with_me(db: AsyncSession, viewer: Viewer, connection_id: str, part: SurvivorPart[Any]) -> Link:
-    """A staff member's own live connection when a card in force on it opens `part` (whole, or some items);
-    404 otherwise, like a page that does not exist. Which items may be read is still `visible`, per query."""
-    link = await own_connection(db, viewer, connection_id, shown=True)
-    if viewer.role not in STAFF_ROLES or not any(card.part == part.key for card in link.cards):
+    """A staff member's own live connection when a card in force on it opens `part` (whole, or some items), with
+    those cards; 404 otherwise, like a page that does not exist. Which items may be read is still `visible`, per
+    query."""
+    if viewer.role not in STAFF_ROLES:
         raise NotFoundException()
-    return link
+    return await own_connection(db, viewer, connection_id, shown=True, part=part.key)
 
 
 async def access_requests(db: AsyncSession, viewer: Viewer, connection_ids: Sequence[str], *where: Any,

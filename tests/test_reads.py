@@ -72,6 +72,13 @@ def test_the_rows_read_straight_are_sqlalchemys_rows(client, settings):
     same(*both(settings, policy._connections_statement("staff", False, False, False, rows=True),
                {"viewer_id": staff, "organisation_id": None, "staff_id": None, "now": now, "connection_id": "",
                 "offset": 0, "limit": 21}))
+    # One connection, with only its cards on one part (a staff member's shared pages).
+    connection_id = sql(settings, "SELECT id FROM connection")[0][0]
+    straight, through = both(settings, policy._connections_statement("staff", False, True, False, rows=True,
+                                                                     by_part=True),
+                             {"viewer_id": staff, "now": now, "connection_id": connection_id, "part": "goals"})
+    same(straight, through)
+    assert [row.card_part for row in straight] == ["goals"]
 
 
 def test_in_lists_of_every_length_read_what_sqlalchemy_reads(client, settings):
