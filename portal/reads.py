@@ -94,14 +94,12 @@ class _Prepared:
                            if (converter := column.type._cached_result_processor(dialect, None)) is not None]
 
     def parameters(self, given: Mapping[str, Any]) -> tuple[str, tuple[Any, ...]]:
-        sql, positions = self.sql, self.values
-        if self.expanding or self.each_time:
-            if self.each_time:
-                state = self.compiled.construct_expanded_state(dict(given))
-                processors = {**self.compiled._bind_processors, **state.processors}
-                return state.statement, tuple(processors[key](state.parameters[key]) if key in processors
-                                              else state.parameters[key] for key in state.positiontup or ())
-            sql, positions = self._for_counts(given)
+        if self.each_time:
+            state = self.compiled.construct_expanded_state(dict(given))
+            processors = {**self.compiled._bind_processors, **state.processors}
+            return state.statement, tuple(processors[key](state.parameters[key]) if key in processors
+                                          else state.parameters[key] for key in state.positiontup or ())
+        sql, positions = self._for_counts(given) if self.expanding else (self.sql, self.values)
         values = []
         for key, index, processor, fixed in positions:
             value = given.get(key, _REQUIRED)
