@@ -1,10 +1,10 @@
 """Parts of a page that are the same for everyone who gives the same key: made once, then kept.
 
-The menu, the quick exit bar and the links to the style sheet and scripts are rebuilt on every page, yet they depend
-on a handful of values (the language, the viewer's role, which entry is current, two counts), and making them took
-a tenth of a page's time. In a template:
+The menu, the links to the style sheet and scripts, a goal's progress line and a check-in's feeling line were made
+again on every page, yet each depends on a handful of values (the language, the menu's entries and which is current,
+two counts; the brand; two numbers; an answer), and making them took a tenth of a page's time. In a template:
 
-    {% call kept("menu", viewer.role, current, viewer.unread, viewer.waiting) %} … {% endcall %}
+    {% call kept("menu", menu_entries, menu_current, viewer.unread, viewer.waiting) %} … {% endcall %}
 
 The block is made the first time a key is seen, in the request's language (always part of the key), and the same
 markup is given for that key afterwards. Every value the block reads must be in the key: tests/test_fragments.py reads
