@@ -24,8 +24,10 @@ def sign_in(page, base: str, username: str, password: str = PASSWORD) -> None:  
     page.goto(f"{base}/sign-in")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    page.wait_for_load_state()
+    # Wait for the answer to the form, not for the page already shown: a goto made before it lands cancels
+    # the sign-in, and the next page is the sign-in page again.
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in", exact=True).click()
 
 
 def open_menu(page) -> None:  # type: ignore[no-untyped-def]

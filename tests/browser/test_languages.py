@@ -69,8 +69,8 @@ def exit_text(page) -> str:  # type: ignore[no-untyped-def]
 
 def choose_in_footer(page, name: str) -> None:  # type: ignore[no-untyped-def]
     """Press a language by its own name in the list at the foot of a signed-out page."""
-    page.locator("footer.site-footer form.languages").get_by_role("button", name=name, exact=True).click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("footer.site-footer form.languages").get_by_role("button", name=name, exact=True).click()
 
 
 def sign_up_in(page, base: str, language: str, username: str = "river", password: str = PASSWORD) -> None:  # type: ignore[no-untyped-def]
@@ -89,8 +89,8 @@ def sign_in_in(page, base: str, language: str, username: str, password: str = PA
     page.goto(f"{base}/sign-in")
     page.get_by_label(words(language, "Username"), exact=True).fill(username)
     page.get_by_label(words(language, "Password"), exact=True).fill(password)
-    page.get_by_role("button", name=words(language, "Sign in"), exact=True).click()
-    page.wait_for_load_state()
+    with page.expect_navigation():  # the form's answer, not the sign-in page already shown (helpers.sign_in)
+        page.get_by_role("button", name=words(language, "Sign in"), exact=True).click()
 
 
 def set_language_cookie(context, server: str, language: str) -> None:  # type: ignore[no-untyped-def]
