@@ -10,14 +10,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, event, select
+from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from portal import goals, policy, reads
 from portal.db import make_engine, session_factory
 from portal.middleware import SESSION_AND_PERSON
 from portal.models import AccessLog, Goal, Role
-from tests.conftest import DATABASE_URL, make_connection, make_user, run, sign_up, sql, user_id
+from tests.conftest import DATABASE_URL, make_connection, make_user, post_form, run, sign_in, sign_up, sql, user_id
 from tests.test_sharing import make_item
 
 pytestmark = pytest.mark.skipif(DATABASE_URL.startswith("postgres"), reason="reads straight on SQLite only")
@@ -219,3 +220,36 @@ def test_looks_that_arrive_during_a_commit_are_committed_together_and_a_bad_one_
     assert [answer is True for answer in answers] == [True] * 9 + [False] + [True] * 10
     assert isinstance(answers[9], sqlite3.IntegrityError)
     assert sql(settings, "SELECT count(*) FROM access_log")[0][0] == 20 + 19
+
+
+def test_a_page_that_only_reads_leaves_sqlalchemys_session_untouched(client, other_client, settings):
+    """Pages whose reads all run straight on SQLite (and a shared list, whose look is written alone) never begin a
+    transaction of SQLAlchemy's session: its commit and close at the end of the request are skipped (portal.db).
+    A request that writes through the session still begins one, and what it wrote is stored."""
+    sign_up(client, "river")
+    make_item(client, "goals", "Find a flat")
+    assert post_form(client, "/check-ins", {"feeling": "4", "safe": "yes", "note": ""}).status_code == 303
+    make_user(settings, "Ana", Role.CASEWORKER)
+    connection = make_connection(settings, "river", "Ana", ("goals",))
+    sign_in(other_client, "Ana")
+    begun: list[object] = []
+
+    def count(_session: Any, transaction: Any) -> None:
+        if transaction.parent is None:
+            begun.append(transaction)
+
+    event.listen(Session, "after_transaction_create", count)
+    try:
+        for browser, path in ((client, "/check-ins"), (client, "/goals"), (client, "/home"),
+                              (other_client, f"/people/{connection}/goals")):
+            begun.clear()
+            assert browser.get(path).status_code == 200, path
+            assert begun == [], path
+        looks = sql(settings, "SELECT count(*) FROM access_log WHERE action = 'list'")[0][0]
+        assert looks >= 1  # the shared list's look was stored without the session
+        begun.clear()
+        made = make_item(client, "goals", "Open a bank account")
+        assert begun, "a write went past the session"
+        assert client.get(made).status_code == 200
+    finally:
+        event.remove(Session, "after_transaction_create", count)
