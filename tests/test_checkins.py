@@ -16,7 +16,7 @@ from portal.dates import moment
 from litestar.testing import TestClient
 
 from app import create_app
-from tests.conftest import BASE_URL, ORGANISATION, make_user, post_form, run, sign_in, sign_up, sql
+from tests.conftest import BASE_URL, ORGANISATION, make_connection, make_user, post_form, run, sign_in, sign_up, sql
 
 
 def check_in(client, **fields):  # type: ignore[no-untyped-def]
@@ -54,6 +54,23 @@ def test_a_full_check_in_is_saved_and_shown_only_to_its_owner(client):
     assert "You said you do not feel safe" not in page
     listing = client.get("/check-ins").text
     assert "Feeling: 2 · Low" in listing and "Safe: Not sure" in listing
+
+
+def test_a_cards_feeling_line_follows_the_persons_language_and_the_staff_list_shows_no_safety_answer(
+        client, other_client, settings):
+    sign_up(client, "river")
+    check_in(client, feeling="2", safe="not_sure")
+    check_in(client, feeling="2")
+    assert client.get("/check-ins").text.count("Feeling: 2 · Low") == 2
+    # The line is kept once made: the same feeling in another language is that language's line, not the first one.
+    post_form(client, "/language", {"language": "es", "next": "/check-ins"})
+    listing = client.get("/check-ins").text
+    assert listing.count("Ánimo: 2 · Mal") == 2 and "A salvo: No lo sé" in listing and "Feeling:" not in listing
+    make_user(settings, "Ana", Role.CASEWORKER)
+    connection = make_connection(settings, "river", "Ana", ("checkins",))
+    sign_in(other_client, "Ana")
+    shared = other_client.get(f"/people/{connection}/checkins").text
+    assert shared.count("Feeling: 2 · Low") == 2 and "Safe:" not in shared
 
 
 def test_only_the_feeling_is_needed_and_the_safety_question_can_be_skipped(client):
