@@ -1,8 +1,8 @@
 """Parts of a page that are the same for everyone who gives the same key: made once, then kept.
 
-The menu, the links to the style sheet and scripts, a goal's progress line and a check-in's feeling line were made
-again on every page, yet each depends on a handful of values (the language, the menu's entries and which is current,
-two counts; the brand; two numbers; an answer), and making them took a tenth of a page's time. In a template:
+The menu, the links to the style sheet and scripts and a goal's progress line were made again on every page, yet each
+depends on a handful of values (the language, the menu's entries and which is current, two counts; the brand; two
+numbers), and making them took a tenth of a page's time. In a template:
 
     {% call kept("menu", menu_entries, menu_current, viewer.unread, viewer.waiting) %} … {% endcall %}
 
