@@ -15,11 +15,12 @@ from datetime import datetime
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import uvicorn
 from litestar.testing import TestClient
-from sqlalchemy import event, text
+from sqlalchemy import event, make_url, text
 from sqlalchemy.engine import Engine
 
 from app import create_app
@@ -32,8 +33,30 @@ from portal.models import Role
 from portal.passwords import Hasher
 from portal.config import Config
 
-DATABASE_URL = os.environ.get("DATABASE_URL", "")
-REDIS_URL = os.environ.get("REDIS_URL", "")
+
+
+def _for_this_worker(database_url: str, redis_url: str) -> tuple[str, str]:
+    """Run in parallel (pytest-xdist), each worker has a PostgreSQL database of its own (the one named, with the
+    worker's name after it, made beside it) and a Redis database number of its own (the one named, plus the
+    worker's number), so no worker empties another's between tests. SQLite is a file per worker already."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker:
+        return database_url, redis_url
+    if database_url.startswith("postgres"):
+        named = make_url(database_url)
+        database_url = named.set(database=f"{named.database}_{worker}").render_as_string(hide_password=False)
+    if redis_url:
+        parts = urlsplit(redis_url)
+        redis_url = urlunsplit(parts._replace(path=f"/{int(parts.path.strip('/') or 0) + int(worker.removeprefix('gw'))}"))
+    return database_url, redis_url
+
+
+NAMED_DATABASE_URL = os.environ.get("DATABASE_URL", "")
+DATABASE_URL, REDIS_URL = _for_this_worker(NAMED_DATABASE_URL, os.environ.get("REDIS_URL", ""))
+if DATABASE_URL:  # what a test's own processes (workers, the command line) are started with
+    os.environ["DATABASE_URL"] = DATABASE_URL
+if REDIS_URL:
+    os.environ["REDIS_URL"] = REDIS_URL
 BASE_URL = "http://testserver.local"
 PASSWORD = "plum-orchard-lantern"
 # Every table of the models, children first: a new table is emptied between tests without anyone listing it.
@@ -59,6 +82,14 @@ def run(coro):  # type: ignore[no-untyped-def]
 
 
 async def _reset_postgres(url: str) -> None:
+    if url != NAMED_DATABASE_URL:  # a worker's own database, made once beside the one named
+        name = make_url(url).database
+        server = make_engine(NAMED_DATABASE_URL)
+        async with server.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            if (await conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})).first() is None:
+                await conn.execute(text(f'CREATE DATABASE "{name}"'))
+        await server.dispose()
     engine = make_engine(url)
     async with engine.begin() as conn:
         await conn.execute(text("DROP SCHEMA public CASCADE"))
