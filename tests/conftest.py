@@ -34,7 +34,6 @@ from portal.passwords import Hasher
 from portal.config import Config
 
 
-
 def _for_this_worker(database_url: str, redis_url: str) -> tuple[str, str]:
     """Run in parallel (pytest-xdist), each worker has a PostgreSQL database of its own (the one named, with the
     worker's name after it, made beside it) and a Redis database number of its own (the one named, plus the
@@ -47,7 +46,8 @@ def _for_this_worker(database_url: str, redis_url: str) -> tuple[str, str]:
         database_url = named.set(database=f"{named.database}_{worker}").render_as_string(hide_password=False)
     if redis_url:
         parts = urlsplit(redis_url)
-        redis_url = urlunsplit(parts._replace(path=f"/{int(parts.path.strip('/') or 0) + int(worker.removeprefix('gw'))}"))
+        number = int(parts.path.strip("/") or 0) + int(worker.removeprefix("gw"))
+        redis_url = urlunsplit(parts._replace(path=f"/{number}"))
     return database_url, redis_url
 
 
