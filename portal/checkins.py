@@ -9,6 +9,7 @@ Saying so alerts nobody. Every read and change goes through `portal.policy`; tit
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from litestar import Request, Response, Router, get, post
@@ -42,22 +43,19 @@ def safe_labels() -> dict[str, str]:
     return {SafeAnswer.YES: _("Yes"), SafeAnswer.NOT_SURE: _("Not sure"), SafeAnswer.NO: _("No")}
 
 
-# A card's line, for each language, feeling and answer: a few dozen in all, as only these values are ever saved.
-_feeling_lines: dict[tuple[str, int, str], str] = {}
-
-
 def feeling_line(feeling: int, safe: str = "") -> str:
-    """A card's line of how the person felt, and whether safe when they said ("Feeling: 3 · Okay · Safe: Yes"),
-    worked out once for each language, feeling and answer and then kept: a list's cards ask for the same few lines,
-    and making one in the template (two translations with values) cost about 6 µs a card."""
-    key = (i18n.current(), feeling, safe)
-    found = _feeling_lines.get(key)
-    if found is None:
-        found = _("Feeling: %(n)s · %(word)s") % {"n": feeling, "word": feeling_labels().get(feeling, "")}
-        if safe:
-            found += " · " + _("Safe: %(answer)s") % {"answer": safe_labels().get(safe, "")}
-        _feeling_lines[key] = found
-    return found
+    """A card's line of how the person felt, and whether safe when they said ("Feeling: 3 · Okay · Safe: Yes"), in
+    the request's language: a list's cards ask for the same few lines, and making one in the template (two
+    translations with values) cost about 6 µs a card."""
+    return _feeling_line(i18n.current(), feeling, safe)
+
+
+@lru_cache(maxsize=256)  # each language, feeling and answer: a few dozen lines, as only these values are ever saved
+def _feeling_line(_language: str, feeling: int, safe: str) -> str:
+    line = _("Feeling: %(n)s · %(word)s") % {"n": feeling, "word": feeling_labels().get(feeling, "")}
+    if safe:
+        line += " · " + _("Safe: %(answer)s") % {"answer": safe_labels().get(safe, "")}
+    return line
 
 
 def need_labels() -> dict[str, str]:
